@@ -1,0 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from '#powertools/tracer';
+
+/**
+ * The one DynamoDB document client of an execution environment, traced by X-Ray in AWS.
+ * Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so
+ * the handlers talk to dynalite without knowing it. Throttling is retried by the SDK's
+ * standard retry strategy with more attempts than its default: an accepted request must not
+ * be dropped because a partition ran hot.
+ */
+export const dynamoDb = DynamoDBDocumentClient.from(
+  tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 8 })),
+  { marshallOptions: { removeUndefinedValues: true } },
+);

@@ -1,0 +1,13 @@
+/**
+ * How a handler is bundled for Lambda, shared by the house construct (through NodejsFunction)
+ * and by `bench/bundles` (through esbuild directly), so the benchmark measures what deploys.
+ */
+export const bundling = {
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  mainFields: ['module', 'main'],
+  /** ES module output still meets CommonJS dependencies that call `require`. */
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  nodeOptions: '--enable-source-maps',
+} as const;

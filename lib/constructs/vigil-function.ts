@@ -1,0 +1,115 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { bundling } from '../bundling.ts';
+import type { FunctionDefinition } from '../functions.ts';
+import type { TableDefinition } from '../tables.ts';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface VigilFunctionProps {
+  readonly definition: FunctionDefinition;
+  readonly environment?: Record<string, string>;
+  /** Log retention; a month by default. */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The one way Vigil builds a Lambda function: Node.js 22 on ARM64, bundled by esbuild as a
+ * minified ES module with source maps, X-Ray tracing, JSON logs into an explicit log group
+ * with retention, and a role that may write to that log group and nothing else until a
+ * grant helper adds exactly what the function needs.
+ */
+export class VigilFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: VigilFunctionProps) {
+    super(scope, id);
+    const { definition } = props;
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${definition.entry}`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(projectRoot, definition.entry),
+      handler: 'handler',
+      description: definition.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: definition.memorySize,
+      timeout: Duration.seconds(definition.timeoutSeconds),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      environment: {
+        NODE_OPTIONS: bundling.nodeOptions,
+        POWERTOOLS_SERVICE_NAME: 'vigil',
+        POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // The AWS SDK is bundled too, so the versions pinned in the lock file are the ones that run.
+        externalModules: [],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime Vigil is built, bundled (target node22) and tested for; a runtime upgrade is a deliberate change.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    });
+  }
+
+  /** Grants access to a table (and its key) and passes its name in the table's environment variable. */
+  useTable(definition: TableDefinition, table: ITableV2, access: 'read' | 'readWrite'): this {
+    if (access === 'read') table.grantReadData(this.function);
+    else table.grantReadWriteData(this.function);
+    this.function.addEnvironment(definition.envVar, table.tableName);
+    return this;
+  }
+
+  /** Sets an environment variable; a handler reads it at load time and fails fast when absent. */
+  setEnv(name: string, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  get stack(): Stack {
+    return Stack.of(this);
+  }
+}

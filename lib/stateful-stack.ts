@@ -1,0 +1,101 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AttributeType, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { governanceTable, type KeyAttribute, type TableDefinition, telemetryTable } from './tables.ts';
+
+/**
+ * What holds data: the tables, the KMS key that encrypts everything, the SNS topics and the
+ * secrets. Kept apart from the stateless stack so that a code deployment never replaces or
+ * deletes data; every resource here is retained when the stack goes away.
+ */
+export class StatefulStack extends Stack {
+  readonly key: Key;
+  readonly telemetry: ITableV2;
+  readonly governance: ITableV2;
+  /** Human notifications: approval requests, alerts, support notices, one message per recipient. */
+  readonly notifications: Topic;
+  /** Operational alarms for the MLOps on-call. */
+  readonly operations: Topic;
+  /** HMAC key for approval links. */
+  readonly signingSecret: Secret;
+  /** The admin API key. */
+  readonly adminKeySecret: Secret;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    this.key = new Key(this, 'DataKey', {
+      description: 'Encrypts Vigil tables, topics and secrets',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.telemetry = this.table(telemetryTable);
+    this.governance = this.table(governanceTable);
+
+    // CloudWatch alarms publish to the encrypted operations topic, so they must use the key.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.notifications = this.topic('Notifications', 'Vigil notifications');
+    this.operations = this.topic('Operations', 'Vigil operational alarms');
+
+    this.signingSecret = new Secret(this, 'ApprovalSigningSecret', {
+      description: 'HMAC key that signs approval links',
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.adminKeySecret = new Secret(this, 'AdminApiKey', {
+      description: 'Admin API key of Vigil (x-api-key)',
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const secret of [this.signingSecret, this.adminKeySecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotated by the operator (see README, Operations): rotating the signing secret invalidates links in flight and the admin key is held by people, so neither rotates on a timer.',
+      });
+    }
+
+    new CfnOutput(this, 'AdminKeySecretArn', { value: this.adminKeySecret.secretArn });
+    new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn });
+    new CfnOutput(this, 'OperationsTopicArn', { value: this.operations.topicArn });
+  }
+
+  private table(definition: TableDefinition): TableV2 {
+    const attribute = (key: KeyAttribute) => ({
+      name: key.name,
+      type: key.type === 'S' ? AttributeType.STRING : AttributeType.NUMBER,
+    });
+    return new TableV2(this, `${definition.id}Table`, {
+      partitionKey: attribute(definition.partitionKey),
+      ...(definition.sortKey ? { sortKey: attribute(definition.sortKey) } : {}),
+      globalSecondaryIndexes: definition.globalIndexes.map((index) => ({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        ...(index.sortKey ? { sortKey: attribute(index.sortKey) } : {}),
+      })),
+      ...(definition.timeToLiveAttribute ? { timeToLiveAttribute: definition.timeToLiveAttribute } : {}),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      encryption: TableEncryptionV2.customerManagedKey(this.key),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  private topic(id: string, displayName: string): Topic {
+    return new Topic(this, id, { displayName, masterKey: this.key, enforceSSL: true });
+  }
+}

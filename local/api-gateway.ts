@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { RouteDefinition } from '../lib/routes.ts';
+
+/** What API Gateway accepts in one request body (10 MB); larger bodies get 413 before any handler runs. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export class PayloadTooLargeError extends Error {}
+
+/** Reads a request body, refusing more than `limit` bytes. */
+export async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export interface MatchedRoute {
+  readonly route: RouteDefinition;
+  readonly pathParameters: Record<string, string>;
+}
+
+/** Finds the route for a method and path the way API Gateway does: literal segments win over parameters. */
+export function matchRoute(
+  routes: readonly RouteDefinition[],
+  method: string,
+  path: string,
+): MatchedRoute | { readonly methodNotAllowed: boolean } {
+  const segments = path.split('/').filter(Boolean);
+  let pathMatched = false;
+  let best: { match: MatchedRoute; literals: number } | undefined;
+  for (const route of routes) {
+    const template = route.path.split('/').filter(Boolean);
+    if (template.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    let literals = 0;
+    const matches = template.every((part, i) => {
+      const segment = segments[i] as string;
+      if (part.startsWith('{') && part.endsWith('}')) {
+        pathParameters[part.slice(1, -1)] = decodeURIComponent(segment);
+        return true;
+      }
+      literals++;
+      return part === segment;
+    });
+    if (!matches) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    if (!best || literals > best.literals) best = { match: { route, pathParameters }, literals };
+  }
+  return best ? best.match : { methodNotAllowed: pathMatched };
+}
+
+/**
+ * Turns a Node.js request into the API Gateway REST (v1) proxy event that the deployed
+ * integration would send, so the very same handler serves both.
+ */
+export function toProxyEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  matched: MatchedRoute,
+  authorizer?: Record<string, string | number | boolean>,
+): APIGatewayProxyEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] as string;
+    const value = request.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    append(multiValueHeaders, name, value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    append(multiQuery, name, value);
+  }
+  const contentType = request.headers['content-type'] ?? '';
+  const isText =
+    body.length === 0 || /^(application\/(json|x-www-form-urlencoded)|text\/)/i.test(contentType);
+  const now = Date.now();
+  const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
+  return {
+    resource: matched.route.path,
+    path: url.pathname,
+    httpMethod: request.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: url.searchParams.size > 0 ? query : null,
+    multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
+    pathParameters: Object.keys(matched.pathParameters).length > 0 ? matched.pathParameters : null,
+    stageVariables: null,
+    body: body.length === 0 ? null : isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !isText,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: authorizer ?? null,
+      protocol: `HTTP/${request.httpVersion}`,
+      httpMethod: request.method ?? 'GET',
+      path: url.pathname,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: matched.route.path,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: request.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+    },
+  };
+}
+
+function append(map: Record<string, string[]>, name: string, value: string): void {
+  const values = map[name];
+  if (values) values.push(value);
+  else map[name] = [value];
+}
+
+/** A Lambda context for a local invocation of `functionName`. */
+export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  const fail = () => {
+    throw new Error('Legacy Lambda callbacks are not supported');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: fail,
+    fail,
+    succeed: fail,
+  };
+}
+
+/** Writes a handler's proxy result to the Node.js response, as API Gateway would. */
+export function sendProxyResult(response: ServerResponse, result: APIGatewayProxyResult): void {
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body, 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
+  for (const [name, value] of Object.entries(result.headers ?? {})) response.setHeader(name, String(value));
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    response.setHeader(
+      name,
+      values.map((v) => String(v)),
+    );
+  }
+  response.setHeader('content-length', body.length);
+  response.statusCode = result.statusCode;
+  response.end(body);
+}
+
+/** A JSON error in the API's own error shape, for failures that happen before any handler. */
+export function sendError(response: ServerResponse, statusCode: number, code: string, message: string): void {
+  sendProxyResult(response, {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ error: { code, message, issues: [] } }),
+  });
+}

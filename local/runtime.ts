@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type FunctionId, functionCatalog } from '../lib/functions.ts';
+import { routes } from '../lib/routes.ts';
+import { tables } from '../lib/tables.ts';
+import {
+  lambdaContext,
+  matchRoute,
+  PayloadTooLargeError,
+  readBody,
+  sendError,
+  sendProxyResult,
+  toProxyEvent,
+} from './api-gateway.ts';
+import {
+  ensureTables,
+  type LocalDynamoDb,
+  localDynamoDbClient,
+  localTableNames,
+  startDynalite,
+} from './dynamodb.ts';
+
+export interface RuntimeOptions {
+  /** Folder for the DynamoDB data and the admin key. */
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  /** Admin key to use; generated and kept in the data dir when absent. */
+  readonly adminKey?: string;
+  readonly demo: boolean;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly adminKey: string;
+  readonly adminKeyGenerated: boolean;
+  close(): Promise<void>;
+}
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The embedded default: the deployed handlers on one machine. dynalite stands in for DynamoDB
+ * (on disk, so data survives a restart), and an HTTP server turns each request into the API
+ * Gateway proxy event for the same handler the CDK stack deploys.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  await mkdir(options.dataDir, { recursive: true });
+  const releaseLock = await lockDataDir(options.dataDir);
+  const { key: adminKey, generated } = await loadAdminKey(options.dataDir, options.adminKey);
+
+  let dynamo: LocalDynamoDb | undefined;
+  try {
+    dynamo = await startDynalite({ path: path.join(options.dataDir, 'dynamodb') });
+    const tableNames = localTableNames();
+    configureEnvironment(dynamo.endpoint, tableNames, adminKey);
+    const client = localDynamoDbClient(dynamo.endpoint);
+    await ensureTables(client, tableNames);
+    client.destroy();
+
+    const handlers = await loadHandlers();
+    const server = createServer((request, response) => {
+      serve(handlers, request, response).catch((error: unknown) => {
+        console.error('vigil: request failed', error);
+        if (!response.headersSent) sendError(response, 500, 'internal', 'Internal error');
+      });
+    });
+    await listen(server, options.port, options.host);
+    const { port } = server.address() as AddressInfo;
+    const shownHost = options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
+
+    return {
+      url: `http://${shownHost}:${port}`,
+      adminKey,
+      adminKeyGenerated: generated,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await dynamo?.close();
+        await releaseLock();
+      },
+    };
+  } catch (error) {
+    await dynamo?.close();
+    await releaseLock();
+    throw error;
+  }
+}
+
+/**
+ * One runtime per data dir: LevelDB allows a single process, so a second `npm start` on the
+ * same folder is refused with a clear message. A lock left by a process that died is taken over.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const file = path.join(dataDir, 'runtime.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new Error(`The data dir ${dataDir} is in use by another Vigil runtime (pid ${pid})`);
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new Error(`Could not lock the data dir ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function serve(
+  handlers: Record<FunctionId, ProxyHandler>,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const matched = matchRoute(routes, request.method ?? 'GET', url.pathname);
+  if (!('route' in matched)) {
+    if (matched.methodNotAllowed)
+      sendError(response, 405, 'method_not_allowed', `${request.method} is not allowed here`);
+    else sendError(response, 404, 'not_found', `No route for ${request.method} ${url.pathname}`);
+    return;
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(request);
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError)
+      return sendError(response, 413, 'payload_too_large', error.message);
+    throw error;
+  }
+  const event = toProxyEvent(request, body, matched);
+  const result = await handlers[matched.route.handler](
+    event,
+    lambdaContext(`vigil-${matched.route.handler}`),
+  );
+  sendProxyResult(response, result);
+}
+
+/** Imports every handler once, after the environment is set, so each reads its configuration at load. */
+async function loadHandlers(): Promise<Record<FunctionId, ProxyHandler>> {
+  const entries = await Promise.all(
+    Object.entries(functionCatalog).map(async ([id, definition]) => {
+      const module = (await import(path.join(repoRoot, definition.entry))) as { handler: ProxyHandler };
+      return [id, module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<FunctionId, ProxyHandler>;
+}
+
+/** The environment the CDK stack gives the functions, pointed at the local services. */
+function configureEnvironment(endpoint: string, tableNames: Record<string, string>, adminKey: string): void {
+  const env = process.env;
+  env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
+  // Lambda runs Node.js 22; the SDK's notice about Node.js 20 on developer machines is noise here.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  env.AWS_REGION ??= 'local';
+  env.AWS_ACCESS_KEY_ID ??= 'local';
+  env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  env.POWERTOOLS_SERVICE_NAME ??= 'vigil';
+  env.POWERTOOLS_METRICS_NAMESPACE ??= 'Vigil';
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  env.VIGIL_ADMIN_KEY = adminKey;
+  for (const table of tables) env[table.envVar] = tableNames[table.id];
+}
+
+/** The admin key: the one given, else the one kept in the data dir, else a new one written there (0600). */
+async function loadAdminKey(dataDir: string, given?: string): Promise<{ key: string; generated: boolean }> {
+  if (given) return { key: given, generated: false };
+  const file = path.join(dataDir, 'admin-key');
+  try {
+    const kept = (await readFile(file, 'utf8')).trim();
+    if (kept) return { key: kept, generated: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = `vgl_admin_${randomBytes(32).toString('base64url')}`;
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return { key, generated: true };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export type { LocalDynamoDb };
