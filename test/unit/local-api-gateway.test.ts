@@ -1,0 +1,118 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { RouteDefinition } from '../../lib/routes.ts';
+import { lambdaContext, matchRoute, toProxyEvent } from '../../local/api-gateway.ts';
+
+const routes: RouteDefinition[] = [
+  { method: 'GET', path: '/v1/models', handler: 'health', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}', handler: 'health', auth: 'apiKey' },
+  { method: 'PUT', path: '/v1/models/{modelId}', handler: 'health', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/special', handler: 'health', auth: 'none' },
+];
+
+function request(method: string, url: string, headers: string[]): IncomingMessage {
+  const message = new IncomingMessage(new Socket());
+  message.method = method;
+  message.url = url;
+  message.httpVersion = '1.1';
+  message.rawHeaders = headers;
+  for (let i = 0; i < headers.length; i += 2) {
+    message.headers[(headers[i] as string).toLowerCase()] = headers[i + 1] as string;
+  }
+  return message;
+}
+
+describe('matchRoute', () => {
+  it('binds path parameters, decoded', () => {
+    const match = matchRoute(routes, 'PUT', '/v1/models/churn%20v2');
+    expect(match).toEqual({ route: routes[2], pathParameters: { modelId: 'churn v2' } });
+  });
+
+  it('prefers a literal segment over a parameter, as API Gateway does', () => {
+    const match = matchRoute(routes, 'GET', '/v1/models/special');
+    expect('route' in match && match.route.path).toBe('/v1/models/special');
+  });
+
+  it('tells a wrong method on a known path from an unknown path', () => {
+    expect(matchRoute(routes, 'DELETE', '/v1/models/x')).toEqual({ methodNotAllowed: true });
+    expect(matchRoute(routes, 'GET', '/v1/nothing/here')).toEqual({ methodNotAllowed: false });
+    expect(matchRoute(routes, 'GET', '/v1/models/x/extra')).toEqual({ methodNotAllowed: false });
+  });
+});
+
+describe('toProxyEvent', () => {
+  it('builds the REST v1 proxy event of the deployed integration', () => {
+    const route = routes[1] as RouteDefinition;
+    const req = request('GET', '/v1/models/m1?from=a&from=b&to=c', [
+      'X-Api-Key',
+      'k1',
+      'Accept',
+      'text/html',
+      'Accept',
+      'application/json',
+      'User-Agent',
+      'probe/1',
+    ]);
+
+    const event = toProxyEvent(
+      req,
+      Buffer.from('{"a":1}'),
+      { route, pathParameters: { modelId: 'm1' } },
+      {
+        principalId: 'admin',
+      },
+    );
+
+    expect(event).toMatchObject({
+      resource: '/v1/models/{modelId}',
+      path: '/v1/models/m1',
+      httpMethod: 'GET',
+      headers: { 'X-Api-Key': 'k1', Accept: 'application/json', 'User-Agent': 'probe/1' },
+      multiValueHeaders: { Accept: ['text/html', 'application/json'] },
+      queryStringParameters: { from: 'b', to: 'c' },
+      multiValueQueryStringParameters: { from: ['a', 'b'], to: ['c'] },
+      pathParameters: { modelId: 'm1' },
+      body: '{"a":1}',
+      isBase64Encoded: false,
+      requestContext: {
+        resourcePath: '/v1/models/{modelId}',
+        httpMethod: 'GET',
+        authorizer: { principalId: 'admin' },
+        identity: { userAgent: 'probe/1' },
+      },
+    });
+    expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('passes bodies as text, as an API without binary media types does, and leaves an empty one null', () => {
+    const route = routes[0] as RouteDefinition;
+    const csv = toProxyEvent(
+      request('POST', '/v1/models', ['Content-Type', 'text/csv']),
+      Buffer.from('a,b\n1,2'),
+      {
+        route,
+        pathParameters: {},
+      },
+    );
+    expect(csv.isBase64Encoded).toBe(false);
+    expect(csv.body).toBe('a,b\n1,2');
+
+    const empty = toProxyEvent(request('GET', '/v1/models', []), Buffer.alloc(0), {
+      route,
+      pathParameters: {},
+    });
+    expect(empty.body).toBeNull();
+    expect(empty.queryStringParameters).toBeNull();
+    expect(empty.pathParameters).toBeNull();
+  });
+});
+
+describe('lambdaContext', () => {
+  it('counts the remaining time down from the timeout', () => {
+    const context = lambdaContext('vigil-health', 1000);
+    expect(context.functionName).toBe('vigil-health');
+    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(1000);
+  });
+});
