@@ -18,6 +18,18 @@ export const functionCatalog = {
     memorySize: 256,
     timeoutSeconds: 5,
   },
+  authorizer: {
+    entry: 'functions/authorizer.ts',
+    description: 'API request authorizer: admin and model keys (x-api-key)',
+    memorySize: 256,
+    timeoutSeconds: 5,
+  },
+  registry: {
+    entry: 'functions/registry.ts',
+    description: 'Model registry admin API: models, keys, versions, baselines',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functionCatalog;

@@ -11,11 +11,45 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway resource path, with `{name}` path parameters. */
   readonly path: string;
-  readonly handler: FunctionId;
+  readonly handler: Exclude<FunctionId, 'authorizer'>;
   /** `apiKey`: the request authorizer checks `x-api-key`; `none`: public. */
   readonly auth: 'apiKey' | 'none';
 }
 
 export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/healthz', handler: 'health', auth: 'none' },
+  // Model registry (admin)
+  { method: 'GET', path: '/v1/models', handler: 'registry', auth: 'apiKey' },
+  { method: 'PUT', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
+  { method: 'DELETE', path: '/v1/models/{modelId}/keys/{keyId}', handler: 'registry', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
 ];
+
+/**
+ * What API Gateway answers when the authorizer refuses (its gateway responses are set to these
+ * bodies), in the API's error shape. The local runtime answers the same.
+ */
+export const authErrors = {
+  unauthorized: {
+    statusCode: 401,
+    body: {
+      error: {
+        code: 'unauthorized',
+        message: 'Missing, unknown or revoked API key',
+        issues: [{ path: 'x-api-key', message: 'send an active admin or model key in the x-api-key header' }],
+      },
+    },
+  },
+  forbidden: {
+    statusCode: 403,
+    body: {
+      error: {
+        code: 'forbidden',
+        message: 'This key may not call this route',
+        issues: [{ path: 'x-api-key', message: 'a model key may only send data for its own model' }],
+      },
+    },
+  },
+} as const;

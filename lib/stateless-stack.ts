@@ -1,11 +1,13 @@
-import { CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
-import { routes } from './routes.ts';
+import { authErrors, routes } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
+import { governanceTable } from './tables.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
@@ -31,6 +33,14 @@ export class StatelessStack extends Stack {
       ]),
     ) as Record<FunctionId, VigilFunction>;
 
+    const { data } = props;
+    const fn = this.functions;
+    fn.authorizer
+      .useTable(governanceTable, data.governance, 'read')
+      .useSecret(data.adminKeySecret, 'ADMIN_KEY_SECRET_ARN');
+    fn.registry.useTable(governanceTable, data.governance, 'readWrite');
+
+    const stageName = 'v1';
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: 'vigil',
@@ -38,7 +48,7 @@ export class StatelessStack extends Stack {
       endpointTypes: [apigw.EndpointType.REGIONAL],
       cloudWatchRole: true,
       deployOptions: {
-        stageName: 'v1',
+        stageName,
         tracingEnabled: true,
         loggingLevel: apigw.MethodLoggingLevel.INFO,
         metricsEnabled: true,
@@ -49,6 +59,37 @@ export class StatelessStack extends Stack {
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
     });
+    const authorizer = new apigw.RequestAuthorizer(this, 'KeyAuthorizer', {
+      handler: fn.authorizer.function,
+      identitySources: [apigw.IdentitySource.header('x-api-key')],
+      resultsCacheTtl: Duration.minutes(5),
+    });
+    for (const [type, refusal] of [
+      [apigw.ResponseType.UNAUTHORIZED, authErrors.unauthorized],
+      [apigw.ResponseType.ACCESS_DENIED, authErrors.forbidden],
+    ] as const) {
+      this.api.addGatewayResponse(`${refusal.body.error.code}Response`, {
+        type,
+        statusCode: String(refusal.statusCode),
+        responseHeaders: { 'Content-Type': "'application/json'" },
+        templates: { 'application/json': JSON.stringify(refusal.body) },
+      });
+    }
+    // A revoked key must stop working at once, so the registry flushes the authorizer cache.
+    fn.registry.setEnv('API_ID', this.api.restApiId).setEnv('API_STAGE', stageName);
+    fn.registry.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['apigateway:DELETE'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'apigateway',
+            account: '',
+            resource: `/restapis/${this.api.restApiId}/stages/${stageName}/cache/authorizers`,
+          }),
+        ],
+      }),
+    );
+
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -59,20 +100,23 @@ export class StatelessStack extends Stack {
       const method = resource.addMethod(
         route.method,
         new apigw.LambdaIntegration(this.functions[route.handler].function),
-        { requestValidator: validator },
+        route.auth === 'apiKey'
+          ? { requestValidator: validator, authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+          : { requestValidator: validator },
       );
       if (route.auth === 'none') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason: `${route.method} ${route.path} is public by design (health probe or signed approval page).`,
         });
-        Validations.of(method).acknowledge({
-          id: 'AwsSolutions-COG4',
-          reason: `${route.method} ${route.path} is public by design (health probe or signed approval page).`,
-        });
       }
     }
 
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Callers are model endpoints and operators holding API keys, checked by the request authorizer; people approve through signed links, not user pools.',
+    });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG3',
       reason:

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
-import { routes } from '../lib/routes.ts';
+import { authErrors, routes } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
 import {
   lambdaContext,
@@ -16,6 +16,7 @@ import {
   sendProxyResult,
   toProxyEvent,
 } from './api-gateway.ts';
+import { type AuthorizerHandler, authorize } from './authorizer.ts';
 import {
   ensureTables,
   type LocalDynamoDb,

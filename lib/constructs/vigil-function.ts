@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { bundling } from '../bundling.ts';
 import type { FunctionDefinition } from '../functions.ts';
@@ -95,11 +96,69 @@ export class VigilFunction extends Construct {
     });
   }
 
-  /** Grants access to a table (and its key) and passes its name in the table's environment variable. */
+  /**
+   * Grants exactly the item actions a function needs on a table and its indexes (named, no
+   * wildcard), the key use that goes with them, and passes the table name in the table's
+   * environment variable.
+   */
   useTable(definition: TableDefinition, table: ITableV2, access: 'read' | 'readWrite'): this {
-    if (access === 'read') table.grantReadData(this.function);
-    else table.grantReadWriteData(this.function);
+    const read = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:ConditionCheckItem',
+    ];
+    const write = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: access === 'read' ? read : [...read, ...write],
+        resources: [
+          table.tableArn,
+          ...definition.globalIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
+        ],
+      }),
+    );
+    if (table.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions:
+            access === 'read'
+              ? ['kms:Decrypt', 'kms:DescribeKey']
+              : ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [table.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${this.stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
     this.function.addEnvironment(definition.envVar, table.tableName);
+    return this;
+  }
+
+  /**
+   * Lets the function read a secret and decrypt it with its key, granted on the role alone, so
+   * that the data stack never refers back to the service stack.
+   */
+  useSecret(secret: ISecret, envVar: string): this {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    if (secret.encryptionKey) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${this.stack.region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    this.function.addEnvironment(envVar, secret.secretArn);
     return this;
   }
 

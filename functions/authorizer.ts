@@ -1,0 +1,57 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { isAdminKey } from '#commons/api/admin-key';
+import type { AuthorizerContext } from '#commons/api/principal';
+import { findActiveKey, hashKey } from '#commons/registry/store';
+import { logger } from '#powertools/logger';
+
+/**
+ * The API's request authorizer: `x-api-key` is the admin key or an active model key. API
+ * Gateway caches the answer per key, so the policy covers every route the key may call:
+ * everything for the admin key; a model key, its own model's ingest routes and the candidate
+ * callback of incidents (the handler checks the incident's model). An unknown or revoked key is
+ * 401 (thrown "Unauthorized"); a known key outside its policy is 403.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const key = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-api-key')?.[1];
+  if (!key) throw new Error('Unauthorized');
+
+  // arn:aws:execute-api:region:account:apiId/stage/METHOD/path
+  const [arnPrefix, apiId, stage] = event.methodArn.split('/');
+  const base = `${arnPrefix}/${apiId}/${stage}`;
+
+  if (await isAdminKey(key)) {
+    const context: AuthorizerContext = { principal: 'admin' };
+    return policy('admin', [`${base}/*/*`], context);
+  }
+  const found = await findActiveKey(hashKey(key));
+  if (!found) {
+    logger.info('unknown or revoked key');
+    throw new Error('Unauthorized');
+  }
+  const context: AuthorizerContext = { principal: 'model', modelId: found.modelId, keyId: found.keyId };
+  return policy(
+    `model:${found.modelId}:${found.keyId}`,
+    [
+      ...['predictions', 'actuals', 'metrics', 'feedback'].map(
+        (route) => `${base}/POST/v1/models/${found.modelId}/${route}`,
+      ),
+      `${base}/POST/v1/incidents/*/candidate`,
+    ],
+    context,
+  );
+}
+
+function policy(
+  principalId: string,
+  resources: string[],
+  context: AuthorizerContext,
+): APIGatewayAuthorizerResult {
+  return {
+    principalId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: resources }],
+    },
+    context,
+  };
+}

@@ -1,0 +1,15 @@
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+
+const restApiId = process.env.API_ID;
+const stageName = process.env.API_STAGE;
+let client: APIGatewayClient | undefined;
+
+/**
+ * Makes a key revocation take effect at once: API Gateway caches the authorizer's answer per key,
+ * so the stage's authorizer cache is flushed. Locally there is no cache and nothing to flush.
+ */
+export async function flushAuthorizerCache(): Promise<void> {
+  if (!restApiId || !stageName) return;
+  client ??= new APIGatewayClient({});
+  await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
+}

@@ -1,0 +1,47 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { errorResponse, HttpError } from '#commons/http';
+import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
+import { tracer } from '#powertools/tracer';
+
+export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * An API Gateway handler serving several routes of one function, dispatched on
+ * `METHOD /resource/{template}`, wrapped in the standard Powertools stack. Client errors
+ * (HttpError) become their JSON error; anything else is logged and answered 500 without detail.
+ */
+export function apiHandler(routes: Record<string, RouteHandler>) {
+  const dispatch = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const modelId = event.pathParameters?.modelId;
+    if (modelId) logger.appendKeys({ modelId });
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    try {
+      if (!route) throw new HttpError(404, 'not_found', `No route for ${event.httpMethod} ${event.resource}`);
+      return await route(event, context);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        if (error.statusCode >= 500) logger.error('request failed', { error });
+        else
+          logger.info('request rejected', {
+            status: error.statusCode,
+            code: error.code,
+            issues: error.issues,
+          });
+        return errorResponse(error);
+      }
+      logger.error('unexpected error', { error: error as Error });
+      return errorResponse(
+        new HttpError(500, 'internal', `Internal error (request ${context.awsRequestId})`),
+      );
+    }
+  };
+  return middy(dispatch)
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { clearState: true }));
+}

@@ -1,0 +1,80 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { type ErrorIssue, HttpError } from '#commons/http';
+
+/** The largest body the API accepts on any route (API Gateway's own limit is 10 MB). */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Dotted path of a zod issue, with array indexes in brackets: `records[3].features.age`. */
+export function issuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(body)';
+}
+
+export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
+  return error.issues.map((issue) => ({
+    path: issuePath([...prefix, ...issue.path]),
+    message: issue.message,
+  }));
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value ?? undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Parses a JSON body against a schema. 415 for another media type, 413 over the limit, 400 for
+ * malformed JSON or a body that breaks the schema, with every field at fault named.
+ */
+export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+  const contentType = header(event, 'content-type');
+  if (!contentType || !/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json', [
+      { path: 'content-type', message: `expected application/json, got ${contentType ?? 'nothing'}` },
+    ]);
+  }
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', 'The body is not valid JSON', [
+      { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
+    ]);
+  }
+  const result = schema.safeParse(data);
+  if (!result.success)
+    throw new HttpError(400, 'invalid_request', 'The request is invalid', zodIssues(result.error));
+  return result.data;
+}
+
+/** Validates path and query parameters; a bad one is a 400 naming it. */
+export function parseParams<S extends z.ZodType>(
+  values: Record<string, string | undefined> | null,
+  schema: S,
+  where: 'path' | 'query',
+): z.output<S> {
+  const result = schema.safeParse(values ?? {});
+  if (!result.success) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Invalid ${where} parameters`,
+      zodIssues(result.error, [where]),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,22 @@
+/**
+ * Key layout of the governance table, in one place. Every record of the registry and of the
+ * governance workflow is addressed through these helpers, never by string literals elsewhere.
+ */
+export const governanceKeys = {
+  model: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: '#MODEL' }),
+  modelsIndex: 'MODELS',
+  apiKey: (hash: string) => ({ pk: `KEY#${hash}`, sk: '#KEY' }),
+  modelKey: (modelId: string, keyId: string) => ({ pk: `MODEL#${modelId}`, sk: `KEY#${keyId}` }),
+  version: (modelId: string, version: string) => ({ pk: `MODEL#${modelId}`, sk: `VERSION#${version}` }),
+  versionPrefix: 'VERSION#',
+  baseline: (modelId: string, baselineVersion: number) => ({
+    pk: `MODEL#${modelId}`,
+    sk: `BASELINE#${String(baselineVersion).padStart(6, '0')}`,
+  }),
+  baselineFeature: (modelId: string, baselineVersion: number, feature: string) => ({
+    pk: `BASELINE#${modelId}#${baselineVersion}`,
+    sk: `FEATURE#${feature}`,
+  }),
+  baselineFeaturesPartition: (modelId: string, baselineVersion: number) =>
+    `BASELINE#${modelId}#${baselineVersion}`,
+} as const;

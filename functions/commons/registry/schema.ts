@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/**
+ * The model registry's request schemas. They validate at the edge, name the field at fault in
+ * every error, and are the source of the OpenAPI document: nothing about these shapes is
+ * written twice.
+ */
+
+const identifier = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+    'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
+  );
+
+export const modelIdSchema = identifier;
+
+const featureName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/,
+    'a name of letters, digits, "_", "." and "-", at most 64, not starting with a digit',
+  );
+
+export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
+
+/** Drift methods of drift-spec.md. */
+export const driftMethodSchema = z.enum([
+  'ks',
+  'wasserstein',
+  'wassersteinNormed',
+  'psi',
+  'kl',
+  'jensenShannon',
+  'hellinger',
+  'chiSquare',
+]);
+
+export const featureSchema = z.strictObject({
+  name: featureName,
+  type: z.enum(['numerical', 'categorical']),
+});
+
+const emails = z.array(z.email()).max(50);
+
+/** People by SOP role; every human step of the workflow emails the role's list. */
+export const approversSchema = z.strictObject({
+  dataScienceLead: emails.min(1),
+  devTeam: emails.min(1),
+  qa: emails.min(1),
+  irbLiaison: emails.min(1),
+  legal: emails.min(1),
+  mlops: emails.min(1),
+  operations: emails.min(1),
+  support: emails.min(1),
+});
+
+export const performanceBoundSchema = z
+  .strictObject({
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+    /** Largest accepted drop relative to the baseline's value of the metric, e.g. 0.05 for 5 %. */
+    maxRelativeDrop: z.number().min(0).max(1).optional(),
+  })
+  .refine((b) => b.min !== undefined || b.max !== undefined || b.maxRelativeDrop !== undefined, {
+    message: 'give at least one of min, max, maxRelativeDrop',
+  });
+
+export const modelInputSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    owner: z.string().trim().min(1).max(200),
+    task: z.enum(['classification', 'regression']),
+    features: z.array(featureSchema).min(1).max(100),
+    schedule: z
+      .strictObject({
+        every: durationSchema.default('P1D'),
+        window: durationSchema.default('P1D'),
+        minSamples: z.int().min(1).max(10_000_000).default(100),
+      })
+      .prefault({}),
+    thresholds: z
+      .strictObject({
+        driftShare: z.number().gt(0).max(1).default(0.5),
+        bins: z.int().min(2).max(50).default(10),
+        drift: z
+          .record(
+            featureName,
+            z.strictObject({ method: driftMethodSchema, threshold: z.number().finite().optional() }),
+          )
+          .default({}),
+        performance: z.record(z.string().min(1).max(64), performanceBoundSchema).default({}),
+        consecutiveBreaches: z.int().min(1).max(100).default(1),
+      })
+      .prefault({}),
+    approvers: approversSchema,
+    governance: z
+      .strictObject({
+        approvalTimeoutHours: z.number().gt(0).max(720).default(72),
+        stabilisationSeconds: z
+          .int()
+          .min(0)
+          .max(30 * 24 * 3600)
+          .default(3600),
+        maxRetrainingCycles: z.int().min(1).max(20).default(3),
+      })
+      .prefault({}),
+    groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),
+    /** Write shards per window profile: raise for models above ~1,000 batches per second. */
+    writeShards: z.int().min(1).max(64).default(1),
+  })
+  .superRefine((model, ctx) => {
+    const seen = new Set<string>();
+    model.features.forEach((feature, i) => {
+      if (seen.has(feature.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['features', i, 'name'],
+          message: `duplicate feature "${feature.name}"`,
+        });
+      }
+      seen.add(feature.name);
+    });
+    for (const name of Object.keys(model.thresholds.drift)) {
+      if (!seen.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['thresholds', 'drift', name],
+          message: `unknown feature "${name}"; declare it in features`,
+        });
+      }
+    }
+    if (durationSeconds(model.schedule.window) < 60) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'window'], message: 'must be at least one minute' });
+    }
+    if (durationSeconds(model.schedule.every) < 60) {
+      ctx.addIssue({ code: 'custom', path: ['schedule', 'every'], message: 'must be at least one minute' });
+    }
+  });
+
+export type ModelInput = z.output<typeof modelInputSchema>;
+
+const semver = z
+  .string()
+  .regex(
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
+    'a semantic version such as 1.4.0',
+  );
+export const semverSchema = semver;
+
+export const metricsSchema = z.record(z.string().min(1).max(64), z.number().finite());
+
+export const versionInputSchema = z.strictObject({
+  version: semver,
+  artifactUri: z.string().min(1).max(2048),
+  metrics: metricsSchema.default({}),
+  notes: z.string().max(10_000).default(''),
+});
+
+export type VersionInput = z.output<typeof versionInputSchema>;
+
+/** Seconds in an ISO-8601 duration (years as 365 days and months as 30, as schedules need no calendar). */
+export function durationSeconds(duration: string): number {
+  const match =
+    /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      duration,
+    );
+  if (!match) throw new Error(`Not an ISO-8601 duration: ${duration}`);
+  const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));
+  return (
+    (y ?? 0) * 365 * 86400 +
+    (mo ?? 0) * 30 * 86400 +
+    (w ?? 0) * 7 * 86400 +
+    (d ?? 0) * 86400 +
+    (h ?? 0) * 3600 +
+    (mi ?? 0) * 60 +
+    (s ?? 0)
+  );
+}

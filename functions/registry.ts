@@ -1,0 +1,81 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
+import { apiHandler } from '#commons/api/handler';
+import { principalOf, requireAdmin } from '#commons/api/principal';
+import { parseBody, parseParams } from '#commons/api/request';
+import { json } from '#commons/http';
+import { modelIdSchema, modelInputSchema, versionInputSchema } from '#commons/registry/schema';
+import {
+  addVersion,
+  createModelKey,
+  getModel,
+  listModelKeys,
+  listModels,
+  listVersions,
+  loadModel,
+  putModel,
+  revokeModelKey,
+} from '#commons/registry/store';
+import { metrics } from '#powertools/metrics';
+
+const modelPath = z.object({ modelId: modelIdSchema });
+const keyPath = z.object({
+  modelId: modelIdSchema,
+  keyId: z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id such as key_0123456789abcdef'),
+});
+
+function admin(event: APIGatewayProxyEvent): void {
+  requireAdmin(principalOf(event));
+}
+
+/** The admin API of the model registry: models, keys and versions. */
+export const handler = apiHandler({
+  'PUT /v1/models/{modelId}': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const input = parseBody(event, modelInputSchema);
+    const { created, model } = await putModel(modelId, input);
+    metrics.addMetric(created ? 'ModelsRegistered' : 'ModelsUpdated', 'Count', 1);
+    return json(created ? 201 : 200, model);
+  },
+
+  'GET /v1/models': async (event) => {
+    admin(event);
+    return json(200, { models: await listModels() });
+  },
+
+  'GET /v1/models/{modelId}': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const model = await loadModel(modelId);
+    const [versions, keys] = await Promise.all([listVersions(modelId), listModelKeys(modelId)]);
+    return json(200, { ...model, versions, keys });
+  },
+
+  'POST /v1/models/{modelId}/keys': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    await loadModel(modelId);
+    const created = await createModelKey(modelId);
+    return json(201, created);
+  },
+
+  'DELETE /v1/models/{modelId}/keys/{keyId}': async (event) => {
+    admin(event);
+    const { modelId, keyId } = parseParams(event.pathParameters, keyPath, 'path');
+    await revokeModelKey(modelId, keyId);
+    await flushAuthorizerCache();
+    return json(200, { keyId, revoked: true });
+  },
+
+  'POST /v1/models/{modelId}/versions': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const input = parseBody(event, versionInputSchema);
+    await loadModel(modelId);
+    const version = await addVersion(modelId, input);
+    const model = await getModel(modelId);
+    return json(201, { ...version, productionVersion: model?.productionVersion });
+  },
+});
