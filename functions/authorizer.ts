@@ -16,8 +16,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   if (!key) throw new Error('Unauthorized');
 
   // arn:aws:execute-api:region:account:apiId/stage/METHOD/path
-  const [arnPrefix, apiId, stage] = event.methodArn.split('/');
-  const base = `${arnPrefix}/${apiId}/${stage}`;
+  const [apiArn, stage] = event.methodArn.split('/');
+  const base = `${apiArn}/${stage}`;
 
   if (await isAdminKey(key)) {
     const context: AuthorizerContext = { principal: 'admin' };

@@ -5,6 +5,7 @@ import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { json } from '#commons/http';
+import { putBaseline } from '#commons/registry/baselines';
 import { modelIdSchema, modelInputSchema, versionInputSchema } from '#commons/registry/schema';
 import {
   addVersion,
@@ -17,6 +18,7 @@ import {
   putModel,
   revokeModelKey,
 } from '#commons/registry/store';
+import { baselineSchema } from '#commons/telemetry/records';
 import { metrics } from '#powertools/metrics';
 
 const modelPath = z.object({ modelId: modelIdSchema });
@@ -77,5 +79,15 @@ export const handler = apiHandler({
     const version = await addVersion(modelId, input);
     const model = await getModel(modelId);
     return json(201, { ...version, productionVersion: model?.productionVersion });
+  },
+
+  'PUT /v1/models/{modelId}/baseline': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const input = parseBody(event, baselineSchema);
+    const model = await loadModel(modelId);
+    const baseline = await putBaseline(model, input);
+    metrics.addMetric('BaselinesFitted', 'Count', 1);
+    return json(201, baseline);
   },
 });

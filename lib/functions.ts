@@ -30,6 +30,18 @@ export const functionCatalog = {
     memorySize: 1024,
     timeoutSeconds: 29,
   },
+  ingest: {
+    entry: 'functions/ingest.ts',
+    description: 'Ingest API: predictions, actuals, metric points, feedback',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+  },
+  openapi: {
+    entry: 'functions/openapi.ts',
+    description: 'GET /openapi.json, generated from the request schemas',
+    memorySize: 512,
+    timeoutSeconds: 10,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functionCatalog;

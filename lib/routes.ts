@@ -25,6 +25,13 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
   { method: 'DELETE', path: '/v1/models/{modelId}/keys/{keyId}', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
+  { method: 'PUT', path: '/v1/models/{modelId}/baseline', handler: 'registry', auth: 'apiKey' },
+  // Ingest (admin or a key of the model)
+  { method: 'POST', path: '/v1/models/{modelId}/predictions', handler: 'ingest', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/actuals', handler: 'ingest', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/metrics', handler: 'ingest', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/feedback', handler: 'ingest', auth: 'apiKey' },
+  { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'none' },
 ];
 
 /**

@@ -7,7 +7,7 @@ import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
 import { authErrors, routes } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
-import { governanceTable } from './tables.ts';
+import { governanceTable, telemetryTable } from './tables.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
@@ -39,6 +39,9 @@ export class StatelessStack extends Stack {
       .useTable(governanceTable, data.governance, 'read')
       .useSecret(data.adminKeySecret, 'ADMIN_KEY_SECRET_ARN');
     fn.registry.useTable(governanceTable, data.governance, 'readWrite');
+    fn.ingest
+      .useTable(governanceTable, data.governance, 'readWrite')
+      .useTable(telemetryTable, data.telemetry, 'readWrite');
 
     const stageName = 'v1';
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
@@ -107,7 +110,7 @@ export class StatelessStack extends Stack {
       if (route.auth === 'none') {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by design (health probe or signed approval page).`,
+          reason: `${route.method} ${route.path} is public by design (health probe, API description or signed approval page).`,
         });
       }
     }

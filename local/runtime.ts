@@ -149,6 +149,24 @@ async function serve(
     throw error;
   }
   const event = toProxyEvent(request, body, matched);
+  if (matched.route.auth === 'apiKey') {
+    const outcome = await authorize(
+      handlers.authorizer as unknown as AuthorizerHandler,
+      event,
+      matched.route,
+      lambdaContext('vigil-authorizer'),
+    );
+    if (!outcome.allowed) {
+      const refusal = outcome.statusCode === 401 ? authErrors.unauthorized : authErrors.forbidden;
+      sendProxyResult(response, {
+        statusCode: refusal.statusCode,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify(refusal.body),
+      });
+      return;
+    }
+    event.requestContext.authorizer = outcome.context;
+  }
   const result = await handlers[matched.route.handler](
     event,
     lambdaContext(`vigil-${matched.route.handler}`),
@@ -179,7 +197,7 @@ function configureEnvironment(endpoint: string, tableNames: Record<string, strin
   env.POWERTOOLS_SERVICE_NAME ??= 'vigil';
   env.POWERTOOLS_METRICS_NAMESPACE ??= 'Vigil';
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   env.VIGIL_ADMIN_KEY = adminKey;
   for (const table of tables) env[table.envVar] = tableNames[table.id];
 }

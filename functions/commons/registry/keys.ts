@@ -17,6 +17,12 @@ export const governanceKeys = {
     pk: `BASELINE#${modelId}#${baselineVersion}`,
     sk: `FEATURE#${feature}`,
   }),
+  /** User feedback of a model, in time order. */
+  feedback: (modelId: string, receivedAt: string, feedbackId: string) => ({
+    pk: `FEEDBACK#${modelId}`,
+    sk: `${receivedAt}#${feedbackId}`,
+  }),
+  feedbackPartition: (modelId: string) => `FEEDBACK#${modelId}`,
   baselineFeaturesPartition: (modelId: string, baselineVersion: number) =>
     `BASELINE#${modelId}#${baselineVersion}`,
 } as const;

@@ -1,0 +1,174 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { HttpError } from '#commons/http';
+import { fitReferenceProfile, type ReferenceProfile } from '#drift/profile';
+import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
+import { checkRecords, IssueList } from '../telemetry/records.ts';
+import { isConditionFailure } from '../telemetry/writes.ts';
+import { governanceKeys as keys } from './keys.ts';
+import type { ModelRecord } from './store.ts';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+export interface BaselineInput {
+  readonly records: readonly { features: Record<string, unknown>; prediction: unknown }[];
+  readonly metrics: Record<string, number>;
+}
+
+export interface BaselineRecord {
+  readonly modelId: string;
+  readonly baselineVersion: number;
+  readonly createdAt: string;
+  readonly records: number;
+  readonly metrics: Record<string, number>;
+  /** Per column: type, values and missing values in the reference. */
+  readonly columns: Record<string, { type: 'numerical' | 'categorical'; count: number; missing: number }>;
+}
+
+/** Reference profiles of one baseline, by column (features and `@prediction`). */
+export type ReferenceProfiles = ReadonlyMap<string, ReferenceProfile>;
+
+/** The type of the prediction column: a class label, or a regression's number. */
+export function predictionType(model: ModelRecord): 'numerical' | 'categorical' {
+  return model.task === 'regression' ? 'numerical' : 'categorical';
+}
+
+/**
+ * Fits a new baseline: checks the records against the model, fits the reference profile of
+ * every feature and of the prediction (drift-spec.md bins), stores the profiles, then the
+ * baseline, then makes it the model's baseline in use. Baselines are numbered 1, 2, ...; an
+ * older baseline is never changed, so window profiles binned by it stay meaningful.
+ */
+export async function putBaseline(model: ModelRecord, input: BaselineInput): Promise<BaselineRecord> {
+  const issues = new IssueList();
+  checkRecords(model, input.records, Date.now(), issues);
+  if (issues.count > 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `The baseline has ${issues.count} invalid value(s)`,
+      issues.issues,
+    );
+  }
+
+  const { Attributes } = await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.model(model.modelId),
+      UpdateExpression: 'ADD baselineCounter :one',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  const baselineVersion = Number(Attributes?.baselineCounter);
+  const createdAt = new Date().toISOString();
+
+  const columns: BaselineRecord['columns'] = {};
+  const fit = async (column: string, type: 'numerical' | 'categorical', values: unknown[]) => {
+    const profile = fitReferenceProfile(values, type, { bins: model.thresholds.bins });
+    columns[column] = { type, count: profile.count, missing: profile.missing };
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.baselineFeature(model.modelId, baselineVersion, column),
+          column,
+          profile: JSON.stringify(profile),
+        },
+      }),
+    );
+  };
+  for (const feature of model.features) {
+    await fit(
+      feature.name,
+      feature.type,
+      input.records.map((r) => r.features[feature.name] ?? null),
+    );
+  }
+  await fit(
+    PREDICTION_COLUMN,
+    predictionType(model),
+    input.records.map((r) => r.prediction),
+  );
+
+  const baseline: BaselineRecord = {
+    modelId: model.modelId,
+    baselineVersion,
+    createdAt,
+    records: input.records.length,
+    metrics: input.metrics,
+    columns,
+  };
+  await dynamoDb.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys.baseline(model.modelId, baselineVersion), ...baseline },
+    }),
+  );
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.model(model.modelId),
+        UpdateExpression: 'SET baselineVersion = :v, baselineCreatedAt = :at',
+        ConditionExpression: 'attribute_not_exists(baselineVersion) OR baselineVersion < :v',
+        ExpressionAttributeValues: { ':v': baselineVersion, ':at': createdAt },
+      }),
+    );
+  } catch (error) {
+    // A newer baseline fitted concurrently stays in use; this one is kept as history.
+    if (!isConditionFailure(error)) throw error;
+  }
+  return baseline;
+}
+
+export async function getBaseline(
+  modelId: string,
+  baselineVersion: number,
+): Promise<BaselineRecord | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.baseline(modelId, baselineVersion) }),
+  );
+  if (!Item) return undefined;
+  const { pk: _pk, sk: _sk, ...baseline } = Item;
+  return baseline as BaselineRecord;
+}
+
+const profileCache = new Map<string, Promise<ReferenceProfiles>>();
+
+/**
+ * The reference profiles of a baseline. Baselines never change, so they are cached for the life
+ * of the execution environment: ingestion reads them once, not per batch.
+ */
+export function referenceProfiles(modelId: string, baselineVersion: number): Promise<ReferenceProfiles> {
+  const cacheKey = `${modelId}#${baselineVersion}`;
+  let cached = profileCache.get(cacheKey);
+  if (!cached) {
+    cached = loadProfiles(modelId, baselineVersion);
+    cached.catch(() => profileCache.delete(cacheKey));
+    profileCache.set(cacheKey, cached);
+  }
+  return cached;
+}
+
+async function loadProfiles(modelId: string, baselineVersion: number): Promise<ReferenceProfiles> {
+  const profiles = new Map<string, ReferenceProfile>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.baselineFeaturesPartition(modelId, baselineVersion) },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? [])
+      profiles.set(item.column as string, JSON.parse(item.profile as string));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return profiles;
+}

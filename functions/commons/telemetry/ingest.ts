@@ -1,0 +1,361 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { HttpError } from '#commons/http';
+import { countValue, type WindowCounters } from '#drift/profile';
+import { referenceProfiles } from '../registry/baselines.ts';
+import { governanceKeys } from '../registry/keys.ts';
+import { durationSeconds } from '../registry/schema.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { BatchLedger } from './batches.ts';
+import {
+  bucketResolution,
+  bucketStart,
+  FEEDBACK_COLUMN,
+  metricColumn,
+  PERFORMANCE_COLUMN,
+  PREDICTION_COLUMN,
+  telemetryKeys,
+} from './keys.ts';
+import { checkRecords, IssueList, MAX_FUTURE_MS, type PredictionRecord, timestampMs } from './records.ts';
+import { applyCounterUpdates, batchPut, type CounterUpdate, isConditionFailure } from './writes.ts';
+
+const telemetryTable = requireEnv('TELEMETRY_TABLE');
+const governanceTable = requireEnv('GOVERNANCE_TABLE');
+const ledger = new BatchLedger(telemetryTable);
+
+/** Profile items live a little longer than the oldest window anyone evaluates. */
+const PROFILE_TTL_SECONDS = 400 * 86400;
+
+function windowOf(model: ModelRecord) {
+  return bucketResolution(durationSeconds(model.schedule.window));
+}
+
+function expiresIn(seconds: number): number {
+  return Math.floor(Date.now() / 1000) + seconds;
+}
+
+function rejectIfInvalid(issues: IssueList): void {
+  if (issues.count > 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `The request has ${issues.count} invalid value(s); nothing was written`,
+      issues.issues,
+    );
+  }
+}
+
+/**
+ * Runs the writes of a batch exactly once per batch id: a replay of a finished batch returns the
+ * first answer; a retry after a failure skips the updates the failed attempt applied.
+ */
+async function once<R extends Record<string, unknown>>(
+  model: ModelRecord,
+  kind: string,
+  batchId: string | undefined,
+  updates: { id: string; update: CounterUpdate }[],
+  extra: () => Promise<void>,
+  response: R,
+): Promise<R & { replayed?: true }> {
+  if (!batchId) {
+    await applyCounterUpdates(telemetryTable, updates);
+    await extra();
+    return response;
+  }
+  const claim = await ledger.claim(model.modelId, kind, batchId);
+  if (claim.kind === 'replay') return { ...(claim.response as R), replayed: true };
+  const completed = new Set(claim.kind === 'resume' ? claim.completed : []);
+  try {
+    await applyCounterUpdates(
+      telemetryTable,
+      updates.filter((u) => !completed.has(u.id)),
+      (id) => completed.add(id),
+    );
+    await extra();
+  } catch (error) {
+    await ledger.release(model.modelId, kind, batchId, [...completed]).catch(() => undefined);
+    throw error;
+  }
+  await ledger.complete(model.modelId, kind, batchId, response);
+  return response;
+}
+
+/**
+ * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket
+ * and column (every feature and the prediction), one atomic ADD of the batch's counters, on one
+ * write shard chosen at random. The cost of a batch is columns × buckets updates, whatever the
+ * number of records. Raw predictions are kept (with a TTL) only for models expecting ground truth.
+ */
+export async function ingestPredictions(
+  model: ModelRecord,
+  batch: { batchId?: string; records: readonly PredictionRecord[] },
+): Promise<{ accepted: number; replayed?: true }> {
+  const now = Date.now();
+  const issues = new IssueList();
+  checkRecords(model, batch.records, now, issues);
+  rejectIfInvalid(issues);
+  if (model.baselineVersion === undefined) {
+    throw new HttpError(
+      409,
+      'baseline_required',
+      `Model ${model.modelId} has no baseline yet; PUT one first`,
+      [{ path: 'baseline', message: 'fit a baseline before sending predictions' }],
+    );
+  }
+  const baseline = model.baselineVersion;
+  const profiles = await referenceProfiles(model.modelId, baseline);
+  const resolution = windowOf(model);
+  const shard = randomInt(model.writeShards ?? 1);
+
+  const perItem = new Map<string, { key: CounterUpdate['key']; counters: WindowCounters }>();
+  const counters = (bucket: number, column: string) => {
+    const key = telemetryKeys.profile(model.modelId, resolution, bucket, shard, column, baseline);
+    const id = `${key.pk}|${key.sk}`;
+    let entry = perItem.get(id);
+    if (!entry) {
+      entry = { key, counters: {} };
+      perItem.set(id, entry);
+    }
+    return entry.counters;
+  };
+  for (const record of batch.records) {
+    const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, now) / 1000), resolution);
+    for (const feature of model.features) {
+      const profile = profiles.get(feature.name);
+      if (profile) countValue(profile, record.features[feature.name] ?? null, counters(bucket, feature.name));
+    }
+    const predictionProfile = profiles.get(PREDICTION_COLUMN);
+    if (predictionProfile)
+      countValue(predictionProfile, record.prediction, counters(bucket, PREDICTION_COLUMN));
+  }
+  const updates = [...perItem].map(([id, { key, counters }]) => ({
+    id,
+    update: { key, counters, setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) } },
+  }));
+
+  const keepRaw = async () => {
+    if (!model.groundTruth) return;
+    const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
+    const items = batch.records
+      .filter((r) => r.predictionId !== undefined)
+      .map((r) => ({
+        ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
+        prediction: r.prediction,
+        ...(r.score !== undefined ? { score: r.score } : {}),
+        timestamp: timestampMs(r.timestamp, now),
+        baselineVersion: baseline,
+        expiresAt: ttl,
+      }));
+    await batchPut(telemetryTable, items);
+  };
+
+  return once(model, 'predictions', batch.batchId, updates, keepRaw, { accepted: batch.records.length });
+}
+
+/**
+ * Joins delayed ground truth to the stored predictions (within the model's lookback) and adds
+ * each newly joined pair to the performance counters of the prediction's bucket: a confusion
+ * matrix for classification, error sums for regression. A prediction takes its first actual
+ * only, so a replayed actual is matched again but counted once.
+ */
+export async function ingestActuals(
+  model: ModelRecord,
+  batch: {
+    batchId?: string;
+    records: readonly { predictionId: string; actual: string | number | boolean }[];
+  },
+): Promise<{ matched: number; unmatched: number }> {
+  if (!model.groundTruth) {
+    throw new HttpError(
+      409,
+      'ground_truth_not_expected',
+      `Model ${model.modelId} is not registered with groundTruth`,
+      [
+        {
+          path: 'groundTruth',
+          message: 'register the model with groundTruth: {lookbackDays} to send actuals',
+        },
+      ],
+    );
+  }
+  if (model.task === 'regression') {
+    const issues = new IssueList();
+    batch.records.forEach((r, i) => {
+      if (typeof r.actual !== 'number')
+        issues.add(`records[${i}].actual`, 'a regression model needs a numeric actual');
+    });
+    rejectIfInvalid(issues);
+  }
+  const stored = await getPredictions(model.modelId, [...new Set(batch.records.map((r) => r.predictionId))]);
+  const resolution = windowOf(model);
+  let matched = 0;
+  const joined: { bucket: number; counters: Record<string, number> }[] = [];
+  for (const record of batch.records) {
+    const prediction = stored.get(record.predictionId);
+    if (!prediction) continue;
+    matched++;
+    try {
+      await dynamoDb.send(
+        new UpdateCommand({
+          TableName: telemetryTable,
+          Key: telemetryKeys.prediction(model.modelId, record.predictionId),
+          UpdateExpression: 'SET actual = :actual',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(actual)',
+          ExpressionAttributeValues: { ':actual': record.actual },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) continue;
+      throw error;
+    }
+    const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
+    joined.push({ bucket, counters: performanceCounters(model, prediction.prediction, record.actual) });
+  }
+  const merged = new Map<number, Record<string, number>>();
+  for (const { bucket, counters } of joined) {
+    const into = merged.get(bucket) ?? {};
+    for (const [k, v] of Object.entries(counters)) into[k] = (into[k] ?? 0) + v;
+    merged.set(bucket, into);
+  }
+  const shard = randomInt(model.writeShards ?? 1);
+  await applyCounterUpdates(
+    telemetryTable,
+    [...merged].map(([bucket, counters]) => ({
+      id: String(bucket),
+      update: {
+        key: telemetryKeys.profile(model.modelId, resolution, bucket, shard, PERFORMANCE_COLUMN),
+        counters,
+        setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
+      },
+    })),
+  );
+  return { matched, unmatched: batch.records.length - matched };
+}
+
+/** Counters of one (prediction, actual) pair. Class labels are compared as strings. */
+export function performanceCounters(
+  model: ModelRecord,
+  prediction: unknown,
+  actual: unknown,
+): Record<string, number> {
+  if (model.task === 'regression') {
+    const error = Number(prediction) - Number(actual);
+    return { n: 1, ae: Math.abs(error), se: error * error };
+  }
+  return { n: 1, [`cm:${JSON.stringify([String(actual), String(prediction)])}`]: 1 };
+}
+
+async function getPredictions(
+  modelId: string,
+  ids: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
+  for (let start = 0; start < ids.length; start += 100) {
+    let keys: Record<string, unknown>[] | undefined = ids
+      .slice(start, start + 100)
+      .map((id) => telemetryKeys.prediction(modelId, id));
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt >= 10) throw new Error('BatchGetItem left keys unprocessed after 10 attempts');
+      if (attempt > 0)
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, 25 * 2 ** attempt)));
+      const result: BatchGetCommandOutput = await dynamoDb.send(
+        new BatchGetCommand({ RequestItems: { [telemetryTable]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of result.Responses?.[telemetryTable] ?? []) {
+        const id = String(item.pk).slice(`PRED#${modelId}#`.length);
+        found.set(id, item);
+      }
+      keys = result.UnprocessedKeys?.[telemetryTable]?.Keys;
+    }
+  }
+  return found;
+}
+
+/** Adds metric points to per-bucket sums (count, sum, sum of squares) per metric name. */
+export async function ingestMetrics(
+  model: ModelRecord,
+  batch: {
+    batchId?: string;
+    records: readonly { name: string; value: number; timestamp?: string | number }[];
+  },
+): Promise<{ accepted: number; replayed?: true }> {
+  const now = Date.now();
+  const issues = new IssueList();
+  batch.records.forEach((r, i) => {
+    if (r.timestamp !== undefined && timestampMs(r.timestamp, now) > now + MAX_FUTURE_MS) {
+      issues.add(`records[${i}].timestamp`, 'is more than 5 minutes in the future');
+    }
+  });
+  rejectIfInvalid(issues);
+  const resolution = windowOf(model);
+  const shard = randomInt(model.writeShards ?? 1);
+  const perItem = new Map<string, CounterUpdate>();
+  for (const r of batch.records) {
+    const bucket = bucketStart(Math.floor(timestampMs(r.timestamp, now) / 1000), resolution);
+    const key = telemetryKeys.profile(model.modelId, resolution, bucket, shard, metricColumn(r.name));
+    const id = `${key.pk}|${key.sk}`;
+    const entry = perItem.get(id) ?? {
+      key,
+      counters: {},
+      setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
+    };
+    entry.counters.n = (entry.counters.n ?? 0) + 1;
+    entry.counters.sum = (entry.counters.sum ?? 0) + r.value;
+    entry.counters.sq = (entry.counters.sq ?? 0) + r.value * r.value;
+    perItem.set(id, entry);
+  }
+  const updates = [...perItem].map(([id, update]) => ({ id, update }));
+  return once(model, 'metrics', batch.batchId, updates, async () => {}, { accepted: batch.records.length });
+}
+
+/**
+ * Records user feedback (SOP metric 4): the message is kept with the governance records, and
+ * the bucket's feedback counters (total and per category) feed the complaint rate.
+ */
+export async function ingestFeedback(
+  model: ModelRecord,
+  feedback: { category: string; message: string; predictionId?: string },
+  source: { sourceIp?: string; userAgent?: string },
+): Promise<{ accepted: 1; feedbackId: string }> {
+  const now = new Date();
+  const feedbackId = randomUUID();
+  await dynamoDb.send(
+    new PutCommand({
+      TableName: governanceTable,
+      Item: {
+        ...governanceKeys.feedback(model.modelId, now.toISOString(), feedbackId),
+        feedbackId,
+        modelId: model.modelId,
+        ...feedback,
+        receivedAt: now.toISOString(),
+        ...source,
+      },
+    }),
+  );
+  const resolution = windowOf(model);
+  const bucket = bucketStart(Math.floor(now.getTime() / 1000), resolution);
+  await applyCounterUpdates(telemetryTable, [
+    {
+      id: 'feedback',
+      update: {
+        key: telemetryKeys.profile(
+          model.modelId,
+          resolution,
+          bucket,
+          randomInt(model.writeShards ?? 1),
+          FEEDBACK_COLUMN,
+        ),
+        counters: { n: 1, [`c:${feedback.category}`]: 1 },
+        setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
+      },
+    },
+  ]);
+  return { accepted: 1, feedbackId };
+}

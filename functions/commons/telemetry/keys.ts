@@ -1,0 +1,46 @@
+/**
+ * Key layout of the telemetry table. Window profiles are aggregated per time bucket: the
+ * bucket's resolution follows the model's evaluation window, and each bucket is spread over
+ * the model's write shards (a profile item per bucket, shard and column), merged when read.
+ */
+export const PREDICTION_COLUMN = '@prediction';
+export const PERFORMANCE_COLUMN = '@performance';
+export const FEEDBACK_COLUMN = '@feedback';
+export const metricColumn = (name: string) => `@metric#${name}`;
+
+export const telemetryKeys = {
+  /** Every profile item of one bucket and shard shares a partition: one Query reads them all. */
+  bucket: (modelId: string, resolution: number, bucketStart: number, shard: number) =>
+    `PROFILE#${modelId}#${resolution}#${bucketStart}#${shard}`,
+  /** Feature and prediction columns are binned by a baseline, so its version is part of the key. */
+  profile: (
+    modelId: string,
+    resolution: number,
+    bucketStart: number,
+    shard: number,
+    column: string,
+    baseline?: number,
+  ) => ({
+    pk: telemetryKeys.bucket(modelId, resolution, bucketStart, shard),
+    sk: baseline === undefined ? column : `${baseline}#${column}`,
+  }),
+  batch: (modelId: string, kind: string, batchId: string) => ({
+    pk: `BATCH#${modelId}#${kind}#${batchId}`,
+    sk: '#',
+  }),
+  prediction: (modelId: string, predictionId: string) => ({ pk: `PRED#${modelId}#${predictionId}`, sk: '#' }),
+} as const;
+
+/**
+ * Seconds per aggregation bucket for an evaluation window: fine enough that a window holds
+ * whole buckets, coarse enough that reading a window takes few queries (at most 180 a shard).
+ */
+export function bucketResolution(windowSeconds: number): number {
+  if (windowSeconds <= 3 * 3600) return 60;
+  if (windowSeconds <= 7 * 86400) return 3600;
+  return 86400;
+}
+
+export function bucketStart(epochSeconds: number, resolution: number): number {
+  return Math.floor(epochSeconds / resolution) * resolution;
+}

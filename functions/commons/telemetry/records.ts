@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import type { ErrorIssue } from '#commons/http';
+import type { ModelRecord } from '#commons/registry/store';
+
+/** Most records one ingest request may carry. */
+export const MAX_RECORDS = 1000;
+/** How far ahead of the server's clock a record's timestamp may be. */
+export const MAX_FUTURE_MS = 5 * 60 * 1000;
+/** How old a record may be: older windows have been evaluated already. */
+export const MAX_AGE_MS = 35 * 86400 * 1000;
+/** Issues listed in one error at most; the message says how many there were. */
+const MAX_ISSUES = 50;
+
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const featureValueSchema = z.union([z.number(), z.string().max(1024), z.boolean(), z.null()]);
+const predictionValueSchema = z.union([z.number(), z.string().min(1).max(1024), z.boolean()]);
+const timestampSchema = z.union([
+  z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
+  z.int().min(0).describe('epoch milliseconds'),
+]);
+
+export const predictionRecordSchema = z.strictObject({
+  predictionId: id.optional(),
+  timestamp: timestampSchema.optional(),
+  features: z.record(z.string(), featureValueSchema),
+  prediction: predictionValueSchema,
+  score: z.number().optional(),
+});
+
+export const predictionBatchSchema = z.strictObject({
+  batchId: id.optional(),
+  records: z.array(predictionRecordSchema).min(1),
+});
+
+export const actualsBatchSchema = z.strictObject({
+  batchId: id.optional(),
+  records: z.array(z.strictObject({ predictionId: id, actual: predictionValueSchema })).min(1),
+});
+
+export const metricsBatchSchema = z.strictObject({
+  batchId: id.optional(),
+  records: z
+    .array(
+      z.strictObject({
+        name: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'a metric name of letters, digits, "_", ".", ":" or "-"'),
+        value: z.number(),
+        timestamp: timestampSchema.optional(),
+      }),
+    )
+    .min(1),
+});
+
+export const feedbackSchema = z.strictObject({
+  category: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query'),
+  message: z.string().trim().min(1).max(5000),
+  predictionId: id.optional(),
+});
+
+export const baselineSchema = z.strictObject({
+  records: z
+    .array(
+      z.strictObject({
+        features: z.record(z.string(), featureValueSchema),
+        prediction: predictionValueSchema,
+      }),
+    )
+    .min(1)
+    .max(200_000),
+  metrics: z.record(z.string().min(1).max(64), z.number()).default({}),
+});
+
+export type PredictionRecord = z.output<typeof predictionRecordSchema>;
+
+/** Epoch milliseconds of a record's timestamp, or `now` when it has none. */
+export function timestampMs(timestamp: string | number | undefined, now: number): number {
+  if (timestamp === undefined) return now;
+  return typeof timestamp === 'number' ? timestamp : Date.parse(timestamp);
+}
+
+/** Collects issues and stops listing them after MAX_ISSUES. */
+export class IssueList {
+  readonly issues: ErrorIssue[] = [];
+  count = 0;
+  add(path: string, message: string): void {
+    this.count++;
+    if (this.issues.length < MAX_ISSUES) this.issues.push({ path, message });
+  }
+}
+
+/**
+ * Checks records against the model's feature schema: every feature known, numerical features
+ * numbers (or null for missing), the prediction of the task's type, timestamps neither more
+ * than five minutes ahead nor older than 35 days.
+ */
+export function checkRecords(
+  model: ModelRecord,
+  records: readonly { features: Record<string, unknown>; prediction: unknown; timestamp?: string | number }[],
+  now: number,
+  issues: IssueList,
+): void {
+  const types = new Map(model.features.map((f) => [f.name, f.type]));
+  const declared = model.features.map((f) => f.name).join(', ');
+  records.forEach((record, i) => {
+    for (const [name, value] of Object.entries(record.features)) {
+      const type = types.get(name);
+      if (!type)
+        issues.add(`records[${i}].features.${name}`, `unknown feature; the model declares ${declared}`);
+      else if (type === 'numerical' && value !== null && typeof value !== 'number') {
+        issues.add(
+          `records[${i}].features.${name}`,
+          `expected a number (or null when missing), got ${typeof value}`,
+        );
+      }
+    }
+    if (model.task === 'regression' && typeof record.prediction !== 'number') {
+      issues.add(`records[${i}].prediction`, 'a regression model predicts a number');
+    }
+    if (record.timestamp !== undefined) {
+      const at = timestampMs(record.timestamp, now);
+      if (at > now + MAX_FUTURE_MS)
+        issues.add(`records[${i}].timestamp`, 'is more than 5 minutes in the future');
+      else if (at < now - MAX_AGE_MS) issues.add(`records[${i}].timestamp`, 'is older than 35 days');
+    }
+  });
+}

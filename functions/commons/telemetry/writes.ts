@@ -1,0 +1,127 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+
+/** Counters per item: top-level number attributes that DynamoDB `ADD` increments atomically. */
+export interface CounterUpdate {
+  readonly key: { pk: string; sk: string };
+  readonly counters: Record<string, number>;
+  /** Extra attributes set when the item is first written (e.g. `expiresAt`). */
+  readonly setOnce?: Record<string, string | number>;
+}
+
+/** Update expressions are limited to 4 KB, so large counter sets go in several updates. */
+const MAX_EXPRESSION_CHARS = 3500;
+
+/** Splits one item's counters into update expressions that each stay under the limit. */
+export function counterExpressions(update: CounterUpdate): {
+  UpdateExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, number | string>;
+}[] {
+  const out: ReturnType<typeof counterExpressions> = [];
+  let adds: string[] = [];
+  let names: Record<string, string> = {};
+  let values: Record<string, number | string> = {};
+  let length = 0;
+  const flush = (withSets: boolean) => {
+    const sets: string[] = [];
+    if (withSets) {
+      for (const [i, [name, value]] of Object.entries(update.setOnce ?? {}).entries()) {
+        names[`#s${i}`] = name;
+        values[`:s${i}`] = value;
+        sets.push(`#s${i} = if_not_exists(#s${i}, :s${i})`);
+      }
+    }
+    if (adds.length === 0 && sets.length === 0) return;
+    out.push({
+      UpdateExpression: [
+        adds.length ? `ADD ${adds.join(', ')}` : '',
+        sets.length ? `SET ${sets.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    adds = [];
+    names = {};
+    values = {};
+    length = 0;
+  };
+  let i = 0;
+  for (const [name, value] of Object.entries(update.counters)) {
+    if (value === 0) continue;
+    const clause = `#a${i} :a${i}`;
+    if (length + clause.length + 2 > MAX_EXPRESSION_CHARS) flush(false);
+    names[`#a${i}`] = name;
+    values[`:a${i}`] = value;
+    adds.push(clause);
+    length += clause.length + 2;
+    i++;
+  }
+  flush(true);
+  return out;
+}
+
+/**
+ * Applies counter updates with bounded concurrency. Each update is an atomic ADD, so
+ * concurrent batches and write shards never lose an increment. Throttled calls are retried by
+ * the client's retry strategy; `done` is told of each item applied, so a caller that fails half
+ * way knows exactly what to skip when the batch is retried.
+ */
+export async function applyCounterUpdates(
+  table: string,
+  updates: readonly { id: string; update: CounterUpdate }[],
+  done: (id: string) => void = () => {},
+  concurrency = 8,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < updates.length) {
+      const { id, update } = updates[next++] as { id: string; update: CounterUpdate };
+      for (const expression of counterExpressions(update)) {
+        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: update.key, ...expression }));
+      }
+      done(id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, updates.length) }, worker));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff and
+ * jitter until every item is written; gives up (throws) only after `maxAttempts` rounds.
+ */
+export async function batchPut(
+  table: string,
+  items: readonly Record<string, unknown>[],
+  maxAttempts = 10,
+): Promise<void> {
+  for (let start = 0; start < items.length; start += 25) {
+    let pending: BatchWriteCommandInput['RequestItems'] = {
+      [table]: items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })),
+    };
+    for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+      if (attempt >= maxAttempts)
+        throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
+      if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
+      const result: BatchWriteCommandOutput = await dynamoDb.send(
+        new BatchWriteCommand({ RequestItems: pending }),
+      );
+      pending = result.UnprocessedItems;
+    }
+  }
+}
+
+/** True when a conditional write failed its condition (the expected outcome of a lost race). */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException;
+}
