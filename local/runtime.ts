@@ -33,10 +33,17 @@ export interface RuntimeOptions {
   /** Admin key to use; generated and kept in the data dir when absent. */
   readonly adminKey?: string;
   readonly demo: boolean;
+  /**
+   * An existing DynamoDB API endpoint to use instead of starting dynalite in the data dir
+   * (another dynalite, DynamoDB Local, or a proxy in front of one, as the benchmarks use).
+   */
+  readonly dynamoEndpoint?: string;
 }
 
 export interface Runtime {
   readonly url: string;
+  /** The local DynamoDB endpoint (dynalite). */
+  readonly dynamoEndpoint: string;
   readonly adminKey: string;
   readonly adminKeyGenerated: boolean;
   close(): Promise<void>;
@@ -58,7 +65,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   let dynamo: LocalDynamoDb | undefined;
   try {
-    dynamo = await startDynalite({ path: path.join(options.dataDir, 'dynamodb') });
+    dynamo = options.dynamoEndpoint
+      ? { endpoint: options.dynamoEndpoint, close: async () => {} }
+      : await startDynalite({ path: path.join(options.dataDir, 'dynamodb') });
     const tableNames = localTableNames();
     configureEnvironment(dynamo.endpoint, tableNames, adminKey);
     const client = localDynamoDbClient(dynamo.endpoint);
@@ -78,6 +87,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     return {
       url: `http://${shownHost}:${port}`,
+      dynamoEndpoint: dynamo.endpoint,
       adminKey,
       adminKeyGenerated: generated,
       close: async () => {

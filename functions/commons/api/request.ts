@@ -15,11 +15,24 @@ export function issuePath(path: readonly PropertyKey[]): string {
   return out || '(body)';
 }
 
+/** Issues listed in one error at most; the error's message says how many there were. */
+export const MAX_LISTED_ISSUES = 50;
+
 export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
-  return error.issues.map((issue) => ({
-    path: issuePath([...prefix, ...issue.path]),
-    message: issue.message,
-  }));
+  return error.issues
+    .slice(0, MAX_LISTED_ISSUES)
+    .map((issue) => ({ path: issuePath([...prefix, ...issue.path]), message: issue.message }));
+}
+
+function invalid(error: z.ZodError, what: string, prefix: readonly PropertyKey[] = []): HttpError {
+  const count = error.issues.length;
+  const more = count > MAX_LISTED_ISSUES ? ` (the first ${MAX_LISTED_ISSUES} are listed)` : '';
+  return new HttpError(
+    400,
+    'invalid_request',
+    `${what} has ${count} problem(s)${more}`,
+    zodIssues(error, prefix),
+  );
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -56,8 +69,7 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
     ]);
   }
   const result = schema.safeParse(data);
-  if (!result.success)
-    throw new HttpError(400, 'invalid_request', 'The request is invalid', zodIssues(result.error));
+  if (!result.success) throw invalid(result.error, 'The request');
   return result.data;
 }
 
@@ -68,13 +80,6 @@ export function parseParams<S extends z.ZodType>(
   where: 'path' | 'query',
 ): z.output<S> {
   const result = schema.safeParse(values ?? {});
-  if (!result.success) {
-    throw new HttpError(
-      400,
-      'invalid_request',
-      `Invalid ${where} parameters`,
-      zodIssues(result.error, [where]),
-    );
-  }
+  if (!result.success) throw invalid(result.error, `The ${where}`, [where]);
   return result.data;
 }

@@ -110,18 +110,19 @@ export const modelInputSchema = z
     writeShards: z.int().min(1).max(64).default(1),
   })
   .superRefine((model, ctx) => {
+    // zod may run this refinement on a partly invalid model too: read defensively.
     const seen = new Set<string>();
-    model.features.forEach((feature, i) => {
-      if (seen.has(feature.name)) {
+    (Array.isArray(model.features) ? model.features : []).forEach((feature, i) => {
+      if (seen.has(feature?.name)) {
         ctx.addIssue({
           code: 'custom',
           path: ['features', i, 'name'],
           message: `duplicate feature "${feature.name}"`,
         });
       }
-      seen.add(feature.name);
+      seen.add(feature?.name);
     });
-    for (const name of Object.keys(model.thresholds.drift)) {
+    for (const name of Object.keys(model.thresholds?.drift ?? {})) {
       if (!seen.has(name)) {
         ctx.addIssue({
           code: 'custom',
@@ -130,11 +131,10 @@ export const modelInputSchema = z
         });
       }
     }
-    if (durationSeconds(model.schedule.window) < 60) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'window'], message: 'must be at least one minute' });
-    }
-    if (durationSeconds(model.schedule.every) < 60) {
-      ctx.addIssue({ code: 'custom', path: ['schedule', 'every'], message: 'must be at least one minute' });
+    for (const field of ['window', 'every'] as const) {
+      const seconds = durationSecondsOrNaN(model.schedule?.[field]);
+      if (seconds < 60)
+        ctx.addIssue({ code: 'custom', path: ['schedule', field], message: 'must be at least one minute' });
     }
   });
 
@@ -158,6 +158,14 @@ export const versionInputSchema = z.strictObject({
 });
 
 export type VersionInput = z.output<typeof versionInputSchema>;
+
+function durationSecondsOrNaN(duration: unknown): number {
+  try {
+    return typeof duration === 'string' ? durationSeconds(duration) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** Seconds in an ISO-8601 duration (years as 365 days and months as 30, as schedules need no calendar). */
 export function durationSeconds(duration: string): number {

@@ -73,11 +73,10 @@ async function once<R extends Record<string, unknown>>(
   if (claim.kind === 'replay') return { ...(claim.response as R), replayed: true };
   const completed = new Set(claim.kind === 'resume' ? claim.completed : []);
   try {
-    await applyCounterUpdates(
-      telemetryTable,
-      updates.filter((u) => !completed.has(u.id)),
-      (id) => completed.add(id),
-    );
+    await applyCounterUpdates(telemetryTable, updates, {
+      skip: new Set(completed),
+      done: (id) => completed.add(id),
+    });
     await extra();
   } catch (error) {
     await ledger.release(model.modelId, kind, batchId, [...completed]).catch(() => undefined);

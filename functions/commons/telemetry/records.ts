@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_LISTED_ISSUES } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
 import type { ModelRecord } from '#commons/registry/store';
 
@@ -8,8 +9,6 @@ export const MAX_RECORDS = 1000;
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 /** How old a record may be: older windows have been evaluated already. */
 export const MAX_AGE_MS = 35 * 86400 * 1000;
-/** Issues listed in one error at most; the message says how many there were. */
-const MAX_ISSUES = 50;
 
 const id = z
   .string()
@@ -90,7 +89,7 @@ export class IssueList {
   count = 0;
   add(path: string, message: string): void {
     this.count++;
-    if (this.issues.length < MAX_ISSUES) this.issues.push({ path, message });
+    if (this.issues.length < MAX_LISTED_ISSUES) this.issues.push({ path, message });
   }
 }
 

@@ -72,26 +72,40 @@ export function counterExpressions(update: CounterUpdate): {
 /**
  * Applies counter updates with bounded concurrency. Each update is an atomic ADD, so
  * concurrent batches and write shards never lose an increment. Throttled calls are retried by
- * the client's retry strategy; `done` is told of each item applied, so a caller that fails half
- * way knows exactly what to skip when the batch is retried.
+ * the client's retry strategy. An item's counters may take several update expressions; each
+ * applied expression is reported to `done` by its id (`<update id>/<n>`), and expressions in
+ * `skip` are not sent again, so a caller that failed half way resumes without counting twice.
+ * On failure it waits for the writes in flight to settle before it throws, so `done` has heard
+ * of everything that was applied.
  */
 export async function applyCounterUpdates(
   table: string,
   updates: readonly { id: string; update: CounterUpdate }[],
-  done: (id: string) => void = () => {},
-  concurrency = 8,
+  options: { done?: (id: string) => void; skip?: ReadonlySet<string>; concurrency?: number } = {},
 ): Promise<void> {
+  const writes = updates.flatMap(({ id, update }) =>
+    counterExpressions(update).map((expression, n) => ({ id: `${id}/${n}`, key: update.key, expression })),
+  );
+  const pending = writes.filter((w) => !options.skip?.has(w.id));
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < updates.length) {
-      const { id, update } = updates[next++] as { id: string; update: CounterUpdate };
-      for (const expression of counterExpressions(update)) {
-        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: update.key, ...expression }));
+    while (!failed && next < pending.length) {
+      const write = pending[next++] as (typeof pending)[number];
+      try {
+        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: write.key, ...write.expression }));
+      } catch (error) {
+        failed = true;
+        throw error;
       }
-      done(id);
+      options.done?.(write.id);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, updates.length) }, worker));
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(options.concurrency ?? 8, pending.length) }, worker),
+  );
+  const rejected = results.find((r) => r.status === 'rejected');
+  if (rejected) throw (rejected as PromiseRejectedResult).reason;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

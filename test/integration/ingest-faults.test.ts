@@ -1,0 +1,162 @@
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvers } from '../support/api.ts';
+import { startTestDynamoDb, type TestDynamoDb } from '../support/dynalite.ts';
+import { type Fault, type FaultyDynamoDb, startFaultyDynamoDb } from '../support/faulty-dynamodb.ts';
+
+/**
+ * Ingestion against a DynamoDB that throttles, leaves batch items unprocessed and fails: every
+ * accepted record is still counted exactly once.
+ */
+describe('ingestion under throttling and partial failures', () => {
+  let db: TestDynamoDb;
+  let proxy: FaultyDynamoDb;
+  let fault: (operation: string, n: number, body: string) => Fault = () => 'pass';
+  let ingest: typeof import('../../functions/commons/telemetry/ingest.ts');
+  let registry: typeof import('../../functions/commons/registry/store.ts');
+  let baselines: typeof import('../../functions/commons/registry/baselines.ts');
+  let schema: typeof import('../../functions/commons/registry/schema.ts');
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb();
+    proxy = await startFaultyDynamoDb(db.endpoint, (operation, n, body) => fault(operation, n, body));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
+      AWS_REGION: 'local',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      GOVERNANCE_TABLE: db.tableNames.Governance,
+      TELEMETRY_TABLE: db.tableNames.Telemetry,
+    });
+    ingest = await import('../../functions/commons/telemetry/ingest.ts');
+    registry = await import('../../functions/commons/registry/store.ts');
+    baselines = await import('../../functions/commons/registry/baselines.ts');
+    schema = await import('../../functions/commons/registry/schema.ts');
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await db.close();
+  });
+
+  async function registerModel(modelId: string) {
+    const input = schema.modelInputSchema.parse({
+      name: modelId,
+      owner: 'ml@example.com',
+      task: 'classification',
+      features: Array.from({ length: 12 }, (_, i) => ({
+        name: `f${i}`,
+        type: i < 10 ? 'numerical' : 'categorical',
+      })),
+      approvers,
+      groundTruth: { lookbackDays: 3 },
+    });
+    await registry.putModel(modelId, input);
+    const model = await registry.loadModel(modelId);
+    const reference = Array.from({ length: 500 }, (_, r) => ({
+      features: Object.fromEntries(
+        Array.from({ length: 12 }, (_, i) => [
+          `f${i}`,
+          i < 10 ? (r * (i + 3)) % 97 : ['a', 'b', 'c'][(r + i) % 3],
+        ]),
+      ),
+      prediction: r % 2 ? 'yes' : 'no',
+    }));
+    await baselines.putBaseline(model, { records: reference, metrics: {} });
+    return registry.loadModel(modelId);
+  }
+
+  function batch(n: number, prefix: string) {
+    const value = (r: number, i: number): number | string =>
+      i < 10 ? (r * (i + 5)) % 113 : `c${(r + i) % 3}`;
+    return Array.from({ length: n }, (_, r) => ({
+      predictionId: `${prefix}-${r}`,
+      features: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}`, value(r, i)])),
+      prediction: r % 3 ? 'yes' : 'no',
+    }));
+  }
+
+  async function items(modelId: string) {
+    const client = db.client;
+    const all: Record<string, unknown>[] = [];
+    let start: Record<string, never> | undefined;
+    do {
+      const page = await client.send(
+        new ScanCommand({ TableName: db.tableNames.Telemetry, ExclusiveStartKey: start }),
+      );
+      for (const item of page.Items ?? []) all.push(unmarshall(item));
+      start = page.LastEvaluatedKey as typeof start;
+    } while (start);
+    return all.filter((item) => String(item.pk).includes(`#${modelId}#`));
+  }
+
+  /** Per column, the values counted: categories and missing (categorical) or sketch bins and missing (numerical). */
+  async function countsPerColumn(modelId: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const item of await items(modelId)) {
+      if (!String(item.pk).startsWith('PROFILE#')) continue;
+      const column = String(item.sk).split('#').slice(1).join('#');
+      for (const [name, value] of Object.entries(item)) {
+        if (/^(c:|s\d+$|miss$)/.test(name)) out[column] = (out[column] ?? 0) + Number(value);
+      }
+    }
+    return out;
+  }
+
+  it('retries throttled updates and unprocessed batch items until every record is written once', async () => {
+    const model = await registerModel('throttled');
+    fault = (operation, n) => {
+      if (operation === 'UpdateItem' && n % 3 === 0) return 'throttle';
+      if (operation === 'BatchWriteItem') return n % 2 === 1 ? 'unprocessed' : 'pass';
+      return 'pass';
+    };
+
+    const result = await ingest.ingestPredictions(model, { batchId: 'b-1', records: batch(200, 't') });
+    fault = () => 'pass';
+
+    expect(result).toEqual({ accepted: 200 });
+    expect(proxy.seen.UpdateItem?.throttle).toBeGreaterThan(0);
+    expect(proxy.seen.BatchWriteItem?.unprocessed).toBeGreaterThan(0);
+    const counts = await countsPerColumn('throttled');
+    expect(Object.keys(counts).sort()).toEqual(
+      ['@prediction', ...Array.from({ length: 12 }, (_, i) => `f${i}`)].sort(),
+    );
+    for (const value of Object.values(counts)) expect(value).toBe(200);
+    const stored = (await items('throttled')).filter((item) => String(item.pk).startsWith('PRED#'));
+    expect(stored).toHaveLength(200);
+  });
+
+  it('resumes a batch that failed half way without counting any of it twice', async () => {
+    const model = await registerModel('resumed');
+    let updates = 0;
+    fault = (operation, _n, body) => {
+      if (operation !== 'UpdateItem' || !body.includes('"Key":{"pk":{"S":"PROFILE#')) return 'pass';
+      updates++;
+      // The 6th profile update and every attempt after it fail for good (beyond the SDK's retries).
+      return updates >= 6 ? 'fail' : 'pass';
+    };
+    const records = batch(150, 'r');
+
+    await expect(ingest.ingestPredictions(model, { batchId: 'b-2', records })).rejects.toThrow();
+    const partial = await countsPerColumn('resumed');
+    expect(Object.keys(partial).length).toBeGreaterThan(0);
+    expect(Object.keys(partial).length).toBeLessThan(13);
+
+    fault = () => 'pass';
+    const retried = await ingest.ingestPredictions(model, { batchId: 'b-2', records });
+    const replayed = await ingest.ingestPredictions(model, { batchId: 'b-2', records });
+
+    expect(retried).toEqual({ accepted: 150 });
+    expect(replayed).toEqual({ accepted: 150, replayed: true });
+    const counts = await countsPerColumn('resumed');
+    expect(Object.keys(counts)).toHaveLength(13);
+    for (const value of Object.values(counts)) expect(value).toBe(150);
+    const ledger = await db.client.send(
+      new GetItemCommand({
+        TableName: db.tableNames.Telemetry,
+        Key: { pk: { S: 'BATCH#resumed#predictions#b-2' }, sk: { S: '#' } },
+      }),
+    );
+    expect(ledger.Item?.status).toEqual({ S: 'done' });
+  });
+});
