@@ -7,7 +7,7 @@ export default defineConfig({
       // Lambda runs Node.js 22; the SDK's notice about Node.js 20 on developer machines is noise.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     },
     projects: [
       {

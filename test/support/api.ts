@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient, localTableNames } from '../../local/dynamodb.ts';
-import { startRuntime } from '../../local/runtime.ts';
+import { type Runtime, startRuntime } from '../../local/runtime.ts';
 
 export const ADMIN_KEY = 'test-admin-key';
 
@@ -26,6 +26,7 @@ export interface ApiResponse<T = any> {
 export interface TestApi {
   readonly url: string;
   readonly dynamoEndpoint: string;
+  readonly runtime: Runtime;
   call<T = any>(
     method: string,
     path: string,
@@ -45,12 +46,14 @@ export async function startTestApi(): Promise<TestApi> {
     host: '127.0.0.1',
     adminKey: ADMIN_KEY,
     demo: false,
+    schedulerTickSeconds: 0,
   });
   const client = localDynamoDbClient(runtime.dynamoEndpoint);
   const names = localTableNames();
   return {
     url: runtime.url,
     dynamoEndpoint: runtime.dynamoEndpoint,
+    runtime,
     async call(method, urlPath, options = {}) {
       const headers: Record<string, string> = {};
       const key = options.key === undefined ? ADMIN_KEY : options.key;

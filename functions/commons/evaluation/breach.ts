@@ -1,0 +1,84 @@
+import { ensureWorkflowStarted, openIncident } from '../incidents/open.ts';
+import { getIncident, readOpenIncidentLock } from '../incidents/store.ts';
+import type { IncidentRecord } from '../incidents/types.ts';
+import { notifier, uniqueRecipients } from '../notifier/index.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { type EvaluationRecord, recordOutcome, setEvaluationIncident } from './store.ts';
+
+export interface BreachOutcome {
+  /** Consecutive breaching windows so far. */
+  readonly streak: number;
+  readonly incident?: IncidentRecord;
+  /** True when this evaluation opened the incident (and alerted). */
+  readonly opened: boolean;
+}
+
+function publicUrl(): string {
+  return (process.env.PUBLIC_URL ?? '').replace(/\/+$/, '');
+}
+
+/**
+ * What follows an evaluation (SOP 6.2.3):
+ * 1. count the run of breaching windows (`thresholds.consecutiveBreaches` asks for that many);
+ * 2. on a breach that completes the run, open the model's incident — or attach the evaluation to
+ *    the one already open — and, for a new incident, alert the Data Science Lead and the Dev
+ *    team, one email each, with the reasons;
+ * 3. start the incident's workflow if it has not started: this also repairs a crash between
+ *    writing an incident and starting its execution, on the model's next evaluation.
+ */
+export async function afterEvaluation(
+  model: ModelRecord,
+  evaluation: EvaluationRecord,
+): Promise<BreachOutcome> {
+  const streak = await recordOutcome(model.modelId, evaluation.status);
+  let incident: IncidentRecord | undefined;
+  let opened = false;
+
+  if (evaluation.status === 'breach' && streak >= model.thresholds.consecutiveBreaches) {
+    const result = await openIncident({
+      modelId: model.modelId,
+      version: model.productionVersion ?? 'unversioned',
+      evaluationId: evaluation.evaluationId,
+      reasons: evaluation.reasons,
+    });
+    incident = result.incident;
+    opened = result.created;
+    await setEvaluationIncident(evaluation.evaluationId, incident.incidentId);
+    if (opened) await alert(model, evaluation, incident);
+  } else {
+    const lock = await readOpenIncidentLock(model.modelId);
+    if (lock) incident = await getIncident(lock.incidentId);
+  }
+  if (incident?.status === 'open' && !incident.executionArn) incident = await ensureWorkflowStarted(incident);
+  return { streak, ...(incident ? { incident } : {}), opened };
+}
+
+async function alert(
+  model: ModelRecord,
+  evaluation: EvaluationRecord,
+  incident: IncidentRecord,
+): Promise<void> {
+  const base = publicUrl();
+  const links = base
+    ? [
+        `${base}/v1/incidents/${incident.incidentId}`,
+        `${base}/v1/evaluations/${evaluation.evaluationId}/report`,
+      ]
+    : [];
+  await notifier().send({
+    to: uniqueRecipients([...model.approvers.dataScienceLead, ...model.approvers.devTeam]),
+    subject: `[Vigil] ${model.name} (${model.modelId}): monitoring alert, incident ${incident.incidentId}`,
+    text: [
+      `The scheduled evaluation of ${model.name} (${model.modelId}, version ${model.productionVersion ?? 'unversioned'}) breached its thresholds`,
+      `over ${evaluation.windowStart} – ${evaluation.windowEnd} (${evaluation.samples} predictions):`,
+      '',
+      ...evaluation.reasons.map((reason) => `- ${reason}`),
+      '',
+      `Incident ${incident.incidentId} is open. The Data Science Lead receives a separate request to investigate it.`,
+      ...(links.length
+        ? ['', 'Incident (API, admin key): ' + links[0], 'Evaluation report (admin key): ' + links[1]]
+        : []),
+    ].join('\n'),
+    links,
+  });
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { datasetDrift } from '#drift/methods';
+import { evaluateProfile } from '#drift/profile';
+import type { ColumnDrift } from '#drift/types';
+import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
+import { checkThresholds, performanceFromActuals } from './performance.ts';
+import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
+import { alignedWindow, readWindow } from './window.ts';
+
+/** A baseline older than this is flagged for reassessment (SOP Appendix A: quarterly). */
+export const BASELINE_MAX_AGE_DAYS = 90;
+
+const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+
+/** Counted values of a column in a window: non-missing plus missing. */
+function rows(counters: Record<string, number> | undefined): number {
+  if (!counters) return 0;
+  let n = 0;
+  for (const [key, value] of Object.entries(counters)) {
+    if (key === 'miss' || key.startsWith('c:') || /^s\d+$/.test(key)) n += value;
+  }
+  return n;
+}
+
+function driftReason(column: ColumnDrift): string {
+  const score = column.score === null ? 'no data' : fmt(column.score);
+  const relation = column.method === 'ks' || column.method === 'chiSquare' ? '<' : '≥';
+  return `${column.name} (${column.method} ${score} ${relation} ${fmt(column.threshold)})`;
+}
+
+/**
+ * Evaluates a model's window against its baseline (SOP 6.2):
+ * 1. read the window's profiles (every bucket and write shard) binned by the baseline in use;
+ * 2. drift per feature and of the prediction (drift-spec.md, the model's methods and drift share),
+ *    and the missing-value shares on both sides;
+ * 3. performance from joined actuals and ingested metric points, against the model's thresholds
+ *    (absolute bounds and relative drops from the baseline's metrics);
+ * 4. the complaint rate from user feedback;
+ * 5. the verdict: `insufficient_data` below `minSamples` predictions, else `breach` when the
+ *    dataset drifted or a threshold broke (with the reasons in words), else `ok`;
+ * and stores the evaluation.
+ */
+export async function evaluateModel(
+  model: ModelRecord,
+  options: { end: Date; trigger: 'schedule' | 'manual' },
+): Promise<EvaluationRecord> {
+  if (model.baselineVersion === undefined) throw new Error(`Model ${model.modelId} has no baseline`);
+  const baselineVersion = model.baselineVersion;
+  const [profiles, baseline] = await Promise.all([
+    referenceProfiles(model.modelId, baselineVersion),
+    getBaseline(model.modelId, baselineVersion),
+  ]);
+  const { start, end, resolution } = alignedWindow(
+    model,
+    options.end,
+    options.trigger === 'schedule' ? 'complete' : 'current',
+  );
+  const window = await readWindow(model, baselineVersion, start, end, resolution);
+  const samples = rows(window.columns.get(PREDICTION_COLUMN));
+
+  const columns: ColumnDrift[] = [];
+  const missing: EvaluationRecord['missing'] = {};
+  for (const feature of model.features) {
+    const profile = profiles.get(feature.name);
+    if (!profile) continue;
+    const choice = model.thresholds.drift[feature.name];
+    const column = evaluateProfile(
+      feature.name,
+      profile,
+      window.columns.get(feature.name) ?? {},
+      choice ?? {},
+    );
+    columns.push(column);
+    missing[feature.name] = {
+      reference: column.reference.missingShare,
+      current: column.current.missingShare,
+      change: column.current.missingShare - column.reference.missingShare,
+    };
+  }
+  const dataset = datasetDrift(columns, model.thresholds.driftShare);
+  const predictionProfile = profiles.get(PREDICTION_COLUMN);
+  const predictionDrift = predictionProfile
+    ? evaluateProfile('prediction', predictionProfile, window.columns.get(PREDICTION_COLUMN) ?? {})
+    : null;
+
+  const fromActuals = performanceFromActuals(model, window.performance);
+  const points: EvaluationRecord['performance']['points'] = {};
+  for (const [name, counters] of window.metrics) {
+    const count = counters.n ?? 0;
+    if (count > 0) points[name] = { count, mean: (counters.sum ?? 0) / count };
+  }
+  const values: Record<string, number | null> = { ...fromActuals.metrics };
+  for (const [name, point] of Object.entries(points)) if (values[name] == null) values[name] = point.mean;
+  const checks = checkThresholds(model, values, baseline?.metrics ?? {});
+
+  const byCategory: Record<string, number> = {};
+  for (const [key, value] of Object.entries(window.feedback)) {
+    if (key.startsWith('c:')) byCategory[key.slice(2)] = value;
+  }
+  const complaintCount = window.feedback.n ?? 0;
+
+  const reasons: string[] = [];
+  let status: EvaluationStatus;
+  if (samples < model.schedule.minSamples) {
+    status = 'insufficient_data';
+  } else {
+    if (dataset.drifted) {
+      const drifted = columns.filter((c) => c.drifted);
+      reasons.push(
+        `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(model.thresholds.driftShare * 100)}%): ${drifted.map(driftReason).join(', ')}`,
+      );
+    }
+    for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
+    status = reasons.length > 0 ? 'breach' : 'ok';
+  }
+
+  const createdAt = new Date();
+  const baselineCreatedAt = model.baselineCreatedAt ?? baseline?.createdAt;
+  const record: EvaluationRecord = {
+    evaluationId: randomUUID(),
+    modelId: model.modelId,
+    trigger: options.trigger,
+    windowStart: start.toISOString(),
+    windowEnd: end.toISOString(),
+    createdAt: createdAt.toISOString(),
+    status,
+    reasons,
+    ...(model.productionVersion ? { productionVersion: model.productionVersion } : {}),
+    baselineVersion,
+    ...(baselineCreatedAt ? { baselineCreatedAt } : {}),
+    baselineStale:
+      baselineCreatedAt !== undefined &&
+      createdAt.getTime() - Date.parse(baselineCreatedAt) > BASELINE_MAX_AGE_DAYS * 86400 * 1000,
+    samples,
+    minSamples: model.schedule.minSamples,
+    drift: { columns, dataset },
+    predictionDrift,
+    missing,
+    performance: { fromActuals, points, checks },
+    complaints: {
+      count: complaintCount,
+      perThousandPredictions: samples > 0 ? (complaintCount / samples) * 1000 : null,
+      byCategory,
+    },
+  };
+  await putEvaluation(record);
+  return record;
+}

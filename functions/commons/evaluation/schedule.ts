@@ -1,0 +1,42 @@
+import { durationSeconds } from '../registry/schema.ts';
+import { listModels } from '../registry/store.ts';
+import { afterEvaluation } from './breach.ts';
+import { evaluateModel } from './evaluate.ts';
+import { recordEvaluationMetrics } from './metrics.ts';
+import { claimScheduledRun } from './store.ts';
+
+export interface ScheduledRun {
+  readonly modelId: string;
+  readonly evaluationId?: string;
+  readonly status?: string;
+  readonly incidentId?: string;
+  readonly error?: string;
+}
+
+/**
+ * The periodic assessment (SOP 6.2.1): every model with a baseline whose `schedule.every` has
+ * elapsed since its last scheduled run is evaluated over its last complete window. A model is
+ * claimed before it is evaluated, so overlapping invocations evaluate it once; one model's
+ * failure is reported and does not stop the others.
+ */
+export async function runScheduledEvaluations(now = new Date()): Promise<ScheduledRun[]> {
+  const runs: ScheduledRun[] = [];
+  for (const model of await listModels()) {
+    if (model.baselineVersion === undefined) continue;
+    if (!(await claimScheduledRun(model.modelId, now, durationSeconds(model.schedule.every)))) continue;
+    try {
+      const evaluation = await evaluateModel(model, { end: now, trigger: 'schedule' });
+      const outcome = await afterEvaluation(model, evaluation);
+      recordEvaluationMetrics(evaluation);
+      runs.push({
+        modelId: model.modelId,
+        evaluationId: evaluation.evaluationId,
+        status: evaluation.status,
+        ...(outcome.incident ? { incidentId: outcome.incident.incidentId } : {}),
+      });
+    } catch (error) {
+      runs.push({ modelId: model.modelId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,187 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+export const evaluationKeys = {
+  evaluation: (evaluationId: string) => ({ pk: `EVAL#${evaluationId}`, sk: '#EVAL' }),
+  /** gsi1 of a model's evaluations, in window order: `gsi1sk` = `{windowEnd}#{evaluationId}`. */
+  index: (modelId: string) => `EVALS#${modelId}`,
+  indexSort: (windowEnd: string, evaluationId: string) => `${windowEnd}#${evaluationId}`,
+  /** The model's scheduling state: last scheduled run and the current run of breaching windows. */
+  state: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: 'EVAL_STATE' }),
+} as const;
+
+export type EvaluationStatus = 'ok' | 'breach' | 'insufficient_data';
+
+/** One evaluation of a model's window against its baseline and thresholds. */
+export interface EvaluationRecord {
+  readonly evaluationId: string;
+  readonly modelId: string;
+  readonly trigger: 'schedule' | 'manual';
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  readonly createdAt: string;
+  readonly status: EvaluationStatus;
+  /** Why the evaluation breached, in words (empty when it did not). */
+  readonly reasons: string[];
+  readonly productionVersion?: string;
+  readonly baselineVersion: number;
+  readonly baselineCreatedAt?: string;
+  /** The baseline is older than 90 days: reassess it (SOP Appendix A, quarterly). */
+  readonly baselineStale: boolean;
+  /** Predictions in the window, and the minimum the model needs for a verdict. */
+  readonly samples: number;
+  readonly minSamples: number;
+  /** Per-feature drift and the dataset verdict, in the shape of drift-spec.md. */
+  readonly drift: { readonly columns: ColumnDrift[]; readonly dataset: DatasetDrift };
+  /** Drift of the model's output. */
+  readonly predictionDrift: ColumnDrift | null;
+  /** Per feature, the missing share in the baseline and in the window. */
+  readonly missing: Record<string, { reference: number; current: number; change: number }>;
+  readonly performance: {
+    readonly fromActuals: PerformanceFromActuals;
+    /** Ingested metric points: count and mean per name. */
+    readonly points: Record<string, { count: number; mean: number }>;
+    readonly checks: ThresholdCheck[];
+  };
+  /** User feedback (SOP metric 4): count, per 1,000 predictions, by category. */
+  readonly complaints: {
+    count: number;
+    perThousandPredictions: number | null;
+    byCategory: Record<string, number>;
+  };
+  /** The incident this evaluation opened or was attached to. */
+  readonly incidentId?: string;
+}
+
+/**
+ * Stores an evaluation. Its statistics go in one JSON attribute: DynamoDB numbers cannot hold
+ * every double (a p-value of 1e-300 underflows their range), and drift-spec.md asks for full
+ * double precision. The fields that queries and conditions need stay top-level attributes.
+ */
+export async function putEvaluation(record: EvaluationRecord): Promise<void> {
+  await dynamoDb.send(
+    new PutCommand({
+      TableName: table,
+      Item: {
+        ...evaluationKeys.evaluation(record.evaluationId),
+        gsi1pk: evaluationKeys.index(record.modelId),
+        gsi1sk: evaluationKeys.indexSort(record.windowEnd, record.evaluationId),
+        evaluationId: record.evaluationId,
+        modelId: record.modelId,
+        status: record.status,
+        windowStart: record.windowStart,
+        windowEnd: record.windowEnd,
+        createdAt: record.createdAt,
+        data: JSON.stringify(record),
+      },
+    }),
+  );
+}
+
+export async function setEvaluationIncident(evaluationId: string, incidentId: string): Promise<void> {
+  await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: evaluationKeys.evaluation(evaluationId),
+      UpdateExpression: 'SET incidentId = :id',
+      ExpressionAttributeValues: { ':id': incidentId },
+    }),
+  );
+}
+
+function fromItem(item: Record<string, unknown>): EvaluationRecord {
+  const record = JSON.parse(item.data as string) as EvaluationRecord;
+  return item.incidentId ? { ...record, incidentId: item.incidentId as string } : record;
+}
+
+export async function getEvaluation(evaluationId: string): Promise<EvaluationRecord | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: evaluationKeys.evaluation(evaluationId) }),
+  );
+  return Item ? fromItem(Item) : undefined;
+}
+
+/** A model's evaluations, newest window first. */
+export async function listEvaluations(
+  modelId: string,
+  options: { limit?: number; from?: string; to?: string } = {},
+): Promise<EvaluationRecord[]> {
+  const out: EvaluationRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  const limit = options.limit ?? 100;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': evaluationKeys.index(modelId),
+          ':from': options.from ?? '0',
+          ':to': `${options.to ?? '9999'}\uffff`,
+        },
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
+        Limit: limit - out.length,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(fromItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start && out.length < limit);
+  return out;
+}
+
+/**
+ * Updates the model's run of consecutive breaching windows: +1 on a breach, back to 0 on an ok
+ * window, unchanged without enough data. Returns the new run length.
+ */
+export async function recordOutcome(modelId: string, status: EvaluationStatus): Promise<number> {
+  if (status === 'insufficient_data') {
+    const { Item } = await dynamoDb.send(
+      new GetCommand({ TableName: table, Key: evaluationKeys.state(modelId), ConsistentRead: true }),
+    );
+    return Number(Item?.breachStreak ?? 0);
+  }
+  const { Attributes } = await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: evaluationKeys.state(modelId),
+      UpdateExpression: status === 'breach' ? 'ADD breachStreak :one' : 'SET breachStreak = :zero',
+      ExpressionAttributeValues: status === 'breach' ? { ':one': 1 } : { ':zero': 0 },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return Number(Attributes?.breachStreak ?? 0);
+}
+
+/**
+ * Claims the model's scheduled run: true for the one caller that moves `lastScheduledAt` from
+ * the value it read to `now`, so overlapping scheduler invocations evaluate a model once.
+ */
+export async function claimScheduledRun(modelId: string, now: Date, everySeconds: number): Promise<boolean> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: evaluationKeys.state(modelId), ConsistentRead: true }),
+  );
+  const last = Item?.lastScheduledAt as string | undefined;
+  if (last && now.getTime() - Date.parse(last) < everySeconds * 1000) return false;
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: evaluationKeys.state(modelId),
+        UpdateExpression: 'SET lastScheduledAt = :now',
+        ConditionExpression: last ? 'lastScheduledAt = :last' : 'attribute_not_exists(lastScheduledAt)',
+        ExpressionAttributeValues: { ':now': now.toISOString(), ...(last ? { ':last': last } : {}) },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,104 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { mergeCounters, type WindowCounters } from '#drift/profile';
+import { durationSeconds } from '../registry/schema.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { bucketResolution, FEEDBACK_COLUMN, PERFORMANCE_COLUMN, telemetryKeys } from '../telemetry/keys.ts';
+
+const table = requireEnv('TELEMETRY_TABLE');
+const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
+
+/** Everything aggregated for a model over a window, merged across buckets and write shards. */
+export interface WindowData {
+  readonly windowStart: Date;
+  readonly windowEnd: Date;
+  /** Per column (features and `@prediction`), the counters binned by `baselineVersion`. */
+  readonly columns: ReadonlyMap<string, WindowCounters>;
+  readonly performance: WindowCounters;
+  /** Per metric name: `n`, `sum`, `sq`. */
+  readonly metrics: ReadonlyMap<string, WindowCounters>;
+  readonly feedback: WindowCounters;
+}
+
+/**
+ * The model's window ending at `end`, on its bucket boundaries: the last complete window
+ * (`complete`, for the schedule), or the window that includes the bucket in progress (`current`,
+ * for an evaluation asked for now).
+ */
+export function alignedWindow(
+  model: ModelRecord,
+  end: Date,
+  mode: 'complete' | 'current',
+): { start: Date; end: Date; resolution: number } {
+  const windowSeconds = durationSeconds(model.schedule.window);
+  const resolution = bucketResolution(windowSeconds);
+  const round = mode === 'complete' ? Math.floor : Math.ceil;
+  const endSeconds = round(end.getTime() / 1000 / resolution) * resolution;
+  const startSeconds = endSeconds - Math.ceil(windowSeconds / resolution) * resolution;
+  return { start: new Date(startSeconds * 1000), end: new Date(endSeconds * 1000), resolution };
+}
+
+/**
+ * Reads the window profiles of every bucket in [start, end) from every write shard and merges
+ * them by addition: one Query per bucket and shard, a few at a time.
+ */
+export async function readWindow(
+  model: ModelRecord,
+  baselineVersion: number,
+  start: Date,
+  end: Date,
+  resolution: number,
+): Promise<WindowData> {
+  const partitions: string[] = [];
+  for (let t = start.getTime() / 1000; t < end.getTime() / 1000; t += resolution) {
+    for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
+      partitions.push(telemetryKeys.bucket(model.modelId, resolution, t, shard));
+    }
+  }
+  const columns = new Map<string, WindowCounters>();
+  const metrics = new Map<string, WindowCounters>();
+  let performance: WindowCounters = {};
+  let feedback: WindowCounters = {};
+  const prefix = `${baselineVersion}#`;
+
+  const take = (item: Record<string, unknown>) => {
+    const counters: WindowCounters = {};
+    for (const [name, value] of Object.entries(item)) {
+      if (!NOT_COUNTERS.has(name) && typeof value === 'number') counters[name] = value;
+    }
+    const sk = String(item.sk);
+    if (sk === PERFORMANCE_COLUMN) performance = mergeCounters(performance, counters);
+    else if (sk === FEEDBACK_COLUMN) feedback = mergeCounters(feedback, counters);
+    else if (sk.startsWith('@metric#')) {
+      const name = sk.slice('@metric#'.length);
+      metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));
+    } else if (sk.startsWith(prefix)) {
+      const column = sk.slice(prefix.length);
+      columns.set(column, mergeCounters(columns.get(column) ?? {}, counters));
+    }
+  };
+
+  let next = 0;
+  const worker = async () => {
+    while (next < partitions.length) {
+      const pk = partitions[next++] as string;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamoDb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) take(item);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, partitions.length) }, worker));
+  return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { apiHandler } from '#commons/api/handler';
+import { principalOf, requireAdmin } from '#commons/api/principal';
+import { parseParams } from '#commons/api/request';
+import { afterEvaluation } from '#commons/evaluation/breach';
+import { evaluateModel } from '#commons/evaluation/evaluate';
+import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
+import { getEvaluation, listEvaluations } from '#commons/evaluation/store';
+import { HttpError, json } from '#commons/http';
+import { modelIdSchema } from '#commons/registry/schema';
+import { loadModel } from '#commons/registry/store';
+
+const modelPath = z.object({ modelId: modelIdSchema });
+const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** Evaluations: run one now, list a model's, read one. Admin key. */
+export const handler = apiHandler({
+  'POST /v1/models/{modelId}/evaluations': async (event) => {
+    requireAdmin(principalOf(event));
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const model = await loadModel(modelId);
+    if (model.baselineVersion === undefined) {
+      throw new HttpError(409, 'baseline_required', `Model ${modelId} has no baseline to evaluate against`, [
+        { path: 'baseline', message: 'fit a baseline first' },
+      ]);
+    }
+    const evaluation = await evaluateModel(model, { end: new Date(), trigger: 'manual' });
+    const outcome = await afterEvaluation(model, evaluation);
+    recordEvaluationMetrics(evaluation);
+    return json(201, {
+      ...evaluation,
+      ...(outcome.incident ? { incidentId: outcome.incident.incidentId } : {}),
+      breachStreak: outcome.streak,
+    });
+  },
+
+  'GET /v1/models/{modelId}/evaluations': async (event) => {
+    requireAdmin(principalOf(event));
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const query = parseParams(event.queryStringParameters, listQuery, 'query');
+    await loadModel(modelId);
+    return json(200, { evaluations: await listEvaluations(modelId, query) });
+  },
+
+  'GET /v1/evaluations/{evaluationId}': async (event) => {
+    requireAdmin(principalOf(event));
+    const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
+    const evaluation = await getEvaluation(evaluationId);
+    if (!evaluation) {
+      throw new HttpError(404, 'not_found', `No evaluation ${evaluationId}`, [
+        { path: 'evaluationId', message: 'unknown evaluation' },
+      ]);
+    }
+    return json(200, evaluation);
+  },
+});

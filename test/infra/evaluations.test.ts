@@ -1,0 +1,88 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../bin/vigil.ts';
+
+describe('scheduled evaluations (CDK)', () => {
+  let service: Template;
+
+  beforeAll(() => {
+    const built = buildApp(new App({ context: { 'vigil:region': 'eu-west-1' } }));
+    service = Template.fromStack(built.service);
+  });
+
+  function logicalId(type: string, description: RegExp): string {
+    const found = Object.entries(service.findResources(type)).filter(([, r]) =>
+      description.test(String(r.Properties?.Description ?? '')),
+    );
+    expect(found).toHaveLength(1);
+    return (found[0] as [string, unknown])[0];
+  }
+
+  it('invokes the scheduled evaluation every minute through EventBridge Scheduler, with retries', () => {
+    const fn = logicalId('AWS::Lambda::Function', /^Scheduled evaluation/);
+    service.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EvaluationSchedulerRole'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 300 },
+      },
+    });
+  });
+
+  it("lets the scheduler's role invoke that function only, and only scheduler.amazonaws.com of this account assume it", () => {
+    const fn = logicalId('AWS::Lambda::Function', /^Scheduled evaluation/);
+    service.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } },
+          }),
+        ],
+      },
+    });
+    const policies = Object.values(service.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes('EvaluationSchedulerRole'),
+    );
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement.Action).toBe('lambda:InvokeFunction');
+      for (const resource of [statement.Resource].flat()) {
+        expect(JSON.stringify(resource)).toContain(fn);
+      }
+    }
+  });
+
+  it('gives the evaluation functions the tables they need, and no more', () => {
+    for (const description of [/^Scheduled evaluation/, /^Evaluations API/]) {
+      const fn = logicalId('AWS::Lambda::Function', description);
+      const role = service.findResources('AWS::Lambda::Function')[fn]?.Properties.Role['Fn::GetAtt'][0];
+      const policies = Object.values(service.findResources('AWS::IAM::Policy')).filter(
+        (p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]),
+      );
+      const actions = policies.flatMap((p) =>
+        (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) =>
+          [s.Action].flat(),
+        ),
+      );
+      expect(actions).toEqual(
+        expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      );
+      expect(actions).not.toContain('dynamodb:Scan');
+      expect(actions).not.toContain('dynamodb:*');
+      expect(
+        service.findResources('AWS::Lambda::Function')[fn]?.Properties.Environment.Variables,
+      ).toMatchObject({
+        GOVERNANCE_TABLE: expect.anything(),
+        TELEMETRY_TABLE: expect.anything(),
+        PUBLIC_URL: expect.anything(),
+      });
+    }
+  });
+});
