@@ -22,6 +22,7 @@ import {
   PERFORMANCE_COLUMN,
   PREDICTION_COLUMN,
   telemetryKeys,
+  utcDay,
 } from './keys.ts';
 import { checkRecords, IssueList, MAX_FUTURE_MS, type PredictionRecord, timestampMs } from './records.ts';
 import { applyCounterUpdates, batchPut, type CounterUpdate, isConditionFailure } from './writes.ts';
@@ -134,10 +135,21 @@ export async function ingestPredictions(
     if (predictionProfile)
       countValue(predictionProfile, record.prediction, counters(bucket, PREDICTION_COLUMN));
   }
-  const updates = [...perItem].map(([id, { key, counters }]) => ({
-    id,
-    update: { key, counters, setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) } },
-  }));
+  const days = new Map<string, number>();
+  for (const record of batch.records) {
+    const day = utcDay(timestampMs(record.timestamp, now));
+    days.set(day, (days.get(day) ?? 0) + 1);
+  }
+  const updates = [
+    ...[...perItem].map(([id, { key, counters }]) => ({
+      id,
+      update: { key, counters, setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) } },
+    })),
+    ...[...days].map(([day, predictions]) => ({
+      id: `totals|${day}`,
+      update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
+    })),
+  ];
 
   const keepRaw = async () => {
     if (!model.groundTruth) return;
@@ -353,6 +365,13 @@ export async function ingestFeedback(
         ),
         counters: { n: 1, [`c:${feedback.category}`]: 1 },
         setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
+      },
+    },
+    {
+      id: 'totals',
+      update: {
+        key: telemetryKeys.totals(model.modelId, randomInt(model.writeShards ?? 1), utcDay(now.getTime())),
+        counters: { feedback: 1, [`feedback:${feedback.category}`]: 1 },
       },
     },
   ]);

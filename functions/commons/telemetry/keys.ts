@@ -24,6 +24,12 @@ export const telemetryKeys = {
     pk: telemetryKeys.bucket(modelId, resolution, bucketStart, shard),
     sk: baseline === undefined ? column : `${baseline}#${column}`,
   }),
+  /** Daily totals of a model on one write shard (predictions, feedback), for period reports. */
+  totals: (modelId: string, shard: number, day: string) => ({
+    pk: `TOTALS#${modelId}#${shard}`,
+    sk: `DAY#${day}`,
+  }),
+  totalsPartition: (modelId: string, shard: number) => `TOTALS#${modelId}#${shard}`,
   batch: (modelId: string, kind: string, batchId: string) => ({
     pk: `BATCH#${modelId}#${kind}#${batchId}`,
     sk: '#',
@@ -43,4 +49,9 @@ export function bucketResolution(windowSeconds: number): number {
 
 export function bucketStart(epochSeconds: number, resolution: number): number {
   return Math.floor(epochSeconds / resolution) * resolution;
+}
+
+/** The UTC day (YYYY-MM-DD) of an epoch-milliseconds time. */
+export function utcDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
 }

@@ -1,0 +1,145 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { listEvaluations } from '../evaluation/store.ts';
+import { listIncidents } from '../incidents/store.ts';
+import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { telemetryKeys } from '../telemetry/keys.ts';
+
+const telemetryTable = requireEnv('TELEMETRY_TABLE');
+
+/** The SOP's section 5 metrics of a model over a period, plus incidents by outcome. */
+export interface KpiReport {
+  readonly modelId: string;
+  readonly from: string;
+  readonly to: string;
+  /** 1. Evaluations in the period whose performance or drift broke the thresholds. */
+  readonly performanceDeviations: {
+    count: number;
+    evaluations: { evaluationId: string; windowEnd: string; reasons: string[] }[];
+  };
+  /** 2. Retraining cycles of the incidents opened in the period. */
+  readonly retrainingCycles: { total: number; byIncident: Record<string, number> };
+  /** 3. From detection to resolution, for incidents closed in the period. */
+  readonly timeToResolution: {
+    incidents: { incidentId: string; status: IncidentStatus; seconds: number }[];
+    medianSeconds: number | null;
+    meanSeconds: number | null;
+  };
+  /** 4. User complaints and queries, and their rate per 1,000 predictions. */
+  readonly userFeedback: {
+    count: number;
+    byCategory: Record<string, number>;
+    predictions: number;
+    perThousandPredictions: number | null;
+  };
+  readonly incidentsByOutcome: Record<IncidentStatus, number>;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const within = (at: string | undefined, from: string, to: string) =>
+  at !== undefined && at >= from && at < to;
+
+/** Daily totals (predictions, feedback by category) over [from, to), from every write shard. */
+async function totals(model: ModelRecord, from: string, to: string): Promise<Record<string, number>> {
+  const sum: Record<string, number> = {};
+  for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamoDb.send(
+        new QueryCommand({
+          TableName: telemetryTable,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': telemetryKeys.totalsPartition(model.modelId, shard),
+            ':from': `DAY#${from.slice(0, 10)}`,
+            ':to': `DAY#${to.slice(0, 10)}`,
+          },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        for (const [key, value] of Object.entries(item))
+          if (typeof value === 'number') sum[key] = (sum[key] ?? 0) + value;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return sum;
+}
+
+/**
+ * The KPI report of SOP section 5 over [from, to): performance deviations (breaching
+ * evaluations by window end), retraining cycles and incidents by outcome (incidents opened in the
+ * period), time to resolution (incidents closed in the period: each, median and mean), and user
+ * feedback with its rate per 1,000 predictions (daily totals, so whole UTC days).
+ */
+export async function kpiReport(model: ModelRecord, from: string, to: string): Promise<KpiReport> {
+  const [evaluations, incidents, daily] = await Promise.all([
+    listEvaluations(model.modelId, { from, to, limit: 10_000 }),
+    listIncidents({ modelId: model.modelId, limit: 10_000 }),
+    totals(model, from, to),
+  ]);
+  const breaches = evaluations.filter((e) => e.status === 'breach' && e.windowEnd < to);
+  const opened = incidents.filter((i) => within(i.openedAt, from, to));
+  const closed = incidents.filter(
+    (i): i is IncidentRecord & { timeToResolutionSeconds: number } =>
+      within(i.closedAt, from, to) && typeof i.timeToResolutionSeconds === 'number',
+  );
+  const seconds = closed.map((i) => i.timeToResolutionSeconds);
+  const byOutcome: Record<IncidentStatus, number> = {
+    open: 0,
+    resolved: 0,
+    false_alarm: 0,
+    abandoned: 0,
+    failed: 0,
+  };
+  for (const incident of opened) byOutcome[incident.status]++;
+  const byCategory: Record<string, number> = {};
+  for (const [key, value] of Object.entries(daily))
+    if (key.startsWith('feedback:')) byCategory[key.slice(9)] = value;
+  const feedback = daily.feedback ?? 0;
+  const predictions = daily.predictions ?? 0;
+  return {
+    modelId: model.modelId,
+    from,
+    to,
+    performanceDeviations: {
+      count: breaches.length,
+      evaluations: breaches.map((e) => ({
+        evaluationId: e.evaluationId,
+        windowEnd: e.windowEnd,
+        reasons: e.reasons,
+      })),
+    },
+    retrainingCycles: {
+      total: opened.reduce((n, i) => n + (i.retrainingCycles ?? 0), 0),
+      byIncident: Object.fromEntries(opened.map((i) => [i.incidentId, i.retrainingCycles ?? 0])),
+    },
+    timeToResolution: {
+      incidents: closed.map((i) => ({
+        incidentId: i.incidentId,
+        status: i.status,
+        seconds: i.timeToResolutionSeconds,
+      })),
+      medianSeconds: median(seconds),
+      meanSeconds: seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null,
+    },
+    userFeedback: {
+      count: feedback,
+      byCategory,
+      predictions,
+      perThousandPredictions: predictions > 0 ? (feedback / predictions) * 1000 : null,
+    },
+    incidentsByOutcome: byOutcome,
+  };
+}

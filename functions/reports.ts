@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { apiHandler } from '#commons/api/handler';
+import { principalOf, requireAdmin } from '#commons/api/principal';
+import { parseParams } from '#commons/api/request';
+import { getEvaluation } from '#commons/evaluation/store';
+import { HttpError, json } from '#commons/http';
+import { modelIdSchema } from '#commons/registry/schema';
+import { loadModel } from '#commons/registry/store';
+import { evaluationReportHtml } from '#commons/reports/evaluation-html';
+import { kpiReport } from '#commons/reports/kpi';
+
+const DAY = 86400_000;
+const modelPath = z.object({ modelId: modelIdSchema });
+const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
+const periodQuery = z
+  .object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+
+/** Reports: the SOP's KPI report of a model (JSON) and an evaluation's HTML report. Admin key. */
+export const handler = apiHandler({
+  'GET /v1/models/{modelId}/report': async (event) => {
+    requireAdmin(principalOf(event));
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const query = parseParams(event.queryStringParameters, periodQuery, 'query');
+    const model = await loadModel(modelId);
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY);
+    return json(200, await kpiReport(model, from.toISOString(), to.toISOString()));
+  },
+
+  'GET /v1/evaluations/{evaluationId}/report': async (event) => {
+    requireAdmin(principalOf(event));
+    const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
+    const evaluation = await getEvaluation(evaluationId);
+    if (!evaluation) {
+      throw new HttpError(404, 'not_found', `No evaluation ${evaluationId}`, [
+        { path: 'evaluationId', message: 'unknown evaluation' },
+      ]);
+    }
+    const html = await evaluationReportHtml(await loadModel(evaluation.modelId), evaluation);
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy':
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+      },
+      body: html,
+    };
+  },
+});
