@@ -23,7 +23,7 @@ or input error.
 Options:
   --reference FILE               the baseline data set (required)
   --current FILE                 the data set to check (required)
-  --format json|text|html        output format (default text)
+  --format json|text|html        output format (default json, as drift-spec.md shows it)
   --output FILE                  write the report to FILE instead of standard output
   --columns a,b                  compare only these columns, in this order
   --column-type NAME=TYPE        numerical or categorical, overriding inference (repeatable)
@@ -98,7 +98,7 @@ function parseDriftArgs(args: string[]): DriftOptions | 'help' {
   if (values.help) return 'help';
   if (!values.reference) throw new CliError('--reference FILE is required');
   if (!values.current) throw new CliError('--current FILE is required');
-  const format = values.format ?? 'text';
+  const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'text' && format !== 'html') {
     throw new CliError(`--format must be json, text or html, not "${format}"`);
   }

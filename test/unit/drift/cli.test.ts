@@ -59,7 +59,8 @@ function expectOneLineError(run: Run, ...fragments: string[]) {
 // Every case spawns the real CLI (node + tsx); they run a few at a time, hence the timeout.
 describe.concurrent('vigil drift', { timeout: 30_000 }, () => {
   it('prints the spec JSON, paths and rows included, with full precision, and exits 0 without drift', async () => {
-    const run = await vigil('drift', '--reference', reference, '--current', same, '--format', 'json');
+    // JSON is the default format.
+    const run = await vigil('drift', '--reference', reference, '--current', same);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -114,8 +115,8 @@ describe.concurrent('vigil drift', { timeout: 30_000 }, () => {
     expect(report.dataset.drifted).toBe(false);
   });
 
-  it('exits 1 on dataset drift and prints a readable table by default', async () => {
-    const run = await vigil('drift', '--reference', reference, '--current', drifted);
+  it('exits 1 on dataset drift and prints a readable table with --format text', async () => {
+    const run = await vigil('drift', '--reference', reference, '--current', drifted, '--format', 'text');
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`Reference: ${reference} (300 rows)`);
     expect(run.stdout).toMatch(/^Column\s+Type\s+Method\s+Score\s+Threshold\s+Drift/m);
