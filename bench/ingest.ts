@@ -160,9 +160,11 @@ const naive = createServer((req, res) => {
 async function naiveIngest(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const { records } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-    records: ReturnType<typeof record>[];
-  };
+  // The same edge work as Vigil's handler (model read, schema and feature checks), then one item per prediction.
+  const { records } = predictionBatchSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  const issues = new IssueList();
+  checkRecords(await loadModel('bench'), records, Date.now(), issues);
+  if (issues.count > 0) throw new Error(`invalid batch: ${issues.issues[0]?.message}`);
   const now = Date.now();
   const items = records.map((r) => ({
     pk: { S: `PRED#bench#${randomUUID()}` },

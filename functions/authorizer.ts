@@ -1,8 +1,10 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { isAdminKey } from '#commons/api/admin-key';
 import type { AuthorizerContext } from '#commons/api/principal';
 import { findActiveKey, hashKey } from '#commons/registry/store';
 import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
 
 /**
  * The API's request authorizer: `x-api-key` is the admin key or an active model key. API
@@ -13,7 +15,11 @@ import { logger } from '#powertools/logger';
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const key = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-api-key')?.[1];
-  if (!key) throw new Error('Unauthorized');
+  if (!key) {
+    metrics.addMetric('AuthorizerDenials', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    throw new Error('Unauthorized');
+  }
 
   // arn:aws:execute-api:region:account:apiId/stage/METHOD/path
   const [apiArn, stage] = event.methodArn.split('/');
@@ -26,6 +32,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const found = await findActiveKey(hashKey(key));
   if (!found) {
     logger.info('unknown or revoked key');
+    metrics.addMetric('AuthorizerDenials', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     throw new Error('Unauthorized');
   }
   const context: AuthorizerContext = { principal: 'model', modelId: found.modelId, keyId: found.keyId };

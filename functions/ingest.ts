@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireModelAccess } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';

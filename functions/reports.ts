@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';

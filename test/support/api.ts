@@ -18,6 +18,7 @@ export const approvers = {
   support: ['support@example.com'],
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
 export interface ApiResponse<T = any> {
   readonly status: number;
   readonly body: T;
@@ -27,6 +28,7 @@ export interface TestApi {
   readonly url: string;
   readonly dynamoEndpoint: string;
   readonly runtime: Runtime;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field
   call<T = any>(
     method: string,
     path: string,
@@ -70,7 +72,7 @@ export async function startTestApi(): Promise<TestApi> {
       } catch {
         // not JSON: keep the text
       }
-      return { status: response.status, body: parsed as any };
+      return { status: response.status, body: parsed as never };
     },
     async snapshot() {
       const parts: unknown[] = [];

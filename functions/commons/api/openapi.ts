@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
 import { modelInputSchema, versionInputSchema } from '../registry/schema.ts';
 import {

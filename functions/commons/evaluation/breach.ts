@@ -1,3 +1,5 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '#powertools/metrics';
 import { ensureWorkflowStarted, openIncident } from '../incidents/open.ts';
 import { getIncident, readOpenIncidentLock } from '../incidents/store.ts';
 import type { IncidentRecord } from '../incidents/types.ts';
@@ -44,7 +46,10 @@ export async function afterEvaluation(
     incident = result.incident;
     opened = result.created;
     await setEvaluationIncident(evaluation.evaluationId, incident.incidentId);
-    if (opened) await alert(model, evaluation, incident);
+    if (opened) {
+      metrics.addMetric('IncidentsOpened', MetricUnit.Count, 1);
+      await alert(model, evaluation, incident);
+    }
   } else {
     const lock = await readOpenIncidentLock(model.modelId);
     if (lock) incident = await getIncident(lock.incidentId);

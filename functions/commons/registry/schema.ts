@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The model registry's request schemas. They validate at the edge, name the field at fault in

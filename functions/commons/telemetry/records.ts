@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_LISTED_ISSUES } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
 import type { ModelRecord } from '#commons/registry/store';
