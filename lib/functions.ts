@@ -42,6 +42,50 @@ export const functionCatalog = {
     memorySize: 512,
     timeoutSeconds: 10,
   },
+  evaluations: {
+    entry: 'functions/evaluations.ts',
+    description: 'Evaluations API: evaluate now, list and read evaluations',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+  },
+  reports: {
+    entry: 'functions/reports.ts',
+    description: 'Reports: the KPI report of a model and the HTML report of an evaluation',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+  },
+  scheduledEvaluation: {
+    entry: 'functions/scheduled-evaluation.ts',
+    description: 'Scheduled evaluation of every model that is due; opens incidents on breaches',
+    memorySize: 1024,
+    timeoutSeconds: 300,
+  },
+  incidents: {
+    entry: 'functions/incidents.ts',
+    description: 'Incident API: list, detail with approvals and audit trail, candidate callback',
+    memorySize: 512,
+    timeoutSeconds: 29,
+  },
+  approvals: {
+    entry: 'functions/approvals.ts',
+    description: 'Approval pages: GET shows the evidence and a signed form, POST decides once',
+    memorySize: 512,
+    timeoutSeconds: 29,
+  },
+  workflowApproval: {
+    entry: 'functions/workflow-approval.ts',
+    description:
+      'Governance workflow: human step requests (token kept server-side, one signed link per recipient)',
+    memorySize: 512,
+    timeoutSeconds: 60,
+  },
+  workflowSteps: {
+    entry: 'functions/workflow-steps.ts',
+    description:
+      'Governance workflow: re-validation, promotion, notices, checks, rollback, closing, failure path',
+    memorySize: 512,
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functionCatalog;

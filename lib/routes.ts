@@ -11,7 +11,7 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway resource path, with `{name}` path parameters. */
   readonly path: string;
-  readonly handler: Exclude<FunctionId, 'authorizer'>;
+  readonly handler: Exclude<FunctionId, 'authorizer' | 'scheduledEvaluation'>;
   /** `apiKey`: the request authorizer checks `x-api-key`; `none`: public. */
   readonly auth: 'apiKey' | 'none';
 }
@@ -32,6 +32,20 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: '/v1/models/{modelId}/metrics', handler: 'ingest', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/feedback', handler: 'ingest', auth: 'apiKey' },
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'none' },
+  // Evaluations (admin)
+  { method: 'POST', path: '/v1/models/{modelId}/evaluations', handler: 'evaluations', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/evaluations', handler: 'evaluations', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/evaluations/{evaluationId}', handler: 'evaluations', auth: 'apiKey' },
+  // Reports (admin)
+  { method: 'GET', path: '/v1/models/{modelId}/report', handler: 'reports', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/evaluations/{evaluationId}/report', handler: 'reports', auth: 'apiKey' },
+  // Incidents and the governance workflow (admin; the candidate callback also takes the model's keys)
+  { method: 'GET', path: '/v1/incidents', handler: 'incidents', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/incidents/{incidentId}', handler: 'incidents', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/incidents/{incidentId}/candidate', handler: 'incidents', auth: 'apiKey' },
+  // Approval pages: public, every link signed for one recipient
+  { method: 'GET', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
+  { method: 'POST', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
 ];
 
 /**

@@ -3,7 +3,8 @@ import { AttributeType, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cd
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { governanceTable, type KeyAttribute, type TableDefinition, telemetryTable } from './tables.ts';
 
@@ -48,6 +49,7 @@ export class StatefulStack extends Stack {
     );
     this.notifications = this.topic('Notifications', 'Vigil notifications');
     this.operations = this.topic('Operations', 'Vigil operational alarms');
+    this.subscribeApprovers(this.node.tryGetContext('vigil:approvers'));
 
     this.signingSecret = new Secret(this, 'ApprovalSigningSecret', {
       description: 'HMAC key that signs approval links',
@@ -97,5 +99,38 @@ export class StatefulStack extends Stack {
 
   private topic(id: string, displayName: string): Topic {
     return new Topic(this, id, { displayName, masterKey: this.key, enforceSSL: true });
+  }
+
+  /**
+   * One email subscription to the notifications topic per address of the approvers
+   * configuration (CDK context `vigil:approvers`: `{role: [emails]}`, as JSON or an object), each
+   * with a filter policy on the `recipient` message attribute: every address receives only the
+   * messages published for it, so a signed approval link reaches its recipient alone. Each
+   * address confirms its subscription once, from the email SNS sends it.
+   */
+  private subscribeApprovers(context: unknown): void {
+    const approvers: unknown = typeof context === 'string' ? JSON.parse(context) : (context ?? {});
+    if (typeof approvers !== 'object' || approvers === null || Array.isArray(approvers)) {
+      throw new Error(
+        'vigil:approvers must be an object of role to email addresses, e.g. {"qa": ["qa@example.com"]}',
+      );
+    }
+    const addresses = new Set<string>();
+    for (const [role, emails] of Object.entries(approvers)) {
+      if (
+        !Array.isArray(emails) ||
+        !emails.every((email) => typeof email === 'string' && /^[^@\s]+@[^@\s]+$/.test(email))
+      ) {
+        throw new Error(`vigil:approvers.${role} must be a list of email addresses`);
+      }
+      for (const email of emails as string[]) addresses.add(email.trim().toLowerCase());
+    }
+    for (const address of [...addresses].sort()) {
+      this.notifications.addSubscription(
+        new EmailSubscription(address, {
+          filterPolicy: { recipient: SubscriptionFilter.stringFilter({ allowlist: [address] }) },
+        }),
+      );
+    }
   }
 }

@@ -1,13 +1,20 @@
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
+import { Observability } from './observability.ts';
 import { authErrors, routes } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { governanceTable, telemetryTable } from './tables.ts';
+import { governanceDefinitionFile, governanceEventBusPlaceholder, governanceFunctions } from './workflow.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
@@ -22,6 +29,10 @@ export interface StatelessStackProps extends StackProps {
 export class StatelessStack extends Stack {
   readonly api: apigw.RestApi;
   readonly functions: Record<FunctionId, VigilFunction>;
+  /** The CloudWatch dashboard and the alarms to the operations topic. */
+  readonly observability: Observability;
+  /** The governance workflow (statemachines/governance.asl.json). */
+  readonly governance: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -93,6 +104,9 @@ export class StatelessStack extends Stack {
       }),
     );
 
+    this.evaluations(data, stageName);
+    this.governance = this.governanceWorkflow(data, stageName);
+
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -130,6 +144,154 @@ export class StatelessStack extends Stack {
       reason: 'The account-level role that lets API Gateway write its execution and access logs.',
     });
 
+    this.observability = new Observability(this, 'Observability', {
+      functions: this.functions,
+      api: this.api,
+      stateMachine: this.governance,
+      alarmTopic: data.operations,
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+  }
+
+  /** The public base URL of the API, from the API's id alone (no dependency on its deployment). */
+  publicUrl(stageName: string): string {
+    const configured = this.node.tryGetContext('vigil:publicUrl') as string | undefined;
+    return (
+      configured ?? `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${stageName}`
+    );
+  }
+
+  /**
+   * Scheduled evaluations (SOP 6.2): EventBridge Scheduler invokes the evaluation function every
+   * minute; the function evaluates each model whose own `schedule.every` is due.
+   */
+  private evaluations(data: StatefulStack, stageName: string): void {
+    const { evaluations, scheduledEvaluation } = this.functions;
+    for (const fn of [evaluations, scheduledEvaluation]) {
+      fn.useTable(governanceTable, data.governance, 'readWrite')
+        .useTable(telemetryTable, data.telemetry, 'read')
+        .setEnv('PUBLIC_URL', this.publicUrl(stageName));
+    }
+    this.functions.reports
+      .useTable(governanceTable, data.governance, 'read')
+      .useTable(telemetryTable, data.telemetry, 'read');
+    // The scheduler's own role may invoke this function and nothing else (no version wildcard).
+    const schedulerRole = new iam.Role(this, 'EvaluationSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: 'EventBridge Scheduler: invoke the scheduled evaluation',
+    });
+    schedulerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [scheduledEvaluation.function.functionArn],
+      }),
+    );
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(scheduledEvaluation.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'The scheduler target grants invoke on the one evaluation function and its versions; no other function.',
+    });
+    new Schedule(this, 'EvaluationSchedule', {
+      description: 'Evaluates every Vigil model whose schedule is due',
+      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(scheduledEvaluation.function, {
+        role: schedulerRole,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(5),
+      }),
+    });
+  }
+
+  /**
+   * The governance workflow (SOP 6.3-6.8): the state machine loaded from its ASL file with the
+   * task functions' ARNs substituted, logged and traced, allowed to invoke exactly those two
+   * functions and to put its events on the default bus; the functions of its human steps and of
+   * the incident API; an alarm to the operations topic when an execution fails.
+   */
+  private governanceWorkflow(data: StatefulStack, stageName: string): sfn.StateMachine {
+    const fn = this.functions;
+    for (const f of [fn.incidents, fn.approvals, fn.workflowApproval, fn.workflowSteps]) {
+      f.useTable(governanceTable, data.governance, 'readWrite');
+    }
+    fn.workflowApproval
+      .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
+      .setEnv('PUBLIC_URL', this.publicUrl(stageName));
+    fn.approvals.useSecret(data.signingSecret, 'SIGNING_SECRET_ARN');
+
+    const bus = EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    const role = new iam.Role(this, 'GovernanceRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Execution role of the Vigil governance workflow',
+    });
+    const taskFunctions = Object.values(governanceFunctions).map((id) => fn[id].function);
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: taskFunctions.map((f) => f.functionArn),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] }),
+    );
+    const machine = new sfn.StateMachine(this, 'Governance', {
+      definitionBody: sfn.DefinitionBody.fromFile(governanceDefinitionFile),
+      definitionSubstitutions: {
+        ...Object.fromEntries(
+          Object.entries(governanceFunctions).map(([placeholder, id]) => [
+            placeholder,
+            fn[id].function.functionArn,
+          ]),
+        ),
+        [governanceEventBusPlaceholder]: bus.eventBusName,
+      },
+      role,
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'GovernanceLogs', { retention: RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        // Task tokens, approvers' comments and candidates stay out of the logs: the audit trail keeps decisions.
+        includeExecutionData: false,
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray support no resource-level permissions.',
+    });
+
+    // Resuming waiting tasks: the decision pages and the candidate callback.
+    for (const f of [fn.incidents, fn.approvals]) {
+      machine.grantTaskResponse(f.role);
+      f.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
+    }
+    // Starting executions and alerting people: whatever opens incidents.
+    for (const f of [fn.evaluations, fn.scheduledEvaluation]) {
+      machine.grantStartExecution(f.role);
+      f.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
+    }
+    for (const f of [fn.workflowApproval, fn.workflowSteps, fn.evaluations, fn.scheduledEvaluation]) {
+      this.allowNotifications(f, data.notifications);
+    }
+
+    new CfnOutput(this, 'GovernanceStateMachineArn', { value: machine.stateMachineArn });
+    return machine;
+  }
+
+  /** Lets a function email people: publish to the notifications topic (encrypted with the data key). */
+  private allowNotifications(f: VigilFunction, topic: ITopic): void {
+    f.role.addToPolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+    if (topic.masterKey) {
+      f.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [topic.masterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    f.setEnv('NOTIFICATIONS_TOPIC_ARN', topic.topicArn);
   }
 }

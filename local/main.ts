@@ -5,7 +5,8 @@ import { startRuntime } from './runtime.ts';
 /**
  * `npm start`: runs Vigil locally on its embedded default, with no AWS account and no
  * configuration. Settings: PORT (3000), VIGIL_HOST (127.0.0.1), VIGIL_DATA_DIR (.vigil),
- * VIGIL_ADMIN_KEY (generated on first start and kept in the data dir), VIGIL_DEMO or --no-demo.
+ * VIGIL_ADMIN_KEY (generated on first start and kept in the data dir), VIGIL_DEMO or --no-demo,
+ * VIGIL_SCHEDULER_TICK_SECONDS (30; 0 turns the scheduled evaluations off).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +27,12 @@ async function main(): Promise<void> {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const tick = Number(env.VIGIL_SCHEDULER_TICK_SECONDS ?? 30);
+  if (!Number.isFinite(tick) || tick < 0) {
+    throw new Error(
+      `VIGIL_SCHEDULER_TICK_SECONDS must be a number of seconds, got "${env.VIGIL_SCHEDULER_TICK_SECONDS}"`,
+    );
+  }
   const demo = values['no-demo']
     ? false
     : (values.demo ?? !/^(false|0|no|off)$/i.test(env.VIGIL_DEMO ?? 'true'));
@@ -35,6 +42,7 @@ async function main(): Promise<void> {
     port,
     host: env.VIGIL_HOST ?? '127.0.0.1',
     demo,
+    schedulerTickSeconds: tick,
     ...(env.VIGIL_ADMIN_KEY ? { adminKey: env.VIGIL_ADMIN_KEY } : {}),
   });
 

@@ -24,6 +24,8 @@ import {
   localTableNames,
   startDynalite,
 } from './dynamodb.ts';
+import { type LocalGovernance, startLocalGovernance } from './governance.ts';
+import { startScheduler } from './scheduler.ts';
 
 export interface RuntimeOptions {
   /** Folder for the DynamoDB data and the admin key. */
@@ -38,6 +40,8 @@ export interface RuntimeOptions {
    * (another dynalite, DynamoDB Local, or a proxy in front of one, as the benchmarks use).
    */
   readonly dynamoEndpoint?: string;
+  /** Seconds between scheduled-evaluation ticks (EventBridge Scheduler's stand-in); 0 turns it off. */
+  readonly schedulerTickSeconds?: number;
 }
 
 export interface Runtime {
@@ -46,9 +50,12 @@ export interface Runtime {
   readonly dynamoEndpoint: string;
   readonly adminKey: string;
   readonly adminKeyGenerated: boolean;
+  /** The governance workflow's local adapters: outbox and engine. */
+  readonly governance: LocalGovernance;
   close(): Promise<void>;
 }
 
+type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -74,8 +81,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await ensureTables(client, tableNames);
     client.destroy();
 
+    const governance = await startLocalGovernance(options.dataDir);
     const handlers = await loadHandlers();
     const server = createServer((request, response) => {
+      if (governance.route(request, response)) return;
       serve(handlers, request, response).catch((error: unknown) => {
         console.error('vigil: request failed', error);
         if (!response.headersSent) sendError(response, 500, 'internal', 'Internal error');
@@ -84,17 +93,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await listen(server, options.port, options.host);
     const { port } = server.address() as AddressInfo;
     const shownHost = options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
+    await governance.start(`http://${shownHost}:${port}`);
+    const scheduler = startScheduler(options.schedulerTickSeconds ?? 30, () =>
+      (handlers.scheduledEvaluation as unknown as ScheduledHandler)(
+        {},
+        lambdaContext('vigil-scheduled-evaluation', 300_000),
+      ),
+    );
 
     return {
       url: `http://${shownHost}:${port}`,
       dynamoEndpoint: dynamo.endpoint,
       adminKey,
       adminKeyGenerated: generated,
+      governance,
       close: async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await scheduler.stop();
+        await governance.close();
         await dynamo?.close();
         await releaseLock();
       },

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
+import { candidateInputSchema } from '../incidents/schema.ts';
 import { modelInputSchema, versionInputSchema } from '../registry/schema.ts';
 import {
   actualsBatchSchema,
@@ -18,6 +19,10 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string }> = {
   'POST /v1/models/{modelId}/actuals': { schema: actualsBatchSchema, summary: 'Ingest delayed ground truth' },
   'POST /v1/models/{modelId}/metrics': { schema: metricsBatchSchema, summary: 'Ingest metric points' },
   'POST /v1/models/{modelId}/feedback': { schema: feedbackSchema, summary: 'Record user feedback' },
+  'POST /v1/incidents/{incidentId}/candidate': {
+    schema: candidateInputSchema,
+    summary: 'Submit a retrained candidate for an incident waiting for one',
+  },
 };
 
 const errorSchema = {
@@ -67,7 +72,9 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         },
       ]),
     );
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = {
+    const operations = paths[route.path] ?? {};
+    paths[route.path] = operations;
+    operations[route.method.toLowerCase()] = {
       operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: body?.summary ?? key,
       ...(route.auth === 'apiKey' ? { security: [{ apiKey: [] }] } : { security: [] }),

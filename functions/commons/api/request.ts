@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type ErrorIssue, HttpError } from '#commons/http';
 
 /** The largest body the API accepts on any route (API Gateway's own limit is 10 MB). */

@@ -81,7 +81,7 @@ async function alert(
       '',
       `Incident ${incident.incidentId} is open. The Data Science Lead receives a separate request to investigate it.`,
       ...(links.length
-        ? ['', 'Incident (API, admin key): ' + links[0], 'Evaluation report (admin key): ' + links[1]]
+        ? ['', `Incident (API, admin key): ${links[0]}`, `Evaluation report (admin key): ${links[1]}`]
         : []),
     ].join('\n'),
     links,

@@ -66,7 +66,7 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
   const createdAt = new Date().toISOString();
 
   const columns: BaselineRecord['columns'] = {};
-  const fit = async (column: string, type: 'numerical' | 'categorical', values: unknown[]) => {
+  const fitColumn = async (column: string, type: 'numerical' | 'categorical', values: unknown[]) => {
     const profile = fitReferenceProfile(values, type, { bins: model.thresholds.bins });
     columns[column] = { type, count: profile.count, missing: profile.missing };
     await dynamoDb.send(
@@ -81,13 +81,13 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     );
   };
   for (const feature of model.features) {
-    await fit(
+    await fitColumn(
       feature.name,
       feature.type,
       input.records.map((r) => r.features[feature.name] ?? null),
     );
   }
-  await fit(
+  await fitColumn(
     PREDICTION_COLUMN,
     predictionType(model),
     input.records.map((r) => r.prediction),

@@ -1,0 +1,302 @@
+import { HttpError } from '#commons/http';
+import { appendAudit } from '#commons/incidents/audit';
+import { type EvaluationRecord, getEvaluation } from '#commons/incidents/evaluations';
+import type { RequestOrigin } from '#commons/incidents/origin';
+import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
+import { recordStep } from '#commons/incidents/track';
+import type { IncidentRecord } from '#commons/incidents/types';
+import { getModel, type ModelRecord } from '#commons/registry/store';
+import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
+import { type SignaturePurpose, sign, signerOf } from './signing.ts';
+import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
+import {
+  type ApprovalRecord,
+  claimDecision,
+  closeApproval,
+  getApproval,
+  listApprovals,
+  releaseClaim,
+} from './store.ts';
+
+export const MAX_COMMENT = 4000;
+export const MAX_PIR_FIELD = 10_000;
+
+/** What an approval page shows besides the form: the incident and everything decided so far. */
+export interface Evidence {
+  readonly incident: IncidentRecord;
+  readonly model?: ModelRecord;
+  /** The evaluation that opened the incident. */
+  readonly evaluation?: EvaluationRecord;
+  /** Earlier decisions of the incident, oldest first. */
+  readonly decisions: readonly ApprovalRecord[];
+}
+
+export type ApprovalView =
+  | {
+      readonly state: 'open';
+      readonly approval: ApprovalRecord;
+      readonly recipient: string;
+      readonly evidence: Evidence;
+      /** Signs the form for this recipient: the only thing that lets a POST decide. */
+      readonly formToken: string;
+    }
+  | {
+      readonly state: 'decided';
+      readonly approval: ApprovalRecord;
+      readonly recipient: string;
+      readonly evidence: Evidence;
+    };
+
+async function approvalSignedBy(
+  approvalId: string,
+  purpose: SignaturePurpose,
+  signature: string | undefined,
+): Promise<{ approval: ApprovalRecord; taskToken: string; recipient: string }> {
+  const found = await getApproval(approvalId);
+  if (!found) throw new HttpError(404, 'not_found', 'There is no such approval request.');
+  const recipient = await signerOf(purpose, found.approval, signature);
+  if (!recipient) {
+    throw new HttpError(
+      403,
+      'forbidden',
+      'The signature of this link is not valid. Open the link exactly as it came in your email.',
+    );
+  }
+  return { ...found, recipient };
+}
+
+/** A request that can no longer be decided answers 410 with why; a decided one 409 with who decided. */
+function refuseClosed(approval: ApprovalRecord, now: string): void {
+  if (approval.status === 'decided') {
+    throw new HttpError(
+      409,
+      'conflict',
+      `This request was already decided: "${approval.decision}" by ${approval.decidedBy} at ${approval.decidedAt}. Only one decision counts.`,
+    );
+  }
+  if (approval.status === 'withdrawn' || approval.status === 'lapsed') {
+    throw new HttpError(
+      410,
+      'gone',
+      `This step no longer waits for a decision (${approval.closedReason ?? approval.status}). Nothing was changed.`,
+    );
+  }
+  if (approval.status === 'expired' || approval.expiresAt <= now) {
+    throw new HttpError(
+      410,
+      'gone',
+      `This link expired at ${approval.expiresAt}. If the step is still open, a reminder with a new link has been sent.`,
+    );
+  }
+}
+
+async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
+  const incident = await getIncident(approval.incidentId);
+  if (!incident) throw new HttpError(404, 'not_found', 'The incident of this request no longer exists.');
+  const [model, evaluation, approvals] = await Promise.all([
+    getModel(incident.modelId),
+    getEvaluation(incident.evaluationId),
+    listApprovals(incident.incidentId),
+  ]);
+  return {
+    incident,
+    ...(model ? { model } : {}),
+    ...(evaluation ? { evaluation } : {}),
+    decisions: approvals.filter(
+      (other) => other.status === 'decided' && other.approvalId !== approval.approvalId,
+    ),
+  };
+}
+
+/**
+ * What `GET /approvals/{id}` shows. It reads and changes nothing, because mail scanners open
+ * every link: unknown 404, bad signature 403; a decided request shows its decision; a closed
+ * or expired one 410; a pending one its evidence and a form signed for the link's recipient.
+ */
+export async function viewApproval(
+  approvalId: string,
+  linkSignature: string | undefined,
+): Promise<ApprovalView> {
+  const { approval, recipient } = await approvalSignedBy(approvalId, 'link', linkSignature);
+  const now = new Date().toISOString();
+  if (approval.status === 'decided') {
+    return { state: 'decided', approval, recipient, evidence: await gatherEvidence(approval) };
+  }
+  refuseClosed(approval, now);
+  const formToken = await sign('form', { approvalId, recipient, expiresAt: approval.expiresAt });
+  return { state: 'open', approval, recipient, evidence: await gatherEvidence(approval), formToken };
+}
+
+export interface DecisionForm {
+  readonly token?: string;
+  readonly decision?: string;
+  readonly comment?: string;
+  readonly pir: Partial<Record<PirField, string>>;
+}
+
+/**
+ * Decides an approval (`POST /approvals/{id}`).
+ * 1. The form token must be signed for one of the request's recipients (403): that recipient is
+ *    who decides, whatever else the form says.
+ * 2. A decided request answers 409; a withdrawn, lapsed or expired one 410.
+ * 3. The decision must be one of the step's options, with a comment where the option needs one,
+ *    and the review's fields for a post-implementation review (400).
+ * 4. The decision is claimed in one conditional write: of two, exactly one wins (the other 409).
+ * 5. Its effects on the incident (the review and its sign-off) and the audit event (who, when,
+ *    what, comment, address and agent) are written, then the waiting task resumes with
+ *    `{decision, comment, decidedBy, decidedAt}`. A task that no longer waits marks the request
+ *    lapsed (410); an engine that cannot be reached gives the claim back (503, try again).
+ */
+export async function decideApproval(
+  approvalId: string,
+  form: DecisionForm,
+  origin: RequestOrigin,
+): Promise<ApprovalRecord> {
+  const { approval, taskToken, recipient } = await approvalSignedBy(approvalId, 'form', form.token);
+  const decidedAt = new Date().toISOString();
+  refuseClosed(approval, decidedAt);
+  const { decision, comment, pir } = validForm(approval, form);
+
+  const claimed = await claimDecision(approvalId, {
+    decision,
+    comment,
+    decidedBy: recipient,
+    decidedAt,
+    ...origin,
+    ...(pir ? { form: pir } : {}),
+  });
+  if (!claimed) {
+    const now = await getApproval(approvalId);
+    refuseClosed(now?.approval ?? approval, new Date().toISOString());
+    throw new HttpError(410, 'gone', 'This request can no longer be decided.');
+  }
+  await applyToIncident(approval, decision, recipient, decidedAt, pir);
+  await appendAudit(approval.incidentId, {
+    at: decidedAt,
+    type: 'decision',
+    actor: recipient,
+    step: approval.step,
+    details: { approvalId, decision, comment, ...(pir ? { form: pir } : {}) },
+    ...origin,
+  });
+
+  try {
+    await workflow().sendTaskSuccess(taskToken, { decision, comment, decidedBy: recipient, decidedAt });
+  } catch (error) {
+    if (error instanceof TaskNotWaitingError) {
+      await closeApproval(
+        approvalId,
+        'decided',
+        'lapsed',
+        'the step stopped waiting before the decision arrived',
+      );
+      await appendAudit(approval.incidentId, {
+        type: 'decision.lapsed',
+        actor: recipient,
+        step: approval.step,
+        details: { approvalId, decision },
+        ...origin,
+      });
+      throw new HttpError(
+        410,
+        'gone',
+        'This step no longer waits for a decision (it timed out, or the incident ended). Your decision was recorded but not applied.',
+      );
+    }
+    await releaseClaim(approvalId, decidedAt);
+    await appendAudit(approval.incidentId, {
+      type: 'decision.withdrawn',
+      actor: recipient,
+      step: approval.step,
+      details: { approvalId, decision, reason: 'the workflow engine could not be reached' },
+      ...origin,
+    });
+    throw new HttpError(
+      503,
+      'unavailable',
+      'Vigil could not pass your decision on just now. Nothing was decided; please submit the form again.',
+    );
+  }
+
+  await recordStep(approval.incidentId, {
+    step: approval.step,
+    at: decidedAt,
+    left: { outcome: decision, by: recipient },
+    details: { approvalId, comment },
+    ...origin,
+  }).catch((error: unknown) => {
+    if (!(error instanceof IncidentNotOpenError)) throw error;
+  });
+  return { ...approval, status: 'decided', decision, comment, decidedBy: recipient, decidedAt };
+}
+
+function validForm(
+  approval: ApprovalRecord,
+  form: DecisionForm,
+): { decision: string; comment: string; pir?: Record<PirField, string> } {
+  const decision = form.decision ?? '';
+  if (!approval.options.includes(decision)) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Choose one of the options: ${approval.options.join(', ')}.`,
+      [{ path: 'decision', message: `one of ${approval.options.join(', ')}` }],
+    );
+  }
+  const comment = (form.comment ?? '').trim();
+  if (comment.length > MAX_COMMENT) {
+    throw new HttpError(400, 'invalid_request', `The comment is longer than ${MAX_COMMENT} characters.`, [
+      { path: 'comment', message: `at most ${MAX_COMMENT} characters` },
+    ]);
+  }
+  const options: Record<string, { readonly commentRequired?: boolean }> = isHumanStep(approval.step)
+    ? humanSteps[approval.step].options
+    : {};
+  if (options[decision]?.commentRequired && !comment) {
+    throw new HttpError(400, 'invalid_request', `Please explain "${decision}" in the comment.`, [
+      { path: 'comment', message: 'required for this decision' },
+    ]);
+  }
+  if (approval.kind !== 'pir') return { decision, comment };
+  const pir = {} as Record<PirField, string>;
+  for (const field of Object.keys(pirFields) as PirField[]) {
+    const value = (form.pir[field] ?? '').trim();
+    if (!value || value.length > MAX_PIR_FIELD) {
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `Please fill in "${pirFields[field]}" (at most ${MAX_PIR_FIELD} characters).`,
+        [{ path: field, message: value ? `at most ${MAX_PIR_FIELD} characters` : 'required' }],
+      );
+    }
+    pir[field] = value;
+  }
+  return { decision, comment, pir };
+}
+
+/** The post-implementation review lives on the incident; its sign-off is added to it. */
+async function applyToIncident(
+  approval: ApprovalRecord,
+  decision: string,
+  recipient: string,
+  decidedAt: string,
+  pir: Record<PirField, string> | undefined,
+): Promise<void> {
+  if (approval.step === 'pir' && pir) {
+    await updateIncident(approval.incidentId, {
+      set: { pir: { ...pir, submittedBy: recipient, submittedAt: decidedAt } },
+    }).catch(ignoreClosed);
+  }
+  if (approval.step === 'pir_signoff' && decision === 'approve') {
+    const incident = await getIncident(approval.incidentId);
+    if (incident?.pir) {
+      await updateIncident(approval.incidentId, {
+        set: { pir: { ...incident.pir, approvedBy: recipient, approvedAt: decidedAt } },
+      }).catch(ignoreClosed);
+    }
+  }
+}
+
+function ignoreClosed(error: unknown): void {
+  if (!(error instanceof IncidentNotOpenError)) throw error;
+}

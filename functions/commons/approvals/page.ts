@@ -1,0 +1,244 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { facts, html, page, type SafeHtml, table } from '#commons/html/layout';
+import type { IncidentRecord } from '#commons/incidents/types';
+import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
+import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
+import type { ApprovalRecord } from './store.ts';
+
+function stepTitle(step: string): string {
+  return isHumanStep(step) ? humanSteps[step].title : step;
+}
+
+function optionLabel(step: string, option: string): string {
+  if (!isHumanStep(step)) return option;
+  const options: Record<string, { readonly label: string }> = humanSteps[step].options;
+  return options[option]?.label ?? option;
+}
+
+function incidentSection(incident: IncidentRecord, evidence: Evidence): SafeHtml {
+  const model = evidence.model;
+  return html`<h2>Incident</h2>
+${facts([
+  ['Incident', incident.incidentId],
+  ['Model', model ? `${model.name} (${model.modelId})` : incident.modelId],
+  ['Owner', model?.owner],
+  ['Production version', model?.productionVersion],
+  ['Version when it opened', incident.version],
+  ['Opened', incident.openedAt],
+  ['Status', incident.status],
+  ['Current step', incident.currentStep],
+  ['Retraining cycles', incident.retrainingCycles],
+])}
+<p>Why it opened:</p>
+<ul>${incident.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>`;
+}
+
+function evaluationSection(evidence: Evidence): SafeHtml {
+  const evaluation = evidence.evaluation;
+  if (!evaluation)
+    return html`<h2>Evaluation</h2><p class="muted">The evaluation ${evidence.incident.evaluationId} is not available.</p>`;
+  const columns = evaluation.drift?.columns ?? [];
+  const dataset = evaluation.drift?.dataset;
+  const performance = Object.entries(evaluation.performance ?? {});
+  return html`<h2>Evaluation that opened the incident</h2>
+${facts([
+  ['Evaluation', evaluation.evaluationId],
+  ['Window', `${evaluation.windowStart} to ${evaluation.windowEnd}`],
+  ['Status', evaluation.status],
+  [
+    'Drifted features',
+    dataset?.driftedColumns !== undefined
+      ? `${dataset.driftedColumns} of ${dataset.columns ?? columns.length}`
+      : undefined,
+  ],
+])}
+${
+  columns.length
+    ? table(
+        'Drift per feature',
+        ['Feature', 'Type', 'Method', 'Score', 'Threshold', 'Drifted'],
+        columns.map((column) => [
+          column.name,
+          column.type ?? '',
+          column.method,
+          column.score ?? '–',
+          column.threshold,
+          column.drifted ? html`<span class="bad">yes</span>` : 'no',
+        ]),
+      )
+    : html`<p class="muted">No per-feature drift in this evaluation.</p>`
+}
+${
+  performance.length
+    ? table(
+        'Performance',
+        ['Metric', 'Value'],
+        performance.map(([name, value]) => [
+          name,
+          typeof value === 'object' ? JSON.stringify(value) : String(value),
+        ]),
+      )
+    : ''
+}`;
+}
+
+function candidateSection(incident: IncidentRecord): SafeHtml {
+  const candidate = incident.candidate;
+  if (!candidate) return html``;
+  const report = incident.validationReport;
+  return html`<h2>Candidate ${candidate.version}</h2>
+${facts([
+  ['Artifact', candidate.artifactUri],
+  ['Replaces production version', candidate.productionVersion],
+  ['Scope, functionality or data usage changed', candidate.scopeChanged ? 'yes' : 'no'],
+  ['Submitted', `${candidate.submittedAt} by ${candidate.submittedBy}`],
+  ['Retraining cycle', candidate.cycle],
+])}
+<p>Notes of the AI Dev Team:</p>
+<pre>${candidate.notes || '(none)'}</pre>
+${
+  report && report.candidateVersion === candidate.version
+    ? html`<h2>Automated re-validation: <span class="${report.passed ? 'good' : 'bad'}">${report.passed ? 'passed' : 'failed'}</span></h2>
+${
+  report.checks.length
+    ? table(
+        `Checked ${report.checkedAt} against the thresholds and production ${report.productionVersion}`,
+        ['Metric', 'Rule', 'Result'],
+        report.checks.map((check) => [
+          check.metric,
+          check.rule,
+          html`<span class="${check.passed ? 'good' : 'bad'}">${check.passed ? 'pass' : 'fail'}</span>: ${check.message}`,
+        ]),
+      )
+    : html`<p class="muted">The model has no performance thresholds: nothing was checked automatically.</p>`
+}
+${table(
+  'Metrics side by side',
+  ['Metric', `Candidate ${candidate.version}`, `Production ${report.productionVersion}`],
+  report.comparison.map((row) => [row.metric, row.candidate ?? '–', row.production ?? '–']),
+)}`
+    : ''
+}`;
+}
+
+function verificationSection(incident: IncidentRecord): SafeHtml {
+  const check = incident.verification;
+  if (!check || !incident.promotion) return html``;
+  const verdict = {
+    healthy: html`<span class="good">healthy</span>: the latest evaluation since the promotion found no breach`,
+    breach: html`<span class="bad">breach</span>: the latest evaluation since the promotion breached`,
+    no_data: html`<span class="muted">no data</span>: no evaluation with enough samples since the promotion`,
+  }[check.status];
+  return html`<h2>Automatic check of version ${incident.promotion.version}</h2>
+<p>${verdict}.</p>
+${facts([
+  ['Promoted', `${incident.promotion.promotedAt} (previous version ${incident.promotion.previousVersion})`],
+  ['Evaluation', check.evaluationId],
+  ['Checked', check.checkedAt],
+])}
+${check.reasons.length ? html`<ul>${check.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>` : ''}`;
+}
+
+function pirSection(incident: IncidentRecord): SafeHtml {
+  const pir = incident.pir;
+  if (!pir) return html``;
+  return html`<h2>Post-implementation review</h2>
+<p class="muted">Submitted ${pir.submittedAt} by ${pir.submittedBy}${pir.approvedBy ? `; approved ${pir.approvedAt} by ${pir.approvedBy}` : ''}.</p>
+${(Object.keys(pirFields) as (keyof typeof pirFields)[]).map((field) => html`<h3>${pirFields[field]}</h3><pre>${pir[field]}</pre>`)}`;
+}
+
+function decisionsSection(decisions: readonly ApprovalRecord[]): SafeHtml {
+  if (decisions.length === 0) return html`<h2>Earlier decisions</h2><p class="muted">None yet.</p>`;
+  return html`<h2>Earlier decisions</h2>
+${table(
+  'Every decision of this incident so far',
+  ['When', 'Step', 'Decision', 'By', 'Comment'],
+  decisions.map((d) => [
+    d.decidedAt,
+    stepTitle(d.step),
+    optionLabel(d.step, d.decision ?? ''),
+    d.decidedBy,
+    d.comment || '–',
+  ]),
+)}`;
+}
+
+function evidence(view: { readonly evidence: Evidence }): SafeHtml {
+  const { incident } = view.evidence;
+  return html`${verificationSection(incident)}
+${candidateSection(incident)}
+${pirSection(incident)}
+${decisionsSection(view.evidence.decisions)}
+${incidentSection(incident, view.evidence)}
+${evaluationSection(view.evidence)}`;
+}
+
+function decisionForm(approval: ApprovalRecord, formToken: string): SafeHtml {
+  const step = isHumanStep(approval.step) ? humanSteps[approval.step] : undefined;
+  const options: Record<string, { readonly label: string; readonly commentRequired?: boolean }> =
+    step?.options ?? {};
+  const single = approval.options.length === 1;
+  return html`<form method="post" aria-labelledby="decide">
+<h2 id="decide">Your decision</h2>
+<input type="hidden" name="token" value="${formToken}">
+${
+  approval.kind === 'pir'
+    ? (Object.keys(pirFields) as (keyof typeof pirFields)[]).map(
+        (field) => html`<label for="${field}">${pirFields[field]} (required)</label>
+<textarea id="${field}" name="${field}" required maxlength="${MAX_PIR_FIELD}"></textarea>`,
+      )
+    : ''
+}
+<fieldset>
+<legend>${step?.title ?? approval.step}</legend>
+${approval.options.map(
+  (option) =>
+    html`<label><input type="radio" name="decision" value="${option}" required${single ? html` checked` : ''}> ${options[option]?.label ?? option}${options[option]?.commentRequired ? ' (explain in the comment)' : ''}</label>`,
+)}
+</fieldset>
+<label for="comment">Comment</label>
+<textarea id="comment" name="comment" maxlength="${MAX_COMMENT}" aria-describedby="comment-help"></textarea>
+<p id="comment-help" class="muted">Goes into the audit trail with your decision; required where the option says so.</p>
+<button type="submit">Submit my decision</button>
+</form>`;
+}
+
+/** The page of `GET /approvals/{id}`: who it is for, what is asked, the evidence, and the form. */
+export function approvalPage(view: ApprovalView): APIGatewayProxyResult {
+  const { approval, recipient } = view;
+  const step = isHumanStep(approval.step) ? humanSteps[approval.step] : undefined;
+  const title = step?.title ?? approval.step;
+  const header = html`<h1>${title}</h1>
+<p class="muted">SOP-1013-01-AI ${step?.sop ?? ''} · for ${recipient} as ${approval.roles.map((role) => roleLabels[role]).join(' or ')}</p>`;
+  if (view.state === 'decided') {
+    return page(
+      200,
+      title,
+      html`${header}
+<div class="notice"><p>Decided: <strong>${optionLabel(approval.step, approval.decision ?? '')}</strong> by ${approval.decidedBy} at ${approval.decidedAt}.</p>
+${approval.comment ? html`<p>Comment: ${approval.comment}</p>` : ''}</div>
+${evidence(view)}`,
+    );
+  }
+  return page(
+    200,
+    title,
+    html`${header}
+<p>${step?.ask ?? ''}</p>
+<p class="muted">Open until ${approval.expiresAt}${approval.reminder > 0 ? ` (reminder ${approval.reminder})` : ''}. Reading this page changes nothing; only the form at the end records a decision, once.</p>
+${evidence(view)}
+${decisionForm(approval, view.formToken)}`,
+  );
+}
+
+/** The answer to a decision that was recorded and passed on to the workflow. */
+export function decidedPage(approval: ApprovalRecord): APIGatewayProxyResult {
+  const title = stepTitle(approval.step);
+  return page(
+    200,
+    `${title}: decided`,
+    html`<h1>Thank you</h1>
+<div class="notice"><p>Your decision <strong>${optionLabel(approval.step, approval.decision ?? '')}</strong> on “${title}” is recorded, as ${approval.decidedBy} at ${approval.decidedAt}, and the workflow goes on.</p></div>
+<p>You may close this page.</p>`,
+  );
+}

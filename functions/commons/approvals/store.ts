@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { incidentKeys as keys } from '#commons/incidents/keys';
+import type { Role } from '#commons/incidents/types';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+/**
+ * `pending` until someone decides (`decided`), the step times out or is asked again (`expired`),
+ * the incident ends (`withdrawn`), or a decision came after the task stopped waiting (`lapsed`).
+ */
+export type ApprovalStatus = 'pending' | 'decided' | 'expired' | 'withdrawn' | 'lapsed';
+
+/** A human step's request for a decision, as the API and pages show it (never with its task token). */
+export interface ApprovalRecord {
+  readonly approvalId: string;
+  readonly incidentId: string;
+  readonly modelId: string;
+  readonly step: string;
+  readonly kind: 'decision' | 'pir';
+  readonly roles: readonly Role[];
+  readonly options: readonly string[];
+  /** The addresses links were signed for. */
+  readonly recipients: readonly string[];
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  readonly reminder: number;
+  readonly cycle: number;
+  readonly status: ApprovalStatus;
+  readonly decision?: string;
+  readonly comment?: string;
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  /** Form fields of the decision (the post-implementation review's). */
+  readonly form?: Record<string, string>;
+  /** Why it ended without a decision. */
+  readonly closedReason?: string;
+}
+
+/** The id of the approval for a task token: the same invocation twice makes the same approval. */
+export function approvalIdFor(taskToken: string): string {
+  return `apr_${createHash('sha256').update(taskToken).digest('hex').slice(0, 32)}`;
+}
+
+/** Stores a new approval with its task token; false when it exists already. */
+export async function putApproval(approval: ApprovalRecord, taskToken: string): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.approval(approval.approvalId),
+          gsi1pk: keys.approvalsIndex(approval.incidentId),
+          gsi1sk: keys.approvalsIndexSort(approval.requestedAt, approval.approvalId),
+          ...approval,
+          taskToken,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** The approval and, for whoever resumes the workflow, its task token. */
+export async function getApproval(
+  approvalId: string,
+): Promise<{ approval: ApprovalRecord; taskToken: string } | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.approval(approvalId), ConsistentRead: true }),
+  );
+  return Item ? { approval: toApproval(Item), taskToken: Item.taskToken as string } : undefined;
+}
+
+/** The approvals of an incident, oldest first, without their tokens. */
+export async function listApprovals(incidentId: string): Promise<ApprovalRecord[]> {
+  const approvals: ApprovalRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) approvals.push(toApproval(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return approvals;
+}
+
+export interface DecisionClaim {
+  readonly decision: string;
+  readonly comment: string;
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+  readonly form?: Record<string, string>;
+}
+
+/**
+ * Records a decision on a pending, unexpired approval in one conditional write: of two
+ * decisions exactly one succeeds. False when the approval was no longer pending or had expired.
+ */
+export async function claimDecision(approvalId: string, claim: DecisionClaim): Promise<boolean> {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = {
+    ':decided': 'decided',
+    ':pending': 'pending',
+    ':now': claim.decidedAt,
+  };
+  const sets = ['#status = :decided'];
+  for (const [field, value] of Object.entries(claim)) {
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    sets.push(`#${field} = :${field}`);
+  }
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.approval(approvalId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: '#status = :pending AND expiresAt > :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Undoes a claim whose decision could not be passed on for a passing reason, so it can be made again. */
+export async function releaseClaim(approvalId: string, decidedAt: string): Promise<void> {
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.approval(approvalId),
+        UpdateExpression:
+          'SET #status = :pending REMOVE decision, #comment, decidedBy, decidedAt, sourceIp, userAgent, form',
+        ConditionExpression: '#status = :decided AND decidedAt = :decidedAt',
+        ExpressionAttributeNames: { '#status': 'status', '#comment': 'comment' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':decided': 'decided', ':decidedAt': decidedAt },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Moves an approval from `from` to `to` with a reason; false when it was not in `from`. */
+export async function closeApproval(
+  approvalId: string,
+  from: ApprovalStatus,
+  to: Exclude<ApprovalStatus, 'pending' | 'decided'>,
+  reason: string,
+): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.approval(approvalId),
+        UpdateExpression: 'SET #status = :to, closedReason = :reason',
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':reason': reason },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Closes every pending approval of an incident (of one step, when given); answers those closed. */
+export async function closePendingApprovals(
+  incidentId: string,
+  to: 'expired' | 'withdrawn',
+  reason: string,
+  step?: string,
+): Promise<ApprovalRecord[]> {
+  const pending = (await listApprovals(incidentId)).filter(
+    (approval) => approval.status === 'pending' && (step === undefined || approval.step === step),
+  );
+  const closed: ApprovalRecord[] = [];
+  for (const approval of pending) {
+    if (await closeApproval(approval.approvalId, 'pending', to, reason)) closed.push(approval);
+  }
+  return closed;
+}
+
+function toApproval(item: Record<string, unknown>): ApprovalRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, taskToken: _token, ...approval } = item;
+  return approval as unknown as ApprovalRecord;
+}

@@ -1,0 +1,121 @@
+import { workflow } from '#commons/workflow/index';
+import { appendAudit } from './audit.ts';
+import {
+  acquireOpenIncidentLock,
+  attachEvaluation,
+  getIncident,
+  newIncidentId,
+  putNewIncident,
+  readOpenIncidentLock,
+  releaseOpenIncidentLock,
+  updateIncident,
+} from './store.ts';
+import type { IncidentRecord } from './types.ts';
+
+export interface OpenIncidentInput {
+  readonly modelId: string;
+  /** Production version of the model at the breach. */
+  readonly version: string;
+  /** The breach evaluation. */
+  readonly evaluationId: string;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Opens an incident for a breach; a model has at most one open incident.
+ * 1. Take the model's open-incident lock for a new incident id (a conditional put).
+ * 2. If another incident holds it, attach this evaluation to that incident (once) and return it
+ *    with `created: false`. A lock whose incident was never written (a crash in between) gets its
+ *    incident written now; a lock left by a closed incident is released and taken again.
+ * 3. Write the incident (`open`, step `opened`) and its first audit event.
+ * Starting the workflow is a separate, idempotent step: `ensureWorkflowStarted`.
+ */
+export async function openIncident(
+  input: OpenIncidentInput,
+): Promise<{ incident: IncidentRecord; created: boolean }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const incidentId = newIncidentId();
+    const openedAt = new Date().toISOString();
+    if (await acquireOpenIncidentLock(input.modelId, incidentId, openedAt)) {
+      return { incident: await writeIncident(incidentId, openedAt, input), created: true };
+    }
+    const lock = await readOpenIncidentLock(input.modelId);
+    if (!lock) continue; // released in between: try again
+    const existing = await getIncident(lock.incidentId);
+    if (!existing) {
+      return { incident: await writeIncident(lock.incidentId, lock.openedAt, input), created: true };
+    }
+    if (existing.status !== 'open') {
+      await releaseOpenIncidentLock(input.modelId, existing.incidentId);
+      continue;
+    }
+    if (await attachEvaluation(existing.incidentId, input.evaluationId)) {
+      await appendAudit(existing.incidentId, {
+        type: 'evaluation.attached',
+        actor: 'evaluation',
+        details: { evaluationId: input.evaluationId, reasons: input.reasons },
+      });
+    }
+    return { incident: (await getIncident(existing.incidentId)) ?? existing, created: false };
+  }
+  throw new Error(`Could not open an incident for model ${input.modelId}: its lock kept changing`);
+}
+
+async function writeIncident(
+  incidentId: string,
+  openedAt: string,
+  input: OpenIncidentInput,
+): Promise<IncidentRecord> {
+  const incident: IncidentRecord = {
+    incidentId,
+    modelId: input.modelId,
+    version: input.version,
+    evaluationId: input.evaluationId,
+    evaluations: [input.evaluationId],
+    reasons: [...input.reasons],
+    status: 'open',
+    currentStep: 'opened',
+    history: [{ step: 'opened', event: 'entered', at: openedAt }],
+    openedAt,
+    updatedAt: openedAt,
+    retrainingCycles: 0,
+  };
+  if (!(await putNewIncident(incident))) {
+    // Written concurrently by another caller repairing the same lock.
+    return (await getIncident(incidentId)) ?? incident;
+  }
+  await appendAudit(incidentId, {
+    at: openedAt,
+    type: 'incident.opened',
+    actor: 'evaluation',
+    details: {
+      modelId: input.modelId,
+      version: input.version,
+      evaluationId: input.evaluationId,
+      reasons: input.reasons,
+    },
+  });
+  return incident;
+}
+
+/**
+ * Starts the governance workflow of an open incident, once: the execution is named after the
+ * incident, so a second start (a retry, or the next evaluation repairing a crash between opening
+ * the incident and starting it) finds it started. Records the execution ARN on the incident.
+ */
+export async function ensureWorkflowStarted(incident: IncidentRecord): Promise<IncidentRecord> {
+  if (incident.status !== 'open' || incident.executionArn) return incident;
+  const { executionArn, started } = await workflow().startExecution(incident.incidentId, {
+    incidentId: incident.incidentId,
+    modelId: incident.modelId,
+  });
+  const updated = await updateIncident(incident.incidentId, { set: { executionArn }, whileOpen: false });
+  if (started) {
+    await appendAudit(incident.incidentId, {
+      type: 'workflow.started',
+      actor: 'workflow',
+      details: { executionArn },
+    });
+  }
+  return updated;
+}

@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { HttpError } from '#commons/http';
+import { incidentKeys as keys } from './keys.ts';
+import type { HistoryEntry, IncidentRecord, IncidentStatus } from './types.ts';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+/** The incident is closed (or failed): the workflow step or request that needed it open cannot run. */
+export class IncidentNotOpenError extends Error {
+  constructor(readonly incidentId: string) {
+    super(`Incident ${incidentId} is not open`);
+    this.name = 'IncidentNotOpenError';
+  }
+}
+
+export function newIncidentId(): string {
+  return `inc_${randomBytes(10).toString('hex')}`;
+}
+
+/** A record without its key attributes. */
+export function strip<T extends Record<string, unknown>>(
+  item: T,
+): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'> {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest;
+}
+
+/** Writes a new incident; false when one with this id exists already. */
+export async function putNewIncident(incident: IncidentRecord): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.incident(incident.incidentId),
+          gsi1pk: keys.incidentsIndex,
+          gsi1sk: keys.incidentsIndexSort(incident.openedAt, incident.incidentId),
+          ...incident,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export async function getIncident(incidentId: string): Promise<IncidentRecord | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.incident(incidentId), ConsistentRead: true }),
+  );
+  return Item ? (strip(Item) as unknown as IncidentRecord) : undefined;
+}
+
+/** The incident, or a 404 naming it. */
+export async function loadIncident(incidentId: string): Promise<IncidentRecord> {
+  const incident = await getIncident(incidentId);
+  if (!incident) {
+    throw new HttpError(404, 'not_found', `Incident ${incidentId} does not exist`, [
+      { path: 'incidentId', message: 'unknown incident' },
+    ]);
+  }
+  return incident;
+}
+
+export interface IncidentFilter {
+  readonly modelId?: string;
+  readonly status?: IncidentStatus;
+  /** At most this many, newest first (100 by default). */
+  readonly limit?: number;
+}
+
+/** Incidents newest first, optionally of one model and in one status. */
+export async function listIncidents(filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
+  const limit = filter.limit ?? 100;
+  const conditions: string[] = [];
+  const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
+  const names: Record<string, string> = {};
+  if (filter.modelId) {
+    conditions.push('modelId = :modelId');
+    values[':modelId'] = filter.modelId;
+  }
+  if (filter.status) {
+    conditions.push('#status = :status');
+    names['#status'] = 'status';
+    values[':status'] = filter.status;
+  }
+  const query: QueryCommandInput = {
+    TableName: table,
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: values,
+    ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
+    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+    ScanIndexForward: false,
+  };
+  const incidents: IncidentRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(new QueryCommand({ ...query, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      incidents.push(strip(item) as unknown as IncidentRecord);
+      if (incidents.length >= limit) return incidents;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return incidents;
+}
+
+export interface IncidentChanges {
+  /** Top-level attributes to set. */
+  readonly set?: Record<string, unknown>;
+  /** Entries appended to `history`. */
+  readonly history?: readonly HistoryEntry[];
+  /** Values appended to top-level lists (created when absent). */
+  readonly append?: Record<string, readonly unknown[]>;
+  readonly remove?: readonly string[];
+  /** Apply only while the incident is open (true by default); IncidentNotOpenError otherwise. */
+  readonly whileOpen?: boolean;
+}
+
+/** Applies changes to an incident in one atomic update and answers the incident after them. */
+export async function updateIncident(incidentId: string, changes: IncidentChanges): Promise<IncidentRecord> {
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':now': new Date().toISOString() };
+  const sets = ['#updatedAt = :now'];
+  let n = 0;
+  for (const [field, value] of Object.entries(changes.set ?? {})) {
+    names[`#f${n}`] = field;
+    values[`:v${n}`] = value;
+    sets.push(`#f${n} = :v${n}`);
+    n++;
+  }
+  const appends: Record<string, readonly unknown[]> = { ...changes.append };
+  if (changes.history?.length) appends.history = changes.history;
+  for (const [field, items] of Object.entries(appends)) {
+    names[`#f${n}`] = field;
+    values[`:v${n}`] = items;
+    sets.push(`#f${n} = list_append(if_not_exists(#f${n}, :empty), :v${n})`);
+    values[':empty'] = [];
+    n++;
+  }
+  const removes = (changes.remove ?? []).map((field) => {
+    names[`#f${n}`] = field;
+    return `#f${n++}`;
+  });
+  const whileOpen = changes.whileOpen ?? true;
+  if (whileOpen) {
+    names['#status'] = 'status';
+    values[':open'] = 'open';
+  }
+  try {
+    const { Attributes } = await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.incident(incidentId),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: whileOpen ? '#status = :open' : 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return strip(Attributes ?? {}) as unknown as IncidentRecord;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw new IncidentNotOpenError(incidentId);
+    throw error;
+  }
+}
+
+/** The open-incident lock of a model: the id of its open incident, if any. */
+export async function readOpenIncidentLock(
+  modelId: string,
+): Promise<{ incidentId: string; openedAt: string } | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.openIncidentLock(modelId), ConsistentRead: true }),
+  );
+  return Item ? { incidentId: Item.incidentId as string, openedAt: Item.openedAt as string } : undefined;
+}
+
+/** Takes the model's open-incident lock for `incidentId`; false when another incident holds it. */
+export async function acquireOpenIncidentLock(
+  modelId: string,
+  incidentId: string,
+  openedAt: string,
+): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.openIncidentLock(modelId), modelId, incidentId, openedAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Releases the model's lock if `incidentId` holds it (idempotent). */
+export async function releaseOpenIncidentLock(modelId: string, incidentId: string): Promise<void> {
+  try {
+    await dynamoDb.send(
+      new DeleteCommand({
+        TableName: table,
+        Key: keys.openIncidentLock(modelId),
+        ConditionExpression: 'incidentId = :id',
+        ExpressionAttributeValues: { ':id': incidentId },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Adds a breach evaluation to an open incident once; false when it was attached before or it closed. */
+export async function attachEvaluation(incidentId: string, evaluationId: string): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.incident(incidentId),
+        UpdateExpression: 'SET evaluations = list_append(evaluations, :ids), updatedAt = :now',
+        ConditionExpression: '#status = :open AND NOT contains(evaluations, :id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':ids': [evaluationId],
+          ':id': evaluationId,
+          ':open': 'open',
+          ':now': new Date().toISOString(),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** What the retraining step keeps while it waits for a candidate; the token never leaves the server. */
+export interface CandidateTask {
+  readonly taskToken: string;
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  readonly cycle: number;
+}
+
+export async function putCandidateTask(incidentId: string, task: CandidateTask): Promise<void> {
+  await dynamoDb.send(
+    new PutCommand({ TableName: table, Item: { ...keys.candidateTask(incidentId), incidentId, ...task } }),
+  );
+}
+
+export async function getCandidateTask(incidentId: string): Promise<CandidateTask | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.candidateTask(incidentId), ConsistentRead: true }),
+  );
+  return Item ? toCandidateTask(Item) : undefined;
+}
+
+/**
+ * Takes the waiting candidate task: a single delete, so of two concurrent submissions exactly one
+ * gets the token.
+ */
+export async function takeCandidateTask(incidentId: string): Promise<CandidateTask | undefined> {
+  const { Attributes } = await dynamoDb.send(
+    new DeleteCommand({ TableName: table, Key: keys.candidateTask(incidentId), ReturnValues: 'ALL_OLD' }),
+  );
+  return Attributes ? toCandidateTask(Attributes) : undefined;
+}
+
+/** Puts a taken task back (when resuming the workflow failed for a passing reason), unless a newer one exists. */
+export async function restoreCandidateTask(incidentId: string, task: CandidateTask): Promise<void> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.candidateTask(incidentId), incidentId, ...task },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+export async function deleteCandidateTask(incidentId: string): Promise<void> {
+  await dynamoDb.send(new DeleteCommand({ TableName: table, Key: keys.candidateTask(incidentId) }));
+}
+
+function toCandidateTask(item: Record<string, unknown>): CandidateTask {
+  return {
+    taskToken: item.taskToken as string,
+    requestedAt: item.requestedAt as string,
+    expiresAt: item.expiresAt as string,
+    cycle: item.cycle as number,
+  };
+}

@@ -1,0 +1,32 @@
+import { type ApprovalRecord, listApprovals } from '#commons/approvals/store';
+import { listAudit } from './audit.ts';
+import { loadIncident } from './store.ts';
+import type { AuditEvent, IncidentRecord } from './types.ts';
+
+export interface IncidentDetail extends IncidentRecord {
+  /** Every request for a decision, without task tokens. */
+  readonly approvals: readonly ApprovalRecord[];
+  readonly audit: readonly AuditEvent[];
+}
+
+/** An incident with its approvals and audit trail, as `GET /v1/incidents/{id}` shows it. */
+export async function incidentDetail(incidentId: string): Promise<IncidentDetail> {
+  const incident = await loadIncident(incidentId);
+  const [approvals, audit] = await Promise.all([listApprovals(incidentId), listAudit(incidentId)]);
+  return { ...incident, approvals, audit };
+}
+
+/** The fields of an incident a listing shows. */
+export function incidentListItem(incident: IncidentRecord) {
+  return {
+    incidentId: incident.incidentId,
+    modelId: incident.modelId,
+    status: incident.status,
+    currentStep: incident.currentStep,
+    openedAt: incident.openedAt,
+    closedAt: incident.closedAt,
+    timeToResolutionSeconds: incident.timeToResolutionSeconds,
+    retrainingCycles: incident.retrainingCycles,
+    reasons: incident.reasons,
+  };
+}

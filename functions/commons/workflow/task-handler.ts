@@ -1,0 +1,44 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod';
+import { IncidentNotOpenError } from '#commons/incidents/store';
+import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
+import { tracer } from '#powertools/tracer';
+import { StepFailedError } from './errors.ts';
+
+/**
+ * A Step Functions task handler: the payload is validated against its schema, the step runs,
+ * and a failure is logged and thrown back to the state machine under its error name (which the
+ * definition's Retry and Catch match). A payload the schema refuses, or an incident that is no
+ * longer open, is `StepFailed`: retrying cannot help. Wrapped in the standard Powertools stack.
+ */
+export function taskHandler<S extends z.ZodType, R>(
+  schema: S,
+  step: (payload: z.output<S>, context: Context) => Promise<R>,
+) {
+  const run = async (event: unknown, context: Context): Promise<R> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const error = new StepFailedError(`Invalid task payload: ${parsed.error.message}`);
+      logger.error('invalid task payload', { error });
+      throw error;
+    }
+    const incidentId = (parsed.data as { incidentId?: unknown }).incidentId;
+    if (typeof incidentId === 'string') logger.appendKeys({ incidentId });
+    try {
+      return await step(parsed.data, context);
+    } catch (error) {
+      const thrown = error instanceof IncidentNotOpenError ? new StepFailedError(error.message) : error;
+      logger.error('task failed', { error: thrown as Error });
+      throw thrown;
+    }
+  };
+  return middy(run)
+    .use(captureLambdaHandler(tracer))
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { clearState: true }));
+}

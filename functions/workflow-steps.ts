@@ -1,0 +1,58 @@
+import * as z from 'zod';
+import {
+  checkNewVersion,
+  closeIncident,
+  failIncident,
+  notifySupport,
+  prepare,
+  promote,
+  revalidate,
+  rollback,
+} from '#commons/incidents/steps';
+import { taskHandler } from '#commons/workflow/task-handler';
+
+const incidentId = z.string().min(1);
+
+/** The automated steps of the governance workflow, by `action`. */
+const stepSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('prepare'), incidentId }),
+  z.object({ action: z.literal('revalidate'), incidentId }),
+  z.object({ action: z.literal('promote'), incidentId }),
+  z.object({ action: z.literal('notify-support'), incidentId, stabilisationSeconds: z.int().min(0) }),
+  z.object({ action: z.literal('check-new-version'), incidentId }),
+  z.object({ action: z.literal('rollback'), incidentId, comment: z.string(), decidedBy: z.string() }),
+  z.object({
+    action: z.literal('close'),
+    incidentId,
+    status: z.enum(['resolved', 'false_alarm', 'abandoned']),
+  }),
+  z.object({ action: z.literal('fail'), incidentId, error: z.string(), cause: z.string() }),
+]);
+
+/**
+ * Task of the automated steps of the governance workflow: preparation, re-validation, promotion,
+ * the support notice, the automatic check after stabilisation, rollback, closing and the failure
+ * path. Each step is safe to run again, as Step Functions retries it.
+ */
+export const handler = taskHandler(stepSchema, async (step) => {
+  switch (step.action) {
+    case 'prepare':
+      return prepare(step.incidentId);
+    case 'revalidate':
+      return revalidate(step.incidentId);
+    case 'promote':
+      return promote(step.incidentId);
+    case 'notify-support':
+      await notifySupport(step.incidentId, step.stabilisationSeconds);
+      return { notified: true };
+    case 'check-new-version':
+      return checkNewVersion(step.incidentId);
+    case 'rollback':
+      return rollback(step.incidentId, { comment: step.comment, decidedBy: step.decidedBy });
+    case 'close':
+      return closeIncident(step.incidentId, step.status);
+    case 'fail':
+      await failIncident(step.incidentId, step.error, step.cause);
+      return { failed: true };
+  }
+});

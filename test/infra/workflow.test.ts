@@ -1,0 +1,235 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../bin/vigil.ts';
+import { functionCatalog } from '../../lib/functions.ts';
+import {
+  governanceDefinitionFile,
+  governanceEventBusPlaceholder,
+  governanceFunctions,
+  substituteDefinition,
+} from '../../lib/workflow.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+/** asl-validator 4 ships no types; its one export validates a definition. */
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+};
+const approvers = {
+  dataScienceLead: ['dsl@example.com', 'Lead@Example.com'],
+  qa: ['qa@example.com', 'dsl@example.com'],
+  mlops: ['mlops@example.com'],
+};
+
+/** The app without Lambda bundling (the bundles are checked on their own below). */
+function synth(context: Record<string, unknown>) {
+  const built = buildApp(
+    new App({ context: { 'vigil:region': 'eu-west-1', 'aws:cdk:bundling-stacks': [], ...context } }),
+  );
+  return { data: Template.fromStack(built.data), service: Template.fromStack(built.service) };
+}
+
+function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids, `${type} ${prefix}`).toHaveLength(1);
+  return ids[0] as string;
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+function statementsOf(template: Template, rolePrefix: string): Statement[] {
+  const role = logicalId(template, 'AWS::IAM::Role', rolePrefix);
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function envOf(template: Template, functionPrefix: string): Record<string, unknown> {
+  const id = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
+  return template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables;
+}
+
+describe('governance workflow infrastructure', () => {
+  let data: Template;
+  let service: Template;
+  beforeAll(() => {
+    ({ data, service } = synth({
+      'vigil:approvers': JSON.stringify(approvers),
+      'vigil:publicUrl': 'https://vigil.example.com',
+    }));
+  });
+
+  it('loads the state machine from its ASL file, logged (ALL, no execution data) and traced', () => {
+    const approval = logicalId(service, 'AWS::Lambda::Function', 'WorkflowApprovalFunction');
+    const steps = logicalId(service, 'AWS::Lambda::Function', 'WorkflowStepsFunction');
+    service.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
+      DefinitionSubstitutions: {
+        ApprovalRequestFunctionArn: { 'Fn::GetAtt': [approval, 'Arn'] },
+        StepsFunctionArn: { 'Fn::GetAtt': [steps, 'Arn'] },
+        [governanceEventBusPlaceholder]: 'default',
+      },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('passes asl-validator with the substitutions the stack makes', () => {
+    const definition = JSON.parse(
+      substituteDefinition(readFileSync(governanceDefinitionFile, 'utf8'), {
+        ...Object.fromEntries(
+          Object.entries(governanceFunctions).map(([placeholder, id]) => [
+            placeholder,
+            `arn:aws:lambda:eu-west-1:123456789012:function:vigil-${id}`,
+          ]),
+        ),
+        [governanceEventBusPlaceholder]: 'default',
+      }),
+    );
+    const { isValid, errorsText } = aslValidator(definition);
+    expect(errorsText('\n')).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('lets the state machine invoke exactly its two task functions and put events on the default bus', () => {
+    const statements = statementsOf(service, 'GovernanceRole');
+    const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    expect(invoke).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: Object.values(governanceFunctions).map((id) => ({
+          'Fn::GetAtt': [
+            logicalId(service, 'AWS::Lambda::Function', `${id[0]?.toUpperCase()}${id.slice(1)}Function`),
+            'Arn',
+          ],
+        })),
+      },
+    ]);
+    const events = statements.find((s) => [s.Action].flat().includes('events:PutEvents'));
+    expect(JSON.stringify(events?.Resource)).toContain(':event-bus/default');
+    const wildcards = statements
+      .filter((s) => JSON.stringify(s.Resource) === '"*"')
+      .flatMap((s) => [s.Action].flat());
+    expect(wildcards.every((action) => /^(logs|xray):/.test(action))).toBe(true);
+  });
+
+  it('gives the decision pages and the candidate callback the task responses, and the openers the start', () => {
+    for (const prefix of ['ApprovalsRole', 'IncidentsRole']) {
+      const actions = statementsOf(service, prefix).flatMap((s) => [s.Action].flat());
+      expect(actions, prefix).toEqual(
+        expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+      );
+      expect(actions, prefix).not.toContain('states:StartExecution');
+    }
+    for (const prefix of ['EvaluationsRole', 'ScheduledEvaluationRole']) {
+      const actions = statementsOf(service, prefix).flatMap((s) => [s.Action].flat());
+      expect(actions, prefix).toEqual(expect.arrayContaining(['states:StartExecution', 'sns:Publish']));
+    }
+  });
+
+  it('configures the functions of the workflow at deployment', () => {
+    const stateMachine = { Ref: logicalId(service, 'AWS::StepFunctions::StateMachine', 'Governance') };
+    const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
+    expect(envOf(service, 'WorkflowApprovalFunction')).toMatchObject({
+      PUBLIC_URL: 'https://vigil.example.com',
+      SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+      NOTIFICATIONS_TOPIC_ARN: imported('Notifications'),
+      GOVERNANCE_TABLE: imported('GovernanceTable'),
+    });
+    expect(envOf(service, 'WorkflowStepsFunction')).toMatchObject({
+      NOTIFICATIONS_TOPIC_ARN: imported('Notifications'),
+      GOVERNANCE_TABLE: imported('GovernanceTable'),
+    });
+    expect(envOf(service, 'ApprovalsFunction')).toMatchObject({
+      STATE_MACHINE_ARN: stateMachine,
+      SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+    });
+    expect(envOf(service, 'IncidentsFunction')).toMatchObject({ STATE_MACHINE_ARN: stateMachine });
+    expect(Object.keys(envOf(service, 'IncidentsFunction'))).not.toContain('SIGNING_SECRET_ARN');
+    for (const prefix of ['WorkflowApprovalRole', 'WorkflowStepsRole']) {
+      const statements = statementsOf(service, prefix);
+      expect(statements.find((s) => s.Action === 'sns:Publish')?.Resource, prefix).toEqual(
+        imported('Notifications'),
+      );
+      expect(statements, prefix).toContainEqual({
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Effect: 'Allow',
+        Resource: imported('DataKey'),
+        Condition: { StringEquals: { 'kms:ViaService': 'sns.eu-west-1.amazonaws.com' } },
+      });
+    }
+  });
+
+  it('alarms the operations topic when an execution fails or times out', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes('ExecutionsFailed'),
+    );
+    expect(alarms).toHaveLength(1);
+    const alarm = alarms[0]?.Properties;
+    expect(JSON.stringify(alarm.Metrics)).toContain('ExecutionsTimedOut');
+    expect(alarm.Threshold).toBe(1);
+    expect(alarm.AlarmActions).toEqual([
+      expect.objectContaining({ 'Fn::ImportValue': expect.stringMatching(/Operations/) }),
+    ]);
+  });
+
+  it('subscribes each approver address once, by email, filtered on its own recipient attribute', () => {
+    const subscriptions = Object.values(data.findResources('AWS::SNS::Subscription')).map(
+      (s) => s.Properties,
+    );
+    expect(subscriptions.map((s) => [s.Protocol, s.Endpoint, s.FilterPolicy])).toEqual(
+      ['dsl@example.com', 'lead@example.com', 'mlops@example.com', 'qa@example.com'].map((address) => [
+        'email',
+        address,
+        { recipient: [address] },
+      ]),
+    );
+    for (const subscription of subscriptions) {
+      expect(subscription.TopicArn).toEqual({ Ref: logicalId(data, 'AWS::SNS::Topic', 'Notifications') });
+    }
+  });
+
+  it('subscribes nobody without approvers, and the public URL defaults to the API stage', () => {
+    const bare = synth({});
+    bare.data.resourceCountIs('AWS::SNS::Subscription', 0);
+    const url = JSON.stringify(envOf(bare.service, 'WorkflowApprovalFunction').PUBLIC_URL);
+    expect(url).toContain('.execute-api.eu-west-1.');
+    expect(url).toContain('/v1');
+  });
+
+  it('refuses an approvers configuration that is not role to addresses', () => {
+    expect(() => synth({ 'vigil:approvers': '{"qa": "qa@example.com"}' })).toThrow(
+      'vigil:approvers.qa must be a list of email addresses',
+    );
+  });
+
+  it.each(['incidents', 'approvals', 'workflowApproval', 'workflowSteps'] as const)(
+    'bundles %s without the local runtime or aws-local-stepfunctions',
+    async (id) => {
+      const result = await build({
+        entryPoints: [path.join(repoRoot, functionCatalog[id].entry)],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      expect(inputs.some((input) => input.startsWith('functions/'))).toBe(true);
+      expect(
+        inputs.filter((input) => input.startsWith('local/') || input.includes('aws-local-stepfunctions')),
+      ).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { IncidentDetail } from '../../../functions/commons/incidents/view.ts';
+import type { OutboxMessage } from '../../../local/outbox.ts';
+import { Harness, waitFor } from './harness.ts';
+
+/**
+ * From an open incident to a resolved one over HTTP alone, as people and a training pipeline
+ * would on `npm start`: emails read from `GET /_local/outbox`, every link followed, every form
+ * posted, the candidate posted with the model's own key, the result read from the incident API.
+ */
+describe('governance over HTTP, end to end', () => {
+  let h: Harness;
+  const taken = new Set<string>();
+  beforeAll(async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    h = await Harness.start();
+  });
+  afterAll(async () => h?.close());
+
+  /** The next unread email to `to` whose subject matches, from the local outbox over HTTP. */
+  async function email(to: string, subject: RegExp): Promise<OutboxMessage> {
+    return waitFor(
+      async () => {
+        const outbox = (await h.call('GET', '/_local/outbox', { key: null })).body as OutboxMessage[];
+        const found = outbox.find((m) => m.to === to && subject.test(m.subject) && !taken.has(m.id));
+        if (found) taken.add(found.id);
+        return found;
+      },
+      20_000,
+      () => `no email to ${to} matching ${subject}`,
+    );
+  }
+
+  /** Opens the link of the email, reads the form, and posts the decision from a browser. */
+  async function decide(message: OutboxMessage, decision: string, fields: Record<string, string> = {}) {
+    const link = message.links[0] as string;
+    const page = await fetch(link, { headers: { 'user-agent': 'Mail-Browser/2.0' } });
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    const token = /name="token" value="([^"]+)"/.exec(html)?.[1] as string;
+    const response = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Mail-Browser/2.0' },
+      body: new URLSearchParams({ token, decision, comment: '', ...fields }).toString(),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Thank you');
+  }
+
+  it('walks an incident from its alert to resolved, with a complete audit trail', async () => {
+    // Prepare: a model, a key for its training pipeline, a key of another model, an open incident.
+    await h.registerModel('churn-e2e');
+    await h.registerModel('other-e2e');
+    const pipelineKey = (await h.call('POST', '/v1/models/churn-e2e/keys')).body.key as string;
+    const strangerKey = (await h.call('POST', '/v1/models/other-e2e/keys')).body.key as string;
+    const { incidentId } = await h.openIncident('churn-e2e');
+
+    // Act
+    await decide(await email('dsl@example.com', /Investigate the alert, Model churn-e2e/), 'retrain', {
+      comment: 'Confirmed input drift on age.',
+    });
+    const request = await email('dev@example.com', /Retrain the model, Model churn-e2e/);
+    const candidate = {
+      version: '1.1.0',
+      artifactUri: 's3://models/churn/1.1.0',
+      metrics: { accuracy: 0.92, f1: 0.88 },
+      scopeChanged: false,
+      notes: 'Retrained on the last 30 days.',
+    };
+    const stranger = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key: strangerKey,
+      body: candidate,
+    });
+    const older = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key: pipelineKey,
+      body: { ...candidate, version: '0.9.0' },
+    });
+    const submitted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key: pipelineKey,
+      body: candidate,
+      headers: { 'user-agent': 'training-pipeline/3.1' },
+    });
+    const again = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key: pipelineKey,
+      body: { ...candidate, version: '1.1.1' },
+    });
+    await decide(await email('qa@example.com', /QA validation/), 'approve', { comment: 'QA suite green.' });
+    const support = await email('support@example.com', /version 1\.1\.0 is in production/);
+    await decide(await email('ops@example.com', /Operations verification/), 'confirm');
+    await decide(await email('dsl2@example.com', /Post-implementation review/), 'submit', {
+      summary: 'Drift on age after a campaign; retrained.',
+      rootCause: 'New acquisition channel.',
+      lessonsLearned: 'Share campaign calendars with MLOps.',
+      actions: 'DSL to add a campaign feature.',
+    });
+    await decide(await email('irb@example.com', /Sign-off of the post-implementation review/), 'approve');
+    const incident = await waitFor(
+      async () => {
+        const detail = (await h.call('GET', `/v1/incidents/${incidentId}`)).body as IncidentDetail;
+        return detail.status === 'open' ? undefined : detail;
+      },
+      20_000,
+      () => 'incident still open',
+    );
+    const listed = await h.call('GET', '/v1/incidents?modelId=churn-e2e&status=resolved');
+
+    // Assess: the API's answers along the way
+    expect(request.text).toContain(`POST ${h.url}/v1/incidents/${incidentId}/candidate`);
+    expect(stranger.status).toBe(403);
+    expect(older.status).toBe(400);
+    expect(older.body.error.issues).toEqual([
+      { path: 'version', message: "must be a semantic version greater than production's 1.0.0" },
+    ]);
+    expect(submitted.status).toBe(202);
+    expect(submitted.body).toMatchObject({
+      incidentId,
+      next: 'revalidation',
+      candidate: { version: '1.1.0' },
+    });
+    expect(again.status).toBe(409);
+    expect(support.text).toContain('Retrained on the last 30 days.');
+
+    // Assess: the incident
+    expect(incident).toMatchObject({ status: 'resolved', currentStep: 'closed', retrainingCycles: 1 });
+    expect(typeof incident.timeToResolutionSeconds).toBe('number');
+    expect(listed.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
+    expect(JSON.stringify(incident)).not.toMatch(/taskToken|local-[0-9a-f-]{36}/);
+
+    // Assess: every step entered was left, in the SOP's order
+    const steps = incident.history.filter((e) => e.event === 'entered').map((e) => e.step);
+    expect(steps).toEqual([
+      'opened',
+      'investigate',
+      'retraining',
+      'revalidation',
+      'qa',
+      'promotion',
+      'support_notice',
+      'stabilisation',
+      'verification_check',
+      'operations',
+      'pir',
+      'pir_signoff',
+      'closed',
+    ]);
+    for (const step of steps.filter((s) => s !== 'opened' && s !== 'closed')) {
+      expect(
+        incident.history.filter((e) => e.step === step && e.event === 'left'),
+        step,
+      ).toHaveLength(1);
+      expect(
+        incident.audit.filter((e) => e.step === step && e.type === 'step.entered'),
+        step,
+      ).toHaveLength(1);
+      expect(
+        incident.audit.filter((e) => e.step === step && e.type === 'step.left'),
+        step,
+      ).toHaveLength(1);
+    }
+
+    // Assess: every decision says who, when, what, why, from where and with what
+    const decisions = incident.audit.filter((e) => e.type === 'decision');
+    expect(decisions.map((e) => [e.step, e.actor, e.details?.decision, e.details?.comment])).toEqual([
+      ['investigate', 'dsl@example.com', 'retrain', 'Confirmed input drift on age.'],
+      ['qa', 'qa@example.com', 'approve', 'QA suite green.'],
+      ['operations', 'ops@example.com', 'confirm', ''],
+      ['pir', 'dsl2@example.com', 'submit', ''],
+      ['pir_signoff', 'irb@example.com', 'approve', ''],
+    ]);
+    for (const decision of decisions) {
+      expect(decision).toMatchObject({ at: expect.any(String), userAgent: 'Mail-Browser/2.0' });
+      expect(decision.sourceIp).toMatch(/127\.0\.0\.1/);
+    }
+    expect(incident.audit.find((e) => e.type === 'candidate.submitted')).toMatchObject({
+      actor: expect.stringMatching(/^model:key_[0-9a-f]{16}$/),
+      userAgent: 'training-pipeline/3.1',
+      details: { version: '1.1.0', scopeChanged: false },
+    });
+    expect(incident.audit.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['incident.opened', 'workflow.started', 'request.sent', 'incident.closed']),
+    );
+    expect(incident.pir).toMatchObject({ submittedBy: 'dsl2@example.com', approvedBy: 'irb@example.com' });
+  });
+});

@@ -1,0 +1,204 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowEngine } from '../../../functions/commons/workflow/port.ts';
+import { LocalOutbox } from '../../../local/outbox.ts';
+import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynalite.ts';
+
+type Incidents = typeof import('../../../functions/commons/incidents/open.ts') &
+  typeof import('../../../functions/commons/incidents/store.ts');
+
+/** An engine that keeps execution names as Step Functions does: a name runs once. */
+class NamedExecutions implements WorkflowEngine {
+  readonly started: string[] = [];
+  async startExecution(name: string) {
+    const executionArn = `arn:aws:states:eu-west-1:123456789012:execution:Governance:${name}`;
+    if (this.started.includes(name)) return { executionArn, started: false };
+    this.started.push(name);
+    return { executionArn, started: true };
+  }
+  async sendTaskSuccess(): Promise<void> {}
+  async sendTaskFailure(): Promise<void> {}
+}
+
+/** Opening incidents, as the scheduled evaluation does, against dynalite. */
+describe('incidents', () => {
+  let db: TestDynamoDb;
+  let incidents: Incidents;
+  const engine = new NamedExecutions();
+  let outbox: LocalOutbox;
+  const breach = (modelId: string, evaluationId: string) => ({
+    modelId,
+    version: '1.0.0',
+    evaluationId,
+    reasons: [`breach in ${evaluationId}`],
+  });
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb();
+    outbox = await LocalOutbox.open({ print: () => {} });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_REGION: 'local',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      GOVERNANCE_TABLE: db.tableNames.Governance,
+      VIGIL_SIGNING_SECRET: 'test-secret',
+      PUBLIC_URL: 'http://vigil.test',
+    });
+    const { configureWorkflow } = await import('../../../functions/commons/workflow/index.ts');
+    configureWorkflow(engine);
+    const { configureNotifier } = await import('../../../functions/commons/notifier/index.ts');
+    configureNotifier(outbox);
+    incidents = {
+      ...(await import('../../../functions/commons/incidents/open.ts')),
+      ...(await import('../../../functions/commons/incidents/store.ts')),
+    };
+  });
+  afterAll(async () => db?.close());
+
+  it('opens one incident per model; a further breach is attached to it, once', async () => {
+    // Act
+    const first = await incidents.openIncident(breach('m-one', 'e1'));
+    const second = await incidents.openIncident(breach('m-one', 'e2'));
+    const repeated = await incidents.openIncident(breach('m-one', 'e2'));
+    const elsewhere = await incidents.openIncident(breach('m-two', 'e3'));
+
+    // Assess
+    expect(first.created).toBe(true);
+    expect(first.incident).toMatchObject({ status: 'open', currentStep: 'opened', evaluations: ['e1'] });
+    expect(second).toMatchObject({ created: false, incident: { incidentId: first.incident.incidentId } });
+    expect(repeated.incident.evaluations).toEqual(['e1', 'e2']);
+    expect(elsewhere.created).toBe(true);
+    expect(elsewhere.incident.incidentId).not.toBe(first.incident.incidentId);
+  });
+
+  it('writes the incident of a lock left without one (a crash between the two writes)', async () => {
+    // Prepare
+    await db.client.send(
+      new PutItemCommand({
+        TableName: db.tableNames.Governance,
+        Item: {
+          pk: { S: 'MODEL#m-crash' },
+          sk: { S: 'OPEN_INCIDENT' },
+          incidentId: { S: 'inc_00000000000000000001' },
+          openedAt: { S: '2026-01-01T00:00:00.000Z' },
+        },
+      }),
+    );
+
+    // Act
+    const { incident, created } = await incidents.openIncident(breach('m-crash', 'e4'));
+
+    // Assess
+    expect(created).toBe(true);
+    expect(incident).toMatchObject({
+      incidentId: 'inc_00000000000000000001',
+      openedAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(await incidents.getIncident('inc_00000000000000000001')).toMatchObject({ evaluations: ['e4'] });
+  });
+
+  it('opens a new incident when the lock was left by a closed one', async () => {
+    // Prepare
+    const { incident: closed } = await incidents.openIncident(breach('m-closed', 'e5'));
+    await incidents.updateIncident(closed.incidentId, { set: { status: 'resolved' } });
+
+    // Act
+    const next = await incidents.openIncident(breach('m-closed', 'e6'));
+
+    // Assess
+    expect(next.created).toBe(true);
+    expect(next.incident.incidentId).not.toBe(closed.incidentId);
+  });
+
+  it('starts the workflow once per incident and records its execution, repairing a start that was not recorded', async () => {
+    // Prepare
+    const { incident } = await incidents.openIncident(breach('m-start', 'e7'));
+
+    // Act: the evaluation starts it, then a retry runs with the incident it read before.
+    const started = await incidents.ensureWorkflowStarted(incident);
+    const again = await incidents.ensureWorkflowStarted(incident);
+
+    // Assess
+    expect(engine.started.filter((name) => name === incident.incidentId)).toHaveLength(1);
+    expect(started.executionArn).toBe(
+      `arn:aws:states:eu-west-1:123456789012:execution:Governance:${incident.incidentId}`,
+    );
+    expect(again.executionArn).toBe(started.executionArn);
+    expect((await incidents.getIncident(incident.incidentId))?.executionArn).toBe(started.executionArn);
+  });
+
+  it('lists incidents newest first, by model and status', async () => {
+    // Prepare
+    const { incident: a } = await incidents.openIncident(breach('m-list', 'e8'));
+    await incidents.updateIncident(a.incidentId, { set: { status: 'false_alarm' } });
+    await db.client.send(
+      new DeleteItemCommand({
+        TableName: db.tableNames.Governance,
+        Key: { pk: { S: 'MODEL#m-list' }, sk: { S: 'OPEN_INCIDENT' } },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond for the second
+    const { incident: b } = await incidents.openIncident(breach('m-list', 'e9'));
+
+    // Act
+    const ofModel = await incidents.listIncidents({ modelId: 'm-list' });
+    const open = await incidents.listIncidents({ modelId: 'm-list', status: 'open' });
+    const one = await incidents.listIncidents({ limit: 1 });
+
+    // Assess
+    expect(ofModel.map((i) => i.incidentId)).toEqual([b.incidentId, a.incidentId]);
+    expect(open.map((i) => i.incidentId)).toEqual([b.incidentId]);
+    expect(one).toHaveLength(1);
+  });
+
+  it('asks once per task token: an invocation delivered twice keeps one pending approval and sends no more email', async () => {
+    // Prepare
+    const { putModel } = await import('../../../functions/commons/registry/store.ts');
+    const { modelInputSchema } = await import('../../../functions/commons/registry/schema.ts');
+    const { requestHumanStep } = await import('../../../functions/commons/approvals/request.ts');
+    const { listApprovals } = await import('../../../functions/commons/approvals/store.ts');
+    await putModel(
+      'm-twice',
+      modelInputSchema.parse({
+        name: 'Twice',
+        owner: 'ds@example.com',
+        task: 'classification',
+        features: [{ name: 'age', type: 'numerical' }],
+        approvers: Object.fromEntries(
+          ['dataScienceLead', 'devTeam', 'qa', 'irbLiaison', 'legal', 'mlops', 'operations', 'support'].map(
+            (role) => [role, [`${role}@example.com`]],
+          ),
+        ),
+      }),
+    );
+    const { incident } = await incidents.openIncident(breach('m-twice', 'e10'));
+    const request = {
+      incidentId: incident.incidentId,
+      step: 'qa',
+      kind: 'decision' as const,
+      roles: ['qa' as const],
+      options: ['approve', 'reject'],
+      cycle: 1,
+      reminder: 0,
+      timeoutSeconds: 3600,
+      taskToken: 'token-delivered-twice',
+    };
+
+    // Act
+    const first = await requestHumanStep(request);
+    const second = await requestHumanStep(request);
+
+    // Assess
+    expect(first).toMatchObject({ sent: 1 });
+    expect(second).toEqual({ approvalId: first.approvalId, sent: 0 });
+    expect((await listApprovals(incident.incidentId)).map((a) => [a.approvalId, a.status])).toEqual([
+      [first.approvalId, 'pending'],
+    ]);
+    const emails = outbox.list().filter((m) => m.text.includes(incident.incidentId));
+    expect(emails.map((m) => m.to)).toEqual(['qa@example.com']);
+    expect(emails[0]?.links[0]).toMatch(
+      new RegExp(`^http://vigil.test/approvals/${first.approvalId}\\?sig=[A-Za-z0-9_-]{43}$`),
+    );
+  });
+});
