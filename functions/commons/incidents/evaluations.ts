@@ -8,7 +8,10 @@ export type { EvaluationRecord };
 export { getEvaluation };
 
 /** The model's evaluation with the latest window end at or after `since` (an ISO timestamp), if any. */
-export async function latestEvaluationSince(modelId: string, since: string): Promise<EvaluationRecord | undefined> {
+export async function latestEvaluationSince(
+  modelId: string,
+  since: string,
+): Promise<EvaluationRecord | undefined> {
   const [latest] = await listEvaluations(modelId, { from: since, limit: 1 });
   return latest;
 }
