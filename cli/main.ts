@@ -1,5 +1,6 @@
 import { runDrift } from './drift.ts';
 import { CliError } from './input.ts';
+import { runIncidents, runModels, runReport } from './ops.ts';
 
 /** A subcommand: its one-line summary and its runner, which returns the exit status. */
 interface Command {
@@ -9,6 +10,12 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   drift: { summary: 'compare two data files (CSV or JSON Lines) for drift', run: runDrift },
+  models: { summary: 'list the registered models (models list)', run: runModels },
+  incidents: {
+    summary: 'list incidents or show one (incidents list | incidents show ID)',
+    run: runIncidents,
+  },
+  report: { summary: "a model's KPI report over a period (report MODEL)", run: runReport },
 };
 
 function usage(): string {

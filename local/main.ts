@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `Vigil is running at ${runtime.url}`,
+      `  dashboard: ${runtime.url}/`,
       `  health:    ${runtime.url}/healthz`,
       `  admin key: ${runtime.adminKey}${runtime.adminKeyGenerated ? ' (new, kept in the data dir)' : ''}`,
       'Press Ctrl+C to stop.',

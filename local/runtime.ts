@@ -17,6 +17,7 @@ import {
   toProxyEvent,
 } from './api-gateway.ts';
 import { type AuthorizerHandler, authorize } from './authorizer.ts';
+import { startDashboard } from './dashboard.ts';
 import {
   ensureTables,
   type LocalDynamoDb,
@@ -83,8 +84,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     const governance = await startLocalGovernance(options.dataDir);
     const handlers = await loadHandlers();
+    const dashboard = await startDashboard(governance);
     const server = createServer((request, response) => {
       if (governance.route(request, response)) return;
+      if (dashboard.route(request, response)) return;
       serve(handlers, request, response).catch((error: unknown) => {
         console.error('vigil: request failed', error);
         if (!response.headersSent) sendError(response, 500, 'internal', 'Internal error');

@@ -79,17 +79,23 @@ async function totals(model: ModelRecord, from: string, to: string): Promise<Rec
 
 /**
  * The KPI report of SOP section 5 over [from, to): performance deviations (breaching
- * evaluations by window end), retraining cycles and incidents by outcome (incidents opened in the
+ * evaluations made in the period), retraining cycles and incidents by outcome (incidents opened in the
  * period), time to resolution (incidents closed in the period: each, median and mean), and user
  * feedback with its rate per 1,000 predictions (daily totals, so whole UTC days).
  */
 export async function kpiReport(model: ModelRecord, from: string, to: string): Promise<KpiReport> {
   const [evaluations, incidents, daily] = await Promise.all([
-    listEvaluations(model.modelId, { from, to, limit: 10_000 }),
+    // Indexed by window end, which an evaluation asked for now puts a bucket ahead: read a day
+    // past the period, then keep the evaluations made in it.
+    listEvaluations(model.modelId, {
+      from,
+      to: new Date(Date.parse(to) + 86400_000).toISOString(),
+      limit: 10_000,
+    }),
     listIncidents({ modelId: model.modelId, limit: 10_000 }),
     totals(model, from, to),
   ]);
-  const breaches = evaluations.filter((e) => e.status === 'breach' && e.windowEnd < to);
+  const breaches = evaluations.filter((e) => e.status === 'breach' && within(e.createdAt, from, to));
   const opened = incidents.filter((i) => within(i.openedAt, from, to));
   const closed = incidents.filter(
     (i): i is IncidentRecord & { timeToResolutionSeconds: number } =>

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ColumnDrift } from '../../../functions/commons/drift/types.ts';
 import type { IncidentRecord } from '../../../functions/commons/incidents/types.ts';
 import type { IncidentDetail } from '../../../functions/commons/incidents/view.ts';
-import { localDynamoDbClient, localTableNames } from '../../../local/dynamodb.ts';
 import type { OutboxMessage } from '../../../local/outbox.ts';
 import { type Runtime, startRuntime } from '../../../local/runtime.ts';
 
@@ -160,6 +159,7 @@ export class Harness {
   }
 
   /** Writes an evaluation record as the scheduled evaluation would. */
+  /** Stores an evaluation through the evaluation store, as the scheduled evaluation would. */
   async putEvaluation(evaluation: {
     evaluationId: string;
     modelId: string;
@@ -168,36 +168,49 @@ export class Harness {
     windowEnd: string;
     reasons: string[];
   }): Promise<void> {
-    const client = DynamoDBDocumentClient.from(localDynamoDbClient(this.runtime.dynamoEndpoint));
-    await client.send(
-      new PutCommand({
-        TableName: localTableNames().Governance,
-        Item: {
-          pk: `EVAL#${evaluation.evaluationId}`,
-          sk: '#EVAL',
-          gsi1pk: `EVALS#${evaluation.modelId}`,
-          gsi1sk: `${evaluation.windowEnd}#${evaluation.evaluationId}`,
-          createdAt: evaluation.windowEnd,
-          drift: {
-            columns: [
-              { name: 'age', type: 'numerical', method: 'psi', score: 0.41, threshold: 0.2, drifted: true },
-              {
-                name: 'plan',
-                type: 'categorical',
-                method: 'chiSquare',
-                score: 0.3,
-                threshold: 0.05,
-                drifted: false,
-              },
-            ],
-            dataset: { driftedColumns: 1, columns: 2, driftedShare: 0.5, drifted: true },
-          },
-          performance: { accuracy: 0.71 },
-          ...evaluation,
-        },
-      }),
-    );
-    client.destroy();
+    const { putEvaluation } = await import('../../../functions/commons/evaluation/store.ts');
+    const column = (
+      name: string,
+      type: 'numerical' | 'categorical',
+      method: 'psi' | 'chiSquare',
+      score: number,
+      threshold: number,
+    ) =>
+      ({
+        name,
+        type,
+        reference: { count: 1000, missingShare: 0 },
+        current: { count: 500, missingShare: 0 },
+        method,
+        score,
+        threshold,
+        drifted: method === 'psi' ? score >= threshold : score < threshold,
+        stats: null,
+      }) as unknown as ColumnDrift;
+    await putEvaluation({
+      trigger: 'schedule',
+      createdAt: evaluation.windowEnd,
+      baselineVersion: 1,
+      baselineStale: false,
+      samples: 500,
+      minSamples: 100,
+      drift: {
+        columns: [
+          column('age', 'numerical', 'psi', 0.41, 0.2),
+          column('plan', 'categorical', 'chiSquare', 0.3, 0.05),
+        ],
+        dataset: { driftedColumns: 1, columns: 2, driftedShare: 0.5, drifted: true },
+      },
+      predictionDrift: null,
+      missing: {},
+      performance: {
+        fromActuals: { samples: 200, metrics: { accuracy: 0.71 } },
+        points: {},
+        checks: [],
+      },
+      complaints: { count: 0, perThousandPredictions: 0, byCategory: {} },
+      ...evaluation,
+    });
   }
 
   outbox(): readonly OutboxMessage[] {
