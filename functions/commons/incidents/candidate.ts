@@ -22,9 +22,10 @@ function principalLabel(principal: Principal): string {
 /**
  * Accepts the candidate of an incident waiting in its retraining step (SOP 6.4).
  * 1. The caller is the admin or holds a key of the incident's model (403).
- * 2. The incident is open and waits for a candidate (409), the version is a semantic version
- *    greater than production's (400), and new to the registry (409); it is registered there.
- * 3. The waiting task is taken in one atomic delete: of two submissions exactly one goes on (409).
+ * 2. The incident is open and waits for a candidate (409), and the version is a semantic version
+ *    greater than production's (400).
+ * 3. The waiting task is taken in one atomic delete: of two submissions exactly one goes on (409);
+ *    that one registers its version, new to the registry (409, and the task is given back).
  * 4. The candidate is kept on the incident and in the audit trail (who, address, agent), then the
  *    workflow resumes with it: re-validation follows. A task that stopped waiting answers 409.
  */
@@ -53,18 +54,23 @@ export async function submitCandidate(
       { path: 'version', message: `must be a semantic version greater than production's ${production}` },
     ]);
   }
-  await addVersion(model.modelId, {
-    version: input.version,
-    artifactUri: input.artifactUri,
-    metrics: input.metrics,
-    notes: input.notes,
-  });
-
   const task = await takeCandidateTask(incidentId);
   if (!task) {
     throw new HttpError(409, 'conflict', `Incident ${incidentId} received another candidate just now`, [
       { path: 'version', message: 'another submission was first' },
     ]);
+  }
+  // Only the submission that took the task registers its version; a refused one gives the task back.
+  try {
+    await addVersion(model.modelId, {
+      version: input.version,
+      artifactUri: input.artifactUri,
+      metrics: input.metrics,
+      notes: input.notes,
+    });
+  } catch (error) {
+    await restoreCandidateTask(incidentId, task);
+    throw error;
   }
   const candidate: Candidate = {
     ...input,

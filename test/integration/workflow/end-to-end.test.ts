@@ -75,6 +75,13 @@ describe('governance over HTTP, end to end', () => {
       key: pipelineKey,
       body: { ...candidate, version: '0.9.0' },
     });
+    await h.call('POST', '/v1/models/churn-e2e/versions', {
+      body: { version: '1.0.5', artifactUri: 's3://x' },
+    });
+    const registered = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key: pipelineKey,
+      body: { ...candidate, version: '1.0.5' },
+    });
     const submitted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
       key: pipelineKey,
       body: candidate,
@@ -118,6 +125,14 @@ describe('governance over HTTP, end to end', () => {
       candidate: { version: '1.1.0' },
     });
     expect(again.status).toBe(409);
+    // A version already in the registry is refused and the step keeps waiting; a refused
+    // submission registers nothing.
+    expect(registered.status).toBe(409);
+    expect(registered.body.error.issues[0].path).toBe('version');
+    const versions = (await h.call('GET', '/v1/models/churn-e2e')).body.versions.map(
+      (v: { version: string }) => v.version,
+    );
+    expect(versions.sort()).toEqual(['1.0.0', '1.0.5', '1.1.0']);
     expect(support.text).toContain('Retrained on the last 30 days.');
 
     // Assess: the incident
