@@ -5,7 +5,7 @@ import { parseParams } from '#commons/api/request';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
-import { getEvaluation, listEvaluations } from '#commons/evaluation/store';
+import { listEvaluations, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
@@ -50,12 +50,7 @@ export const handler = apiHandler({
   'GET /v1/evaluations/{evaluationId}': async (event) => {
     requireAdmin(principalOf(event));
     const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
-    const evaluation = await getEvaluation(evaluationId);
-    if (!evaluation) {
-      throw new HttpError(404, 'not_found', `No evaluation ${evaluationId}`, [
-        { path: 'evaluationId', message: 'unknown evaluation' },
-      ]);
-    }
+    const evaluation = await loadEvaluation(evaluationId);
     return json(200, evaluation);
   },
 });

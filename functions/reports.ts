@@ -2,8 +2,8 @@ import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
-import { getEvaluation } from '#commons/evaluation/store';
-import { HttpError, json } from '#commons/http';
+import { loadEvaluation } from '#commons/evaluation/store';
+import { json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
@@ -37,12 +37,7 @@ export const handler = apiHandler({
   'GET /v1/evaluations/{evaluationId}/report': async (event) => {
     requireAdmin(principalOf(event));
     const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
-    const evaluation = await getEvaluation(evaluationId);
-    if (!evaluation) {
-      throw new HttpError(404, 'not_found', `No evaluation ${evaluationId}`, [
-        { path: 'evaluationId', message: 'unknown evaluation' },
-      ]);
-    }
+    const evaluation = await loadEvaluation(evaluationId);
     const html = await evaluationReportHtml(await loadModel(evaluation.modelId), evaluation);
     return {
       statusCode: 200,

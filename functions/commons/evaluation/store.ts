@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
+import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
@@ -104,6 +105,17 @@ export async function getEvaluation(evaluationId: string): Promise<EvaluationRec
     new GetCommand({ TableName: table, Key: evaluationKeys.evaluation(evaluationId) }),
   );
   return Item ? fromItem(Item) : undefined;
+}
+
+/** The evaluation, or a 404 naming it. */
+export async function loadEvaluation(evaluationId: string): Promise<EvaluationRecord> {
+  const evaluation = await getEvaluation(evaluationId);
+  if (!evaluation) {
+    throw new HttpError(404, 'not_found', `No evaluation ${evaluationId}`, [
+      { path: 'evaluationId', message: 'unknown evaluation' },
+    ]);
+  }
+  return evaluation;
 }
 
 /** A model's evaluations, newest window first. */

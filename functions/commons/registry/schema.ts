@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { DRIFT_METHODS } from '#drift/methods';
+import type { DriftMethod } from '#drift/types';
 
 /**
  * The model registry's request schemas. They validate at the edge, name the field at fault in
@@ -25,16 +27,7 @@ const featureName = z
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
 /** Drift methods of drift-spec.md. */
-export const driftMethodSchema = z.enum([
-  'ks',
-  'wasserstein',
-  'wassersteinNormed',
-  'psi',
-  'kl',
-  'jensenShannon',
-  'hellinger',
-  'chiSquare',
-]);
+export const driftMethodSchema = z.enum(DRIFT_METHODS as [DriftMethod, ...DriftMethod[]]);
 
 export const featureSchema = z.strictObject({
   name: featureName,
