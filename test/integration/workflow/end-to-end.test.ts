@@ -48,12 +48,14 @@ describe('governance over HTTP, end to end', () => {
   }
 
   it('walks an incident from its alert to resolved, with a complete audit trail', async () => {
-    // Prepare: a model, a key for its training pipeline, a key of another model, an open incident.
+    // Prepare: a model, a key for its training pipeline, a key of another model, and drifted
+    // predictions whose evaluation opens the incident.
     await h.registerModel('churn-e2e');
     await h.registerModel('other-e2e');
     const pipelineKey = (await h.call('POST', '/v1/models/churn-e2e/keys')).body.key as string;
     const strangerKey = (await h.call('POST', '/v1/models/other-e2e/keys')).body.key as string;
-    const { incidentId } = await h.openIncident('churn-e2e');
+    const { incidentId, reasons } = await h.breachOverHttp('churn-e2e');
+    expect(reasons[0]).toMatch(/^Data drift in 2 of 2 features/);
 
     // Act
     await decide(await email('dsl@example.com', /Investigate the alert, Model churn-e2e/), 'retrain', {

@@ -144,6 +144,41 @@ export class Harness {
     if (version.status !== 201) throw new Error(`version registration: ${version.status} ${version.text}`);
   }
 
+  /**
+   * Opens an incident the way production does, over HTTP alone: a baseline, then predictions
+   * whose age and plan have shifted, then an evaluation, which breaches, opens the incident and
+   * starts its workflow. Returns the evaluation's answer.
+   */
+  async breachOverHttp(modelId: string): Promise<{ incidentId: string; reasons: string[] }> {
+    let seed = 7;
+    const random = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const records = (n: number, shift: number, plans: string[]) =>
+      Array.from({ length: n }, () => ({
+        features: {
+          age: Math.round(30 + shift + 20 * random()),
+          plan: plans[Math.floor(random() * plans.length)],
+        },
+        prediction: random() < 0.3 ? 'churn' : 'stay',
+      }));
+    const baseline = await this.call('PUT', `/v1/models/${modelId}/baseline`, {
+      body: { records: records(1500, 0, ['basic', 'plus', 'pro']), metrics: { accuracy: 0.9 } },
+    });
+    if (baseline.status !== 201) throw new Error(`baseline: ${baseline.status} ${baseline.text}`);
+    const sent = await this.call('POST', `/v1/models/${modelId}/predictions`, {
+      body: { records: records(600, 25, ['pro', 'enterprise']) },
+    });
+    if (sent.status !== 202) throw new Error(`predictions: ${sent.status} ${sent.text}`);
+    const evaluation = await this.call('POST', `/v1/models/${modelId}/evaluations`);
+    const body = evaluation.body as { status: string; incidentId?: string; reasons: string[] };
+    if (evaluation.status !== 201 || body.status !== 'breach' || !body.incidentId) {
+      throw new Error(`evaluation: ${evaluation.status} ${evaluation.text}`);
+    }
+    return { incidentId: body.incidentId, reasons: body.reasons };
+  }
+
   /** Opens an incident as the evaluation does (through the use cases) and starts its workflow. */
   async openIncident(modelId: string, evaluationId = `eval-${modelId}`): Promise<IncidentRecord> {
     const { openIncident, ensureWorkflowStarted } = await import(
@@ -158,7 +193,6 @@ export class Harness {
     return ensureWorkflowStarted(incident);
   }
 
-  /** Writes an evaluation record as the scheduled evaluation would. */
   /** Stores an evaluation through the evaluation store, as the scheduled evaluation would. */
   async putEvaluation(evaluation: {
     evaluationId: string;
