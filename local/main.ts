@@ -6,7 +6,8 @@ import { startRuntime } from './runtime.ts';
  * `npm start`: runs Vigil locally on its embedded default, with no AWS account and no
  * configuration. Settings: PORT (3000), VIGIL_HOST (127.0.0.1), VIGIL_DATA_DIR (.vigil),
  * VIGIL_ADMIN_KEY (generated on first start and kept in the data dir), VIGIL_DEMO or --no-demo,
- * VIGIL_SCHEDULER_TICK_SECONDS (30; 0 turns the scheduled evaluations off).
+ * VIGIL_SCHEDULER_TICK_SECONDS (30; 0 turns the scheduled evaluations off), and the demo's pace:
+ * VIGIL_DEMO_SHIFT_SECONDS (30), VIGIL_DEMO_INTERVAL_MS (2000), VIGIL_DEMO_STABILISATION_SECONDS (20).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(
-      'Usage: npm start [-- --no-demo]\n\nEnvironment: PORT, VIGIL_HOST, VIGIL_DATA_DIR, VIGIL_ADMIN_KEY, VIGIL_DEMO',
+      'Usage: npm start [-- --no-demo]\n\nEnvironment: PORT, VIGIL_HOST, VIGIL_DATA_DIR, VIGIL_ADMIN_KEY, VIGIL_DEMO,\n  VIGIL_SCHEDULER_TICK_SECONDS, VIGIL_DEMO_SHIFT_SECONDS, VIGIL_DEMO_INTERVAL_MS, VIGIL_DEMO_STABILISATION_SECONDS',
     );
     return;
   }
@@ -33,6 +34,12 @@ async function main(): Promise<void> {
       `VIGIL_SCHEDULER_TICK_SECONDS must be a number of seconds, got "${env.VIGIL_SCHEDULER_TICK_SECONDS}"`,
     );
   }
+  const shiftSeconds = setting('VIGIL_DEMO_SHIFT_SECONDS', 'a number of seconds');
+  const intervalMs = setting('VIGIL_DEMO_INTERVAL_MS', 'a number of milliseconds above 0');
+  const stabilisationSeconds = setting('VIGIL_DEMO_STABILISATION_SECONDS', 'a whole number of seconds');
+  if (intervalMs === 0) throw new Error('VIGIL_DEMO_INTERVAL_MS must be a number of milliseconds above 0');
+  if (stabilisationSeconds !== undefined && !Number.isInteger(stabilisationSeconds))
+    throw new Error('VIGIL_DEMO_STABILISATION_SECONDS must be a whole number of seconds');
   const demo = values['no-demo']
     ? false
     : (values.demo ?? !/^(false|0|no|off)$/i.test(env.VIGIL_DEMO ?? 'true'));
@@ -42,6 +49,11 @@ async function main(): Promise<void> {
     port,
     host: env.VIGIL_HOST ?? '127.0.0.1',
     demo,
+    demoSettings: {
+      ...(shiftSeconds !== undefined ? { shiftSeconds } : {}),
+      ...(intervalMs !== undefined ? { intervalMs } : {}),
+      ...(stabilisationSeconds !== undefined ? { stabilisationSeconds } : {}),
+    },
     schedulerTickSeconds: tick,
     ...(env.VIGIL_ADMIN_KEY ? { adminKey: env.VIGIL_ADMIN_KEY } : {}),
   });
@@ -71,6 +83,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A non-negative number from the environment, or undefined when it is not set. */
+function setting(name: string, what: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be ${what}, got "${text}"`);
+  return value;
 }
 
 main().catch((error: unknown) => {

@@ -18,6 +18,7 @@ import {
 } from './api-gateway.ts';
 import { type AuthorizerHandler, authorize } from './authorizer.ts';
 import { startDashboard } from './dashboard.ts';
+import { type Demo, type DemoOptions, startDemo } from './demo.ts';
 import {
   ensureTables,
   type LocalDynamoDb,
@@ -35,7 +36,10 @@ export interface RuntimeOptions {
   readonly host: string;
   /** Admin key to use; generated and kept in the data dir when absent. */
   readonly adminKey?: string;
+  /** Seeds and streams the demo model (`local/demo.ts`) over the runtime's own API. */
   readonly demo: boolean;
+  /** The demo's pace (defaults in `demoDefaults`). */
+  readonly demoSettings?: Omit<DemoOptions, 'url' | 'adminKey'>;
   /**
    * An existing DynamoDB API endpoint to use instead of starting dynalite in the data dir
    * (another dynalite, DynamoDB Local, or a proxy in front of one, as the benchmarks use).
@@ -96,6 +100,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await listen(server, options.port, options.host);
     const { port } = server.address() as AddressInfo;
     const shownHost = options.host === '0.0.0.0' || options.host === '127.0.0.1' ? 'localhost' : options.host;
+    const startedAt = new Date().toISOString();
     await governance.start(`http://${shownHost}:${port}`);
     const scheduler = startScheduler(options.schedulerTickSeconds ?? 30, () =>
       (handlers.scheduledEvaluation as unknown as ScheduledHandler)(
@@ -104,13 +109,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ),
     );
 
+    const url = `http://${shownHost}:${port}`;
+    const demo: Demo | undefined = options.demo
+      ? startDemo({ ...options.demoSettings, url, adminKey, since: startedAt })
+      : undefined;
+
     return {
-      url: `http://${shownHost}:${port}`,
+      url,
       dynamoEndpoint: dynamo.endpoint,
       adminKey,
       adminKeyGenerated: generated,
       governance,
       close: async () => {
+        await demo?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
