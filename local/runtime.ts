@@ -270,5 +270,3 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
   });
 }
-
-export type { LocalDynamoDb };

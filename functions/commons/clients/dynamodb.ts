@@ -13,3 +13,11 @@ export const dynamoDb = DynamoDBDocumentClient.from(
   tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 8 })),
   { marshallOptions: { removeUndefinedValues: true } },
 );
+
+/** A record without its key attributes (table and gsi1 keys). */
+export function withoutKeys<T extends Record<string, unknown>>(
+  item: T,
+): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'> {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest;
+}

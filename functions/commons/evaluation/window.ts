@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { mergeCounters, type WindowCounters } from '#drift/profile';
 import { durationSeconds } from '../registry/schema.ts';
@@ -79,26 +80,21 @@ export async function readWindow(
     }
   };
 
-  let next = 0;
-  const worker = async () => {
-    while (next < partitions.length) {
-      const pk = partitions[next++] as string;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamoDb.send(
-          new QueryCommand({
-            TableName: table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': pk },
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) take(item);
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, partitions.length) }, worker));
+  await forEachConcurrently(partitions, 8, async (pk) => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamoDb.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) take(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  });
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
+import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from './keys.ts';
-import { strip } from './store.ts';
 import type { AuditEvent } from './types.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');

@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
+import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
@@ -26,14 +26,6 @@ export class IncidentNotOpenError extends Error {
 
 export function newIncidentId(): string {
   return `inc_${randomBytes(10).toString('hex')}`;
-}
-
-/** A record without its key attributes. */
-export function strip<T extends Record<string, unknown>>(
-  item: T,
-): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'> {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
-  return rest;
 }
 
 /** Writes a new incident; false when one with this id exists already. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
+import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { governanceKeys as keys } from './keys.ts';
@@ -40,11 +40,6 @@ const MODEL_FIELDS = [
   'groundTruth',
   'writeShards',
 ] as const satisfies readonly (keyof ModelInput)[];
-
-function strip<T extends Record<string, unknown>>(item: T): Omit<T, 'pk' | 'sk' | 'gsi1pk' | 'gsi1sk'> {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
-  return rest;
-}
 
 /**
  * Registers or updates a model in one atomic update; what Vigil tracks (versions, baseline,

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { countValue, type WindowCounters } from '#drift/profile';
@@ -206,12 +207,10 @@ export async function ingestActuals(
   }
   const stored = await getPredictions(model.modelId, [...new Set(batch.records.map((r) => r.predictionId))]);
   const resolution = windowOf(model);
-  let matched = 0;
+  const found = batch.records.filter((record) => stored.has(record.predictionId));
   const joined: { bucket: number; counters: Record<string, number> }[] = [];
-  for (const record of batch.records) {
-    const prediction = stored.get(record.predictionId);
-    if (!prediction) continue;
-    matched++;
+  await forEachConcurrently(found, 16, async (record) => {
+    const prediction = stored.get(record.predictionId) as Record<string, unknown>;
     try {
       await dynamoDb.send(
         new UpdateCommand({
@@ -223,12 +222,13 @@ export async function ingestActuals(
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) continue;
+      if (isConditionFailure(error)) return;
       throw error;
     }
     const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
     joined.push({ bucket, counters: performanceCounters(model, prediction.prediction, record.actual) });
-  }
+  });
+  const matched = found.length;
   const merged = new Map<number, Record<string, number>>();
   for (const { bucket, counters } of joined) {
     const into = merged.get(bucket) ?? {};

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { forEachConcurrently } from '#commons/concurrency';
 
 /** Counters per item: top-level number attributes that DynamoDB `ADD` increments atomically. */
 export interface CounterUpdate {
@@ -87,25 +88,10 @@ export async function applyCounterUpdates(
     counterExpressions(update).map((expression, n) => ({ id: `${id}/${n}`, key: update.key, expression })),
   );
   const pending = writes.filter((w) => !options.skip?.has(w.id));
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < pending.length) {
-      const write = pending[next++] as (typeof pending)[number];
-      try {
-        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: write.key, ...write.expression }));
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-      options.done?.(write.id);
-    }
-  };
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(options.concurrency ?? 8, pending.length) }, worker),
-  );
-  const rejected = results.find((r) => r.status === 'rejected');
-  if (rejected) throw (rejected as PromiseRejectedResult).reason;
+  await forEachConcurrently(pending, options.concurrency ?? 8, async (write) => {
+    await dynamoDb.send(new UpdateCommand({ TableName: table, Key: write.key, ...write.expression }));
+    options.done?.(write.id);
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
