@@ -3,24 +3,26 @@
  * batches of 500 predictions (10 numerical and 2 categorical features), against a naive design
  * that stores one item per prediction with BatchWriteItem, both on the same dynalite in the same
  * run. A counting proxy in front of dynalite measures DynamoDB write requests (and items written)
- * per 1,000 predictions. Run: `npm run bench:ingest` (BENCH_SECONDS sets each run's length, default 20).
+ * per 1,000 predictions. Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 3, of
+ * BENCH_SECONDS per design, default 10).
  */
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { Worker } from 'node:worker_threads';
+import { BatchWriteItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
 import { ensureTables, localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
-import { startFaultyDynamoDb } from '../test/support/faulty-dynamodb.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 4;
 const BATCH = 500;
 const ADMIN = 'bench-admin-key';
@@ -45,7 +47,17 @@ const record = () => ({
   score: random(),
 });
 
-async function spawnDynalite(): Promise<{ endpoint: string; close(): Promise<void> }> {
+/** CPU time (user + system) a process has used, from /proc: clock ticks of 10 ms. */
+async function processCpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function spawnDynalite(): Promise<{
+  endpoint: string;
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}> {
   const port = await new Promise<number>((resolve) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as AddressInfo;
@@ -60,6 +72,7 @@ async function spawnDynalite(): Promise<{ endpoint: string; close(): Promise<voi
     },
   );
   const endpoint = `http://127.0.0.1:${port}`;
+  const pid = child.pid as number;
   for (let i = 0; i < 100; i++) {
     try {
       await fetch(endpoint);
@@ -70,9 +83,33 @@ async function spawnDynalite(): Promise<{ endpoint: string; close(): Promise<voi
   }
   return {
     endpoint,
+    cpuMs: () => processCpuMs(pid),
     close: async () => {
       child.kill();
     },
+  };
+}
+
+interface WriteCounts {
+  requests: number;
+  items: number;
+  capacity: number;
+}
+
+/** The counting proxy (write-counter.mjs) in a worker thread. */
+async function startWriteCounter(target: string) {
+  const worker = new Worker(new URL('./write-counter.mjs', import.meta.url), { workerData: { target } });
+  const next = () =>
+    new Promise<{ endpoint?: string; counts?: WriteCounts }>((resolve) => worker.once('message', resolve));
+  const { endpoint } = await next();
+  return {
+    endpoint: endpoint as string,
+    exchange: async (message: 'reset' | 'read') => {
+      const reply = next();
+      worker.postMessage(message);
+      return (await reply).counts as WriteCounts;
+    },
+    close: () => worker.terminate(),
   };
 }
 
@@ -80,36 +117,14 @@ const dir = await mkdtemp(path.join(tmpdir(), 'vigil-bench-ingest-'));
 // dynalite runs in a process of its own, as DynamoDB is a service of its own: the figures then
 // compare the two designs' load on it rather than on one shared event loop.
 const dynalite = await spawnDynalite();
-const writes = { requests: 0, items: 0, capacity: 0 };
-const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-const counting = await startFaultyDynamoDb(
-  dynalite.endpoint,
-  (operation, _n, body) => {
-    if (!WRITES.has(operation)) return 'pass';
-    writes.requests++;
-    writes.items += operation === 'BatchWriteItem' ? (body.match(/"PutRequest"/g) ?? []).length : 1;
-    return 'pass';
-  },
-  {
-    // Ask for the write capacity DynamoDB would charge (dynalite computes it by item size, as DynamoDB does).
-    request: (operation, body) =>
-      WRITES.has(operation) ? JSON.stringify({ ...JSON.parse(body), ReturnConsumedCapacity: 'TOTAL' }) : body,
-    response: (operation, body) => {
-      if (!WRITES.has(operation)) return;
-      const consumed = (
-        JSON.parse(body) as { ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] }
-      ).ConsumedCapacity;
-      for (const c of [consumed ?? []].flat()) writes.capacity += c.CapacityUnits ?? 0;
-    },
-  },
-);
+const counter = await startWriteCounter(dynalite.endpoint);
 const runtime = await startRuntime({
   dataDir: dir,
   port: 0,
   host: '127.0.0.1',
   adminKey: ADMIN,
   demo: false,
-  dynamoEndpoint: counting.endpoint,
+  dynamoEndpoint: counter.endpoint,
 });
 
 async function call(method: string, url: string, body: unknown) {
@@ -147,9 +162,20 @@ const { predictionBatchSchema, checkRecords, IssueList } = await import(
   '../functions/commons/telemetry/records.ts'
 );
 const { loadModel } = await import('../functions/commons/registry/store.ts');
-const naiveClient = localDynamoDbClient(counting.endpoint);
-const naiveTable = localTableNames('naive');
-await ensureTables(naiveClient, naiveTable);
+const naiveClient = localDynamoDbClient(counter.endpoint);
+let naiveTable = localTableNames('naive');
+/**
+ * Each naive run writes to a new, empty table and the last one is dropped: hundreds of thousands
+ * of items would otherwise slow dynalite (not DynamoDB) for every later run of either design.
+ */
+async function freshNaiveTable(round: number): Promise<void> {
+  const previous = naiveTable;
+  naiveTable = localTableNames(`naive${round}`);
+  await ensureTables(naiveClient, naiveTable);
+  for (const name of Object.values(previous)) {
+    await naiveClient.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined);
+  }
+}
 const naive = createServer((req, res) => {
   naiveIngest(req, res).catch((error: unknown) => {
     res.writeHead(500, { 'content-type': 'application/json' });
@@ -190,44 +216,59 @@ const naiveUrl = `http://127.0.0.1:${(naive.address() as AddressInfo).port}`;
 
 const body = JSON.stringify({ records: Array.from({ length: BATCH }, record) });
 
-async function measure(name: string, url: string) {
-  writes.requests = 0;
-  writes.items = 0;
-  writes.capacity = 0;
+async function measure(name: string, url: string, seconds = SECONDS) {
+  await counter.exchange('reset');
+  const cpuBefore = { loop: performance.eventLoopUtilization(), dynalite: await dynalite.cpuMs() };
   const result = await autocannon({
     url,
     method: 'POST',
     headers: { 'x-api-key': ADMIN, 'content-type': 'application/json' },
     body,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
+    // The load generator runs in a worker thread: clients are not on the server's event loop.
+    workers: 1,
   });
   // Let the requests still in flight when the load stopped finish before the next step.
   await new Promise((resolve) => setTimeout(resolve, 2000));
+  const loop = performance.eventLoopUtilization(cpuBefore.loop);
+  const dynaliteCpu = (await dynalite.cpuMs()) - cpuBefore.dynalite;
+  const writes = await counter.exchange('read');
   const ok = result['2xx'];
   const predictions = ok * BATCH;
   return {
     name,
     batches: ok,
     errors: result.non2xx + result.errors,
-    predictionsPerSecond: predictions / SECONDS,
+    predictionsPerSecond: predictions / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     writeRequestsPer1000: (writes.requests / predictions) * 1000,
     itemsWrittenPer1000: (writes.items / predictions) * 1000,
     capacityPer1000: (writes.capacity / predictions) * 1000,
+    // Per 1,000 predictions: the server's event loop busy time (the load generator and the
+    // counting proxy run in worker threads) and dynalite's CPU time.
+    serviceCpuPer1000: (loop.active / predictions) * 1000,
+    dynaliteCpuPer1000: (dynaliteCpu / predictions) * 1000,
   };
 }
 
-try {
-  const vigil = await measure('vigil', `${runtime.url}/v1/models/bench/predictions`);
-  const baseline = await measure('naive', naiveUrl);
-  console.log(
-    `ingest: ${BATCH} predictions per batch, 10 numerical + 2 categorical features, ${CONNECTIONS} connections, ${SECONDS} s each, Node.js ${process.version}`,
-  );
-  const columns = ['pred/s', 'p50 ms', 'p99 ms', 'writes/1k', 'items/1k', 'WCU/1k', 'errors'];
-  console.log(`${'design'.padEnd(8)}${columns.map((c) => c.padStart(11)).join('')}`);
-  for (const r of [vigil, baseline]) {
+type Figures = Awaited<ReturnType<typeof measure>>;
+
+function table(rows: Figures[]): void {
+  const columns = [
+    'pred/s',
+    'p50 ms',
+    'p99 ms',
+    'writes/1k',
+    'items/1k',
+    'WCU/1k',
+    'loop ms/1k',
+    'db ms/1k',
+    'errors',
+  ];
+  console.log(`${'design'.padEnd(14)}${columns.map((c) => c.padStart(11)).join('')}`);
+  for (const r of rows) {
     const cells = [
       r.predictionsPerSecond.toFixed(0),
       String(r.p50),
@@ -235,21 +276,114 @@ try {
       r.writeRequestsPer1000.toFixed(1),
       r.itemsWrittenPer1000.toFixed(1),
       r.capacityPer1000.toFixed(1),
+      r.serviceCpuPer1000.toFixed(1),
+      r.dynaliteCpuPer1000.toFixed(1),
       String(r.errors),
     ];
-    console.log(`${r.name.padEnd(8)}${cells.map((c) => c.padStart(11)).join('')}`);
+    console.log(`${r.name.padEnd(14)}${cells.map((c) => c.padStart(11)).join('')}`);
   }
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+try {
   console.log(
-    `throughput vigil/naive on dynalite: ${(vigil.predictionsPerSecond / baseline.predictionsPerSecond).toFixed(2)}x`,
+    `ingest: ${BATCH} predictions per batch, 10 numerical + 2 categorical features, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per design, Node.js ${process.version}`,
+  );
+  // Rounds alternate which design goes first, and each round's ratio compares runs a few seconds
+  // apart, so that drift in the machine's speed weighs on both designs alike.
+  // A warm-up run of each design first (not reported): compiled code and connection pools.
+  const benchStart = Date.now();
+  const warmUp = await measure('warm-up', `${runtime.url}/v1/models/bench/predictions`, 5);
+  await freshNaiveTable(0);
+  await measure('warm-up', naiveUrl, 5);
+  const rows: Figures[] = [];
+  const ratios: number[] = [];
+  let accepted = warmUp.batches * BATCH;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 === 1 ? ['vigil', 'naive'] : ['naive', 'vigil'];
+    const figures: Record<string, Figures> = {};
+    for (const design of order) {
+      if (design === 'naive') await freshNaiveTable(round);
+      const url = design === 'vigil' ? `${runtime.url}/v1/models/bench/predictions` : naiveUrl;
+      figures[design] = await measure(`${design} #${round}`, url);
+    }
+    const vigil = figures.vigil as Figures;
+    const naiveFigures = figures.naive as Figures;
+    accepted += vigil.batches * BATCH;
+    rows.push(vigil, naiveFigures);
+    ratios.push(vigil.predictionsPerSecond / naiveFigures.predictionsPerSecond);
+  }
+  table(rows);
+  console.log(
+    `throughput vigil/naive on dynalite, per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(ratios).toFixed(2)}x`,
+  );
+  const capacity = (design: string) =>
+    median(rows.filter((r) => r.name.startsWith(design)).map((r) => r.capacityPer1000));
+  console.log(
+    `write capacity naive/vigil (DynamoDB's 1 WCU per KB written): ${(capacity('naive') / capacity('vigil')).toFixed(1)}x`,
+  );
+
+  // Compaction of what Vigil wrote, and a check that every accepted prediction is counted once.
+  const { sortDeltas, compactBucket, bucketColumns } = await import(
+    '../functions/commons/telemetry/deltas.ts'
+  );
+  const { dynamoDb } = await import('../functions/commons/clients/dynamodb.ts');
+  const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
+  const telemetry = localTableNames().Telemetry;
+  const readPartition = async (pk: string) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamoDb.send(
+        new QueryCommand({
+          TableName: telemetry,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
+  // The bench model's one-hour window is aggregated in one-minute buckets.
+  const partitions: string[] = [];
+  for (let minute = Math.floor(benchStart / 60_000) * 60; minute * 1000 <= Date.now(); minute += 60) {
+    partitions.push(`PROFILE#bench#60#${minute}#0`);
+  }
+  const counted = async () => {
+    let total = 0;
+    for (const pk of partitions) {
+      const prediction = bucketColumns(sortDeltas(await readPartition(pk)), 1).get('@prediction') ?? {};
+      for (const [key, value] of Object.entries(prediction)) if (key.startsWith('c:')) total += value;
+    }
+    return total;
+  };
+  const before = await counted();
+  let deltas = 0;
+  const started = performance.now();
+  for (const pk of partitions) {
+    const sorted = sortDeltas(await readPartition(pk));
+    deltas += sorted.live.length;
+    await compactBucket(telemetry, pk, sorted);
+  }
+  const compactionMs = performance.now() - started;
+  const after = await counted();
+  console.log(
+    `compaction: ${deltas} deltas (${before} predictions) merged in ${compactionMs.toFixed(0)} ms, ${((compactionMs / before) * 1000).toFixed(2)} ms per 1,000 predictions; counted after: ${after}`,
   );
   console.log(
-    `write capacity naive/vigil (DynamoDB's 1 WCU per KB written): ${(baseline.capacityPer1000 / vigil.capacityPer1000).toFixed(1)}x`,
+    `predictions answered 202: ${accepted}; counted: ${after} (${after - accepted} more were in flight when a run ended)`,
   );
 } finally {
   await new Promise((resolve) => naive.close(resolve));
   naiveClient.destroy();
   await runtime.close();
-  await counting.close();
+  await counter.close();
   await dynalite.close();
   await rm(dir, { recursive: true, force: true });
 }

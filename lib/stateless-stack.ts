@@ -169,8 +169,9 @@ export class StatelessStack extends Stack {
   private evaluations(data: StatefulStack, stageName: string): void {
     const { evaluations, scheduledEvaluation } = this.functions;
     for (const fn of [evaluations, scheduledEvaluation]) {
+      // Telemetry writes: evaluations compact the closed buckets they read (deltas.ts).
       fn.useTable(governanceTable, data.governance, 'readWrite')
-        .useTable(telemetryTable, data.telemetry, 'read')
+        .useTable(telemetryTable, data.telemetry, 'readWrite')
         .setEnv('PUBLIC_URL', this.publicUrl(stageName));
     }
     this.functions.reports

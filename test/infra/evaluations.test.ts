@@ -85,4 +85,31 @@ describe('scheduled evaluations (CDK)', () => {
       });
     }
   });
+
+  it('lets the evaluation functions compact telemetry buckets, and keeps the reports read-only', () => {
+    const telemetryActions = (description: RegExp) => {
+      const fn = logicalId('AWS::Lambda::Function', description);
+      const role = service.findResources('AWS::Lambda::Function')[fn]?.Properties.Role['Fn::GetAtt'][0];
+      return Object.values(service.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+        .flatMap(
+          (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+        )
+        .filter((statement) => JSON.stringify(statement.Resource).includes('Telemetry'))
+        .flatMap((statement) => [statement.Action].flat());
+    };
+    for (const description of [/^Scheduled evaluation/, /^Evaluations API/]) {
+      expect(telemetryActions(description)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:BatchWriteItem',
+        ]),
+      );
+    }
+    const reports = telemetryActions(/^Reports/);
+    expect(reports).toContain('dynamodb:Query');
+    expect(reports.filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
+  });
 });

@@ -38,10 +38,10 @@ function records(n: number, seed: number, prefix?: string) {
   }));
 }
 
-/** Sum of the prediction column's counters over every window profile item: the records counted. */
+/** Sum of the prediction column's counters over every window delta that counts: the records counted. */
 async function countedRecords(api: TestApi): Promise<number> {
   const client = localDynamoDbClient(api.dynamoEndpoint);
-  let total = 0;
+  const partitions = new Map<string, Record<string, unknown>[]>();
   let start: Record<string, never> | undefined;
   do {
     const page = await client.send(
@@ -53,14 +53,23 @@ async function countedRecords(api: TestApi): Promise<number> {
     );
     for (const raw of page.Items ?? []) {
       const item = unmarshall(raw);
-      if (!String(item.sk).endsWith('#@prediction')) continue;
-      for (const [name, value] of Object.entries(item)) {
-        if (name.startsWith('c:') || name === 'miss') total += Number(value);
-      }
+      const pk = String(item.pk);
+      if (pk.startsWith('PROFILE#')) partitions.set(pk, [...(partitions.get(pk) ?? []), item]);
     }
     start = page.LastEvaluatedKey as typeof start;
   } while (start);
   client.destroy();
+  // Imported once the runtime has pointed the functions' DynamoDB client at dynalite.
+  const { decodePayload, sortDeltas } = await import('../../functions/commons/telemetry/deltas.ts');
+  let total = 0;
+  for (const items of partitions.values()) {
+    for (const delta of sortDeltas(items).live) {
+      const prediction = decodePayload(delta.item.payload as Uint8Array)['@prediction'] ?? {};
+      for (const [name, value] of Object.entries(prediction)) {
+        if (name.startsWith('c:') || name === 'miss') total += value;
+      }
+    }
+  }
   return total;
 }
 

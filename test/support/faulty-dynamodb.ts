@@ -21,12 +21,6 @@ export interface FaultyDynamoDb {
 export async function startFaultyDynamoDb(
   target: string,
   decide: (operation: string, n: number, body: string) => Fault,
-  observe: {
-    /** Rewrites a request body before it is forwarded (e.g. to ask for ConsumedCapacity). */
-    request?: (operation: string, body: string) => string;
-    /** Sees each upstream response body. */
-    response?: (operation: string, body: string) => void;
-  } = {},
 ): Promise<FaultyDynamoDb> {
   const seen: FaultyDynamoDb['seen'] = {};
   const counts = new Map<string, number>();
@@ -36,7 +30,6 @@ export async function startFaultyDynamoDb(
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'Unknown';
     let body = Buffer.concat(chunks).toString('utf8');
-    if (observe.request) body = observe.request(operation, body);
     const n = (counts.get(operation) ?? 0) + 1;
     counts.set(operation, n);
     let fault = decide(operation, n, body);
@@ -83,7 +76,6 @@ export async function startFaultyDynamoDb(
         const parts: Buffer[] = [];
         for await (const part of upstreamResponse) parts.push(part as Buffer);
         let text = Buffer.concat(parts).toString('utf8');
-        observe.response?.(operation, text);
         if (held && upstreamResponse.statusCode === 200) {
           const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> };
           output.UnprocessedItems = { ...(output.UnprocessedItems ?? {}), ...held };

@@ -230,6 +230,91 @@ export function countValue(ref: ReferenceProfile, value: unknown, into: WindowCo
   }
 }
 
+/**
+ * Counts many values of one column: the same counters as {@link countValue} applied to each
+ * value in turn, bit for bit (the same additions in the same order), but a numerical column
+ * counts into arrays rather than into a string key per value. Ingestion uses one per column
+ * and batch.
+ */
+export class ColumnCounter {
+  private readonly counts: Float64Array;
+  private readonly offsets: Float64Array;
+  /** Categorical: count per `c:<category>` key, and how many of those keys are new categories. */
+  private readonly categories = new Map<string, number>();
+  private newCategories = 0;
+  private values = 0;
+  private sum = 0;
+  private sumSquares = 0;
+  private missing = 0;
+
+  constructor(private readonly ref: ReferenceProfile) {
+    const bins = ref.type === 'numerical' ? ref.sketch.edges.length + 1 : 0;
+    this.counts = new Float64Array(bins);
+    this.offsets = new Float64Array(bins);
+  }
+
+  add(value: unknown): void {
+    const ref = this.ref;
+    if (ref.type !== 'numerical') {
+      this.addCategory(ref, value);
+      return;
+    }
+    const number = isMissing(value) ? Number.NaN : numericValue(value);
+    if (Number.isNaN(number)) {
+      this.missing++;
+      return;
+    }
+    const edges = ref.sketch.edges;
+    const k = searchRight(edges, number);
+    this.counts[k] = (this.counts[k] as number) + 1;
+    const offset = offsetInSketchBin(edges, k, number);
+    if (offset !== 0) this.offsets[k] = (this.offsets[k] as number) + offset;
+    this.values++;
+    this.sum += number;
+    this.sumSquares += number * number;
+  }
+
+  /** {@link countValue}'s categorical branch, on a map. */
+  private addCategory(ref: CategoricalProfile, value: unknown): void {
+    if (isMissing(value)) {
+      this.missing++;
+      return;
+    }
+    const category = categoryOf(value);
+    const key = `c:${category}`;
+    const count = this.categories.get(key);
+    if (count !== undefined) this.categories.set(key, count + 1);
+    else if (referenceCategories(ref).has(category)) this.categories.set(key, 1);
+    else if (this.newCategories < newCategoryCap(ref)) {
+      this.newCategories++;
+      this.categories.set(key, 1);
+    } else {
+      const other = `c:${OTHER_CATEGORY}`;
+      this.categories.set(other, (this.categories.get(other) ?? 0) + 1);
+    }
+  }
+
+  /** The counters so far, with the keys {@link countValue} would have written. */
+  counters(): WindowCounters {
+    const out: WindowCounters = {};
+    if (this.missing > 0) out.miss = this.missing;
+    if (this.ref.type !== 'numerical') {
+      for (const [key, count] of this.categories) out[key] = count;
+      return out;
+    }
+    this.counts.forEach((count, k) => {
+      if (count > 0) out[`s${k}`] = count;
+      // Offsets are never negative, so a non-zero sum means a non-zero offset was added.
+      if (this.offsets[k] !== 0) out[`o${k}`] = this.offsets[k] as number;
+    });
+    if (this.values > 0) {
+      out.sum = this.sum;
+      out.sq = this.sumSquares;
+    }
+    return out;
+  }
+}
+
 /** The sum of two windows' counters (write shards, or windows rolled up). */
 export function mergeCounters(a: WindowCounters, b: WindowCounters): WindowCounters {
   const out: WindowCounters = { ...a };

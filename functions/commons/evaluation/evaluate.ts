@@ -57,7 +57,7 @@ export async function evaluateModel(
     options.end,
     options.trigger === 'schedule' ? 'complete' : 'current',
   );
-  const window = await readWindow(model, baselineVersion, start, end, resolution);
+  const window = await readWindow(model, baselineVersion, start, end, resolution, { compact: true });
   const samples = rows(window.columns.get(PREDICTION_COLUMN));
 
   const columns: ColumnDrift[] = [];

@@ -3,12 +3,23 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { mergeCounters, type WindowCounters } from '#drift/profile';
+import { logger } from '#powertools/logger';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import {
+  bucketColumns,
+  compactBucket,
+  DELTA_PREFIX,
+  LEASE_SK,
+  sortDeltas,
+  worthCompacting,
+} from '../telemetry/deltas.ts';
 import { bucketResolution, FEEDBACK_COLUMN, PERFORMANCE_COLUMN, telemetryKeys } from '../telemetry/keys.ts';
 
 const table = requireEnv('TELEMETRY_TABLE');
 const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
+/** A bucket is compacted once it has been closed this long (requests in flight have landed). */
+const COMPACT_AFTER_SECONDS = 60;
 
 /** Everything aggregated for a model over a window, merged across buckets and write shards. */
 export interface WindowData {
@@ -42,7 +53,10 @@ export function alignedWindow(
 
 /**
  * Reads the window profiles of every bucket in [start, end) from every write shard and merges
- * them by addition: one Query per bucket and shard, a few at a time.
+ * them by addition: one Query per bucket and shard, a few at a time. With `compact` (the
+ * evaluations, which may write), a closed bucket holding several batch deltas is compacted
+ * after it is read (deltas.ts), so the next reader of the bucket reads a few merged deltas, not
+ * one per batch.
  */
 export async function readWindow(
   model: ModelRecord,
@@ -50,18 +64,21 @@ export async function readWindow(
   start: Date,
   end: Date,
   resolution: number,
+  options: { compact?: boolean } = {},
 ): Promise<WindowData> {
-  const partitions: string[] = [];
+  const partitions: { pk: string; closesAt: number }[] = [];
   for (let t = start.getTime() / 1000; t < end.getTime() / 1000; t += resolution) {
     for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
-      partitions.push(telemetryKeys.bucket(model.modelId, resolution, t, shard));
+      partitions.push({
+        pk: telemetryKeys.bucket(model.modelId, resolution, t, shard),
+        closesAt: t + resolution,
+      });
     }
   }
   const columns = new Map<string, WindowCounters>();
   const metrics = new Map<string, WindowCounters>();
   let performance: WindowCounters = {};
   let feedback: WindowCounters = {};
-  const prefix = `${baselineVersion}#`;
 
   const take = (item: Record<string, unknown>) => {
     const counters: WindowCounters = {};
@@ -74,13 +91,12 @@ export async function readWindow(
     else if (sk.startsWith('@metric#')) {
       const name = sk.slice('@metric#'.length);
       metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));
-    } else if (sk.startsWith(prefix)) {
-      const column = sk.slice(prefix.length);
-      columns.set(column, mergeCounters(columns.get(column) ?? {}, counters));
     }
   };
 
-  await forEachConcurrently(partitions, 8, async (pk) => {
+  const now = Date.now() / 1000;
+  await forEachConcurrently(partitions, 8, async ({ pk, closesAt }) => {
+    const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await dynamoDb.send(
@@ -92,9 +108,20 @@ export async function readWindow(
           ConsistentRead: true,
         }),
       );
-      for (const item of page.Items ?? []) take(item);
+      for (const item of page.Items ?? []) {
+        if (String(item.sk).startsWith(DELTA_PREFIX) || String(item.sk) === LEASE_SK) items.push(item);
+        else take(item);
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+    const deltas = sortDeltas(items);
+    bucketColumns(deltas, baselineVersion, columns);
+    if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now && worthCompacting(deltas)) {
+      await compactBucket(table, pk, deltas).catch((error: unknown) => {
+        // The window read above is complete either way; the next reader compacts.
+        logger.warn('bucket compaction failed', { pk, error });
+      });
+    }
   });
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
 }

@@ -9,12 +9,13 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
-import { countValue, type WindowCounters } from '#drift/profile';
+import { ColumnCounter, type ReferenceProfile } from '#drift/profile';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { BatchLedger } from './batches.ts';
+import { deltaId, deltaItems, putDeltaItem } from './deltas.ts';
 import {
   bucketResolution,
   bucketStart,
@@ -26,7 +27,15 @@ import {
   utcDay,
 } from './keys.ts';
 import { checkRecords, IssueList, MAX_FUTURE_MS, type PredictionRecord, timestampMs } from './records.ts';
-import { applyCounterUpdates, batchPut, type CounterUpdate, isConditionFailure } from './writes.ts';
+import {
+  applyCounterUpdates,
+  batchPut,
+  type CounterUpdate,
+  counterSteps,
+  isConditionFailure,
+  runSteps,
+  type WriteStep,
+} from './writes.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 const governanceTable = requireEnv('GOVERNANCE_TABLE');
@@ -56,30 +65,24 @@ function rejectIfInvalid(issues: IssueList): void {
 
 /**
  * Runs the writes of a batch exactly once per batch id: a replay of a finished batch returns the
- * first answer; a retry after a failure skips the updates the failed attempt applied.
+ * first answer; a retry after a failure skips the steps the failed attempt applied.
  */
 async function once<R extends Record<string, unknown>>(
   model: ModelRecord,
   kind: string,
   batchId: string | undefined,
-  updates: { id: string; update: CounterUpdate }[],
-  extra: () => Promise<void>,
+  steps: WriteStep[],
   response: R,
 ): Promise<R & { replayed?: true }> {
   if (!batchId) {
-    await applyCounterUpdates(telemetryTable, updates);
-    await extra();
+    await runSteps(steps);
     return response;
   }
   const claim = await ledger.claim(model.modelId, kind, batchId);
   if (claim.kind === 'replay') return { ...(claim.response as R), replayed: true };
   const completed = new Set(claim.kind === 'resume' ? claim.completed : []);
   try {
-    await applyCounterUpdates(telemetryTable, updates, {
-      skip: new Set(completed),
-      done: (id) => completed.add(id),
-    });
-    await extra();
+    await runSteps(steps, { skip: new Set(completed), done: (id) => completed.add(id) });
   } catch (error) {
     await ledger.release(model.modelId, kind, batchId, [...completed]).catch(() => undefined);
     throw error;
@@ -89,10 +92,11 @@ async function once<R extends Record<string, unknown>>(
 }
 
 /**
- * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket
- * and column (every feature and the prediction), one atomic ADD of the batch's counters, on one
- * write shard chosen at random. The cost of a batch is columns × buckets updates, whatever the
- * number of records. Raw predictions are kept (with a TTL) only for models expecting ground truth.
+ * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket,
+ * the counters of every feature and the prediction become one delta item (deltas.ts) on one
+ * write shard chosen at random, plus one ADD to the day's totals. The cost of a batch is a
+ * write or two per bucket, whatever the number of records and features. Raw predictions are
+ * kept (with a TTL) only for models expecting ground truth.
  */
 export async function ingestPredictions(
   model: ModelRecord,
@@ -115,45 +119,57 @@ export async function ingestPredictions(
   const resolution = windowOf(model);
   const shard = randomInt(model.writeShards ?? 1);
 
-  const perItem = new Map<string, { key: CounterUpdate['key']; counters: WindowCounters }>();
-  const counters = (bucket: number, column: string) => {
-    const key = telemetryKeys.profile(model.modelId, resolution, bucket, shard, column, baseline);
-    const id = `${key.pk}|${key.sk}`;
-    let entry = perItem.get(id);
-    if (!entry) {
-      entry = { key, counters: {} };
-      perItem.set(id, entry);
-    }
-    return entry.counters;
-  };
+  const columns: { name: string; profile: ReferenceProfile; value: (r: PredictionRecord) => unknown }[] = [];
+  for (const feature of model.features) {
+    const profile = profiles.get(feature.name);
+    if (profile)
+      columns.push({ name: feature.name, profile, value: (r) => r.features[feature.name] ?? null });
+  }
+  const predictionProfile = profiles.get(PREDICTION_COLUMN);
+  if (predictionProfile)
+    columns.push({ name: PREDICTION_COLUMN, profile: predictionProfile, value: (r) => r.prediction });
+
+  // Per bucket: the records in it and one counter per column.
+  const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
   for (const record of batch.records) {
     const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, now) / 1000), resolution);
-    for (const feature of model.features) {
-      const profile = profiles.get(feature.name);
-      if (profile) countValue(profile, record.features[feature.name] ?? null, counters(bucket, feature.name));
+    let entry = buckets.get(bucket);
+    if (!entry) {
+      entry = { records: 0, counters: columns.map((column) => new ColumnCounter(column.profile)) };
+      buckets.set(bucket, entry);
     }
-    const predictionProfile = profiles.get(PREDICTION_COLUMN);
-    if (predictionProfile)
-      countValue(predictionProfile, record.prediction, counters(bucket, PREDICTION_COLUMN));
+    entry.records++;
+    for (let c = 0; c < columns.length; c++) {
+      (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
+    }
   }
-  const days = new Map<string, number>();
-  for (const record of batch.records) {
-    const day = utcDay(timestampMs(record.timestamp, now));
-    days.set(day, (days.get(day) ?? 0) + 1);
-  }
-  const updates = [
-    ...[...perItem].map(([id, { key, counters }]) => ({
-      id,
-      update: { key, counters, setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) } },
-    })),
-    ...[...days].map(([day, predictions]) => ({
-      id: `totals|${day}`,
-      update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
-    })),
-  ];
 
-  const keepRaw = async () => {
-    if (!model.groundTruth) return;
+  const id = deltaId(batch.batchId);
+  const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
+  const steps: WriteStep[] = [];
+  // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
+  const days = new Map<string, number>();
+  for (const [bucket, { records, counters }] of buckets) {
+    const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
+    const delta = Object.fromEntries(
+      columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+    );
+    for (const item of deltaItems(pk, baseline, id, delta, expiresAt)) {
+      steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+    }
+    const day = utcDay(bucket * 1000);
+    days.set(day, (days.get(day) ?? 0) + records);
+  }
+  steps.push(
+    ...counterSteps(
+      telemetryTable,
+      [...days].map(([day, predictions]) => ({
+        id: `totals|${day}`,
+        update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
+      })),
+    ),
+  );
+  if (model.groundTruth) {
     const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
     const items = batch.records
       .filter((r) => r.predictionId !== undefined)
@@ -165,10 +181,9 @@ export async function ingestPredictions(
         baselineVersion: baseline,
         expiresAt: ttl,
       }));
-    await batchPut(telemetryTable, items);
-  };
-
-  return once(model, 'predictions', batch.batchId, updates, keepRaw, { accepted: batch.records.length });
+    if (items.length > 0) steps.push({ id: 'raw', run: () => batchPut(telemetryTable, items) });
+  }
+  return once(model, 'predictions', batch.batchId, steps, { accepted: batch.records.length });
 }
 
 /**
@@ -323,7 +338,9 @@ export async function ingestMetrics(
     perItem.set(id, entry);
   }
   const updates = [...perItem].map(([id, update]) => ({ id, update }));
-  return once(model, 'metrics', batch.batchId, updates, async () => {}, { accepted: batch.records.length });
+  return once(model, 'metrics', batch.batchId, counterSteps(telemetryTable, updates), {
+    accepted: batch.records.length,
+  });
 }
 
 /**

@@ -17,6 +17,8 @@ const id = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const featureValueSchema = z.union([z.number(), z.string().max(1024), z.boolean(), z.null()]);
+/** Feature name to value. An object with a catch-all, not z.record: the same JSON Schema, parsed in half the time. */
+const featuresSchema = z.object({}).catchall(featureValueSchema);
 const predictionValueSchema = z.union([z.number(), z.string().min(1).max(1024), z.boolean()]);
 const timestampSchema = z.union([
   z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
@@ -26,7 +28,7 @@ const timestampSchema = z.union([
 export const predictionRecordSchema = z.strictObject({
   predictionId: id.optional(),
   timestamp: timestampSchema.optional(),
-  features: z.record(z.string(), featureValueSchema),
+  features: featuresSchema,
   prediction: predictionValueSchema,
   score: z.number().optional(),
 });
@@ -66,7 +68,7 @@ export const baselineSchema = z.strictObject({
   records: z
     .array(
       z.strictObject({
-        features: z.record(z.string(), featureValueSchema),
+        features: featuresSchema,
         prediction: predictionValueSchema,
       }),
     )
@@ -107,7 +109,9 @@ export function checkRecords(
   const types = new Map(model.features.map((f) => [f.name, f.type]));
   const declared = model.features.map((f) => f.name).join(', ');
   records.forEach((record, i) => {
-    for (const [name, value] of Object.entries(record.features)) {
+    const features = record.features;
+    for (const name in features) {
+      const value = features[name];
       const type = types.get(name);
       if (!type)
         issues.add(`records[${i}].features.${name}`, `unknown feature; the model declares ${declared}`);

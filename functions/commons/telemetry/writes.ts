@@ -70,45 +70,69 @@ export function counterExpressions(update: CounterUpdate): {
   return out;
 }
 
+/** One idempotency-tracked write of a batch: `run` is sent at most once per successful attempt. */
+export interface WriteStep {
+  readonly id: string;
+  run(): Promise<void>;
+}
+
 /**
- * Applies counter updates with bounded concurrency. Each update is an atomic ADD, so
- * concurrent batches and write shards never lose an increment. Throttled calls are retried by
- * the client's retry strategy. An item's counters may take several update expressions; each
- * applied expression is reported to `done` by its id (`<update id>/<n>`), and expressions in
- * `skip` are not sent again, so a caller that failed half way resumes without counting twice.
- * On failure it waits for the writes in flight to settle before it throws, so `done` has heard
- * of everything that was applied.
+ * The writes of counter updates: each is an atomic ADD, so concurrent batches and write shards
+ * never lose an increment, and throttled calls are retried by the client's retry strategy. An
+ * item's counters may take several update expressions, each a step (`<update id>/<n>`).
  */
-export async function applyCounterUpdates(
+export function counterSteps(
   table: string,
   updates: readonly { id: string; update: CounterUpdate }[],
+): WriteStep[] {
+  return updates.flatMap(({ id, update }) =>
+    counterExpressions(update).map((expression, n) => ({
+      id: `${id}/${n}`,
+      run: async () => {
+        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: update.key, ...expression }));
+      },
+    })),
+  );
+}
+
+/**
+ * Runs write steps with bounded concurrency. Each step that succeeds is reported to `done` by
+ * its id, and steps in `skip` are not run again, so a caller that failed half way resumes
+ * without writing twice. On failure it waits for the steps in flight to settle before it
+ * throws, so `done` has heard of everything that was applied.
+ */
+export async function runSteps(
+  steps: readonly WriteStep[],
   options: { done?: (id: string) => void; skip?: ReadonlySet<string>; concurrency?: number } = {},
 ): Promise<void> {
-  const writes = updates.flatMap(({ id, update }) =>
-    counterExpressions(update).map((expression, n) => ({ id: `${id}/${n}`, key: update.key, expression })),
-  );
-  const pending = writes.filter((w) => !options.skip?.has(w.id));
-  await forEachConcurrently(pending, options.concurrency ?? 8, async (write) => {
-    await dynamoDb.send(new UpdateCommand({ TableName: table, Key: write.key, ...write.expression }));
-    options.done?.(write.id);
+  const pending = steps.filter((step) => !options.skip?.has(step.id));
+  await forEachConcurrently(pending, options.concurrency ?? 8, async (step) => {
+    await step.run();
+    options.done?.(step.id);
   });
+}
+
+/** Applies counter updates (see {@link counterSteps}). */
+export function applyCounterUpdates(
+  table: string,
+  updates: readonly { id: string; update: CounterUpdate }[],
+): Promise<void> {
+  return runSteps(counterSteps(table, updates));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff and
- * jitter until every item is written; gives up (throws) only after `maxAttempts` rounds.
+ * jitter until every request is done; gives up (throws) only after `maxAttempts` rounds.
  */
-export async function batchPut(
+async function batchWrite(
   table: string,
-  items: readonly Record<string, unknown>[],
-  maxAttempts = 10,
+  requests: readonly NonNullable<BatchWriteCommandInput['RequestItems']>[string][number][],
+  maxAttempts: number,
 ): Promise<void> {
-  for (let start = 0; start < items.length; start += 25) {
-    let pending: BatchWriteCommandInput['RequestItems'] = {
-      [table]: items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })),
-    };
+  for (let start = 0; start < requests.length; start += 25) {
+    let pending: BatchWriteCommandInput['RequestItems'] = { [table]: requests.slice(start, start + 25) };
     for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
       if (attempt >= maxAttempts)
         throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
@@ -119,6 +143,24 @@ export async function batchPut(
       pending = result.UnprocessedItems;
     }
   }
+}
+
+/** Puts items with BatchWriteItem, retrying unprocessed ones (see {@link batchWrite}). */
+export function batchPut(table: string, items: readonly Record<string, unknown>[], maxAttempts = 10) {
+  return batchWrite(
+    table,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    maxAttempts,
+  );
+}
+
+/** Deletes items by key with BatchWriteItem, retrying unprocessed ones (see {@link batchWrite}). */
+export function batchDelete(table: string, keys: readonly Record<string, unknown>[], maxAttempts = 10) {
+  return batchWrite(
+    table,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+    maxAttempts,
+  );
 }
 
 /** True when a conditional write failed its condition (the expected outcome of a lost race). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyzeDatasets,
   type CategoricalProfile,
+  ColumnCounter,
   type ColumnDrift,
   countValue,
   evaluateProfile,
@@ -27,6 +28,37 @@ function count(profile: ReferenceProfile, values: Iterable<unknown>): WindowCoun
 }
 
 type Estimated = NumericalStats & ProfileEstimates;
+
+describe('ColumnCounter', () => {
+  it.each(loadFixtures().map((f) => [f.name, f] as const))(
+    'writes exactly the counters of countValue value by value, on golden fixture %s',
+    (_, fixture) => {
+      const { report } = analyzeDatasets(toRows(fixture.reference), toRows(fixture.current), fixture.options);
+      for (const column of report.columns) {
+        const profile = fitReferenceProfile(
+          (fixture.reference[column.name] ?? []).map(decodeCell),
+          column.type,
+        );
+        const values = [...(fixture.current[column.name] ?? []).map(decodeCell), null, 'not a number', 0];
+        const counter = new ColumnCounter(profile);
+        for (const value of values) counter.add(value);
+        const expected = count(profile, values);
+        expect(Object.keys(expected).length).toBeGreaterThan(0);
+        expect(counter.counters()).toStrictEqual(expected);
+      }
+    },
+  );
+
+  it('caps new categories as countValue does, whatever they are called', () => {
+    const profile = fitReferenceProfile(['a', 'b', 'a', null], 'categorical', { maxCategories: 3 });
+    const values = ['a', 'x', 'y', OTHER_CATEGORY, 'z', 'x', null, true, 7, 'b', 'w', 'z'];
+    const counter = new ColumnCounter(profile);
+    for (const value of values) counter.add(value);
+    const expected = count(profile, values);
+    expect(expected[`c:${OTHER_CATEGORY}`]).toBeGreaterThan(0);
+    expect(counter.counters()).toStrictEqual(expected);
+  });
+});
 
 describe('profiles reproduce the raw-data statistics exactly', () => {
   const fixtures = loadFixtures();

@@ -1,0 +1,312 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import type { WindowCounters } from '#drift/profile';
+import { batchDelete, isConditionFailure } from './writes.ts';
+
+/**
+ * Batch deltas: how predictions reach the window profiles. A batch's counters for one bucket
+ * (every feature and the prediction, for the baseline that binned them) are written as one
+ * immutable item, a delta, under the bucket's partition; readers add up the deltas of a bucket.
+ * Deltas are compacted once their bucket has closed: a merged delta, written after its members,
+ * lists them in `covers`, and its members are then deleted.
+ *
+ * Why readers never count a batch twice or miss one, with no transactions:
+ * - a merged delta's sort key sorts after every member's, and it is complete only once all its
+ *   parts are visible; members are deleted only after that, and merged deltas are never deleted
+ *   (they expire with their bucket);
+ * - a Query reads the partition in sort-key order, so a reader that saw a member before its
+ *   deletion reaches the merged delta later, when it is complete: the member is covered then,
+ *   and counted once, in the merged delta. A reader that finds a merged delta incomplete ignores
+ *   it and counts the members, all still there;
+ * - a batch delta's key derives from the batch id, so a retry writes the same key again: a
+ *   conditional put if the delta is still there, and a covered (ignored) key if it was merged.
+ * - compactions of one bucket are serialised by a lease whose generation each compaction bumps
+ *   when it starts and when it ends: a compaction acts only on a snapshot read while no other
+ *   compaction ran, so it never takes another's merged delta in progress for debris.
+ */
+
+export const DELTA_PREFIX = 'delta#';
+/** The compaction lease of a bucket partition; it sorts before every delta. */
+export const LEASE_SK = 'compaction#lease';
+/** The longest a function may run (Lambda's limit): a lease outlives any holder. */
+const LEASE_SECONDS = 900;
+/** Payload bytes per item, leaving room under DynamoDB's 400 KB for the key and `covers`. */
+const PART_BYTES = 300 * 1024;
+/** Members of one merged delta (their keys are listed in it). */
+const MAX_COVERS = 1000;
+
+/** Counters per column: what one delta adds to its bucket. */
+export type ColumnCounters = Record<string, WindowCounters>;
+
+export interface DeltaItem {
+  pk: string;
+  sk: string;
+  baseline: number;
+  /** Items this delta is split into (each carries its share of the columns). */
+  parts: number;
+  /** Deflated JSON of this part's {@link ColumnCounters}. */
+  payload: Uint8Array;
+  /** On part 0 of a merged delta: the sort keys of the items it merged. */
+  covers?: string[];
+  expiresAt: number;
+}
+
+/** The delta id of a batch: derived from its id when it has one, so that a retry rewrites the same keys. */
+export function deltaId(batchId?: string): string {
+  return batchId === undefined
+    ? randomBytes(16).toString('base64url')
+    : createHash('sha256').update(batchId).digest('base64url').slice(0, 22);
+}
+
+/** The items of one delta, split so that each stays well under DynamoDB's item size limit. */
+export function deltaItems(
+  pk: string,
+  baseline: number,
+  id: string,
+  columns: ColumnCounters,
+  expiresAt: number,
+  covers?: readonly string[],
+  partBytes = PART_BYTES,
+): DeltaItem[] {
+  // Parts as lists of `"column":{counters}` entries; a column appears at most once in a part.
+  const chunks: { entries: string[]; columns: Set<string> }[] = [{ entries: [], columns: new Set() }];
+  let size = 0;
+  const push = (column: string, counters: WindowCounters) => {
+    const entry = `${JSON.stringify(column)}:${JSON.stringify(counters)}`;
+    const bytes = Buffer.byteLength(entry);
+    let chunk = chunks[chunks.length - 1] as (typeof chunks)[number];
+    if (size > 0 && (size + bytes > partBytes || chunk.columns.has(column))) {
+      chunk = { entries: [], columns: new Set() };
+      chunks.push(chunk);
+      size = 0;
+    }
+    chunk.entries.push(entry);
+    chunk.columns.add(column);
+    size += bytes + 1;
+  };
+  for (const [column, counters] of Object.entries(columns)) {
+    if (Buffer.byteLength(JSON.stringify(counters)) <= partBytes) {
+      push(column, counters);
+      continue;
+    }
+    // A column too large for one part (thousands of long category names) is split by key.
+    let slice: WindowCounters = {};
+    let sliceSize = 0;
+    for (const [key, value] of Object.entries(counters)) {
+      const bytes = Buffer.byteLength(key) + 32;
+      if (sliceSize > 0 && sliceSize + bytes > partBytes / 2) {
+        push(column, slice);
+        slice = {};
+        sliceSize = 0;
+      }
+      slice[key] = value;
+      sliceSize += bytes;
+    }
+    push(column, slice);
+  }
+  // Parts may share a column (a split one); readers add parts up.
+  return chunks.map(({ entries }, part) => ({
+    pk,
+    sk: `${DELTA_PREFIX}${baseline}#${id}#${part}`,
+    baseline,
+    parts: chunks.length,
+    payload: deflateRawSync(`{${entries.join(',')}}`, { level: constants.Z_BEST_SPEED }),
+    ...(covers && part === 0 ? { covers: [...covers] } : {}),
+    expiresAt,
+  }));
+}
+
+/** Writes one delta item; a retry that finds it written already succeeds. */
+export async function putDeltaItem(table: string, item: DeltaItem): Promise<void> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+export function decodePayload(payload: Uint8Array): ColumnCounters {
+  return JSON.parse(inflateRawSync(payload).toString('utf8')) as ColumnCounters;
+}
+
+/** Adds counters into `into`, in place. */
+export function addColumns(into: Map<string, WindowCounters>, columns: ColumnCounters): void {
+  for (const [column, counters] of Object.entries(columns)) {
+    let target = into.get(column);
+    if (!target) {
+      target = {};
+      into.set(column, target);
+    }
+    for (const key in counters) target[key] = (target[key] ?? 0) + (counters[key] as number);
+  }
+}
+
+interface ParsedDelta {
+  readonly item: Record<string, unknown>;
+  readonly sk: string;
+  readonly baseline: number;
+  readonly id: string;
+  readonly merged: boolean;
+}
+
+/** A bucket partition's deltas sorted out: what counts, and what may be deleted. */
+export interface BucketDeltas {
+  /** Items whose counters count: batch deltas not merged, and every part of complete merged deltas. */
+  readonly live: readonly ParsedDelta[];
+  /** Sort keys of items a complete merged delta includes: ignored, and deleted by compaction. */
+  readonly covered: readonly string[];
+  /** Sort keys of parts of merged deltas never completed: ignored, and deleted by compaction. */
+  readonly incomplete: readonly string[];
+  /** The compaction lease's generation when the partition was read. */
+  readonly generation: number;
+}
+
+/** Sorts out the items of one bucket partition (other items in it are skipped). */
+export function sortDeltas(items: readonly Record<string, unknown>[]): BucketDeltas {
+  const deltas: ParsedDelta[] = [];
+  let generation = 0;
+  for (const item of items) {
+    const sk = String(item.sk);
+    if (sk === LEASE_SK) generation = Number(item.generation ?? 0);
+    if (!sk.startsWith(DELTA_PREFIX)) continue;
+    const id = sk.slice(DELTA_PREFIX.length).split('#')[1] ?? '';
+    deltas.push({ item, sk, baseline: Number(item.baseline), id, merged: id.includes('~') });
+  }
+  const groups = new Map<string, ParsedDelta[]>();
+  for (const delta of deltas) {
+    if (!delta.merged) continue;
+    const group = `${delta.baseline}#${delta.id}`;
+    groups.set(group, [...(groups.get(group) ?? []), delta]);
+  }
+  const covered = new Set<string>();
+  const complete = new Set<string>();
+  for (const [group, parts] of groups) {
+    const first = parts.find((p) => p.sk.endsWith('#0'));
+    if (!first || parts.length !== Number(first.item.parts)) continue;
+    complete.add(group);
+    for (const sk of (first.item.covers as string[] | undefined) ?? []) covered.add(sk);
+  }
+  const live: ParsedDelta[] = [];
+  const ignored: string[] = [];
+  const incomplete: string[] = [];
+  for (const delta of deltas) {
+    if (covered.has(delta.sk)) ignored.push(delta.sk);
+    else if (delta.merged && !complete.has(`${delta.baseline}#${delta.id}`)) incomplete.push(delta.sk);
+    else live.push(delta);
+  }
+  return { live, covered: ignored, incomplete, generation };
+}
+
+/** The counters of one baseline in a bucket partition: the sum of its live deltas. */
+export function bucketColumns(
+  deltas: BucketDeltas,
+  baseline: number,
+  into = new Map<string, WindowCounters>(),
+) {
+  for (const delta of deltas.live) {
+    if (delta.baseline === baseline) addColumns(into, decodePayload(delta.item.payload as Uint8Array));
+  }
+  return into;
+}
+
+/** True when compacting the partition would shrink it. */
+export function worthCompacting(deltas: BucketDeltas): boolean {
+  const unmerged = new Map<number, number>();
+  for (const d of deltas.live) if (!d.merged) unmerged.set(d.baseline, (unmerged.get(d.baseline) ?? 0) + 1);
+  return (
+    deltas.covered.length > 0 || deltas.incomplete.length > 0 || [...unmerged.values()].some((n) => n > 1)
+  );
+}
+
+/**
+ * Compacts a bucket partition read as `deltas`: merges its batch deltas (per baseline, up to
+ * 1,000 in a merged delta), then deletes what merged deltas cover and any incomplete merged
+ * delta. Runs only if it acquires the partition's lease at the generation of that read, so it
+ * acts on a snapshot nobody has compacted since; returns false when it did not run.
+ */
+export async function compactBucket(
+  table: string,
+  pk: string,
+  deltas: BucketDeltas,
+  options: { partBytes?: number } = {},
+): Promise<boolean> {
+  const now = Math.floor(Date.now() / 1000);
+  const owner = randomBytes(9).toString('base64url');
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk, sk: LEASE_SK },
+        UpdateExpression: 'SET leaseUntil = :until, #owner = :owner, generation = :next',
+        ConditionExpression:
+          '(attribute_not_exists(pk) AND :generation = :zero) OR (generation = :generation AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':until': now + LEASE_SECONDS,
+          ':owner': owner,
+          ':next': deltas.generation + 1,
+          ':generation': deltas.generation,
+          ':zero': 0,
+          ':now': now,
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+  try {
+    const remove = [...deltas.covered, ...deltas.incomplete];
+    const byBaseline = new Map<number, ParsedDelta[]>();
+    for (const d of deltas.live) {
+      if (!d.merged) byBaseline.set(d.baseline, [...(byBaseline.get(d.baseline) ?? []), d]);
+    }
+    for (const [baseline, members] of byBaseline) {
+      members.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+      for (let start = 0; start < members.length; start += MAX_COVERS) {
+        const chunk = members.slice(start, start + MAX_COVERS);
+        if (chunk.length < 2) continue;
+        const sum = new Map<string, WindowCounters>();
+        for (const member of chunk) addColumns(sum, decodePayload(member.item.payload as Uint8Array));
+        const last = chunk[chunk.length - 1] as ParsedDelta;
+        // Sorts after every member: the last member's id, then `~`, which sorts after `#`.
+        const id = `${last.id}~${randomBytes(4).toString('base64url')}`;
+        const expiresAt = Math.max(...chunk.map((m) => Number(m.item.expiresAt ?? 0)));
+        const items = deltaItems(
+          pk,
+          baseline,
+          id,
+          Object.fromEntries(sum),
+          expiresAt,
+          chunk.map((m) => m.sk),
+          options.partBytes,
+        );
+        for (const item of items) await putDeltaItem(table, item);
+        remove.push(...chunk.map((m) => m.sk));
+      }
+    }
+    await batchDelete(
+      table,
+      remove.map((sk) => ({ pk, sk })),
+    );
+  } finally {
+    await dynamoDb
+      .send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk, sk: LEASE_SK },
+          // A new generation: a snapshot read while this compaction ran can never acquire the lease.
+          UpdateExpression: 'SET leaseUntil = :zero, generation = generation + :one',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':owner': owner },
+        }),
+      )
+      .catch(() => undefined);
+  }
+  return true;
+}
