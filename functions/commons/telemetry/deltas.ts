@@ -180,7 +180,9 @@ export function sortDeltas(items: readonly Record<string, unknown>[]): BucketDel
   for (const delta of deltas) {
     if (!delta.merged) continue;
     const group = `${delta.baseline}#${delta.id}`;
-    groups.set(group, [...(groups.get(group) ?? []), delta]);
+    const parts = groups.get(group);
+    if (parts) parts.push(delta);
+    else groups.set(group, [delta]);
   }
   const covered = new Set<string>();
   const complete = new Set<string>();
@@ -263,7 +265,10 @@ export async function compactBucket(
     const remove = [...deltas.covered, ...deltas.incomplete];
     const byBaseline = new Map<number, ParsedDelta[]>();
     for (const d of deltas.live) {
-      if (!d.merged) byBaseline.set(d.baseline, [...(byBaseline.get(d.baseline) ?? []), d]);
+      if (d.merged) continue;
+      const members = byBaseline.get(d.baseline);
+      if (members) members.push(d);
+      else byBaseline.set(d.baseline, [d]);
     }
     for (const [baseline, members] of byBaseline) {
       members.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
