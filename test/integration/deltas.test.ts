@@ -75,7 +75,8 @@ describe('window deltas and their compaction', () => {
         }
       }
       const id = deltas.deltaId(`${prefix}-${i}`);
-      for (const item of deltas.deltaItems(pk, 1, id, columns, 0)) await deltas.putDeltaItem(table(), item);
+      for (const item of await deltas.deltaItems(pk, 1, id, columns, 0))
+        await deltas.putDeltaItem(table(), item);
     }
     return expected;
   }
@@ -192,7 +193,7 @@ describe('window deltas and their compaction', () => {
     const members = deltas.sortDeltas(await partition(pk)).live;
     const big: WindowCounters = {};
     for (let i = 0; i < 300; i++) big[`c:${i}`] = 1000;
-    const orphan = deltas.deltaItems(
+    const orphan = await deltas.deltaItems(
       pk,
       1,
       `${members[members.length - 1]?.id}~crash`,

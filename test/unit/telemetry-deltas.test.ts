@@ -35,9 +35,9 @@ describe('delta items', () => {
     expect(deltaId('batch-1')).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
-  it('hold a delta in one item when it is small, and decode to what was written', () => {
+  it('hold a delta in one item when it is small, and decode to what was written', async () => {
     const columns = { age: { s1: 3, o1: 0.25, sum: 90, sq: 2700 }, '@prediction': { 'c:yes': 2, miss: 1 } };
-    const items = deltaItems(PK, 2, 'abc', columns, 123);
+    const items = await deltaItems(PK, 2, 'abc', columns, 123);
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       pk: PK,
@@ -49,11 +49,11 @@ describe('delta items', () => {
     expect(decodePayload(items[0]?.payload as Uint8Array)).toEqual(columns);
   });
 
-  it('split a delta too large for one item, even one column of it, and add up to the whole', () => {
+  it('split a delta too large for one item, even one column of it, and add up to the whole', async () => {
     const categories: WindowCounters = {};
     for (let i = 0; i < 3000; i++) categories[`c:${'é'.repeat(60)}${i}`] = i + 1;
     const columns = { city: categories, age: { s0: 4, sum: 1 } };
-    const items = deltaItems(PK, 1, 'big', columns, 0, undefined, 64 * 1024);
+    const items = await deltaItems(PK, 1, 'big', columns, 0, undefined, 64 * 1024);
     expect(items.length).toBeGreaterThan(2);
     for (const item of items) {
       expect(item.parts).toBe(items.length);
@@ -64,18 +64,28 @@ describe('delta items', () => {
 });
 
 /** A batch delta or a merged delta as stored, for the reader's rules. */
-function stored(id: string, columns: ColumnCounters, options: { covers?: string[]; baseline?: number } = {}) {
-  return deltaItems(PK, options.baseline ?? 1, id, columns, 0, options.covers).map((item) => ({ ...item }));
+async function stored(
+  id: string,
+  columns: ColumnCounters,
+  options: { covers?: string[]; baseline?: number } = {},
+) {
+  return (await deltaItems(PK, options.baseline ?? 1, id, columns, 0, options.covers)).map((item) => ({
+    ...item,
+  }));
 }
 
-describe('reading a bucket', () => {
-  const a = stored('aaaa', { x: { s0: 1 } });
-  const b = stored('bbbb', { x: { s0: 2 } });
-  const c = stored('cccc', { x: { s0: 4 } });
-  const merged = stored('bbbb~m1', { x: { s0: 3 } }, { covers: [a[0]?.sk as string, b[0]?.sk as string] });
+const a = await stored('aaaa', { x: { s0: 1 } });
+const b = await stored('bbbb', { x: { s0: 2 } });
+const c = await stored('cccc', { x: { s0: 4 } });
+const merged = await stored(
+  'bbbb~m1',
+  { x: { s0: 3 } },
+  { covers: [a[0]?.sk as string, b[0]?.sk as string] },
+);
 
-  it('adds up the batch deltas of the baseline asked for', () => {
-    const other = stored('dddd', { x: { s0: 100 } }, { baseline: 2 });
+describe('reading a bucket', () => {
+  it('adds up the batch deltas of the baseline asked for', async () => {
+    const other = await stored('dddd', { x: { s0: 100 } }, { baseline: 2 });
     const deltas = sortDeltas([...a, ...b, ...c, ...other]);
     expect(asObject(bucketColumns(deltas, 1))).toEqual({ x: { s0: 7 } });
     expect(asObject(bucketColumns(deltas, 2))).toEqual({ x: { s0: 100 } });
@@ -91,11 +101,11 @@ describe('reading a bucket', () => {
     expect(worthCompacting(sortDeltas([...c, ...merged]))).toBe(false);
   });
 
-  it('ignores a merged delta with a part missing, and counts its members instead', () => {
+  it('ignores a merged delta with a part missing, and counts its members instead', async () => {
     const members = [...a, ...b];
     const big: WindowCounters = {};
     for (let i = 0; i < 400; i++) big[`c:${i}`] = 1;
-    const parts = deltaItems(
+    const parts = await deltaItems(
       PK,
       1,
       'bbbb~m2',

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { WindowCounters } from '#drift/profile';
@@ -60,8 +61,13 @@ export function deltaId(batchId?: string): string {
     : createHash('sha256').update(batchId).digest('base64url').slice(0, 22);
 }
 
-/** The items of one delta, split so that each stays well under DynamoDB's item size limit. */
-export function deltaItems(
+const deflate = promisify(deflateRaw);
+
+/**
+ * The items of one delta, split so that each stays well under DynamoDB's item size limit.
+ * Compression runs on libuv's thread pool, off the event loop.
+ */
+export async function deltaItems(
   pk: string,
   baseline: number,
   id: string,
@@ -69,12 +75,12 @@ export function deltaItems(
   expiresAt: number,
   covers?: readonly string[],
   partBytes = PART_BYTES,
-): DeltaItem[] {
+): Promise<DeltaItem[]> {
   // Parts as lists of `"column":{counters}` entries; a column appears at most once in a part.
   const chunks: { entries: string[]; columns: Set<string> }[] = [{ entries: [], columns: new Set() }];
   let size = 0;
-  const push = (column: string, counters: WindowCounters) => {
-    const entry = `${JSON.stringify(column)}:${JSON.stringify(counters)}`;
+  const push = (column: string, counters: WindowCounters, json = JSON.stringify(counters)) => {
+    const entry = `${JSON.stringify(column)}:${json}`;
     const bytes = Buffer.byteLength(entry);
     let chunk = chunks[chunks.length - 1] as (typeof chunks)[number];
     if (size > 0 && (size + bytes > partBytes || chunk.columns.has(column))) {
@@ -87,8 +93,9 @@ export function deltaItems(
     size += bytes + 1;
   };
   for (const [column, counters] of Object.entries(columns)) {
-    if (Buffer.byteLength(JSON.stringify(counters)) <= partBytes) {
-      push(column, counters);
+    const json = JSON.stringify(counters);
+    if (Buffer.byteLength(json) <= partBytes) {
+      push(column, counters, json);
       continue;
     }
     // A column too large for one part (thousands of long category names) is split by key.
@@ -107,15 +114,17 @@ export function deltaItems(
     push(column, slice);
   }
   // Parts may share a column (a split one); readers add parts up.
-  return chunks.map(({ entries }, part) => ({
-    pk,
-    sk: `${DELTA_PREFIX}${baseline}#${id}#${part}`,
-    baseline,
-    parts: chunks.length,
-    payload: deflateRawSync(`{${entries.join(',')}}`, { level: constants.Z_BEST_SPEED }),
-    ...(covers && part === 0 ? { covers: [...covers] } : {}),
-    expiresAt,
-  }));
+  return Promise.all(
+    chunks.map(async ({ entries }, part) => ({
+      pk,
+      sk: `${DELTA_PREFIX}${baseline}#${id}#${part}`,
+      baseline,
+      parts: chunks.length,
+      payload: await deflate(`{${entries.join(',')}}`, { level: constants.Z_BEST_SPEED }),
+      ...(covers && part === 0 ? { covers: [...covers] } : {}),
+      expiresAt,
+    })),
+  );
 }
 
 /** Writes one delta item; a retry that finds it written already succeeds. */
@@ -281,7 +290,7 @@ export async function compactBucket(
         // Sorts after every member: the last member's id, then `~`, which sorts after `#`.
         const id = `${last.id}~${randomBytes(4).toString('base64url')}`;
         const expiresAt = Math.max(...chunk.map((m) => Number(m.item.expiresAt ?? 0)));
-        const items = deltaItems(
+        const items = await deltaItems(
           pk,
           baseline,
           id,

@@ -154,7 +154,7 @@ export async function ingestPredictions(
     const delta = Object.fromEntries(
       columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
     );
-    for (const item of deltaItems(pk, baseline, id, delta, expiresAt)) {
+    for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
       steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
     }
     const day = utcDay(bucket * 1000);
