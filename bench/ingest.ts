@@ -1,10 +1,17 @@
 /**
  * bench/ingest: ingestion throughput of the local runtime, driven over HTTP by autocannon with
  * batches of 500 predictions (10 numerical and 2 categorical features), against a naive design
- * that stores one item per prediction with BatchWriteItem, both on the same dynalite in the same
- * run. A counting proxy in front of dynalite measures DynamoDB write requests (and items written)
- * per 1,000 predictions. Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 3, of
- * BENCH_SECONDS per design, default 10).
+ * that stores one item per prediction with BatchWriteItem, both on the same dynalite (in its own
+ * process) in the same run. A counting proxy in front of dynalite measures DynamoDB write
+ * requests, items written and write capacity per 1,000 predictions. The load generator and the
+ * proxy run in worker threads, so the server's event loop does the server's work only.
+ *
+ * After a warm-up run of each design, rounds alternate which design goes first; the ratio is the
+ * median over rounds. Last, it compacts what Vigil wrote, times that, and checks that every
+ * prediction answered 202 is counted in the window profiles.
+ *
+ * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 3, of BENCH_SECONDS per design,
+ * default 10).
  */
 
 import { spawn } from 'node:child_process';
