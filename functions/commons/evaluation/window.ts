@@ -18,8 +18,11 @@ import { bucketResolution, FEEDBACK_COLUMN, PERFORMANCE_COLUMN, telemetryKeys } 
 
 const table = requireEnv('TELEMETRY_TABLE');
 const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
-/** A bucket is compacted once it has been closed this long (requests in flight have landed). */
-const COMPACT_AFTER_SECONDS = 60;
+/**
+ * A bucket is compacted once it has been closed this long, when the requests in flight at its
+ * end have landed (a later delta is merged by a later compaction; this only saves work).
+ */
+const COMPACT_AFTER_SECONDS = 10;
 
 /** Everything aggregated for a model over a window, merged across buckets and write shards. */
 export interface WindowData {
