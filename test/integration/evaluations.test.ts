@@ -220,6 +220,49 @@ describe('evaluations (local runtime on dynalite)', () => {
     }
   });
 
+  it("judges a promoted version on its own data, never on its predecessor's", async () => {
+    await setUp('promoted');
+    await send('promoted', rows(600, 9, same));
+    expect((await api.call('POST', '/v1/models/promoted/evaluations')).body).toMatchObject({
+      status: 'ok',
+      samples: 600,
+    });
+
+    await api.call('POST', '/v1/models/promoted/versions', {
+      body: { version: '1.1.0', artifactUri: 's3://m/1.1.0' },
+    });
+    const { setProductionVersion, loadModel } = await import('../../functions/commons/registry/store.ts');
+    await setProductionVersion('promoted', '1.1.0', '1.0.0');
+    const model = await loadModel('promoted');
+    expect(model.productionSince).toBeDefined();
+
+    const after = await api.call('POST', '/v1/models/promoted/evaluations');
+    // The window starts at the first bucket after the promotion: none of 1.0.0's predictions.
+    const since = Math.ceil(Date.parse(model.productionSince as string) / 60_000) * 60_000;
+    expect(after.body).toMatchObject({ status: 'insufficient_data', samples: 0, productionVersion: '1.1.0' });
+    expect(Date.parse(after.body.windowStart)).toBe(Math.min(since, Date.parse(after.body.windowEnd)));
+
+    const { sinceProduction } = await import('../../functions/commons/evaluation/evaluate.ts');
+    const at = (iso: string) => new Date(iso);
+    const promotedAt = { ...model, productionSince: '2026-01-01T10:30:20Z' };
+    // Inside the window: the first whole bucket after the change.
+    expect(sinceProduction(promotedAt, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:00Z'), 60)).toEqual(
+      at('2026-01-01T10:31:00Z'),
+    );
+    // Before the window: the window as it was; after it: an empty window at its end.
+    expect(sinceProduction(promotedAt, at('2026-01-01T10:40:00Z'), at('2026-01-01T11:00:00Z'), 60)).toEqual(
+      at('2026-01-01T10:40:00Z'),
+    );
+    expect(sinceProduction(promotedAt, at('2026-01-01T09:00:00Z'), at('2026-01-01T10:00:00Z'), 60)).toEqual(
+      at('2026-01-01T10:00:00Z'),
+    );
+    // Production never changed version: the window as it was.
+    const { productionSince: _, ...unchanged } = model;
+    expect(sinceProduction(unchanged, at('2026-01-01T10:00:00Z'), at('2026-01-01T11:00:00Z'), 60)).toEqual(
+      at('2026-01-01T10:00:00Z'),
+    );
+  });
+
   it('repairs a crash between opening the incident and starting its workflow on the next run', async () => {
     await setUp('crashy');
     await send('crashy', rows(600, 5, drifted));

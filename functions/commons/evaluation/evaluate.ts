@@ -31,8 +31,21 @@ function driftReason(column: ColumnDrift): string {
 }
 
 /**
+ * The window's start, moved past the version change when production changed inside the window:
+ * to the first bucket that began after it, since the bucket of the change holds both versions.
+ * After a promotion the new version is judged on its own data only (an empty window is
+ * `insufficient_data`), never on the predictions of the version it replaced.
+ */
+export function sinceProduction(model: ModelRecord, start: Date, end: Date, resolution: number): Date {
+  if (!model.productionSince) return start;
+  const since = Math.ceil(Date.parse(model.productionSince) / 1000 / resolution) * resolution * 1000;
+  return new Date(Math.min(Math.max(start.getTime(), since), end.getTime()));
+}
+
+/**
  * Evaluates a model's window against its baseline (SOP 6.2):
- * 1. read the window's profiles (every bucket and write shard) binned by the baseline in use;
+ * 1. read the window's profiles (every bucket and write shard) binned by the baseline in use,
+ *    from when the version in production went live ({@link sinceProduction});
  * 2. drift per feature and of the prediction (drift-spec.md, the model's methods and drift share),
  *    and the missing-value shares on both sides;
  * 3. performance from joined actuals and ingested metric points, against the model's thresholds
@@ -52,11 +65,9 @@ export async function evaluateModel(
     referenceProfiles(model.modelId, baselineVersion),
     getBaseline(model.modelId, baselineVersion),
   ]);
-  const { start, end, resolution } = alignedWindow(
-    model,
-    options.end,
-    options.trigger === 'schedule' ? 'complete' : 'current',
-  );
+  const aligned = alignedWindow(model, options.end, options.trigger === 'schedule' ? 'complete' : 'current');
+  const { end, resolution } = aligned;
+  const start = sinceProduction(model, aligned.start, end, resolution);
   const window = await readWindow(model, baselineVersion, start, end, resolution, { compact: true });
   const samples = rows(window.columns.get(PREDICTION_COLUMN));
 

@@ -18,6 +18,11 @@ export interface ModelRecord extends ModelInput {
   readonly productionVersion?: string;
   /** The version production had before the last promotion, kept for rollback. */
   readonly previousVersion?: string;
+  /**
+   * When production last changed from one version to another (a promotion or a rollback):
+   * evaluations read no data from before it, so a window never mixes two versions.
+   */
+  readonly productionSince?: string;
   /** Baseline in use (1, 2, ...) and when it was fitted. */
   readonly baselineVersion?: number;
   readonly baselineCreatedAt?: string;
@@ -273,7 +278,7 @@ export async function setProductionVersion(
       TableName: table,
       Key: keys.model(modelId),
       UpdateExpression: expectedCurrent
-        ? 'SET productionVersion = :v, previousVersion = :current, updatedAt = :now'
+        ? 'SET productionVersion = :v, previousVersion = :current, productionSince = :now, updatedAt = :now'
         : 'SET productionVersion = :v, updatedAt = :now',
       ConditionExpression: expectedCurrent
         ? 'productionVersion = :current'
