@@ -233,4 +233,21 @@ describe('window deltas and their compaction', () => {
     expect(await deltasIn(closed)).toBe(1);
     expect(await deltasIn(open)).toBe(8);
   });
+
+  it('compacts the buckets that closed last on every scheduled run, and no others', async () => {
+    const model = { modelId: 'm6', writeShards: 1, schedule: { window: 'PT1H' } } as Parameters<
+      typeof window.compactRecentBuckets
+    >[0];
+    const minute = Math.floor(Date.now() / 60_000) * 60 - 600;
+    const bucket = (t: number) => `PROFILE#m6#60#${t}#0`;
+    const starts = [minute - 240, minute - 180, minute - 120, minute - 60, minute];
+    for (const t of starts) await writeBatches(bucket(t), 3, `m6-${t}`);
+    const deltasIn = async (t: number) =>
+      (await partition(bucket(t))).filter((item) => String(item.sk).startsWith(deltas.DELTA_PREFIX)).length;
+
+    // Half a minute into the bucket that starts at `minute`: that one is open.
+    await window.compactRecentBuckets(model, new Date((minute + 30) * 1000));
+
+    expect(await Promise.all(starts.map(deltasIn))).toEqual([3, 1, 1, 1, 3]);
+  });
 });

@@ -354,4 +354,41 @@ describe('evaluations (local runtime on dynalite)', () => {
     const later = await runScheduledEvaluations(new Date(now.getTime() + 3600_000 + 1000));
     expect(later.find((r) => r.modelId === 'scheduled')).toMatchObject({ status: 'insufficient_data' });
   });
+
+  it("compacts every model's recently closed buckets on each scheduled run, due or not", async () => {
+    const { runScheduledEvaluations } = await import('../../functions/commons/evaluation/schedule.ts');
+    const { localDynamoDbClient, localTableNames } = await import('../../local/dynamodb.ts');
+    const { QueryCommand } = await import('@aws-sdk/client-dynamodb');
+    await setUp('tidy');
+    await runScheduledEvaluations(new Date()); // evaluated now: not due again for an hour
+
+    const bucket = Math.floor(Date.now() / 60_000) * 60 - 120;
+    for (let i = 0; i < 4; i++) {
+      await send(
+        'tidy',
+        rows(50, 30 + i, same).map((row) => ({ ...row, timestamp: (bucket + 5) * 1000 })),
+      );
+    }
+    const client = localDynamoDbClient(api.dynamoEndpoint);
+    const deltasIn = async () => {
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: localTableNames().Telemetry,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :delta)',
+          ExpressionAttributeValues: {
+            ':pk': { S: `PROFILE#tidy#60#${bucket}#0` },
+            ':delta': { S: 'delta#' },
+          },
+          ConsistentRead: true,
+        }),
+      );
+      return Items?.length ?? 0;
+    };
+    expect(await deltasIn()).toBe(4);
+
+    const runs = await runScheduledEvaluations(new Date());
+    expect(runs.find((r) => r.modelId === 'tidy')).toBeUndefined();
+    expect(await deltasIn()).toBe(1);
+    client.destroy();
+  });
 });

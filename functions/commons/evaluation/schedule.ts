@@ -1,9 +1,11 @@
+import { logger } from '#powertools/logger';
 import { durationSeconds } from '../registry/schema.ts';
 import { listModels } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { evaluateModel } from './evaluate.ts';
 import { recordEvaluationMetrics } from './metrics.ts';
 import { claimScheduledRun } from './store.ts';
+import { compactRecentBuckets } from './window.ts';
 
 export interface ScheduledRun {
   readonly modelId: string;
@@ -17,12 +19,16 @@ export interface ScheduledRun {
  * The periodic assessment (SOP 6.2.1): every model with a baseline whose `schedule.every` has
  * elapsed since its last scheduled run is evaluated over its last complete window. A model is
  * claimed before it is evaluated, so overlapping invocations evaluate it once; one model's
- * failure is reported and does not stop the others.
+ * failure is reported and does not stop the others. Every model's recently closed buckets are
+ * compacted on every run, due or not.
  */
 export async function runScheduledEvaluations(now = new Date()): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
   for (const model of await listModels()) {
     if (model.baselineVersion === undefined) continue;
+    await compactRecentBuckets(model, now).catch((error: unknown) => {
+      logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
+    });
     if (!(await claimScheduledRun(model.modelId, now, durationSeconds(model.schedule.every)))) continue;
     try {
       const evaluation = await evaluateModel(model, { end: now, trigger: 'schedule' });

@@ -7,6 +7,7 @@ import { logger } from '#powertools/logger';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import {
+  type BucketDeltas,
   bucketColumns,
   compactBucket,
   DELTA_PREFIX,
@@ -99,32 +100,65 @@ export async function readWindow(
 
   const now = Date.now() / 1000;
   await forEachConcurrently(partitions, 8, async ({ pk, closesAt }) => {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoDb.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (String(item.sk).startsWith(DELTA_PREFIX) || String(item.sk) === LEASE_SK) items.push(item);
-        else take(item);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await readPartition(pk);
+    for (const item of items) if (!isDeltaItem(item)) take(item);
     const deltas = sortDeltas(items);
     bucketColumns(deltas, baselineVersion, columns);
-    if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now && worthCompacting(deltas)) {
-      await compactBucket(table, pk, deltas).catch((error: unknown) => {
-        // The window read above is complete either way; the next reader compacts.
-        logger.warn('bucket compaction failed', { pk, error });
-      });
-    }
+    if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now) await compactIfWorth(pk, deltas);
   });
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
+}
+
+const isDeltaItem = (item: Record<string, unknown>) =>
+  String(item.sk).startsWith(DELTA_PREFIX) || String(item.sk) === LEASE_SK;
+
+/** Every item of one bucket partition, with strongly consistent reads. */
+async function readPartition(pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+async function compactIfWorth(pk: string, deltas: BucketDeltas): Promise<void> {
+  if (!worthCompacting(deltas)) return;
+  await compactBucket(table, pk, deltas).catch((error: unknown) => {
+    // What was read is complete either way; a later reader compacts.
+    logger.warn('bucket compaction failed', { pk, error });
+  });
+}
+
+/** Buckets behind the last closed one that each compaction pass looks at again. */
+const RECENT_BUCKETS = 3;
+
+/**
+ * Compacts the model's buckets that closed most recently (the last three, on every write
+ * shard). The scheduled evaluation runs it for every model on every tick, due or not, so a busy
+ * model's window is compacted a bucket at a time as it fills, not all at once by the evaluation
+ * that reads it. A late delta in an older bucket waits for the evaluation that reads it.
+ */
+export async function compactRecentBuckets(model: ModelRecord, now: Date): Promise<void> {
+  const resolution = bucketResolution(durationSeconds(model.schedule.window));
+  const lastEnd = Math.floor((now.getTime() / 1000 - COMPACT_AFTER_SECONDS) / resolution) * resolution;
+  const partitions: string[] = [];
+  for (let t = lastEnd - RECENT_BUCKETS * resolution; t < lastEnd; t += resolution) {
+    for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
+      partitions.push(telemetryKeys.bucket(model.modelId, resolution, t, shard));
+    }
+  }
+  await forEachConcurrently(partitions, 4, async (pk) => {
+    await compactIfWorth(pk, sortDeltas((await readPartition(pk)).filter(isDeltaItem)));
+  });
 }
