@@ -234,7 +234,7 @@ describe('window deltas and their compaction', () => {
     expect(await deltasIn(open)).toBe(8);
   });
 
-  it('compacts the buckets that closed last on every scheduled run, and no others', async () => {
+  it('compacts the buckets that closed last on every scheduled run, and an open one only when busy', async () => {
     const model = { modelId: 'm6', writeShards: 1, schedule: { window: 'PT1H' } } as Parameters<
       typeof window.compactRecentBuckets
     >[0];
@@ -249,5 +249,10 @@ describe('window deltas and their compaction', () => {
     await window.compactRecentBuckets(model, new Date((minute + 30) * 1000));
 
     expect(await Promise.all(starts.map(deltasIn))).toEqual([3, 1, 1, 1, 3]);
+
+    // An open bucket is compacted too once it holds 100 batch deltas.
+    await writeBatches(bucket(minute), 97, 'm6-busy');
+    await window.compactRecentBuckets(model, new Date((minute + 30) * 1000));
+    expect(await Promise.all(starts.map(deltasIn))).toEqual([3, 1, 1, 1, 1]);
   });
 });

@@ -132,8 +132,8 @@ async function readPartition(pk: string): Promise<Record<string, unknown>[]> {
   return items;
 }
 
-async function compactIfWorth(pk: string, deltas: BucketDeltas): Promise<void> {
-  if (!worthCompacting(deltas)) return;
+async function compactIfWorth(pk: string, deltas: BucketDeltas, minimum?: number): Promise<void> {
+  if (!worthCompacting(deltas, minimum)) return;
   await compactBucket(table, pk, deltas).catch((error: unknown) => {
     // What was read is complete either way; a later reader compacts.
     logger.warn('bucket compaction failed', { pk, error });
@@ -142,23 +142,31 @@ async function compactIfWorth(pk: string, deltas: BucketDeltas): Promise<void> {
 
 /** Buckets behind the last closed one that each compaction pass looks at again. */
 const RECENT_BUCKETS = 3;
+/** Batch deltas that make a bucket still open worth compacting (its readers read them all). */
+const OPEN_BUCKET_DELTAS = 100;
 
 /**
  * Compacts the model's buckets that closed most recently (the last three, on every write
- * shard). The scheduled evaluation runs it for every model on every tick, due or not, so a busy
- * model's window is compacted a bucket at a time as it fills, not all at once by the evaluation
- * that reads it. A late delta in an older bucket waits for the evaluation that reads it.
+ * shard), and the bucket still open once it holds 100 batch deltas. The scheduled evaluation
+ * runs it for every model on every tick, due or not, so a busy model's window is compacted as it
+ * fills, not all at once by the evaluation that reads it, and a long bucket (an hour or a day)
+ * never piles up a delta per batch. A late delta in an older bucket waits for the evaluation
+ * that reads it.
  */
 export async function compactRecentBuckets(model: ModelRecord, now: Date): Promise<void> {
   const resolution = bucketResolution(durationSeconds(model.schedule.window));
-  const lastEnd = Math.floor((now.getTime() / 1000 - COMPACT_AFTER_SECONDS) / resolution) * resolution;
-  const partitions: string[] = [];
-  for (let t = lastEnd - RECENT_BUCKETS * resolution; t < lastEnd; t += resolution) {
+  const nowSeconds = now.getTime() / 1000;
+  const lastEnd = Math.floor((nowSeconds - COMPACT_AFTER_SECONDS) / resolution) * resolution;
+  const partitions: { pk: string; minimum?: number }[] = [];
+  for (let t = lastEnd - RECENT_BUCKETS * resolution; t < nowSeconds; t += resolution) {
     for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
-      partitions.push(telemetryKeys.bucket(model.modelId, resolution, t, shard));
+      partitions.push({
+        pk: telemetryKeys.bucket(model.modelId, resolution, t, shard),
+        ...(t >= lastEnd ? { minimum: OPEN_BUCKET_DELTAS } : {}),
+      });
     }
   }
-  await forEachConcurrently(partitions, 4, async (pk) => {
-    await compactIfWorth(pk, sortDeltas((await readPartition(pk)).filter(isDeltaItem)));
+  await forEachConcurrently(partitions, 4, async ({ pk, minimum }) => {
+    await compactIfWorth(pk, sortDeltas((await readPartition(pk)).filter(isDeltaItem)), minimum);
   });
 }

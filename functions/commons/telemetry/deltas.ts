@@ -224,12 +224,14 @@ export function bucketColumns(
   return into;
 }
 
-/** True when compacting the partition would shrink it. */
-export function worthCompacting(deltas: BucketDeltas): boolean {
+/** True when compacting the partition would shrink it: `minimum` batch deltas of one baseline, or debris. */
+export function worthCompacting(deltas: BucketDeltas, minimum = 2): boolean {
   const unmerged = new Map<number, number>();
   for (const d of deltas.live) if (!d.merged) unmerged.set(d.baseline, (unmerged.get(d.baseline) ?? 0) + 1);
   return (
-    deltas.covered.length > 0 || deltas.incomplete.length > 0 || [...unmerged.values()].some((n) => n > 1)
+    deltas.covered.length > 0 ||
+    deltas.incomplete.length > 0 ||
+    [...unmerged.values()].some((n) => n >= minimum)
   );
 }
 
