@@ -10,7 +10,7 @@
  * median over rounds. Last, it compacts what Vigil wrote, times that, and checks that every
  * prediction answered 202 is counted in the window profiles.
  *
- * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 3, of BENCH_SECONDS per design,
+ * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 5, of BENCH_SECONDS per design,
  * default 10).
  */
 
@@ -29,7 +29,7 @@ import { ensureTables, localDynamoDbClient, localTableNames } from '../local/dyn
 import { startRuntime } from '../local/runtime.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 4;
 const BATCH = 500;
 const ADMIN = 'bench-admin-key';
@@ -305,9 +305,9 @@ try {
   // apart, so that drift in the machine's speed weighs on both designs alike.
   // A warm-up run of each design first (not reported): compiled code and connection pools.
   const benchStart = Date.now();
-  const warmUp = await measure('warm-up', `${runtime.url}/v1/models/bench/predictions`, 5);
+  const warmUp = await measure('warm-up', `${runtime.url}/v1/models/bench/predictions`, SECONDS);
   await freshNaiveTable(0);
-  await measure('warm-up', naiveUrl, 5);
+  await measure('warm-up', naiveUrl, SECONDS);
   const rows: Figures[] = [];
   const ratios: number[] = [];
   let accepted = warmUp.batches * BATCH;
