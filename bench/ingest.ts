@@ -336,30 +336,11 @@ try {
   );
 
   // Compaction of what Vigil wrote, and a check that every accepted prediction is counted once.
-  const { sortDeltas, compactBucket, bucketColumns } = await import(
+  const { sortDeltas, compactBucket, bucketColumns, readBucket } = await import(
     '../functions/commons/telemetry/deltas.ts'
   );
-  const { dynamoDb } = await import('../functions/commons/clients/dynamodb.ts');
-  const { QueryCommand } = await import('@aws-sdk/lib-dynamodb');
   const telemetry = localTableNames().Telemetry;
-  const readPartition = async (pk: string) => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamoDb.send(
-        new QueryCommand({
-          TableName: telemetry,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const readPartition = (pk: string) => readBucket(telemetry, pk);
   // The bench model's one-hour window is aggregated in one-minute buckets.
   const partitions: string[] = [];
   for (let minute = Math.floor(benchStart / 60_000) * 60; minute * 1000 <= Date.now(); minute += 60) {

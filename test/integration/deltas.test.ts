@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowCounters } from '#drift/profile';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynalite.ts';
+import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
 import { type FaultyDynamoDb, startFaultyDynamoDb } from '../support/faulty-dynamodb.ts';
 
 /**
@@ -26,14 +26,7 @@ describe('window deltas and their compaction', () => {
       }
       return 'pass';
     });
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
-      AWS_REGION: 'local',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      GOVERNANCE_TABLE: db.tableNames.Governance,
-      TELEMETRY_TABLE: db.tableNames.Telemetry,
-    });
+    useLocalDynamoDb(proxy.endpoint, db.tableNames);
     deltas = await import('../../functions/commons/telemetry/deltas.ts');
     window = await import('../../functions/commons/evaluation/window.ts');
   });

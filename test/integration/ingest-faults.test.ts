@@ -2,7 +2,7 @@ import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvers } from '../support/api.ts';
-import { startTestDynamoDb, type TestDynamoDb } from '../support/dynalite.ts';
+import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
 import { type Fault, type FaultyDynamoDb, startFaultyDynamoDb } from '../support/faulty-dynamodb.ts';
 
 /**
@@ -22,14 +22,7 @@ describe('ingestion under throttling and partial failures', () => {
   beforeAll(async () => {
     db = await startTestDynamoDb();
     proxy = await startFaultyDynamoDb(db.endpoint, (operation, n, body) => fault(operation, n, body));
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint,
-      AWS_REGION: 'local',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      GOVERNANCE_TABLE: db.tableNames.Governance,
-      TELEMETRY_TABLE: db.tableNames.Telemetry,
-    });
+    useLocalDynamoDb(proxy.endpoint, db.tableNames);
     ingest = await import('../../functions/commons/telemetry/ingest.ts');
     registry = await import('../../functions/commons/registry/store.ts');
     baselines = await import('../../functions/commons/registry/baselines.ts');

@@ -25,3 +25,23 @@ export async function startTestDynamoDb(): Promise<TestDynamoDb> {
     },
   };
 }
+
+/**
+ * Points the functions' DynamoDB client and table variables at a local endpoint, as the stack
+ * does in AWS. Function modules read them when they load: call this before importing them.
+ */
+export function useLocalDynamoDb(
+  endpoint: string,
+  tableNames: Record<TableId, string>,
+  extra: Record<string, string> = {},
+): void {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_REGION: 'local',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    GOVERNANCE_TABLE: tableNames.Governance,
+    TELEMETRY_TABLE: tableNames.Telemetry,
+    ...extra,
+  });
+}

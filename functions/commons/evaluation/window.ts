@@ -1,5 +1,3 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { mergeCounters, type WindowCounters } from '#drift/profile';
@@ -12,6 +10,7 @@ import {
   compactBucket,
   DELTA_PREFIX,
   LEASE_SK,
+  readBucket,
   sortDeltas,
   worthCompacting,
 } from '../telemetry/deltas.ts';
@@ -100,7 +99,7 @@ export async function readWindow(
 
   const now = Date.now() / 1000;
   await forEachConcurrently(partitions, 8, async ({ pk, closesAt }) => {
-    const items = await readPartition(pk);
+    const items = await readBucket(table, pk);
     for (const item of items) if (!isDeltaItem(item)) take(item);
     const deltas = sortDeltas(items);
     bucketColumns(deltas, baselineVersion, columns);
@@ -111,26 +110,6 @@ export async function readWindow(
 
 const isDeltaItem = (item: Record<string, unknown>) =>
   String(item.sk).startsWith(DELTA_PREFIX) || String(item.sk) === LEASE_SK;
-
-/** Every item of one bucket partition, with strongly consistent reads. */
-async function readPartition(pk: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
 
 async function compactIfWorth(pk: string, deltas: BucketDeltas, minimum?: number): Promise<void> {
   if (!worthCompacting(deltas, minimum)) return;
@@ -167,6 +146,6 @@ export async function compactRecentBuckets(model: ModelRecord, now: Date): Promi
     }
   }
   await forEachConcurrently(partitions, 4, async ({ pk, minimum }) => {
-    await compactIfWorth(pk, sortDeltas((await readPartition(pk)).filter(isDeltaItem)), minimum);
+    await compactIfWorth(pk, sortDeltas((await readBucket(table, pk)).filter(isDeltaItem)), minimum);
   });
 }

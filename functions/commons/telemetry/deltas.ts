@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { WindowCounters } from '#drift/profile';
 import { batchDelete, isConditionFailure } from './writes.ts';
@@ -140,6 +140,26 @@ export async function putDeltaItem(table: string, item: DeltaItem): Promise<void
 
 export function decodePayload(payload: Uint8Array): ColumnCounters {
   return JSON.parse(inflateRawSync(payload).toString('utf8')) as ColumnCounters;
+}
+
+/** Every item of one bucket partition, with strongly consistent reads. */
+export async function readBucket(table: string, pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ExclusiveStartKey: startKey,
+        ConsistentRead: true,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }
 
 /** Adds counters into `into`, in place. */

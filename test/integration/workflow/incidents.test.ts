@@ -2,7 +2,7 @@ import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowEngine } from '../../../functions/commons/workflow/port.ts';
 import { LocalOutbox } from '../../../local/outbox.ts';
-import { startTestDynamoDb, type TestDynamoDb } from '../../support/dynalite.ts';
+import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../../support/dynalite.ts';
 
 type Incidents = typeof import('../../../functions/commons/incidents/open.ts') &
   typeof import('../../../functions/commons/incidents/store.ts');
@@ -36,12 +36,7 @@ describe('incidents', () => {
   beforeAll(async () => {
     db = await startTestDynamoDb();
     outbox = await LocalOutbox.open({ print: () => {} });
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-      AWS_REGION: 'local',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      GOVERNANCE_TABLE: db.tableNames.Governance,
+    useLocalDynamoDb(db.endpoint, db.tableNames, {
       VIGIL_SIGNING_SECRET: 'test-secret',
       PUBLIC_URL: 'http://vigil.test',
     });
