@@ -2,6 +2,7 @@ import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvers } from '../support/api.ts';
+import { countingDeltas } from '../support/deltas.ts';
 import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
 import { type Fault, type FaultyDynamoDb, startFaultyDynamoDb } from '../support/faulty-dynamodb.ts';
 
@@ -17,7 +18,6 @@ describe('ingestion under throttling and partial failures', () => {
   let registry: typeof import('../../functions/commons/registry/store.ts');
   let baselines: typeof import('../../functions/commons/registry/baselines.ts');
   let schema: typeof import('../../functions/commons/registry/schema.ts');
-  let deltas: typeof import('../../functions/commons/telemetry/deltas.ts');
 
   beforeAll(async () => {
     db = await startTestDynamoDb();
@@ -27,7 +27,6 @@ describe('ingestion under throttling and partial failures', () => {
     registry = await import('../../functions/commons/registry/store.ts');
     baselines = await import('../../functions/commons/registry/baselines.ts');
     schema = await import('../../functions/commons/registry/schema.ts');
-    deltas = await import('../../functions/commons/telemetry/deltas.ts');
   });
   afterAll(async () => {
     await proxy.close();
@@ -87,20 +86,11 @@ describe('ingestion under throttling and partial failures', () => {
 
   /** Per column, the values counted: categories and missing (categorical) or sketch bins and missing (numerical). */
   async function countsPerColumn(modelId: string): Promise<Record<string, number>> {
-    const partitions = new Map<string, Record<string, unknown>[]>();
-    for (const item of await items(modelId)) {
-      const pk = String(item.pk);
-      if (pk.startsWith('PROFILE#')) partitions.set(pk, [...(partitions.get(pk) ?? []), item]);
-    }
     const out: Record<string, number> = {};
-    for (const partition of partitions.values()) {
-      for (const delta of deltas.sortDeltas(partition).live) {
-        for (const [column, counters] of Object.entries(
-          deltas.decodePayload(delta.item.payload as Uint8Array),
-        )) {
-          for (const [name, value] of Object.entries(counters)) {
-            if (/^(c:|s\d+$|miss$)/.test(name)) out[column] = (out[column] ?? 0) + value;
-          }
+    for (const delta of await countingDeltas(await items(modelId))) {
+      for (const [column, counters] of Object.entries(delta)) {
+        for (const [name, value] of Object.entries(counters)) {
+          if (/^(c:|s\d+$|miss$)/.test(name)) out[column] = (out[column] ?? 0) + value;
         }
       }
     }

@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDynamoDbClient, localTableNames } from '../../local/dynamodb.ts';
 import { approvers, startTestApi, type TestApi } from '../support/api.ts';
+import { countingDeltas } from '../support/deltas.ts';
 
 const model = {
   name: 'Churn',
@@ -41,7 +42,7 @@ function records(n: number, seed: number, prefix?: string) {
 /** Sum of the prediction column's counters over every window delta that counts: the records counted. */
 async function countedRecords(api: TestApi): Promise<number> {
   const client = localDynamoDbClient(api.dynamoEndpoint);
-  const partitions = new Map<string, Record<string, unknown>[]>();
+  const items: Record<string, unknown>[] = [];
   let start: Record<string, never> | undefined;
   do {
     const page = await client.send(
@@ -51,23 +52,14 @@ async function countedRecords(api: TestApi): Promise<number> {
         ConsistentRead: true,
       }),
     );
-    for (const raw of page.Items ?? []) {
-      const item = unmarshall(raw);
-      const pk = String(item.pk);
-      if (pk.startsWith('PROFILE#')) partitions.set(pk, [...(partitions.get(pk) ?? []), item]);
-    }
+    for (const raw of page.Items ?? []) items.push(unmarshall(raw));
     start = page.LastEvaluatedKey as typeof start;
   } while (start);
   client.destroy();
-  // Imported once the runtime has pointed the functions' DynamoDB client at dynalite.
-  const { decodePayload, sortDeltas } = await import('../../functions/commons/telemetry/deltas.ts');
   let total = 0;
-  for (const items of partitions.values()) {
-    for (const delta of sortDeltas(items).live) {
-      const prediction = decodePayload(delta.item.payload as Uint8Array)['@prediction'] ?? {};
-      for (const [name, value] of Object.entries(prediction)) {
-        if (name.startsWith('c:') || name === 'miss') total += value;
-      }
+  for (const delta of await countingDeltas(items)) {
+    for (const [name, value] of Object.entries(delta['@prediction'] ?? {})) {
+      if (name.startsWith('c:') || name === 'miss') total += value;
     }
   }
   return total;

@@ -146,6 +146,6 @@ export async function compactRecentBuckets(model: ModelRecord, now: Date): Promi
     }
   }
   await forEachConcurrently(partitions, 4, async ({ pk, minimum }) => {
-    await compactIfWorth(pk, sortDeltas((await readBucket(table, pk)).filter(isDeltaItem)), minimum);
+    await compactIfWorth(pk, sortDeltas(await readBucket(table, pk)), minimum);
   });
 }

@@ -142,6 +142,18 @@ export function decodePayload(payload: Uint8Array): ColumnCounters {
   return JSON.parse(inflateRawSync(payload).toString('utf8')) as ColumnCounters;
 }
 
+const decoded = new WeakMap<object, ColumnCounters>();
+
+/** A delta item's counters, decoded once however many times a read and its compaction use them. */
+function countersOf(delta: ParsedDelta): ColumnCounters {
+  let columns = decoded.get(delta.item);
+  if (!columns) {
+    columns = decodePayload(delta.item.payload as Uint8Array);
+    decoded.set(delta.item, columns);
+  }
+  return columns;
+}
+
 /** Every item of one bucket partition, with strongly consistent reads. */
 export async function readBucket(table: string, pk: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
@@ -163,7 +175,7 @@ export async function readBucket(table: string, pk: string): Promise<Record<stri
 }
 
 /** Adds counters into `into`, in place. */
-export function addColumns(into: Map<string, WindowCounters>, columns: ColumnCounters): void {
+function addColumns(into: Map<string, WindowCounters>, columns: ColumnCounters): void {
   for (const [column, counters] of Object.entries(columns)) {
     let target = into.get(column);
     if (!target) {
@@ -239,7 +251,7 @@ export function bucketColumns(
   into = new Map<string, WindowCounters>(),
 ) {
   for (const delta of deltas.live) {
-    if (delta.baseline === baseline) addColumns(into, decodePayload(delta.item.payload as Uint8Array));
+    if (delta.baseline === baseline) addColumns(into, countersOf(delta));
   }
   return into;
 }
@@ -307,7 +319,7 @@ export async function compactBucket(
         const chunk = members.slice(start, start + MAX_COVERS);
         if (chunk.length < 2) continue;
         const sum = new Map<string, WindowCounters>();
-        for (const member of chunk) addColumns(sum, decodePayload(member.item.payload as Uint8Array));
+        for (const member of chunk) addColumns(sum, countersOf(member));
         const last = chunk[chunk.length - 1] as ParsedDelta;
         // Sorts after every member: the last member's id, then `~`, which sorts after `#`.
         const id = `${last.id}~${randomBytes(4).toString('base64url')}`;

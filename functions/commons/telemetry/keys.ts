@@ -1,7 +1,9 @@
 /**
  * Key layout of the telemetry table. Window profiles are aggregated per time bucket: the
  * bucket's resolution follows the model's evaluation window, and each bucket is spread over
- * the model's write shards (a profile item per bucket, shard and column), merged when read.
+ * the model's write shards, merged when read. A bucket partition holds the batch deltas of the
+ * feature and prediction columns (deltas.ts) and one counter item per performance, metric and
+ * feedback column.
  */
 export const PREDICTION_COLUMN = '@prediction';
 export const PERFORMANCE_COLUMN = '@performance';
@@ -12,17 +14,10 @@ export const telemetryKeys = {
   /** Every profile item of one bucket and shard shares a partition: one Query reads them all. */
   bucket: (modelId: string, resolution: number, bucketStart: number, shard: number) =>
     `PROFILE#${modelId}#${resolution}#${bucketStart}#${shard}`,
-  /** Feature and prediction columns are binned by a baseline, so its version is part of the key. */
-  profile: (
-    modelId: string,
-    resolution: number,
-    bucketStart: number,
-    shard: number,
-    column: string,
-    baseline?: number,
-  ) => ({
+  /** The counter item of a performance, metric or feedback column. */
+  profile: (modelId: string, resolution: number, bucketStart: number, shard: number, column: string) => ({
     pk: telemetryKeys.bucket(modelId, resolution, bucketStart, shard),
-    sk: baseline === undefined ? column : `${baseline}#${column}`,
+    sk: column,
   }),
   /** Daily totals of a model on one write shard (predictions, feedback), for period reports. */
   totals: (modelId: string, shard: number, day: string) => ({
