@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { openApiDocument } from '#commons/api/openapi';
 import { json } from '#commons/http';
-import { logger } from '#powertools/logger';
+import { logger, loggerOptions } from '#powertools/logger';
 
 let document: string | undefined;
 
@@ -11,4 +11,4 @@ let document: string | undefined;
 export const handler = middy(async (): Promise<APIGatewayProxyResult> => {
   document ??= JSON.stringify(openApiDocument());
   return { ...json(200, null), body: document };
-}).use(injectLambdaContext(logger, { clearState: true }));
+}).use(injectLambdaContext(logger, loggerOptions));

@@ -1,18 +1,14 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { runScheduledEvaluations } from '#commons/evaluation/schedule';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
-import { tracer } from '#powertools/tracer';
+import { observed } from '#powertools/middleware';
 
 /**
  * The scheduler's target (EventBridge Scheduler in AWS, the runtime's loop locally): evaluates
  * every model that is due. A model that failed is logged and counted, and fails the invocation
  * so that the scheduler's retry policy and the error alarm see it.
  */
-export const handler = middy(async () => {
+export const handler = observed(async () => {
   const runs = await runScheduledEvaluations(new Date());
   const failed = runs.filter((r) => r.error);
   logger.info('scheduled evaluations', { runs });
@@ -21,7 +17,4 @@ export const handler = middy(async () => {
     throw new Error(`Evaluation failed for ${failed.map((f) => `${f.modelId}: ${f.error}`).join('; ')}`);
   }
   return { evaluated: runs.length, runs };
-})
-  .use(captureLambdaHandler(tracer))
-  .use(logMetrics(metrics))
-  .use(injectLambdaContext(logger, { clearState: true }));
+});

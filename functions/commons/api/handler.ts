@@ -1,12 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { errorResponse, HttpError } from '#commons/http';
 import { logger } from '#powertools/logger';
-import { metrics } from '#powertools/metrics';
-import { tracer } from '#powertools/tracer';
+import { observed } from '#powertools/middleware';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -26,11 +21,12 @@ export function apiHandler(routes: Record<string, RouteHandler>) {
     } catch (error) {
       if (error instanceof HttpError) {
         if (error.statusCode >= 500) logger.error('request failed', { error });
+        // The fields at fault, not the messages: a parser's message quotes the body it read.
         else
           logger.info('request rejected', {
             status: error.statusCode,
             code: error.code,
-            issues: error.issues,
+            fields: error.issues.map((issue) => issue.path),
           });
         return errorResponse(error);
       }
@@ -40,8 +36,5 @@ export function apiHandler(routes: Record<string, RouteHandler>) {
       );
     }
   };
-  return middy(dispatch)
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  return observed(dispatch);
 }

@@ -1,13 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteHandler } from '#commons/api/handler';
 import { HttpError } from '#commons/http';
 import { logger } from '#powertools/logger';
-import { metrics } from '#powertools/metrics';
-import { tracer } from '#powertools/tracer';
+import { observed } from '#powertools/middleware';
 import { messagePage } from './layout.ts';
 
 const titles: Record<number, string> = {
@@ -46,8 +41,5 @@ export function htmlHandler(routes: Record<string, RouteHandler>) {
       );
     }
   };
-  return middy(dispatch)
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  return observed(dispatch);
 }

@@ -1,13 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { IncidentNotOpenError } from '#commons/incidents/store';
 import { logger } from '#powertools/logger';
-import { metrics } from '#powertools/metrics';
-import { tracer } from '#powertools/tracer';
+import { observed } from '#powertools/middleware';
 import { StepFailedError } from './errors.ts';
 
 /**
@@ -37,8 +32,5 @@ export function taskHandler<S extends z.ZodType, R>(
       throw thrown;
     }
   };
-  return middy(run)
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  return observed(run);
 }
