@@ -1,4 +1,12 @@
-import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  CfnOutput,
+  Duration,
+  Names,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +15,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
@@ -129,6 +138,8 @@ export class StatelessStack extends Stack {
       }
     }
 
+    this.untracedApprovalLinks(stageName);
+
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
@@ -152,6 +163,33 @@ export class StatelessStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+  }
+
+  /**
+   * API Gateway records each traced request's URL, query string included, and an approval
+   * link's query string is its signature. This sampling rule, first in priority, keeps every
+   * request to `/approvals/...` on this stage out of X-Ray (and so the function behind it too).
+   */
+  private untracedApprovalLinks(stageName: string): void {
+    new CfnSamplingRule(this, 'ApprovalLinksUntraced', {
+      samplingRule: {
+        ruleName: Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }),
+        priority: 1,
+        fixedRate: 0,
+        reservoirSize: 0,
+        serviceName: '*',
+        serviceType: 'AWS::ApiGateway::Stage',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*/approvals/*',
+        resourceArn: Stack.of(this).formatArn({
+          service: 'apigateway',
+          account: '',
+          resource: `/restapis/${this.api.restApiId}/stages/${stageName}`,
+        }),
+        version: 1,
+      },
+    });
   }
 
   /** The public base URL of the API, from the API's id alone (no dependency on its deployment). */

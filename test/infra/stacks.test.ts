@@ -117,6 +117,21 @@ describe('CDK app', () => {
     });
   });
 
+  describe('traces', () => {
+    it('keeps the approval links, whose query string is a signature, out of X-Ray', () => {
+      service.hasResourceProperties('AWS::XRay::SamplingRule', {
+        SamplingRule: Match.objectLike({
+          Priority: 1,
+          FixedRate: 0,
+          ReservoirSize: 0,
+          ServiceType: 'AWS::ApiGateway::Stage',
+          URLPath: '*/approvals/*',
+          HTTPMethod: '*',
+        }),
+      });
+    });
+  });
+
   describe('cdk-nag', () => {
     it('finds nothing unacknowledged in the app', () => {
       expect(() => app.synth()).not.toThrow();
