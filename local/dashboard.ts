@@ -10,6 +10,7 @@ import {
 } from './dashboard/candidate-form.ts';
 import { homePage, incidentPage, messagePage } from './dashboard/pages.ts';
 import type { LocalGovernance } from './governance.ts';
+import { fromThisMachine } from './loopback.ts';
 
 /** The largest form the dashboard reads: a candidate with its notes fits easily. */
 const MAX_FORM_BYTES = 64 * 1024;
@@ -60,26 +61,6 @@ async function loadStores() {
     import('../functions/commons/http.ts'),
   ]);
   return { registry, evaluations, incidents, view, candidate, reports, http };
-}
-
-/**
- * From this machine, to this machine: the dashboard needs no key, so it answers loopback
- * callers only, even when the runtime listens on every interface (VIGIL_HOST=0.0.0.0), and only
- * under a loopback host name, so that a page on another site whose name was rebound to 127.0.0.1
- * cannot read it.
- */
-function fromThisMachine(request: IncomingMessage): boolean {
-  const address = request.socket.remoteAddress ?? '';
-  const loopback = address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-  let hostname = '';
-  try {
-    hostname = new URL(`http://${request.headers.host ?? ''}`).hostname;
-  } catch {
-    return false;
-  }
-  return (
-    loopback && (hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname))
-  );
 }
 
 /**

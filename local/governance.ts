@@ -10,6 +10,7 @@ import {
   governanceEventBusPlaceholder,
   governanceFunctions,
 } from '../lib/workflow.ts';
+import { fromThisMachine } from './loopback.ts';
 import { LocalOutbox } from './outbox.ts';
 import { type LambdaHandler, LocalWorkflowEngine } from './workflow.ts';
 
@@ -19,7 +20,7 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 export interface LocalGovernance {
   readonly outbox: LocalOutbox;
   readonly workflow: LocalWorkflowEngine;
-  /** Answers the local-only routes (`GET /_local/outbox`); false for every other request. */
+  /** Answers the local-only routes (`GET /_local/outbox`, to this machine only); false for every other request. */
   route(request: IncomingMessage, response: ServerResponse): boolean;
   /** Once the runtime listens: links point at `url`, and executions left running by the last run resume. */
   start(url: string): Promise<void>;
@@ -60,17 +61,24 @@ export async function startLocalGovernance(
     outbox,
     workflow,
     route(request, response) {
-      if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/_local/outbox') return false;
-      const body = JSON.stringify(outbox.list());
-      response.writeHead(request.method === 'GET' ? 200 : 405, {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-      });
-      response.end(
-        request.method === 'GET'
-          ? body
-          : JSON.stringify({ error: { code: 'method_not_allowed', message: 'GET only', issues: [] } }),
-      );
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      if (pathname !== '/_local' && !pathname.startsWith('/_local/')) return false;
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        response.writeHead(status, {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+          ...headers,
+        });
+        response.end(JSON.stringify(body));
+      };
+      const refuse = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+        send(status, { error: { code, message, issues: [] } }, headers);
+      // The outbox holds every signed link: the dashboard's rule, loopback callers and names only.
+      if (!fromThisMachine(request))
+        refuse(403, 'local_only', 'The /_local routes answer requests from this machine only');
+      else if (pathname !== '/_local/outbox') refuse(404, 'not_found', `No route for ${pathname}`);
+      else if (request.method !== 'GET') refuse(405, 'method_not_allowed', 'GET only', { allow: 'GET' });
+      else send(200, outbox.list());
       return true;
     },
     async start(url) {
