@@ -41,10 +41,14 @@ export type ApprovalView =
       readonly formToken: string;
     }
   | {
+      /**
+       * Decided: the decision alone, never the incident as it is now (later candidates, notes,
+       * artifacts). Once the link has expired, only who decided and when.
+       */
       readonly state: 'decided';
       readonly approval: ApprovalRecord;
       readonly recipient: string;
-      readonly evidence: Evidence;
+      readonly expired: boolean;
     };
 
 async function approvalSignedBy(
@@ -110,8 +114,9 @@ async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
 
 /**
  * What `GET /approvals/{id}` shows. It reads and changes nothing, because mail scanners open
- * every link: unknown 404, bad signature 403; a decided request shows its decision; a closed
- * or expired one 410; a pending one its evidence and a form signed for the link's recipient.
+ * every link: unknown 404, bad signature 403; a decided request shows its decision and nothing
+ * of the incident (past its expiry, only who decided and when); a closed or expired one 410; a
+ * pending one its evidence and a form signed for the link's recipient.
  */
 export async function viewApproval(
   approvalId: string,
@@ -120,7 +125,7 @@ export async function viewApproval(
   const { approval, recipient } = await approvalSignedBy(approvalId, 'link', linkSignature);
   const now = new Date().toISOString();
   if (approval.status === 'decided') {
-    return { state: 'decided', approval, recipient, evidence: await gatherEvidence(approval) };
+    return { state: 'decided', approval, recipient, expired: approval.expiresAt <= now };
   }
   refuseClosed(approval, now);
   const formToken = await sign('form', { approvalId, recipient, expiresAt: approval.expiresAt });

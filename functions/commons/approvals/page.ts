@@ -210,6 +210,14 @@ export function approvalPage(view: ApprovalView): APIGatewayProxyResult {
   const title = step?.title ?? approval.step;
   const header = html`<h1>${title}</h1>
 <p class="muted">SOP-1013-01-AI ${step?.sop ?? ''} · for ${recipient} as ${approval.roles.map((role) => roleLabels[role]).join(' or ')}</p>`;
+  if (view.state === 'decided' && view.expired) {
+    return page(
+      200,
+      'Decided',
+      html`<h1>Decided</h1>
+<div class="notice"><p>This request was decided by ${approval.decidedBy} at ${approval.decidedAt}.</p></div>`,
+    );
+  }
   if (view.state === 'decided') {
     return page(
       200,
@@ -217,7 +225,7 @@ export function approvalPage(view: ApprovalView): APIGatewayProxyResult {
       html`${header}
 <div class="notice"><p>Decided: <strong>${optionLabel(approval.step, approval.decision ?? '')}</strong> by ${approval.decidedBy} at ${approval.decidedAt}.</p>
 ${approval.comment ? html`<p>Comment: ${approval.comment}</p>` : ''}</div>
-${evidence(view)}`,
+<p class="muted">A decided request shows its decision only; the incident's current state is in Vigil's incident API.</p>`,
     );
   }
   return page(

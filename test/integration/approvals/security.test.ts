@@ -128,6 +128,51 @@ describe('approval pages', () => {
     expect(states.at(-1)).toBe('Await candidate');
   });
 
+  it('shows a decided link its decision only, and past its expiry only who decided and when', async () => {
+    // Prepare: a decision, then a candidate that changes the incident after it.
+    const { incident, message, approvalId } = await investigation('decided-link');
+    expect((await h.decide(message, 'retrain', 'Confirmed drift on age.')).status).toBe(200);
+    expect((await h.submitCandidate(incident.incidentId, { version: '1.1.0', accuracy: 0.91 })).status).toBe(
+      202,
+    );
+    await h.incidentWhen(incident.incidentId, (i) => i.candidate?.version === '1.1.0');
+
+    // Act: the link read before its expiry, then after it.
+    const before = await h.call('GET', message.links[0] as string, { key: null });
+    const expiresAt = Date.parse((await approvalItem(approvalId))?.expiresAt as string);
+    vi.useFakeTimers({ toFake: ['Date'], now: expiresAt + 1000 });
+    const after = await h
+      .call('GET', message.links[0] as string, { key: null })
+      .finally(() => vi.useRealTimers());
+
+    // Assess
+    expect(before.status).toBe(200);
+    expect(before.text).toContain(
+      'Decided: <strong>Real drift: request retraining</strong> by dsl@example.com',
+    );
+    expect(before.text).toContain('Confirmed drift on age.');
+    for (const later of [
+      's3://models/1.1.0',
+      'Retrained on the last 30 days',
+      'Candidate 1.1.0',
+      'Drift per feature',
+    ]) {
+      expect(before.text).not.toContain(later);
+    }
+    expect(after.status).toBe(200);
+    expect(after.text).toMatch(/This request was decided by dsl@example\.com at \d{4}-\d\d-\d\dT/);
+    for (const hidden of [
+      'Real drift',
+      'Confirmed drift',
+      's3://',
+      'Investigate',
+      incident.incidentId,
+      'decided-link',
+    ]) {
+      expect(after.text).not.toContain(hidden);
+    }
+  });
+
   it('refuses a tampered signature or form token with 403 and records nothing', async () => {
     // Prepare
     const { incident, message, approvalId } = await investigation('tampered');
