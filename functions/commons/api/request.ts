@@ -19,9 +19,11 @@ export function issuePath(path: readonly PropertyKey[]): string {
 export const MAX_LISTED_ISSUES = 50;
 
 export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
-  return error.issues
-    .slice(0, MAX_LISTED_ISSUES)
-    .map((issue) => ({ path: issuePath([...prefix, ...issue.path]), message: issue.message }));
+  return error.issues.slice(0, MAX_LISTED_ISSUES).map((issue) => ({
+    path: issuePath([...prefix, ...issue.path]),
+    // A record's bad key: the key schema's own message says what is wrong with it.
+    message: (issue.code === 'invalid_key' && issue.issues[0]?.message) || issue.message,
+  }));
 }
 
 function invalid(error: z.ZodError, what: string, prefix: readonly PropertyKey[] = []): HttpError {
@@ -68,9 +70,57 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
       { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
     ]);
   }
+  const reserved = reservedKeys(data);
+  if (reserved.length > 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `The request has ${reserved.length} problem(s)`,
+      reserved.slice(0, MAX_LISTED_ISSUES).map((path) => ({
+        path: issuePath(path),
+        message: path.at(-2) === 'features' ? RESERVED_FEATURE_MESSAGE : RESERVED_MESSAGE,
+      })),
+    );
+  }
   const result = schema.safeParse(data);
   if (!result.success) throw invalid(result.error, 'The request');
   return result.data;
+}
+
+/**
+ * Names that would reach an object's prototype rather than the object when used as keys.
+ * JSON.parse keeps `__proto__` as an own key, which the schemas would silently drop (zod
+ * assigns it, which sets a prototype); every name of the API refuses all three.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_MESSAGE = 'a reserved name (__proto__, constructor and prototype are never names)';
+const RESERVED_FEATURE_MESSAGE = 'unknown feature: __proto__, constructor and prototype are reserved names';
+
+/** Refuses the reserved names: for the keys of records and for declared names alike. */
+export function notReserved(name: string): boolean {
+  return !RESERVED_NAMES.has(name);
+}
+export const reservedNameIssue = { message: RESERVED_MESSAGE } as const;
+
+/** Paths of every `__proto__` key in a parsed JSON document, which no schema could see. */
+function reservedKeys(data: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: data, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: PropertyKey[] };
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        if (value[i] !== null && typeof value[i] === 'object')
+          stack.push({ value: value[i], path: [...path, i] });
+      }
+    } else if (value !== null && typeof value === 'object') {
+      if (Object.hasOwn(value, '__proto__')) found.push([...path, '__proto__']);
+      for (const [key, child] of Object.entries(value)) {
+        if (child !== null && typeof child === 'object') stack.push({ value: child, path: [...path, key] });
+      }
+    }
+  }
+  return found;
 }
 
 /** Validates path and query parameters; a bad one is a 400 naming it. */

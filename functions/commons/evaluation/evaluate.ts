@@ -103,7 +103,8 @@ export async function evaluateModel(
     if (count > 0) points[name] = { count, mean: (counters.sum ?? 0) / count };
   }
   const values: Record<string, number | null> = { ...fromActuals.metrics };
-  for (const [name, point] of Object.entries(points)) if (values[name] == null) values[name] = point.mean;
+  for (const [name, point] of Object.entries(points))
+    if (!Object.hasOwn(values, name) || values[name] == null) values[name] = point.mean;
   const checks = checkThresholds(model, values, baseline?.metrics ?? {});
 
   const byCategory: Record<string, number> = {};

@@ -44,7 +44,8 @@ export function performanceFromActuals(model: ModelRecord, counters: WindowCount
   const labels = [...new Set(cells.flatMap((c) => [c.actual, c.predicted]))].sort();
   const sum = (pick: (c: (typeof cells)[number]) => boolean) =>
     cells.filter(pick).reduce((n, c) => n + c.count, 0);
-  const classes: Record<string, ClassMetrics> = {};
+  // Labels are whatever the model predicts: keys defined, never assigned (a label "__proto__").
+  const perLabel: [string, ClassMetrics][] = [];
   for (const label of labels) {
     const tp = sum((c) => c.actual === label && c.predicted === label);
     const predicted = sum((c) => c.predicted === label);
@@ -57,8 +58,9 @@ export function performanceFromActuals(model: ModelRecord, counters: WindowCount
         : precision + recall === 0
           ? 0
           : (2 * precision * recall) / (precision + recall);
-    classes[label] = { precision, recall, f1, support: actual };
+    perLabel.push([label, { precision, recall, f1, support: actual }]);
   }
+  const classes: Record<string, ClassMetrics> = Object.fromEntries(perLabel);
   const macro = (pick: (m: ClassMetrics) => number | null) => {
     const values = Object.values(classes)
       .map(pick)

@@ -22,7 +22,8 @@ export function parseForm(event: APIGatewayProxyEvent): Record<string, string> {
   if (Buffer.byteLength(raw) > MAX_FORM_BYTES) {
     throw new HttpError(413, 'payload_too_large', `The form exceeds ${MAX_FORM_BYTES} bytes.`);
   }
-  const fields: Record<string, string> = {};
+  // Field names are the sender's: a prototype-free object, so "__proto__" is a field like any other.
+  const fields: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(raw)) {
     if (!Object.hasOwn(fields, name)) fields[name] = value;
   }

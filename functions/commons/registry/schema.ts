@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 
@@ -22,7 +23,11 @@ const featureName = z
   .regex(
     /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/,
     'a name of letters, digits, "_", "." and "-", at most 64, not starting with a digit',
-  );
+  )
+  .refine(notReserved, reservedNameIssue);
+
+/** A metric's name, as a key of thresholds and of reported metrics. */
+export const metricNameSchema = z.string().min(1).max(64).refine(notReserved, reservedNameIssue);
 
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
@@ -82,7 +87,7 @@ export const modelInputSchema = z
             z.strictObject({ method: driftMethodSchema, threshold: z.number().finite().optional() }),
           )
           .default({}),
-        performance: z.record(z.string().min(1).max(64), performanceBoundSchema).default({}),
+        performance: z.record(metricNameSchema, performanceBoundSchema).default({}),
         consecutiveBreaches: z.int().min(1).max(100).default(1),
       })
       .prefault({}),
@@ -141,7 +146,7 @@ const semver = z
   );
 export const semverSchema = semver;
 
-export const metricsSchema = z.record(z.string().min(1).max(64), z.number().finite());
+export const metricsSchema = z.record(metricNameSchema, z.number().finite());
 
 export const versionInputSchema = z.strictObject({
   version: semver,

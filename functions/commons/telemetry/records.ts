@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAX_LISTED_ISSUES } from '#commons/api/request';
+import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
 import type { ModelRecord } from '#commons/registry/store';
 
@@ -50,7 +50,8 @@ export const metricsBatchSchema = z.strictObject({
       z.strictObject({
         name: z
           .string()
-          .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'a metric name of letters, digits, "_", ".", ":" or "-"'),
+          .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'a metric name of letters, digits, "_", ".", ":" or "-"')
+          .refine(notReserved, reservedNameIssue),
         value: z.number(),
         timestamp: timestampSchema.optional(),
       }),
@@ -59,7 +60,10 @@ export const metricsBatchSchema = z.strictObject({
 });
 
 export const feedbackSchema = z.strictObject({
-  category: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query'),
+  category: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query')
+    .refine(notReserved, reservedNameIssue),
   message: z.string().trim().min(1).max(5000),
   predictionId: id.optional(),
 });
@@ -74,7 +78,7 @@ export const baselineSchema = z.strictObject({
     )
     .min(1)
     .max(200_000),
-  metrics: z.record(z.string().min(1).max(64), z.number()).default({}),
+  metrics: z.record(z.string().min(1).max(64).refine(notReserved, reservedNameIssue), z.number()).default({}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;
