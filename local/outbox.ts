@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { Notification, Notifier } from '../functions/commons/notifier/port.ts';
+import { emailSubject } from '../functions/commons/notifier/subject.ts';
 
 /** One email as a recipient would receive it. */
 export interface OutboxMessage {
@@ -47,7 +48,8 @@ export class LocalOutbox implements Notifier {
       (to): OutboxMessage => ({
         id: randomUUID(),
         to,
-        subject: notification.subject,
+        // What SNS would deliver: the same subject rules.
+        subject: emailSubject(notification.subject),
         text: notification.text,
         links: [...(notification.links ?? [])],
         sentAt,

@@ -1,15 +1,11 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
 import { tracer } from '#powertools/tracer';
 import type { Notification, Notifier } from './port.ts';
+import { emailSubject } from './subject.ts';
 
-/** SNS email subjects: at most 100 characters, printable, no line breaks. */
-export const MAX_SUBJECT = 100;
+export { emailSubject, MAX_SUBJECT } from './subject.ts';
+
 const BATCH = 10;
-
-export function emailSubject(subject: string): string {
-  const flat = subject.replace(/[\r\n\t]+/g, ' ').trim();
-  return flat.length <= MAX_SUBJECT ? flat : `${flat.slice(0, MAX_SUBJECT - 1)}…`;
-}
 
 /**
  * Email over SNS: one message per recipient, with a `recipient` message attribute. Every email

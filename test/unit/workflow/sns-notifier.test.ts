@@ -66,10 +66,48 @@ describe('SNS notifier', () => {
     expect(sizes).toEqual([10, 2]);
   });
 
-  it('keeps email subjects within what SNS accepts: one line, at most 100 characters', () => {
-    expect(emailSubject('Line one\nline two')).toBe('Line one line two');
+  it('keeps email subjects within what SNS accepts: one line, no control characters, under 100 characters', () => {
+    // Act
+    const lines = emailSubject('Line one\nline two\r\n\tthree\u2028four');
+    const controls = emailSubject(
+      '[Vigil] Model\u0000 \u0007bell\u001b[31m red\u007f\u0085 \u202eevil\u202c',
+    );
+    const lone = emailSubject('[Vigil] half \ud83d pair');
     const long = emailSubject('x'.repeat(150));
-    expect(long).toHaveLength(100);
-    expect(long.endsWith('…')).toBe(true);
+    const short = emailSubject('x'.repeat(99));
+
+    // Assess
+    expect(lines).toBe('Line one line two three four');
+    expect(controls).toBe('[Vigil] Model bell [31m red evil');
+    expect(controls).not.toMatch(/[\p{Cc}\u202a-\u202e]/u);
+    expect(lone).toBe('[Vigil] half \ufffd pair');
+    expect(long).toHaveLength(99);
+    expect(long.endsWith('x…')).toBe(true);
+    expect(short).toBe('x'.repeat(99));
+  });
+
+  it('shortens a Unicode name between graphemes: no broken surrogate pair, emoji sequence or accent', () => {
+    // Prepare: every cut position lands once in each kind of grapheme.
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}'; // 8 code units, one grapheme
+    const subjects = Array.from(
+      { length: 12 },
+      (_, pad) => `${'a'.repeat(85 + pad)}${'\u{1F600}'.repeat(3)}${family}e\u0301${'z'.repeat(20)}`,
+    );
+
+    for (const subject of subjects) {
+      // Act
+      const cut = emailSubject(subject);
+
+      // Assess
+      expect(cut.length).toBeLessThanOrEqual(99);
+      expect(cut.endsWith('…')).toBe(true);
+      expect(cut).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+      const kept = cut.slice(0, -1);
+      expect(subject.startsWith(kept)).toBe(true);
+      const graphemes = [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(subject)].map(
+        (g) => g.index,
+      );
+      expect(graphemes).toContain(kept.length);
+    }
   });
 });
