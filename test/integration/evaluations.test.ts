@@ -300,7 +300,7 @@ describe('evaluations (local runtime on dynalite)', () => {
     );
   });
 
-  it('breaches on accuracy from joined actuals, only after the configured run of breaching windows', async () => {
+  it('breaches on accuracy from joined actuals, only after the configured run of distinct breaching windows', async () => {
     const body = {
       ...model(50),
       groundTruth: { lookbackDays: 7 },
@@ -321,18 +321,36 @@ describe('evaluations (local runtime on dynalite)', () => {
       (await api.call('POST', '/v1/models/accurate/actuals', { body: { records: actuals } })).body,
     ).toEqual({ matched: 600, unmatched: 0 });
 
-    const first = await api.call('POST', '/v1/models/accurate/evaluations');
-    expect(first.body).toMatchObject({
-      status: 'breach',
-      breachStreak: 1,
-      reasons: ['accuracy 0.7 is below the minimum 0.85'],
-    });
-    expect(first.body.performance.fromActuals).toMatchObject({ samples: 600, metrics: { accuracy: 0.7 } });
-    expect(first.body.incidentId).toBeUndefined();
+    // Three evaluations of one window (the clock stands still), then one of the next window.
+    const now = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now });
+    try {
+      const first = await api.call('POST', '/v1/models/accurate/evaluations');
+      expect(first.body).toMatchObject({
+        status: 'breach',
+        breachStreak: 1,
+        reasons: ['accuracy 0.7 is below the minimum 0.85'],
+      });
+      expect(first.body.performance.fromActuals).toMatchObject({ samples: 600, metrics: { accuracy: 0.7 } });
+      expect(first.body.incidentId).toBeUndefined();
+      for (let again = 0; again < 2; again++) {
+        const same = await api.call('POST', '/v1/models/accurate/evaluations');
+        expect(same.body).toMatchObject({
+          status: 'breach',
+          breachStreak: 1,
+          windowEnd: first.body.windowEnd,
+        });
+        expect(same.body.incidentId).toBeUndefined();
+      }
 
-    const second = await api.call('POST', '/v1/models/accurate/evaluations');
-    expect(second.body).toMatchObject({ status: 'breach', breachStreak: 2 });
-    expect(second.body.incidentId).toEqual(expect.any(String));
+      vi.setSystemTime(now + 60_000);
+      const second = await api.call('POST', '/v1/models/accurate/evaluations');
+      expect(second.body).toMatchObject({ status: 'breach', breachStreak: 2 });
+      expect(second.body.windowEnd > first.body.windowEnd).toBe(true);
+      expect(second.body.incidentId).toEqual(expect.any(String));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('evaluates due models on schedule, once per period, over the last complete window', async () => {

@@ -21,7 +21,8 @@ function publicUrl(): string {
 
 /**
  * What follows an evaluation (SOP 6.2.3):
- * 1. count the run of breaching windows (`thresholds.consecutiveBreaches` asks for that many);
+ * 1. count the run of breaching windows (`thresholds.consecutiveBreaches` asks for that many),
+ *    each window once however often it is evaluated;
  * 2. on a breach that completes the run, open the model's incident — or attach the evaluation to
  *    the one already open — and, for a new incident, alert the Data Science Lead and the Dev
  *    team, one email each, with the reasons;
@@ -32,7 +33,7 @@ export async function afterEvaluation(
   model: ModelRecord,
   evaluation: EvaluationRecord,
 ): Promise<BreachOutcome> {
-  const streak = await recordOutcome(model.modelId, evaluation.status);
+  const streak = await recordOutcome(model.modelId, evaluation.status, evaluation.windowEnd);
   let incident: IncidentRecord | undefined;
   let opened = false;
 

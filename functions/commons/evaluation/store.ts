@@ -149,26 +149,51 @@ export async function listEvaluations(
 }
 
 /**
- * Updates the model's run of consecutive breaching windows: +1 on a breach, back to 0 on an ok
- * window, unchanged without enough data. Returns the new run length.
+ * Updates the model's run of consecutive breaching windows and returns its length: a breach
+ * counts once per window, however often that window is evaluated (a window is identified by its
+ * aligned end; the run counts only windows later than the last one it counted); an ok window
+ * ends the run; without enough data the run stays as it is.
  */
-export async function recordOutcome(modelId: string, status: EvaluationStatus): Promise<number> {
-  if (status === 'insufficient_data') {
+export async function recordOutcome(
+  modelId: string,
+  status: EvaluationStatus,
+  windowEnd: string,
+): Promise<number> {
+  const readStreak = async () => {
     const { Item } = await dynamoDb.send(
       new GetCommand({ TableName: table, Key: evaluationKeys.state(modelId), ConsistentRead: true }),
     );
     return Number(Item?.breachStreak ?? 0);
+  };
+  if (status === 'insufficient_data') return readStreak();
+  if (status !== 'breach') {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: evaluationKeys.state(modelId),
+        UpdateExpression: 'SET breachStreak = :zero REMOVE breachWindowEnd',
+        ExpressionAttributeValues: { ':zero': 0 },
+      }),
+    );
+    return 0;
   }
-  const { Attributes } = await dynamoDb.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: evaluationKeys.state(modelId),
-      UpdateExpression: status === 'breach' ? 'ADD breachStreak :one' : 'SET breachStreak = :zero',
-      ExpressionAttributeValues: status === 'breach' ? { ':one': 1 } : { ':zero': 0 },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  return Number(Attributes?.breachStreak ?? 0);
+  try {
+    const { Attributes } = await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: evaluationKeys.state(modelId),
+        UpdateExpression: 'ADD breachStreak :one SET breachWindowEnd = :end',
+        ConditionExpression: 'attribute_not_exists(breachWindowEnd) OR breachWindowEnd < :end',
+        ExpressionAttributeValues: { ':one': 1, ':end': windowEnd },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Number(Attributes?.breachStreak ?? 0);
+  } catch (error) {
+    // This window (or a later one) was counted already.
+    if ((error as Error).name === 'ConditionalCheckFailedException') return readStreak();
+    throw error;
+  }
 }
 
 /**
