@@ -43,7 +43,7 @@ describe('reserved names', () => {
     const proto = await api.call('POST', '/v1/models/labels/predictions', {
       raw: '{"records": [{"features": {"age": 1, "plan": "a", "__proto__": {"polluted": true}}, "prediction": "x"}]}',
     });
-    const constructor = await api.call('POST', '/v1/models/labels/predictions', {
+    const constructorFeature = await api.call('POST', '/v1/models/labels/predictions', {
       body: { records: [{ features: { age: 1, constructor: 'a' }, prediction: 'x' }] },
     });
     const baseline = await api.call('PUT', '/v1/models/labels/baseline', {
@@ -58,8 +58,8 @@ describe('reserved names', () => {
         message: 'unknown feature: __proto__, constructor and prototype are reserved names',
       },
     ]);
-    expect(constructor.status).toBe(400);
-    expect(constructor.body.error.issues).toEqual([
+    expect(constructorFeature.status).toBe(400);
+    expect(constructorFeature.body.error.issues).toEqual([
       { path: 'records[0].features.constructor', message: expect.stringMatching(/^unknown feature/) },
     ]);
     expect(baseline.status).toBe(400);
@@ -126,6 +126,11 @@ describe('reserved names', () => {
     expect(evaluation.status).toBe(201);
     const classes = evaluation.body.performance.fromActuals.classes;
     expect(Object.keys(classes).sort()).toEqual(['__proto__', 'constructor', 'x']);
-    expect(classes.__proto__).toEqual({ precision: 1, recall: 1, f1: 1, support: 1 });
+    expect(Object.getOwnPropertyDescriptor(classes, '__proto__')?.value).toEqual({
+      precision: 1,
+      recall: 1,
+      f1: 1,
+      support: 1,
+    });
   });
 });
