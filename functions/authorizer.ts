@@ -9,8 +9,9 @@ import { metrics } from '#powertools/metrics';
 /**
  * The API's request authorizer: `x-api-key` is the admin key or an active model key. API
  * Gateway caches the answer per key, so the policy covers every route the key may call:
- * everything for the admin key; a model key, its own model's ingest routes and the candidate
- * callback of incidents (the handler checks the incident's model). An unknown or revoked key is
+ * everything for the admin key; a model key, by its scopes, its own model's ingest routes
+ * (`ingest`) and the candidate callback of incidents (`candidate`; the handler checks the
+ * incident's model). The scopes travel in the context for the handlers to check again. An unknown or revoked key is
  * 401 (thrown "Unauthorized"); a known key outside its policy is 403.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
@@ -36,14 +37,21 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     metrics.publishStoredMetrics();
     throw new Error('Unauthorized');
   }
-  const context: AuthorizerContext = { principal: 'model', modelId: found.modelId, keyId: found.keyId };
+  const context: AuthorizerContext = {
+    principal: 'model',
+    modelId: found.modelId,
+    keyId: found.keyId,
+    scopes: found.scopes.join(' '),
+  };
   return policy(
     `model:${found.modelId}:${found.keyId}`,
     [
-      ...['predictions', 'actuals', 'metrics', 'feedback'].map(
-        (route) => `${base}/POST/v1/models/${found.modelId}/${route}`,
-      ),
-      `${base}/POST/v1/incidents/*/candidate`,
+      ...(found.scopes.includes('ingest')
+        ? ['predictions', 'actuals', 'metrics', 'feedback'].map(
+            (route) => `${base}/POST/v1/models/${found.modelId}/${route}`,
+          )
+        : []),
+      ...(found.scopes.includes('candidate') ? [`${base}/POST/v1/incidents/*/candidate`] : []),
     ],
     context,
   );

@@ -23,7 +23,7 @@ const modelPath = z.object({ modelId: modelIdSchema });
 async function authorisedModel(event: APIGatewayProxyEvent): Promise<ModelRecord> {
   const principal = principalOf(event);
   const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-  requireModelAccess(principal, modelId);
+  requireModelAccess(principal, modelId, 'ingest');
   return loadModel(modelId);
 }
 

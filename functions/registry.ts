@@ -6,7 +6,12 @@ import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { json } from '#commons/http';
 import { putBaseline } from '#commons/registry/baselines';
-import { modelIdSchema, modelInputSchema, versionInputSchema } from '#commons/registry/schema';
+import {
+  keyInputSchema,
+  modelIdSchema,
+  modelInputSchema,
+  versionInputSchema,
+} from '#commons/registry/schema';
 import {
   addVersion,
   createModelKey,
@@ -58,8 +63,10 @@ export const handler = apiHandler({
   'POST /v1/models/{modelId}/keys': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    // No body at all is an `ingest` key, as before scopes existed.
+    const { scopes } = event.body?.trim() ? parseBody(event, keyInputSchema) : keyInputSchema.parse({});
     await loadModel(modelId);
-    const created = await createModelKey(modelId);
+    const created = await createModelKey(modelId, scopes);
     return json(201, created);
   },
 

@@ -69,7 +69,13 @@ export const authErrors = {
       error: {
         code: 'forbidden',
         message: 'This key may not call this route',
-        issues: [{ path: 'x-api-key', message: 'a model key may only send data for its own model' }],
+        issues: [
+          {
+            path: 'x-api-key',
+            message:
+              "a model key may only call its own model's routes, within its scopes (ingest, candidate)",
+          },
+        ],
       },
     },
   },

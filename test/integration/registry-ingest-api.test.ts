@@ -158,6 +158,7 @@ describe('registry and ingest API (local runtime on dynalite)', () => {
       expect(created.body).toEqual({
         keyId: expect.stringMatching(/^key_[0-9a-f]{16}$/),
         key: expect.stringMatching(/^vgl_/),
+        scopes: ['ingest'],
         createdAt: expect.any(String),
       });
       const use = () =>

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
 import { candidateInputSchema } from '../incidents/schema.ts';
-import { modelInputSchema, versionInputSchema } from '../registry/schema.ts';
+import { keyInputSchema, modelInputSchema, versionInputSchema } from '../registry/schema.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -11,8 +11,13 @@ import {
 } from '../telemetry/records.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
-const requestBodies: Record<string, { schema: z.ZodType; summary: string }> = {
+const requestBodies: Record<string, { schema: z.ZodType; summary: string; optional?: true }> = {
   'PUT /v1/models/{modelId}': { schema: modelInputSchema, summary: 'Register or update a model' },
+  'POST /v1/models/{modelId}/keys': {
+    schema: keyInputSchema,
+    summary: 'Create a model key with its scopes (ingest when there is no body); the key is shown once',
+    optional: true,
+  },
   'POST /v1/models/{modelId}/versions': { schema: versionInputSchema, summary: 'Register a model version' },
   'PUT /v1/models/{modelId}/baseline': { schema: baselineSchema, summary: 'Fit a new baseline' },
   'POST /v1/models/{modelId}/predictions': { schema: predictionBatchSchema, summary: 'Ingest predictions' },
@@ -82,7 +87,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       ...(body
         ? {
             requestBody: {
-              required: true,
+              required: !body.optional,
               content: {
                 'application/json': {
                   schema: z.toJSONSchema(body.schema, { io: 'input', unrepresentable: 'any' }),

@@ -257,7 +257,7 @@ async function candidateText(
     '',
     incidentSummary(incident, model),
     '',
-    'When the new version is ready, the training pipeline (or you) posts it with a key of the model or the admin key:',
+    'When the new version is ready, the training pipeline (or you) posts it with a key of the model that has the candidate scope, or the admin key:',
     '',
     `  POST ${publicUrl()}/v1/incidents/${incident.incidentId}/candidate`,
     '  x-api-key: <key>',

@@ -48,6 +48,8 @@ export const humanSteps = {
     ask: 'Validate the candidate in your test environment against the acceptance criteria. The automated re-validation below has passed.',
     options: {
       approve: { label: 'Approve the candidate' },
+      // Whatever the pipeline declared as scopeChanged: a person can always ask for the review.
+      approve_irb: { label: 'Approve, and send to the AI-IRB (then Legal)', commentRequired: true },
       reject: { label: 'Reject: back to retraining', commentRequired: true },
     },
   },
@@ -55,7 +57,7 @@ export const humanSteps = {
     kind: 'decision',
     title: 'AI-IRB review of a scope change',
     sop: '6.5.1-6.5.2',
-    ask: "The candidate changes the model's scope, functionality or data usage. Does it remain compliant with ethical and regulatory guidelines?",
+    ask: "The candidate changes the model's scope, functionality or data usage, or QA sent it for review. Does it remain compliant with ethical and regulatory guidelines?",
     options: {
       approve: { label: 'Approve' },
       reject: { label: 'Reject: back to retraining', commentRequired: true },

@@ -36,7 +36,7 @@ export async function submitCandidate(
   origin: { readonly sourceIp?: string; readonly userAgent?: string },
 ): Promise<{ incident: IncidentRecord; candidate: Candidate }> {
   const incident = await loadIncident(incidentId);
-  requireModelAccess(principal, incident.modelId);
+  requireModelAccess(principal, incident.modelId, 'candidate');
   if (incident.status !== 'open') {
     throw new HttpError(409, 'conflict', `Incident ${incidentId} is ${incident.status}`, [
       { path: 'incidentId', message: 'the incident is closed' },

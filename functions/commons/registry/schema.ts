@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { KEY_SCOPES } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
@@ -183,3 +184,12 @@ export function durationSeconds(duration: string): number {
     (s ?? 0)
   );
 }
+
+/** `POST /v1/models/{id}/keys`: what the key may do (`ingest` when the body is absent). */
+export const keyInputSchema = z.strictObject({
+  scopes: z
+    .array(z.enum(KEY_SCOPES))
+    .min(1)
+    .default(['ingest'])
+    .transform((scopes) => [...new Set(scopes)]),
+});

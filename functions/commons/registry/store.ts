@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { governanceKeys as keys } from './keys.ts';
@@ -119,6 +120,11 @@ export async function listModels(): Promise<ModelRecord[]> {
   return models;
 }
 
+/** A key item's scopes: keys made before scopes existed are `ingest` keys. */
+function storedScopes(value: unknown): KeyScope[] {
+  return Array.isArray(value) ? KEY_SCOPES.filter((scope) => value.includes(scope)) : [...DEFAULT_KEY_SCOPES];
+}
+
 /** SHA-256 of an API key: keys are 256-bit random secrets, so a fast hash is a safe one. */
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -127,7 +133,8 @@ export function hashKey(key: string): string {
 /** Creates a model key; the secret is returned once and only its hash is stored. */
 export async function createModelKey(
   modelId: string,
-): Promise<{ keyId: string; key: string; createdAt: string }> {
+  scopes: readonly KeyScope[] = DEFAULT_KEY_SCOPES,
+): Promise<{ keyId: string; key: string; scopes: KeyScope[]; createdAt: string }> {
   const keyId = `key_${randomBytes(8).toString('hex')}`;
   const key = `vgl_${randomBytes(32).toString('base64url')}`;
   const hash = hashKey(key);
@@ -136,17 +143,17 @@ export async function createModelKey(
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.modelKey(modelId, keyId), keyId, modelId, hash, createdAt },
+      Item: { ...keys.modelKey(modelId, keyId), keyId, modelId, hash, scopes: [...scopes], createdAt },
     }),
   );
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.apiKey(hash), keyId, modelId, createdAt },
+      Item: { ...keys.apiKey(hash), keyId, modelId, scopes: [...scopes], createdAt },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
-  return { keyId, key, createdAt };
+  return { keyId, key, scopes: [...scopes], createdAt };
 }
 
 /** Revokes a model key: its lookup record goes at once, so the next request with it is refused. */
@@ -182,18 +189,20 @@ export async function revokeModelKey(modelId: string, keyId: string): Promise<vo
   );
 }
 
-/** The model key with this hash, when it exists and is not revoked. */
-export async function findActiveKey(hash: string): Promise<{ modelId: string; keyId: string } | undefined> {
+/** The model key with this hash, when it exists and is not revoked; a key without scopes is `ingest`. */
+export async function findActiveKey(
+  hash: string,
+): Promise<{ modelId: string; keyId: string; scopes: KeyScope[] } | undefined> {
   const { Item } = await dynamoDb.send(
     new GetCommand({ TableName: table, Key: keys.apiKey(hash), ConsistentRead: true }),
   );
   if (!Item || Item.revokedAt) return undefined;
-  return { modelId: Item.modelId as string, keyId: Item.keyId as string };
+  return { modelId: Item.modelId as string, keyId: Item.keyId as string, scopes: storedScopes(Item.scopes) };
 }
 
 export async function listModelKeys(
   modelId: string,
-): Promise<{ keyId: string; createdAt: string; revokedAt?: string }[]> {
+): Promise<{ keyId: string; scopes: KeyScope[]; createdAt: string; revokedAt?: string }[]> {
   const { Items } = await dynamoDb.send(
     new QueryCommand({
       TableName: table,
@@ -203,6 +212,7 @@ export async function listModelKeys(
   );
   return (Items ?? []).map((item) => ({
     keyId: item.keyId as string,
+    scopes: storedScopes(item.scopes),
     createdAt: item.createdAt as string,
     ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
   }));

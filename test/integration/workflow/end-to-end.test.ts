@@ -52,8 +52,11 @@ describe('governance over HTTP, end to end', () => {
     // predictions whose evaluation opens the incident.
     await h.registerModel('churn-e2e');
     await h.registerModel('other-e2e');
-    const pipelineKey = (await h.call('POST', '/v1/models/churn-e2e/keys')).body.key as string;
-    const strangerKey = (await h.call('POST', '/v1/models/other-e2e/keys')).body.key as string;
+    const candidateScope = { body: { scopes: ['candidate'] } };
+    const pipelineKey = (await h.call('POST', '/v1/models/churn-e2e/keys', candidateScope)).body
+      .key as string;
+    const strangerKey = (await h.call('POST', '/v1/models/other-e2e/keys', candidateScope)).body
+      .key as string;
     const { incidentId, reasons } = await h.breachOverHttp('churn-e2e');
     expect(reasons[0]).toMatch(/^Data drift in 2 of 2 features/);
 

@@ -163,6 +163,51 @@ describe('governance workflow paths', () => {
     ]);
   });
 
+  it('routes a candidate that declares no scope change through the AI-IRB and Legal when QA asks', async () => {
+    // Prepare
+    await h.registerModel('qa-to-irb');
+    const { incidentId } = await h.openIncident('qa-to-irb');
+
+    // Act: the pipeline says nothing changed; QA approves and sends it to the AI-IRB all the same.
+    await h.decide(await h.message('dsl@example.com', /Investigate/), 'retrain');
+    expect(
+      (await h.submitCandidate(incidentId, { version: '1.2.0', accuracy: 0.91, scopeChanged: false })).status,
+    ).toBe(202);
+    const qa = await h.message('qa@example.com', /QA validation/);
+    const page = (await h.open(qa)).page.text;
+    const withoutComment = await h.decide(qa, 'approve_irb');
+    const sent = await h.decide(qa, 'approve_irb', 'New features look like a change of data usage.');
+    const irb = await h.message('irb@example.com', /AI-IRB review/);
+    expect((await h.decide(irb, 'approve', 'Covered by consent.')).status).toBe(200);
+    expect(
+      (await h.decide(await h.message('legal@example.com', /Legal\/Compliance sign-off/), 'approve')).status,
+    ).toBe(200);
+    await verifyAndReview();
+    const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+
+    // Assess
+    expect(page).toContain('value="approve_irb"');
+    expect(page).toContain('Approve, and send to the AI-IRB (then Legal)');
+    expect(withoutComment.status).toBe(400);
+    expect(sent.status).toBe(200);
+    expect(incident.status).toBe('resolved');
+    expect(incident.candidate?.scopeChanged).toBe(false);
+    const states = (await h.settled(incidentId))?.states ?? [];
+    expect(states.slice(states.indexOf('QA approved?'))).toEqual([
+      'QA approved?',
+      'IRB review',
+      'IRB approved?',
+      'Legal sign-off',
+      'Legal approved?',
+      ...tail,
+    ]);
+    expect(incident.approvals.slice(1, 4).map((a) => [a.step, a.decision, a.decidedBy])).toEqual([
+      ['qa', 'approve_irb', 'qa@example.com'],
+      ['irb', 'approve', 'irb@example.com'],
+      ['legal', 'approve', 'legal@example.com'],
+    ]);
+  });
+
   it('closes a false alarm at once and releases the model for the next incident', async () => {
     // Prepare
     await h.registerModel('noise');
