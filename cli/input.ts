@@ -82,7 +82,8 @@ function readCsv(path: string, text: string): Dataset {
       );
     }
     lines.push(info.lines);
-    const row: Row = {};
+    // Column names are the file's: a prototype-free row, so a "__proto__" column is a column.
+    const row: Row = Object.create(null);
     columns.forEach((name, j) => {
       row[name] = record[j];
     });

@@ -1,4 +1,4 @@
-import { issuePath } from '../../functions/commons/api/request.ts';
+import { issuePath, RESERVED_NAMES } from '../../functions/commons/api/request.ts';
 import { type CandidateInput, candidateInputSchema } from '../../functions/commons/incidents/schema.ts';
 
 /** The candidate form's fields as typed, kept to fill the form again when it is refused. */
@@ -44,12 +44,15 @@ export function parseMetrics(text: string): { metrics: Record<string, unknown> }
       const value: unknown = JSON.parse(trimmed);
       if (value === null || typeof value !== 'object' || Array.isArray(value))
         return { errors: ['must be a JSON object of metric names and numbers'] };
+      const reserved = Object.keys(value).filter((name) => RESERVED_NAMES.has(name));
+      if (reserved.length) return { errors: reserved.map((name) => `${name} is a reserved name`) };
       return { metrics: value as Record<string, unknown> };
     } catch (error) {
       return { errors: [`not valid JSON: ${error instanceof Error ? error.message : String(error)}`] };
     }
   }
-  const metrics: Record<string, unknown> = {};
+  // Names are typed by a person: a prototype-free object, and the reserved names refused.
+  const metrics: Record<string, unknown> = Object.create(null);
   const errors: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
@@ -59,6 +62,10 @@ export function parseMetrics(text: string): { metrics: Record<string, unknown> }
     const value = at < 0 ? '' : line.slice(at + 1).trim();
     if (!name || !value) {
       errors.push(`line ${i + 1}: expected name=value, got "${line}"`);
+      continue;
+    }
+    if (RESERVED_NAMES.has(name)) {
+      errors.push(`line ${i + 1}: ${name} is a reserved name`);
       continue;
     }
     const number = Number(value);

@@ -36,6 +36,15 @@ describe('the dashboard candidate form', () => {
     });
   });
 
+  it('refuses the reserved names __proto__, constructor and prototype, typed or in JSON', () => {
+    expect(parseMetrics('__proto__=1\naccuracy=0.9\nconstructor=2')).toEqual({
+      errors: ['line 1: __proto__ is a reserved name', 'line 3: constructor is a reserved name'],
+    });
+    expect(parseMetrics('{"accuracy": 0.9, "__proto__": 1}')).toEqual({
+      errors: ['__proto__ is a reserved name'],
+    });
+  });
+
   it('refuses malformed JSON and JSON that is not an object', () => {
     expect(parseMetrics('{"accuracy": }')).toMatchObject({
       errors: [expect.stringMatching(/^not valid JSON: /)],
