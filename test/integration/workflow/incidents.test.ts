@@ -173,7 +173,7 @@ describe('incidents', () => {
       step: 'qa',
       kind: 'decision' as const,
       roles: ['qa' as const],
-      options: ['approve', 'reject'],
+      options: ['approve', 'approve_irb', 'reject'],
       cycle: 1,
       reminder: 0,
       timeoutSeconds: 3600,
