@@ -186,6 +186,12 @@ describe('registry and ingest API (local runtime on dynalite)', () => {
         doc.body.paths['/v1/models/{modelId}'].put.requestBody.content['application/json'].schema.properties
           .task.enum,
       ).toEqual(['classification', 'regression']);
+      const keys = doc.body.paths['/v1/models/{modelId}/keys'].post.requestBody;
+      expect(keys.required).toBe(false);
+      expect(keys.content['application/json'].schema.properties.scopes.items.enum).toEqual([
+        'ingest',
+        'candidate',
+      ]);
     });
   });
 
