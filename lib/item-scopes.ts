@@ -36,8 +36,9 @@ export const itemScopes = {
       write: ['FEEDBACK#*'],
     },
     Telemetry: {
-      // Window deltas and counters, daily totals, the batch ledger, raw predictions.
-      read: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*'],
+      // Reads the batch ledger and the raw predictions actuals join; writes those, the window
+      // deltas and counters, and the daily totals. Never reads a window: evaluations do.
+      read: ['BATCH#*', 'PRED#*'],
       write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*'],
     },
   },
