@@ -129,7 +129,7 @@ export class StatefulStack extends Stack {
       new iam.PolicyStatement({
         sid,
         effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
+        principals: [new iam.StarPrincipal()],
         actions,
         resources: [topic.topicArn],
         conditions: { StringNotLike: { 'aws:PrincipalArn': principals } },
@@ -142,7 +142,7 @@ export class StatefulStack extends Stack {
       new iam.PolicyStatement({
         sid: 'SubscribeThroughTlsOnly',
         effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
+        principals: [new iam.StarPrincipal()],
         actions: ['sns:Subscribe'],
         resources: [topic.topicArn],
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },

@@ -297,14 +297,14 @@ describe('AWS posture', () => {
         );
       expect(deny('sns:Publish')).toEqual(
         expect.objectContaining({
-          Principal: { AWS: '*' },
+          Principal: '*',
           Resource: { Ref: topic },
           Condition: { StringNotLike: { 'aws:PrincipalArn': [vigilRoles] } },
         }),
       );
       expect(deny('sns:Subscribe')).toEqual(
         expect.objectContaining({
-          Principal: { AWS: '*' },
+          Principal: '*',
           Resource: { Ref: topic },
           Condition: {
             StringNotLike: {
