@@ -13,15 +13,15 @@ import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
 import { itemScopes } from './item-scopes.ts';
 import { Observability } from './observability.ts';
-import { authErrors, publicRouteThrottle, type RouteDefinition, routes } from './routes.ts';
+import { authErrors, publicRouteThrottle, routes, type Throttle } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { governanceTable, telemetryTable } from './tables.ts';
 import { governanceDefinitionFile, governanceEventBusPlaceholder, governanceFunctions } from './workflow.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
-  /** Requests per second and burst for the whole API stage. */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Requests per second and burst of each method of the API stage, unless a route has its own. */
+  readonly throttle?: Throttle;
 }
 
 /**
@@ -57,7 +57,7 @@ export class StatelessStack extends Stack {
       .useItems(telemetryTable, data.telemetry, itemScopes.ingest.Telemetry);
 
     const stageName = 'v1';
-    const stageThrottle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
+    const stageThrottle: Throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
     const approvalConcurrency = contextInteger(this, 'vigil:approvalConcurrency');
     if (approvalConcurrency !== undefined) fn.approvals.reserveConcurrency(approvalConcurrency);
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
@@ -310,13 +310,10 @@ export class StatelessStack extends Stack {
  * limits from the route table, never above the stage's, so that the unauthenticated surface is
  * throttled long before the model endpoints' ingest routes.
  */
-function publicMethodOptions(stage: {
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-}): Record<string, apigw.MethodDeploymentOptions> {
+function publicMethodOptions(stage: Throttle): Record<string, apigw.MethodDeploymentOptions> {
   return Object.fromEntries(
     routes
-      .filter((route): route is RouteDefinition & { auth: 'none' } => route.auth === 'none')
+      .filter((route) => route.auth === 'none')
       .map((route) => {
         const limit = publicRouteThrottle(route);
         return [

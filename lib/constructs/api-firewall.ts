@@ -5,6 +5,8 @@ import type { RouteDefinition } from '../routes.ts';
 
 /** Requests in five minutes from one address, over the whole API, unless configured. */
 export const DEFAULT_API_RATE_LIMIT = 30_000;
+/** The lowest limit AWS WAF accepts in a rate-based rule. */
+const MIN_RATE_LIMIT = 10;
 /** Requests in five minutes from one address to the public routes (approval pages, health, API description). */
 export const PUBLIC_RATE_LIMIT = 300;
 
@@ -38,6 +40,12 @@ export class ApiFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiFirewallProps) {
     super(scope, id);
+    const rateLimit = props.rateLimit ?? DEFAULT_API_RATE_LIMIT;
+    if (rateLimit < MIN_RATE_LIMIT) {
+      throw new Error(
+        `The web ACL's rate limit must be at least ${MIN_RATE_LIMIT} requests in 5 minutes, got ${rateLimit}`,
+      );
+    }
     const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
       metricName,
       cloudWatchMetricsEnabled: true,
@@ -73,7 +81,7 @@ export class ApiFirewall extends Construct {
           action: { block: {} },
           statement: {
             rateBasedStatement: {
-              limit: props.rateLimit ?? DEFAULT_API_RATE_LIMIT,
+              limit: rateLimit,
               evaluationWindowSec: 300,
               aggregateKeyType: 'IP',
             },

@@ -173,6 +173,13 @@ describe('AWS posture', () => {
     });
   });
 
+  it('refuses a vigil:wafRateLimit below what WAF accepts', () => {
+    expect(() => synth({ 'vigil:wafRateLimit': '5' })).toThrow(/rate limit must be at least 10/);
+    expect(() => synth({ 'vigil:wafRateLimit': 'lots' })).toThrow(
+      /vigil:wafRateLimit must be a positive whole number/,
+    );
+  });
+
   describe('approval concurrency', () => {
     it('reserves nothing by default, so a new account with a quota of 10 can deploy', () => {
       for (const fn of Object.values(service.findResources('AWS::Lambda::Function'))) {
