@@ -17,8 +17,8 @@ export interface ItemScope {
 
 /**
  * Least privilege by key prefix for the functions that face callers who are not operators: the
- * request authorizer (every API request), ingest (model endpoints) and the approval pages (the
- * public internet). Each may touch only the items it owns or needs, whatever a flaw in its code
+ * request authorizer (every API request), ingest (model endpoints), the incident API (training
+ * pipelines post candidates with model keys) and the approval pages (the public internet). Each may touch only the items it owns or needs, whatever a flaw in its code
  * would ask DynamoDB for. The prefixes follow the key helpers (`functions/commons/*\/keys.ts`,
  * `evaluation/store.ts`); `test/integration/item-scopes.test.ts` runs each handler through its
  * paths and fails on any key outside its scope, so a new key layout cannot ship without its
@@ -40,6 +40,16 @@ export const itemScopes = {
       // deltas and counters, and the daily totals. Never reads a window: evaluations do.
       read: ['BATCH#*', 'PRED#*'],
       write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*'],
+    },
+  },
+  /** The incident API, which model keys reach through the candidate callback. */
+  incidents: {
+    Governance: {
+      // Incidents (record, audit trail, candidate task) and the model (its versions).
+      read: ['INCIDENT#*', 'MODEL#*'],
+      write: ['INCIDENT#*', 'MODEL#*'],
+      // The list of incidents, and an incident's approvals.
+      indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'] },
     },
   },
   approvals: {

@@ -221,9 +221,10 @@ export class StatelessStack extends Stack {
    */
   private governanceWorkflow(data: StatefulStack, stageName: string): sfn.StateMachine {
     const fn = this.functions;
-    for (const f of [fn.incidents, fn.workflowApproval, fn.workflowSteps]) {
+    for (const f of [fn.workflowApproval, fn.workflowSteps]) {
       f.useTable(governanceTable, data.governance, 'readWrite');
     }
+    fn.incidents.useItems(governanceTable, data.governance, itemScopes.incidents.Governance);
     fn.approvals.useItems(governanceTable, data.governance, itemScopes.approvals.Governance);
     fn.workflowApproval
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')

@@ -209,6 +209,7 @@ describe('AWS posture', () => {
     const scoped = [
       ['authorizer', 'AuthorizerRole'],
       ['ingest', 'IngestRole'],
+      ['incidents', 'IncidentsRole'],
       ['approvals', 'ApprovalsRole'],
     ] as const;
 

@@ -115,13 +115,16 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('authorizer')).toEqual([]);
   });
 
-  it('the approval pages stay within their keys when shown, decided and shown again', async () => {
-    // Prepare: an incident opened over HTTP, waiting for the Data Science Lead.
-    await h.registerModel('scoped-approvals');
-    await h.breachOverHttp('scoped-approvals');
+  it('the approval pages and the incident API stay within their keys along an incident', async () => {
+    // Prepare: an incident opened over HTTP, waiting for the Data Science Lead, and the key of
+    // the model's training pipeline.
+    await h.registerModel('scoped-incident');
+    const pipelineKey = (await h.call('POST', '/v1/models/scoped-incident/keys')).body.key as string;
+    const { incidentId } = await h.breachOverHttp('scoped-incident');
     const message = await h.message('dsl@example.com', /Investigate the alert/);
 
-    // Act: the page, the decision, a second decision, the decided page, a tampered link.
+    // Act: the page, the decision, a second decision, the decided page, a tampered link; then the
+    // candidate from the pipeline, a stale one, and the incident read and listed.
     const { page, token } = await h.open(message);
     expect(page.status).toBe(200);
     const link = message.links[0] as string;
@@ -132,12 +135,37 @@ describe('item scopes of the exposed functions', () => {
     expect(
       (await h.call('GET', link.replace(/sig=[^&]+/, `sig=${'A'.repeat(43)}`), { key: null })).status,
     ).toBe(403);
+    expect(
+      (await h.submitCandidate(incidentId, { version: '0.9.0', accuracy: 0.92 }, pipelineKey)).status,
+    ).toBe(400);
+    expect(
+      (
+        await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+          key: pipelineKey,
+          body: {
+            version: '1.1.0',
+            artifactUri: 's3://models/1.1.0',
+            metrics: { accuracy: 0.92, f1: 0.86 },
+            scopeChanged: false,
+            notes: 'Retrained.',
+          },
+        })
+      ).status,
+    ).toBe(202);
+    expect((await h.call('GET', `/v1/incidents/${incidentId}`)).status).toBe(200);
+    expect((await h.call('GET', '/v1/incidents?modelId=scoped-incident&status=open')).status).toBe(200);
 
     // Assess
     const approvals = requestsOf('approvals');
     expect(approvals.some((r) => r.index === 'gsi1')).toBe(true);
     expect(approvals.some((r) => r.action === 'UpdateItem')).toBe(true);
     expect(refusals('approvals')).toEqual([]);
+    const incidents = requestsOf('incidents');
+    expect(incidents.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);
+    expect(incidents.some((r) => r.action === 'PutItem' && r.leadingKeys[0]?.startsWith('MODEL#'))).toBe(
+      true,
+    );
+    expect(refusals('incidents')).toEqual([]);
   });
 
   it('the check refuses what the grants do not cover', () => {
