@@ -15,6 +15,13 @@ function synth(context: Record<string, unknown> = {}) {
   return { data: Template.fromStack(built.data), service: Template.fromStack(built.service) };
 }
 
+/** The service stack with the optional settings given, synthesized once. */
+let configuredService: Template | undefined;
+function configured(): Template {
+  configuredService ??= synth({ 'vigil:wafRateLimit': '90000', 'vigil:approvalConcurrency': '5' }).service;
+  return configuredService;
+}
+
 function logicalId(template: Template, type: string, prefix: string): string {
   const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
   expect(ids, `${type} ${prefix}`).toHaveLength(1);
@@ -161,8 +168,7 @@ describe('AWS posture', () => {
     });
 
     it('takes the per-address limit from vigil:wafRateLimit', () => {
-      const { service: configured } = synth({ 'vigil:wafRateLimit': '90000' });
-      configured.hasResourceProperties('AWS::WAFv2::WebACL', {
+      configured().hasResourceProperties('AWS::WAFv2::WebACL', {
         Rules: Match.arrayWith([
           Match.objectLike({
             Name: 'RateLimitPerAddress',
@@ -188,7 +194,7 @@ describe('AWS posture', () => {
     });
 
     it('caps the approval pages function, and no other, with vigil:approvalConcurrency', () => {
-      const { service: capped } = synth({ 'vigil:approvalConcurrency': '5' });
+      const capped = configured();
       const approvals = logicalId(capped, 'AWS::Lambda::Function', 'ApprovalsFunction');
       for (const [id, fn] of Object.entries(capped.findResources('AWS::Lambda::Function'))) {
         expect(fn.Properties.ReservedConcurrentExecutions, id).toBe(id === approvals ? 5 : undefined);
