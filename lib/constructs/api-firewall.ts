@@ -32,8 +32,8 @@ type Statement = CfnWebACL.StatementProperty;
  *    validated by schema and never rendered unescaped, where pattern rules would refuse
  *    legitimate records. The common set's body size rule only counts: a post-implementation
  *    review (four fields of up to 10,000 characters) is larger than its 8 KB.
- * Sampled requests are off on every rule: a sample keeps the request's headers and query string,
- * which carry API keys and approval link signatures. CloudWatch metrics stay on.
+ * Sampled requests are off on every rule: a sample keeps the request's headers with their values,
+ * and API keys travel in `x-api-key`. CloudWatch metrics stay on.
  */
 export class ApiFirewall extends Construct {
   readonly webAcl: CfnWebACL;
