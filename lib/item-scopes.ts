@@ -18,11 +18,12 @@ export interface ItemScope {
 /**
  * Least privilege by key prefix for the functions that face callers who are not operators: the
  * request authorizer (every API request), ingest (model endpoints), the incident API (training
- * pipelines post candidates with model keys) and the approval pages (the public internet). Each may touch only the items it owns or needs, whatever a flaw in its code
- * would ask DynamoDB for. The prefixes follow the key helpers (`functions/commons/*\/keys.ts`,
- * `evaluation/store.ts`); `test/integration/item-scopes.test.ts` runs each handler through its
- * paths and fails on any key outside its scope, so a new key layout cannot ship without its
- * grant. The other functions are operator-facing and keep table-wide item access.
+ * pipelines post candidates with model keys) and the approval pages (the public internet). Each
+ * may touch only the items it owns or needs, whatever a flaw in its code would ask DynamoDB for.
+ * The prefixes follow the key helpers (`functions/commons/<area>/keys.ts`, `evaluation/store.ts`);
+ * `test/integration/item-scopes.test.ts` runs each handler through its paths and fails on any key
+ * outside its scope, so a new key layout cannot ship without its grant. The other functions are
+ * operator-facing and keep table-wide item access.
  */
 export const itemScopes = {
   /** Key lookups only: never a model, an approval or a task token. */
