@@ -32,6 +32,7 @@ function itemRequests(command: string, input: Input): Omit<ItemRequest, 'fn'>[] 
     case 'GetItem':
     case 'UpdateItem':
     case 'DeleteItem':
+    case 'ConditionCheckItem':
       return [{ action, table: input.TableName as string, leadingKeys: [pkOf(input.Key as Item)] }];
     case 'PutItem':
       return [{ action, table: input.TableName as string, leadingKeys: [pkOf(input.Item as Item)] }];
@@ -84,8 +85,6 @@ function itemRequests(command: string, input: Input): Omit<ItemRequest, 'fn'>[] 
               Get: 'GetItem',
             }[kind] ?? kind,
             operation,
-          ).map((request) =>
-            kind === 'ConditionCheck' ? { ...request, action: 'ConditionCheckItem' } : request,
           ),
         ),
       );
