@@ -48,6 +48,27 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
 ];
 
+/** Requests per second and burst of one API method (API Gateway stage method settings). */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/**
+ * The limits of the public routes, far below the stage's (which ingest and the other keyed
+ * routes use): people open and submit approval pages a few times a minute, and probes read
+ * the health and the API description now and then.
+ */
+export const publicThrottles = {
+  approvals: { rateLimit: 10, burstLimit: 20 },
+  other: { rateLimit: 5, burstLimit: 10 },
+} as const satisfies Record<string, Throttle>;
+
+/** The limits of a public route: its own method setting on the stage. */
+export function publicRouteThrottle(route: RouteDefinition): Throttle {
+  return route.handler === 'approvals' ? publicThrottles.approvals : publicThrottles.other;
+}
+
 /**
  * What API Gateway answers when the authorizer refuses (its gateway responses are set to these
  * bodies), in the API's error shape. The local runtime answers the same.

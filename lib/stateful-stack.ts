@@ -1,4 +1,12 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  DefaultStackSynthesizer,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { AttributeType, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -6,6 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { VIGIL_ROLE_PATH } from './constructs/vigil-function.ts';
 import { governanceTable, type KeyAttribute, type TableDefinition, telemetryTable } from './tables.ts';
 
 /**
@@ -48,6 +57,7 @@ export class StatefulStack extends Stack {
       }),
     );
     this.notifications = this.topic('Notifications', 'Vigil notifications');
+    this.restrictToVigil(this.notifications);
     this.operations = this.topic('Operations', 'Vigil operational alarms');
     this.subscribeApprovers(this.node.tryGetContext('vigil:approvers'));
 
@@ -99,6 +109,45 @@ export class StatefulStack extends Stack {
 
   private topic(id: string, displayName: string): Topic {
     return new Topic(this, id, { displayName, masterKey: this.key, enforceSSL: true });
+  }
+
+  /**
+   * The topic takes publications and subscriptions from Vigil's function roles only (and
+   * subscriptions from the CloudFormation execution role, which creates the deploy-time ones),
+   * whatever other principals of the account are allowed by their own policies, and from none of
+   * them without TLS: a message on this topic is a signed approval link, and a subscription
+   * with a filter policy decides who receives it.
+   */
+  private restrictToVigil(topic: Topic): void {
+    const vigilRoles = `arn:${this.partition}:iam::${this.account}:role${VIGIL_ROLE_PATH}*`;
+    const synthesizer = this.synthesizer;
+    const deployer =
+      synthesizer instanceof DefaultStackSynthesizer
+        ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)]
+        : [];
+    const denyUnless = (sid: string, actions: string[], principals: string[]) =>
+      new iam.PolicyStatement({
+        sid,
+        effect: iam.Effect.DENY,
+        principals: [new iam.StarPrincipal()],
+        actions,
+        resources: [topic.topicArn],
+        conditions: { StringNotLike: { 'aws:PrincipalArn': principals } },
+      });
+    topic.addToResourcePolicy(denyUnless('PublishFromVigilOnly', ['sns:Publish'], [vigilRoles]));
+    topic.addToResourcePolicy(
+      denyUnless('SubscribeFromVigilOnly', ['sns:Subscribe'], [vigilRoles, ...deployer]),
+    );
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SubscribeThroughTlsOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.StarPrincipal()],
+        actions: ['sns:Subscribe'],
+        resources: [topic.topicArn],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
   }
 
   /**

@@ -17,18 +17,20 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
+import { ApiFirewall } from './constructs/api-firewall.ts';
 import { VigilFunction } from './constructs/vigil-function.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
+import { itemScopes } from './item-scopes.ts';
 import { Observability } from './observability.ts';
-import { authErrors, routes } from './routes.ts';
+import { authErrors, publicRouteThrottle, routes, type Throttle } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { governanceTable, telemetryTable } from './tables.ts';
 import { governanceDefinitionFile, governanceEventBusPlaceholder, governanceFunctions } from './workflow.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
-  /** Requests per second and burst for the whole API stage. */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Requests per second and burst of each method of the API stage, unless a route has its own. */
+  readonly throttle?: Throttle;
 }
 
 /**
@@ -56,14 +58,17 @@ export class StatelessStack extends Stack {
     const { data } = props;
     const fn = this.functions;
     fn.authorizer
-      .useTable(governanceTable, data.governance, 'read')
+      .useItems(governanceTable, data.governance, itemScopes.authorizer.Governance)
       .useSecret(data.adminKeySecret, 'ADMIN_KEY_SECRET_ARN');
     fn.registry.useTable(governanceTable, data.governance, 'readWrite');
     fn.ingest
-      .useTable(governanceTable, data.governance, 'readWrite')
-      .useTable(telemetryTable, data.telemetry, 'readWrite');
+      .useItems(governanceTable, data.governance, itemScopes.ingest.Governance)
+      .useItems(telemetryTable, data.telemetry, itemScopes.ingest.Telemetry);
 
     const stageName = 'v1';
+    const stageThrottle: Throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
+    const approvalConcurrency = contextInteger(this, 'vigil:approvalConcurrency');
+    if (approvalConcurrency !== undefined) fn.approvals.reserveConcurrency(approvalConcurrency);
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS });
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: 'vigil',
@@ -76,8 +81,10 @@ export class StatelessStack extends Stack {
         loggingLevel: apigw.MethodLoggingLevel.INFO,
         metricsEnabled: true,
         dataTraceEnabled: false,
-        throttlingRateLimit: props.throttle?.rateLimit ?? 1000,
-        throttlingBurstLimit: props.throttle?.burstLimit ?? 2000,
+        throttlingRateLimit: stageThrottle.rateLimit,
+        throttlingBurstLimit: stageThrottle.burstLimit,
+        // The public routes get their own, lower limits: a flood of them is refused on its own.
+        methodOptions: publicMethodOptions(stageThrottle),
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       },
@@ -145,10 +152,10 @@ export class StatelessStack extends Stack {
       reason:
         'Callers are model endpoints and operators holding API keys, checked by the request authorizer; people approve through signed links, not user pools.',
     });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'The web ACL is an account-level choice; the stage is throttled and every data route needs a key.',
+    new ApiFirewall(this, 'Firewall', {
+      stage: this.api.deploymentStage,
+      publicRoutes: routes.filter((route) => route.auth === 'none'),
+      rateLimit: contextInteger(this, 'vigil:wafRateLimit'),
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -252,9 +259,11 @@ export class StatelessStack extends Stack {
    */
   private governanceWorkflow(data: StatefulStack, stageName: string): sfn.StateMachine {
     const fn = this.functions;
-    for (const f of [fn.incidents, fn.approvals, fn.workflowApproval, fn.workflowSteps]) {
+    for (const f of [fn.workflowApproval, fn.workflowSteps]) {
       f.useTable(governanceTable, data.governance, 'readWrite');
     }
+    fn.incidents.useItems(governanceTable, data.governance, itemScopes.incidents.Governance);
+    fn.approvals.useItems(governanceTable, data.governance, itemScopes.approvals.Governance);
     fn.workflowApproval
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
       .setEnv('PUBLIC_URL', this.publicUrl(stageName));
@@ -333,4 +342,37 @@ export class StatelessStack extends Stack {
     }
     f.setEnv('NOTIFICATIONS_TOPIC_ARN', topic.topicArn);
   }
+}
+
+/**
+ * Stage method settings (`/{resource path}/{METHOD}`) for the public routes: each gets its own
+ * limits from the route table, never above the stage's, so that the unauthenticated surface is
+ * throttled long before the model endpoints' ingest routes.
+ */
+function publicMethodOptions(stage: Throttle): Record<string, apigw.MethodDeploymentOptions> {
+  return Object.fromEntries(
+    routes
+      .filter((route) => route.auth === 'none')
+      .map((route) => {
+        const limit = publicRouteThrottle(route);
+        return [
+          `${route.path}/${route.method}`,
+          {
+            throttlingRateLimit: Math.min(limit.rateLimit, stage.rateLimit),
+            throttlingBurstLimit: Math.min(limit.burstLimit, stage.burstLimit),
+          },
+        ];
+      }),
+  );
+}
+
+/** A positive whole number from the CDK context (`-c name=N`), or undefined when not set. */
+function contextInteger(scope: Construct, name: string): number | undefined {
+  const raw: unknown = scope.node.tryGetContext(name);
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }

@@ -10,6 +10,7 @@ import {
   governanceEventBusPlaceholder,
   governanceFunctions,
 } from '../lib/workflow.ts';
+import { asFunction } from './invocation.ts';
 import { fromThisMachine } from './loopback.ts';
 import { LocalOutbox } from './outbox.ts';
 import { type LambdaHandler, LocalWorkflowEngine } from './workflow.ts';
@@ -32,7 +33,7 @@ async function loadFunction(name: string): Promise<LambdaHandler> {
   const definition = functionCatalog[name as FunctionId];
   if (!definition) throw new Error(`No function ${name} in the catalog`);
   const module = (await import(path.join(repoRoot, definition.entry))) as { handler: LambdaHandler };
-  return module.handler;
+  return asFunction(name as FunctionId, module.handler);
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   startDynalite,
 } from './dynamodb.ts';
 import { type LocalGovernance, startLocalGovernance } from './governance.ts';
+import { asFunction } from './invocation.ts';
 import { startScheduler } from './scheduler.ts';
 
 export interface RuntimeOptions {
@@ -222,7 +223,7 @@ async function loadHandlers(): Promise<Record<FunctionId, ProxyHandler>> {
   const entries = await Promise.all(
     Object.entries(functionCatalog).map(async ([id, definition]) => {
       const module = (await import(path.join(repoRoot, definition.entry))) as { handler: ProxyHandler };
-      return [id, module.handler] as const;
+      return [id, asFunction(id as FunctionId, module.handler)] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<FunctionId, ProxyHandler>;

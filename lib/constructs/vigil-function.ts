@@ -3,14 +3,34 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { bundling } from '../bundling.ts';
 import type { FunctionDefinition } from '../functions.ts';
+import type { ItemScope } from '../item-scopes.ts';
 import type { TableDefinition } from '../tables.ts';
+
+const readActions = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+];
+const writeActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+/**
+ * The IAM path of every Vigil function's role: resource policies (the notifications topic's)
+ * name Vigil's roles by it, without a reference from the data stack to the service stack.
+ */
+export const VIGIL_ROLE_PATH = '/vigil/';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -43,6 +63,7 @@ export class VigilFunction extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      path: VIGIL_ROLE_PATH,
       description: `Execution role of ${definition.entry}`,
     });
     this.role.addToPolicy(
@@ -102,27 +123,65 @@ export class VigilFunction extends Construct {
    * environment variable.
    */
   useTable(definition: TableDefinition, table: ITableV2, access: 'read' | 'readWrite'): this {
-    const read = [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:ConditionCheckItem',
-    ];
-    const write = [
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:BatchWriteItem',
-    ];
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: access === 'read' ? read : [...read, ...write],
+        actions: access === 'read' ? readActions : [...readActions, ...writeActions],
         resources: [
           table.tableArn,
           ...definition.globalIndexes.map((index) => `${table.tableArn}/index/${index.indexName}`),
         ],
       }),
     );
+    return this.useTableKey(definition, table, access);
+  }
+
+  /**
+   * Grants item actions on the items of a table whose partition keys match the scope's patterns
+   * only (`dynamodb:LeadingKeys`, which GetItem, BatchGetItem, Query, ConditionCheckItem,
+   * PutItem, UpdateItem, DeleteItem and BatchWriteItem all evaluate on every key they touch):
+   * reads on the `read` patterns, writes on the `write` patterns, queries of an index on that
+   * index's partition key patterns. Nothing else, and no Scan (a request without a partition
+   * key passes a `ForAllValues` condition, so an unkeyed action must never be granted).
+   */
+  useItems(definition: TableDefinition, table: ITableV2, scope: ItemScope): this {
+    const onKeys = (patterns: readonly string[]) => ({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...patterns] },
+    });
+    if (scope.read?.length) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: readActions,
+          resources: [table.tableArn],
+          conditions: onKeys(scope.read),
+        }),
+      );
+    }
+    if (scope.write?.length) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: writeActions,
+          resources: [table.tableArn],
+          conditions: onKeys(scope.write),
+        }),
+      );
+    }
+    for (const [indexName, patterns] of Object.entries(scope.indexes ?? {})) {
+      if (!definition.globalIndexes.some((index) => index.indexName === indexName)) {
+        throw new Error(`Table ${definition.id} has no index ${indexName}`);
+      }
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [`${table.tableArn}/index/${indexName}`],
+          conditions: onKeys(patterns),
+        }),
+      );
+    }
+    return this.useTableKey(definition, table, scope.write?.length ? 'readWrite' : 'read');
+  }
+
+  /** The table key's use that goes with the item actions, and the table name in its variable. */
+  private useTableKey(definition: TableDefinition, table: ITableV2, access: 'read' | 'readWrite'): this {
     if (table.encryptionKey) {
       this.role.addToPolicy(
         new iam.PolicyStatement({
@@ -136,6 +195,15 @@ export class VigilFunction extends Construct {
       );
     }
     this.function.addEnvironment(definition.envVar, table.tableName);
+    return this;
+  }
+
+  /**
+   * Reserves concurrency for the function: it never runs more than `executions` at once, and
+   * the rest of the account keeps the remainder of its quota.
+   */
+  reserveConcurrency(executions: number): this {
+    (this.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = executions;
     return this;
   }
 

@@ -1,0 +1,67 @@
+import type { FunctionId } from './functions.ts';
+import type { TableId } from './tables.ts';
+
+/**
+ * The items a function may touch in one table, by partition key. Patterns are IAM `StringLike`
+ * patterns (`*` matches any run of characters) on `dynamodb:LeadingKeys`: the table's `pk` for
+ * item actions, the index's partition key (`gsi1pk`) for a query of an index.
+ */
+export interface ItemScope {
+  /** Partition keys it may read: GetItem, BatchGetItem, Query, ConditionCheckItem. */
+  readonly read?: readonly string[];
+  /** Partition keys it may write: PutItem, UpdateItem, DeleteItem, BatchWriteItem. */
+  readonly write?: readonly string[];
+  /** Per index, the index partition keys it may query. */
+  readonly indexes?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Least privilege by key prefix for the functions that face callers who are not operators: the
+ * request authorizer (every API request), ingest (model endpoints), the incident API (training
+ * pipelines post candidates with model keys) and the approval pages (the public internet). Each
+ * may touch only the items it owns or needs, whatever a flaw in its code would ask DynamoDB for.
+ * The prefixes follow the key helpers (`functions/commons/<area>/keys.ts`, `evaluation/store.ts`);
+ * `test/integration/item-scopes.test.ts` runs each handler through its paths and fails on any key
+ * outside its scope, so a new key layout cannot ship without its grant. The other functions are
+ * operator-facing and keep table-wide item access.
+ */
+export const itemScopes = {
+  /** Key lookups only: never a model, an approval or a task token. */
+  authorizer: {
+    Governance: { read: ['KEY#*'] },
+  },
+  ingest: {
+    Governance: {
+      // The model (configuration, baseline record) and its reference profiles.
+      read: ['MODEL#*', 'BASELINE#*'],
+      write: ['FEEDBACK#*'],
+    },
+    Telemetry: {
+      // Reads the batch ledger and the raw predictions actuals join; writes those, the window
+      // deltas and counters, and the daily totals. Never reads a window: evaluations do.
+      read: ['BATCH#*', 'PRED#*'],
+      write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*'],
+    },
+  },
+  /** The incident API, which model keys reach through the candidate callback. */
+  incidents: {
+    Governance: {
+      // Incidents (record, audit trail, candidate task) and the model (its versions).
+      read: ['INCIDENT#*', 'MODEL#*'],
+      write: ['INCIDENT#*', 'MODEL#*'],
+      // The list of incidents, and an incident's approvals.
+      indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'] },
+    },
+  },
+  approvals: {
+    Governance: {
+      // The request, its incident (record, audit trail), the evidence (model, evaluation).
+      read: ['APPROVAL#*', 'INCIDENT#*', 'MODEL#*', 'EVAL#*'],
+      write: ['APPROVAL#*', 'INCIDENT#*'],
+      // The incident's other decisions.
+      indexes: { gsi1: ['INCIDENT#*#APPROVALS'] },
+    },
+  },
+} as const satisfies Partial<Record<FunctionId, Partial<Record<TableId, ItemScope>>>>;
+
+export type ScopedFunctionId = keyof typeof itemScopes;

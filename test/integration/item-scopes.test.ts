@@ -1,0 +1,190 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { localTableNames } from '../../local/dynamodb.ts';
+import { type ItemRequest, recordItemRequests, refusal } from '../support/item-scopes.ts';
+import { approvers, Harness } from './workflow/harness.ts';
+
+/**
+ * The key-prefix grants of the functions that face callers who are not operators
+ * (lib/item-scopes.ts) against what their code really asks DynamoDB for: each handler runs its
+ * paths on the local runtime while every request it sends is recorded, and each request must be
+ * one the function's role would be allowed in AWS. A key layout that changes without its grant
+ * fails here, not in production with AccessDenied.
+ */
+describe('item scopes of the exposed functions', () => {
+  let h: Harness;
+  let recorder: ReturnType<typeof recordItemRequests>;
+  const tableNames = localTableNames();
+
+  beforeAll(async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    h = await Harness.start();
+    // The functions' own client, loaded by the runtime with its environment.
+    const { dynamoDb } = (await import('../../functions/commons/clients/dynamodb.ts')) as {
+      dynamoDb: DynamoDBDocumentClient;
+    };
+    recorder = recordItemRequests(dynamoDb);
+  });
+  afterAll(async () => {
+    recorder?.stop();
+    await h?.close();
+  });
+
+  const requestsOf = (fn: string) => recorder.requests.filter((r) => r.fn === fn);
+  const refusals = (fn: string) =>
+    requestsOf(fn)
+      .map((r) => refusal(r, tableNames))
+      .filter(Boolean);
+
+  it('ingest and the authorizer stay within their keys on every ingest path', async () => {
+    // Prepare: a model that keeps predictions for ground truth, its baseline and a model key.
+    const modelId = 'scoped-ingest';
+    const model = await h.call('PUT', `/v1/models/${modelId}`, {
+      body: {
+        name: 'Scoped ingest',
+        owner: 'ds@example.com',
+        task: 'classification',
+        features: [
+          { name: 'age', type: 'numerical' },
+          { name: 'plan', type: 'categorical' },
+        ],
+        thresholds: { performance: { accuracy: { min: 0.8 } } },
+        approvers,
+        groundTruth: { lookbackDays: 7 },
+      },
+    });
+    expect(model.status, model.text).toBe(201);
+    const records = (n: number, from = 0) =>
+      Array.from({ length: n }, (_, i) => ({
+        predictionId: `p-${from + i}`,
+        features: { age: 20 + ((from + i) % 40), plan: ['basic', 'pro'][(from + i) % 2] },
+        prediction: (from + i) % 3 === 0 ? 'churn' : 'stay',
+      }));
+    expect(
+      (
+        await h.call('PUT', `/v1/models/${modelId}/baseline`, {
+          body: { records: records(200).map(({ predictionId: _, ...r }) => r) },
+        })
+      ).status,
+    ).toBe(201);
+    const created = await h.call('POST', `/v1/models/${modelId}/keys`);
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+
+    // Act: every ingest route with the model key, a replay, an unknown and a revoked key.
+    const send = (route: string, body: unknown, with_ = key) =>
+      h.call('POST', `/v1/models/${modelId}/${route}`, { key: with_, body });
+    expect((await send('predictions', { batchId: 'b-1', records: records(50) })).status).toBe(202);
+    expect((await send('predictions', { batchId: 'b-1', records: records(50) })).status).toBe(202);
+    expect((await send('predictions', { records: records(20, 50) })).status).toBe(202);
+    expect(
+      (
+        await send('actuals', {
+          records: [
+            { predictionId: 'p-1', actual: 'stay' },
+            { predictionId: 'p-2', actual: 'churn' },
+            { predictionId: 'unknown', actual: 'stay' },
+          ],
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await send('metrics', {
+          records: [{ name: 'latency_ms', value: 12, timestamp: new Date().toISOString() }],
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (await send('feedback', { category: 'complaint', message: 'Not churn.', predictionId: 'p-3' })).status,
+    ).toBe(202);
+    expect((await send('predictions', { records: records(1) }, 'vgl_not-a-key')).status).toBe(401);
+    const keyId = created.body.keyId as string;
+    expect((await h.call('DELETE', `/v1/models/${modelId}/keys/${keyId}`)).status).toBe(200);
+    expect((await send('predictions', { records: records(1) })).status).toBe(401);
+
+    // Assess
+    const ingest = requestsOf('ingest');
+    const tablesUsed = new Set(ingest.map((r) => r.table));
+    expect(tablesUsed).toEqual(new Set([tableNames.Governance, tableNames.Telemetry]));
+    expect(
+      ingest.some((r) => r.action === 'PutItem' && r.leadingKeys.some((k) => k.startsWith('FEEDBACK#'))),
+    ).toBe(true);
+    expect(refusals('ingest')).toEqual([]);
+    expect(requestsOf('authorizer').some((r) => r.leadingKeys.some((k) => k.startsWith('KEY#')))).toBe(true);
+    expect(refusals('authorizer')).toEqual([]);
+  });
+
+  it('the approval pages and the incident API stay within their keys along an incident', async () => {
+    // Prepare: an incident opened over HTTP, waiting for the Data Science Lead, and the key of
+    // the model's training pipeline.
+    await h.registerModel('scoped-incident');
+    const pipelineKey = (await h.call('POST', '/v1/models/scoped-incident/keys')).body.key as string;
+    const { incidentId } = await h.breachOverHttp('scoped-incident');
+    const message = await h.message('dsl@example.com', /Investigate the alert/);
+
+    // Act: the page, the decision, a second decision, the decided page, a tampered link; then the
+    // candidate from the pipeline, a stale one, and the incident read and listed.
+    const { page, token } = await h.open(message);
+    expect(page.status).toBe(200);
+    const link = message.links[0] as string;
+    const form = { token: token as string, decision: 'retrain', comment: 'Real drift.' };
+    expect((await h.call('POST', link, { key: null, form })).status).toBe(200);
+    expect((await h.call('POST', link, { key: null, form })).status).toBe(409);
+    expect((await h.call('GET', link, { key: null })).status).toBe(200);
+    expect(
+      (await h.call('GET', link.replace(/sig=[^&]+/, `sig=${'A'.repeat(43)}`), { key: null })).status,
+    ).toBe(403);
+    expect(
+      (await h.submitCandidate(incidentId, { version: '0.9.0', accuracy: 0.92 }, pipelineKey)).status,
+    ).toBe(400);
+    expect(
+      (
+        await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+          key: pipelineKey,
+          body: {
+            version: '1.1.0',
+            artifactUri: 's3://models/1.1.0',
+            metrics: { accuracy: 0.92, f1: 0.86 },
+            scopeChanged: false,
+            notes: 'Retrained.',
+          },
+        })
+      ).status,
+    ).toBe(202);
+    expect((await h.call('GET', `/v1/incidents/${incidentId}`)).status).toBe(200);
+    expect((await h.call('GET', '/v1/incidents?modelId=scoped-incident&status=open')).status).toBe(200);
+
+    // Assess
+    const approvals = requestsOf('approvals');
+    expect(approvals.some((r) => r.index === 'gsi1')).toBe(true);
+    expect(approvals.some((r) => r.action === 'UpdateItem')).toBe(true);
+    expect(refusals('approvals')).toEqual([]);
+    const incidents = requestsOf('incidents');
+    expect(incidents.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);
+    expect(incidents.some((r) => r.action === 'PutItem' && r.leadingKeys[0]?.startsWith('MODEL#'))).toBe(
+      true,
+    );
+    expect(refusals('incidents')).toEqual([]);
+  });
+
+  it('the check refuses what the grants do not cover', () => {
+    const request = (fn: ItemRequest['fn'], action: string, keys: string[], index?: string): ItemRequest => ({
+      fn,
+      action,
+      table: tableNames.Governance,
+      leadingKeys: keys,
+      ...(index ? { index } : {}),
+    });
+    // A task token, a model write, an unkeyed scan, another index listing, a mixed batch.
+    expect(refusal(request('authorizer', 'GetItem', ['APPROVAL#apr_1']), tableNames)).toMatch(
+      /APPROVAL#apr_1/,
+    );
+    expect(refusal(request('authorizer', 'PutItem', ['KEY#abc']), tableNames)).toMatch(/may not PutItem/);
+    expect(refusal(request('ingest', 'UpdateItem', ['MODEL#m']), tableNames)).toMatch(/MODEL#m/);
+    expect(refusal(request('approvals', 'Scan', []), tableNames)).toMatch(/may not Scan/);
+    expect(refusal(request('approvals', 'Query', ['INCIDENTS'], 'gsi1'), tableNames)).toMatch(/INCIDENTS/);
+    expect(refusal(request('ingest', 'BatchGetItem', ['MODEL#m', 'KEY#k']), tableNames)).toMatch(/KEY#k/);
+    expect(refusal(request('approvals', 'GetItem', ['APPROVAL#apr_1']), tableNames)).toBeUndefined();
+  });
+});
