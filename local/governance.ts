@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { configureNotifier } from '../functions/commons/notifier/index.ts';
+import { configureNotifier, configureSubscriptions } from '../functions/commons/notifier/index.ts';
 import { configureWorkflow } from '../functions/commons/workflow/index.ts';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
 import {
@@ -10,7 +10,8 @@ import {
   governanceEventBusPlaceholder,
   governanceFunctions,
 } from '../lib/workflow.ts';
-import { LocalOutbox } from './outbox.ts';
+import { fromThisMachine } from './dashboard.ts';
+import { CONFIRM_PATH, type ConfirmMode, LocalOutbox } from './outbox.ts';
 import { type LambdaHandler, LocalWorkflowEngine } from './workflow.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -19,7 +20,10 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
 export interface LocalGovernance {
   readonly outbox: LocalOutbox;
   readonly workflow: LocalWorkflowEngine;
-  /** Answers the local-only routes (`GET /_local/outbox`); false for every other request. */
+  /**
+   * Answers the local-only routes (`GET /_local/outbox`, `GET /_local/sns/confirm?token=...`);
+   * false for every other request.
+   */
   route(request: IncomingMessage, response: ServerResponse): boolean;
   /** Once the runtime listens: links point at `url`, and executions left running by the last run resume. */
   start(url: string): Promise<void>;
@@ -37,15 +41,23 @@ async function loadFunction(name: string): Promise<LambdaHandler> {
 /**
  * Sets up the workflow's local adapters in a data dir, before any handler loads: the signing
  * secret of approval links (VIGIL_SIGNING_SECRET, else generated once into the data dir), the
- * outbox (`outbox.jsonl`) and the engine (executions in `executions/`), registered with the
- * notifier and workflow ports.
+ * outbox (`outbox.jsonl`, with the email subscriptions in `subscriptions.json`) and the engine
+ * (executions in `executions/`), registered with the notifier, subscriptions and workflow ports.
  */
 export async function startLocalGovernance(
   dataDir: string,
   print: (line: string) => void = (line) => console.log(line),
+  confirm: ConfirmMode = 'auto',
 ): Promise<LocalGovernance> {
   process.env.VIGIL_SIGNING_SECRET = process.env.VIGIL_SIGNING_SECRET || (await loadSigningSecret(dataDir));
-  const outbox = await LocalOutbox.open({ file: path.join(dataDir, 'outbox.jsonl'), print });
+  let localUrl = '';
+  const outbox = await LocalOutbox.open({
+    file: path.join(dataDir, 'outbox.jsonl'),
+    subscriptionsFile: path.join(dataDir, 'subscriptions.json'),
+    print,
+    confirm,
+    baseUrl: () => localUrl,
+  });
   const workflow = new LocalWorkflowEngine({
     definition: await readFile(governanceDefinitionFile, 'utf8'),
     functions: governanceFunctions,
@@ -55,12 +67,21 @@ export async function startLocalGovernance(
     print,
   });
   configureNotifier(outbox);
+  configureSubscriptions(outbox.emailSubscriptions);
   configureWorkflow(workflow);
   return {
     outbox,
     workflow,
     route(request, response) {
-      if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/_local/outbox') return false;
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname === CONFIRM_PATH) {
+        confirmSubscription(outbox, request, response, url).catch((error: unknown) => {
+          console.error('vigil: subscription confirmation failed', error);
+          if (!response.headersSent) page(response, 500, 'Something went wrong; see the console.');
+        });
+        return true;
+      }
+      if (url.pathname !== '/_local/outbox') return false;
       const body = JSON.stringify(outbox.list());
       response.writeHead(request.method === 'GET' ? 200 : 405, {
         'content-type': 'application/json; charset=utf-8',
@@ -74,6 +95,7 @@ export async function startLocalGovernance(
       return true;
     },
     async start(url) {
+      localUrl = url;
       process.env.PUBLIC_URL = process.env.VIGIL_PUBLIC_URL || url;
       await workflow.resume();
     },
@@ -82,6 +104,37 @@ export async function startLocalGovernance(
       await outbox.flush();
     },
   };
+}
+
+/**
+ * SNS's confirmation link, local edition: confirms the subscription of the token, then does
+ * what the scheduled refresh does in AWS, at once: the requests waiting for the address are sent
+ * to it. Like every `/_local` route, it answers this machine only.
+ */
+async function confirmSubscription(
+  outbox: LocalOutbox,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+): Promise<void> {
+  if (!fromThisMachine(request))
+    return page(response, 403, 'This runtime answers requests from this machine only.');
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return page(response, 405, 'Follow the link (GET).');
+  const address = await outbox.confirm(url.searchParams.get('token') ?? '');
+  if (!address) return page(response, 404, 'No subscription waits for this confirmation link.');
+  const { refreshDelivery } = await import('../functions/commons/delivery/refresh.ts');
+  await refreshDelivery();
+  page(response, 200, `Subscription confirmed! ${address} now receives Vigil's notifications.`);
+}
+
+function page(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(status === 405 ? { allow: 'GET, HEAD' } : {}),
+  });
+  response.end(message);
 }
 
 /** The approval-link signing secret kept in the data dir (0600), generated on first use. */
