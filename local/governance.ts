@@ -11,7 +11,7 @@ import {
   governanceFunctions,
 } from '../lib/workflow.ts';
 import { fromThisMachine } from './dashboard.ts';
-import { CONFIRM_PATH, type ConfirmMode, LocalOutbox } from './outbox.ts';
+import { CONFIRM_PATH, type ConfirmMode, LocalOutbox, UNSUBSCRIBE_PATH } from './outbox.ts';
 import { type LambdaHandler, LocalWorkflowEngine } from './workflow.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -21,11 +21,15 @@ export interface LocalGovernance {
   readonly outbox: LocalOutbox;
   readonly workflow: LocalWorkflowEngine;
   /**
-   * Answers the local-only routes (`GET /_local/outbox`, `GET /_local/sns/confirm?token=...`);
-   * false for every other request.
+   * Answers the local-only routes (`GET /_local/outbox`, and SNS's links: `GET
+   * /_local/sns/confirm?token=...`, `GET /_local/sns/unsubscribe?token=...`); false for every
+   * other request.
    */
   route(request: IncomingMessage, response: ServerResponse): boolean;
-  /** Once the runtime listens: links point at `url`, and executions left running by the last run resume. */
+  /**
+   * Once the runtime listens: links point at `url`, approvers' subscriptions are brought up to
+   * date, and executions left running by the last run resume.
+   */
   start(url: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -74,8 +78,8 @@ export async function startLocalGovernance(
     workflow,
     route(request, response) {
       const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname === CONFIRM_PATH) {
-        confirmSubscription(outbox, request, response, url).catch((error: unknown) => {
+      if (url.pathname === CONFIRM_PATH || url.pathname === UNSUBSCRIBE_PATH) {
+        followSnsLink(outbox, request, response, url).catch((error: unknown) => {
           console.error('vigil: subscription confirmation failed', error);
           if (!response.headersSent) page(response, 500, 'Something went wrong; see the console.');
         });
@@ -97,6 +101,10 @@ export async function startLocalGovernance(
     async start(url) {
       localUrl = url;
       process.env.PUBLIC_URL = process.env.VIGIL_PUBLIC_URL || url;
+      // As the scheduled refresh does in AWS: every address a model names has its subscription
+      // (a data dir from before subscriptions were tracked gets them now), before steps resume.
+      const { refreshDelivery } = await import('../functions/commons/delivery/refresh.ts');
+      await refreshDelivery();
       await workflow.resume();
     },
     async close() {
@@ -107,11 +115,13 @@ export async function startLocalGovernance(
 }
 
 /**
- * SNS's confirmation link, local edition: confirms the subscription of the token, then does
- * what the scheduled refresh does in AWS, at once: the requests waiting for the address are sent
- * to it. Like every `/_local` route, it answers this machine only.
+ * SNS's confirmation and unsubscribe links, local edition: the subscription of the token is
+ * confirmed or ended, then the runtime does at once what the scheduled refresh does in AWS: the
+ * requests waiting for a confirmed address are sent to it, and MLOps is told of a waiting step
+ * whose role lost its last confirmed address. Like every `/_local` route, they answer this
+ * machine only.
  */
-async function confirmSubscription(
+async function followSnsLink(
   outbox: LocalOutbox,
   request: IncomingMessage,
   response: ServerResponse,
@@ -121,11 +131,19 @@ async function confirmSubscription(
     return page(response, 403, 'This runtime answers requests from this machine only.');
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return page(response, 405, 'Follow the link (GET).');
-  const address = await outbox.confirm(url.searchParams.get('token') ?? '');
-  if (!address) return page(response, 404, 'No subscription waits for this confirmation link.');
+  const token = url.searchParams.get('token') ?? '';
+  const confirming = url.pathname === CONFIRM_PATH;
+  const address = confirming ? await outbox.confirm(token) : await outbox.unsubscribeByLink(token);
+  if (!address) return page(response, 404, 'No subscription has this link.');
   const { refreshDelivery } = await import('../functions/commons/delivery/refresh.ts');
   await refreshDelivery();
-  page(response, 200, `Subscription confirmed! ${address} now receives Vigil's notifications.`);
+  page(
+    response,
+    200,
+    confirming
+      ? `Subscription confirmed! ${address} now receives Vigil's notifications.`
+      : `${address} is unsubscribed and will receive no more of Vigil's notifications.`,
+  );
 }
 
 function page(response: ServerResponse, status: number, message: string): void {

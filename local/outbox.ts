@@ -20,6 +20,8 @@ export interface OutboxMessage {
    * always goes out). Messages written before subscriptions were tracked have none.
    */
   readonly delivered?: boolean;
+  /** The link at the foot of every SNS email that ends the address's subscription. */
+  readonly unsubscribe?: string;
 }
 
 /**
@@ -32,8 +34,9 @@ interface LocalSubscription {
   readonly address: string;
   readonly subscriptionArn: string;
   state: EmailSubscription['state'];
-  /** The secret of the confirmation link. */
+  /** The secrets of the confirmation link and of the unsubscribe link. */
   readonly token: string;
+  readonly unsubscribeToken: string;
 }
 
 export interface OutboxOptions {
@@ -50,6 +53,8 @@ export interface OutboxOptions {
 
 /** The path of the confirmation link: `GET /_local/sns/confirm?token=...`. */
 export const CONFIRM_PATH = '/_local/sns/confirm';
+/** The path of the unsubscribe link: `GET /_local/sns/unsubscribe?token=...`. */
+export const UNSUBSCRIBE_PATH = '/_local/sns/unsubscribe';
 
 /**
  * The local stand-in for SNS email: one message per recipient, as SNS would deliver them, kept
@@ -93,17 +98,20 @@ export class LocalOutbox implements Notifier {
 
   async send(notification: Notification): Promise<void> {
     const sentAt = new Date().toISOString();
-    const sent = notification.to.map(
-      (to): OutboxMessage => ({
+    const sent = notification.to.map((to): OutboxMessage => {
+      const subscription = this.subscriptions.get(to.trim().toLowerCase());
+      const delivered = subscription?.state === 'confirmed';
+      return {
         id: randomUUID(),
         to,
         subject: notification.subject,
         text: notification.text,
         links: [...(notification.links ?? [])],
         sentAt,
-        delivered: this.subscriptions.get(to.trim().toLowerCase())?.state === 'confirmed',
-      }),
-    );
+        delivered,
+        ...(delivered ? { unsubscribe: this.link(UNSUBSCRIBE_PATH, subscription.unsubscribeToken) } : {}),
+      };
+    });
     await this.record(sent);
   }
 
@@ -126,6 +134,7 @@ export class LocalOutbox implements Notifier {
       subscriptionArn: `arn:aws:sns:local:000000000000:Notifications:${randomUUID()}`,
       state: 'pending_confirmation',
       token: randomBytes(32).toString('base64url'),
+      unsubscribeToken: randomBytes(32).toString('base64url'),
     };
     this.subscriptions.set(normalized, subscription);
     if (this.confirmMode === 'auto') {
@@ -137,7 +146,7 @@ export class LocalOutbox implements Notifier {
       return view(subscription);
     }
     await this.saveSubscriptions();
-    const link = `${(this.options.baseUrl?.() ?? '').replace(/\/+$/, '')}${CONFIRM_PATH}?token=${subscription.token}`;
+    const link = this.link(CONFIRM_PATH, subscription.token);
     await this.record([
       {
         id: randomUUID(),
@@ -181,6 +190,22 @@ export class LocalOutbox implements Notifier {
       this.print(`SNS (local): ${subscription.address} confirmed its subscription`);
     }
     return subscription.address;
+  }
+
+  /**
+   * Follows an unsubscribe link, as a person (or a mail scanner) would: the subscription is gone.
+   * Returns the address, or undefined for an unknown token.
+   */
+  async unsubscribeByLink(token: string): Promise<string | undefined> {
+    const subscription = [...this.subscriptions.values()].find((s) => s.unsubscribeToken === token);
+    if (!subscription) return undefined;
+    await this.unsubscribe(subscription.subscriptionArn);
+    this.print(`SNS (local): ${subscription.address} unsubscribed`);
+    return subscription.address;
+  }
+
+  private link(pathname: string, token: string): string {
+    return `${(this.options.baseUrl?.() ?? '').replace(/\/+$/, '')}${pathname}?token=${token}`;
   }
 
   private async record(messages: readonly OutboxMessage[]): Promise<void> {

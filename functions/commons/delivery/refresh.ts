@@ -1,7 +1,7 @@
 import { sendWaitingRequests } from '#commons/approvals/request';
 import { humanSteps, isHumanStep } from '#commons/approvals/steps';
 import { listApprovals } from '#commons/approvals/store';
-import { listIncidents } from '#commons/incidents/store';
+import { getCandidateTask, listIncidents } from '#commons/incidents/store';
 import { getModel } from '#commons/registry/store';
 import { markCaughtUp, type SubscriberRecord } from './store.ts';
 import { refreshSubscriptions } from './subscriptions.ts';
@@ -24,21 +24,28 @@ export async function refreshDelivery(now = new Date()): Promise<{ delivered: nu
   return { delivered, lost: lost.length };
 }
 
+/** Tells MLOps of each waiting request (approval or retraining) that a lost address leaves with nobody. */
 async function reportLost(lost: readonly SubscriberRecord[]): Promise<void> {
   const addresses = new Set(lost.map((record) => record.address));
+  const names = (recipients: readonly string[]) =>
+    recipients.some((recipient) => addresses.has(recipient.toLowerCase()));
   for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
     const model = await getModel(incident.modelId);
     if (!model) continue;
-    for (const approval of await listApprovals(incident.incidentId)) {
-      if (approval.status !== 'pending') continue;
-      if (!approval.recipients.some((recipient) => addresses.has(recipient.toLowerCase()))) continue;
-      const title = isHumanStep(approval.step) ? humanSteps[approval.step].title : approval.step;
+    const waiting = (await listApprovals(incident.incidentId))
+      .filter((approval) => approval.status === 'pending' && names(approval.recipients))
+      .map((approval) => ({ step: approval.step, roles: approval.roles }));
+    const task = await getCandidateTask(incident.incidentId);
+    if (task?.roles && task.recipients && names(task.recipients))
+      waiting.push({ step: 'retraining', roles: task.roles });
+    for (const { step, roles } of waiting) {
+      const title = isHumanStep(step) ? humanSteps[step].title : step;
       await tellMlopsUnreachable({
         model,
         incident,
-        what: `the request "${title}", whose recipient unsubscribed while it waits,`,
-        step: approval.step,
-        unreachable: await unreachableRoles(model, approval.roles),
+        what: `the request "${title}" (a recipient unsubscribed while it waits)`,
+        step,
+        unreachable: await unreachableRoles(model, roles),
       });
     }
   }

@@ -110,6 +110,34 @@ describe('approval email delivery follows the subscriptions', () => {
     expect(incident.currentStep).toBe('retraining');
   });
 
+  it('notices an approver who unsubscribes while a step waits: shown unsubscribed, MLOps told, resend possible', async () => {
+    // Prepare: retraining waits for the AI Dev Team (dev@) or the Data Science Lead.
+    const request = h
+      .outbox()
+      .filter((m) => m.to === 'dev@example.com' && /Retrain the model/.test(m.subject))
+      .at(-1);
+    const incidentId = /\((inc_[0-9a-f]+)\)/.exec(request?.subject ?? '')?.[1] as string;
+
+    // Act: a mail scanner follows the unsubscribe link at the foot of dev@'s email.
+    const unsubscribed = await fetch(request?.unsubscribe as string);
+    const told = await h.message('mlops@example.com', /Undelivered: AI Dev Team unconfirmed/, 5_000);
+    const delivery = (await h.call('GET', '/v1/models/delivery-m')).body.delivery;
+    const incident = await h.incident(incidentId);
+    const resend = await h.call('POST', '/v1/models/delivery-m/delivery/resend');
+
+    // Assess
+    expect(unsubscribed.status).toBe(200);
+    expect(told.text).toContain('dev@example.com is unsubscribed');
+    expect(delivery['dev@example.com']).toBe('unsubscribed');
+    expect(incident.audit.filter((e) => e.type === 'delivery.unconfirmed').at(-1)).toMatchObject({
+      step: 'retraining',
+      details: { roles: ['devTeam'], addresses: { 'dev@example.com': 'unsubscribed' } },
+    });
+    expect(resend.body.resent).toEqual(['dsl2@example.com', 'dev@example.com']);
+    expect(resend.body.delivery['dev@example.com']).toBe('pending_confirmation');
+    expect(confirmations('dev@example.com')).toHaveLength(2);
+  });
+
   it('answers the confirmation link on this machine only, under a loopback host name', async () => {
     // Prepare
     const link = new URL(confirmations('dsl2@example.com').at(-1)?.links[0] as string);
