@@ -216,6 +216,28 @@ describe('approver subscriptions on SNS', () => {
     expect(gone.lost.map((r) => [r.address, r.state])).toEqual([['qa-a@example.com', 'unsubscribed']]);
   });
 
+  it('subscribes on the next refresh an address whose subscription failed at registration', async () => {
+    // Prepare
+    sns.on(SubscribeCommand).rejectsOnce(new Error('Rate exceeded'));
+    const failed = register('late', approvers(['late@example.com'], ['late@example.com']));
+    await expect(failed).rejects.toThrow('Rate exceeded');
+    topicLists([]);
+    sns
+      .on(SubscribeCommand)
+      .callsFake((input: { Endpoint: string }) => ({ SubscriptionArn: arnOf(input.Endpoint) }));
+
+    // Act
+    await delivery.refreshSubscriptions();
+
+    // Assess
+    expect(sns).toReceiveCommandWith(SubscribeCommand, {
+      Endpoint: 'late@example.com',
+      Attributes: { FilterPolicy: '{"recipient":["late@example.com"]}' },
+    });
+    const { getSubscriber } = await import('../../functions/commons/delivery/store.ts');
+    expect(await getSubscriber('late@example.com')).toMatchObject({ state: 'pending_confirmation' });
+  });
+
   it('finds a subscription of the address made with other attributes instead of failing', async () => {
     // Prepare
     sns.on(SubscribeCommand).rejects(

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
@@ -76,7 +77,9 @@ export async function putSubscriber(record: SubscriberRecord): Promise<void> {
 
 /**
  * Records the state last seen; becoming confirmed sets `confirmedAt`, which asks for the waiting
- * requests to be sent to the address (`caughtUpAt` then records that they were).
+ * requests to be sent to the address (`caughtUpAt` then records that they were). Only over the
+ * record as it was read: when it changed meanwhile (a subscription made since the topic was
+ * listed), the newer record stays and the next look at the topic decides.
  */
 export async function setSubscriberState(
   record: SubscriberRecord,
@@ -91,7 +94,25 @@ export async function setSubscriberState(
     ...(subscriptionArn ? { subscriptionArn } : {}),
     ...(state === 'confirmed' && record.state !== 'confirmed' ? { confirmedAt: now } : {}),
   };
-  await putSubscriber(updated);
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...keys.subscriber(updated.address),
+          gsi1pk: keys.subscribersIndex,
+          gsi1sk: updated.address,
+          ...updated,
+        },
+        ConditionExpression: 'updatedAt = :read',
+        ExpressionAttributeValues: { ':read': record.updatedAt },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      return (await getSubscriber(record.address)) ?? record;
+    throw error;
+  }
   return updated;
 }
 
@@ -108,7 +129,7 @@ export async function markCaughtUp(address: string, confirmedAt: string): Promis
       }),
     )
     .catch((error: unknown) => {
-      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     });
 }
 

@@ -111,9 +111,11 @@ export async function refreshSubscriptions(
   for (const address of wanted) {
     if (records.has(address)) continue;
     const seen = listed.get(address);
-    records.set(address, seen ? await recordExisting(seen, at) : await subscribe(address, undefined, at));
+    // Recorded as it is now: the listing above may predate a subscription made here.
+    if (seen) await recordExisting(seen, at);
+    else await subscribe(address, undefined, at);
   }
-  for (const record of records.values()) {
+  for (const record of stored) {
     if (
       !wanted.has(record.address) &&
       record.subscribedAt &&

@@ -25,8 +25,8 @@ function publicUrl(): string {
  * 1. count the run of breaching windows (`thresholds.consecutiveBreaches` asks for that many);
  * 2. on a breach that completes the run, open the model's incident — or attach the evaluation to
  *    the one already open — and, for a new incident, alert the Data Science Lead and the Dev
- *    team, one email each, with the reasons (and MLOps at once when neither role has a confirmed
- *    address, so the alert reached nobody);
+ *    team, one email each, with the reasons (and MLOps at once about a role of the two with no
+ *    confirmed address, whom the alert did not reach);
  * 3. start the incident's workflow if it has not started: this also repairs a crash between
  *    writing an incident and starting its execution, on the model's next evaluation.
  */
