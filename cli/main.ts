@@ -10,7 +10,10 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   drift: { summary: 'compare two data files (CSV or JSON Lines) for drift', run: runDrift },
-  models: { summary: 'list the registered models (models list)', run: runModels },
+  models: {
+    summary: 'list the registered models (models list), who receives email (models delivery ID)',
+    run: runModels,
+  },
   incidents: {
     summary: 'list incidents or show one (incidents list | incidents show ID)',
     run: runIncidents,

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CliError } from './input.ts';
 
 /**
- * The ops commands: `vigil models list`, `vigil incidents list|show`, `vigil report`. Plain HTTP
+ * The ops commands: `vigil models list|delivery`, `vigil incidents list|show`, `vigil report`. Plain HTTP
  * against the API with `x-api-key`, so they work against `npm start` and a deployed stack alike.
  * Exit status: 0 success, 2 a usage error (CliError, reported by main), 1 an API or network error
  * (its message, never a stack trace).
@@ -48,11 +48,12 @@ function connection(values: { url?: string; key?: string }): Connection {
   return { url, key };
 }
 
-/** GET of an API path; the parsed JSON, or ApiError with the API's own message. */
-async function get<T>(conn: Connection, path: string): Promise<T> {
+/** GET (or a POST without a body) of an API path; the parsed JSON, or ApiError with the API's own message. */
+async function get<T>(conn: Connection, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${conn.url}${path}`, {
+      method,
       headers: { 'x-api-key': conn.key, accept: 'application/json' },
       signal: AbortSignal.timeout(30_000),
     });
@@ -141,20 +142,31 @@ interface ModelSummary {
 }
 
 const modelsHelp = `Usage: vigil models list [--url URL] [--key KEY] [--json]
+       vigil models delivery ID [--resend] [--url URL] [--key KEY] [--json]
 
-Lists the registered models (GET /v1/models): id, name, production version, baseline, owner.
+list: the registered models (GET /v1/models): id, name, production version, baseline, owner.
+delivery: whether each approver address of the model receives email (the "delivery" of
+          GET /v1/models/{id}): confirmed, pending_confirmation or unsubscribed. --resend first
+          sends a new confirmation email to every address that is not confirmed
+          (POST /v1/models/{id}/delivery/resend).
 
 ${connectionHelp}`;
 
 /** `vigil models list`. */
 export async function runModels(args: string[], out: Write, err: Write): Promise<number> {
-  const { values, positionals } = parse(args, {});
+  const { values, positionals } = parse(args, { resend: { type: 'boolean' } });
   if (values.help) {
     out(modelsHelp);
     return 0;
   }
+  if (positionals[0] === 'delivery' && positionals.length === 2) {
+    return modelDelivery(connection(values), positionals[1] as string, values, out, err);
+  }
   if (positionals.length !== 1 || positionals[0] !== 'list')
-    throw new CliError(`expected "vigil models list", got "vigil models ${positionals.join(' ')}"`);
+    throw new CliError(
+      `expected "vigil models list" or "vigil models delivery ID", got "vigil models ${positionals.join(' ')}"`,
+    );
+  if (values.resend) throw new CliError('--resend goes with "vigil models delivery ID"');
   const conn = connection(values);
   return calling('models', err, async () => {
     const body = await get<{ models: ModelSummary[] }>(conn, '/v1/models');
@@ -173,6 +185,30 @@ export async function runModels(args: string[], out: Write, err: Write): Promise
         ]),
       ),
     );
+  });
+}
+
+/** `vigil models delivery ID [--resend]`. */
+async function modelDelivery(
+  conn: Connection,
+  modelId: string,
+  values: { resend?: boolean; json?: boolean },
+  out: Write,
+  err: Write,
+): Promise<number> {
+  const path = `/v1/models/${encodeURIComponent(modelId)}`;
+  return calling('models', err, async () => {
+    const resent = values.resend
+      ? (await get<{ resent: string[] }>(conn, `${path}/delivery/resend`, 'POST')).resent
+      : undefined;
+    const { delivery } = await get<{ delivery: Record<string, string> }>(conn, path);
+    if (values.json)
+      return out(`${JSON.stringify({ modelId, delivery, ...(resent ? { resent } : {}) }, null, 2)}\n`);
+    out(columns(['ADDRESS', 'DELIVERY'], Object.entries(delivery)));
+    if (resent)
+      out(
+        `Sent a new confirmation email to ${resent.length ? resent.join(', ') : 'nobody (all confirmed)'}.\n`,
+      );
   });
 }
 

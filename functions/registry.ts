@@ -4,6 +4,12 @@ import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
+import {
+  approverAddresses,
+  deliveryOf,
+  followApprovers,
+  resendConfirmations,
+} from '#commons/delivery/subscriptions';
 import { json } from '#commons/http';
 import { putBaseline } from '#commons/registry/baselines';
 import {
@@ -20,10 +26,12 @@ import {
   listModels,
   listVersions,
   loadModel,
+  type ModelRecord,
   putModel,
   revokeModelKey,
 } from '#commons/registry/store';
 import { baselineSchema } from '#commons/telemetry/records';
+import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 
 const modelPath = z.object({ modelId: modelIdSchema });
@@ -36,15 +44,30 @@ function admin(event: APIGatewayProxyEvent): void {
   requireAdmin(principalOf(event));
 }
 
+/**
+ * Subscribes the model's approvers. A failure here does not undo the registration: the scheduled
+ * refresh subscribes any address a model names that has no subscription, and the answer shows the
+ * addresses as unsubscribed meanwhile.
+ */
+async function follow(model: ModelRecord, previous?: ModelRecord) {
+  try {
+    return await followApprovers(model, previous);
+  } catch (error) {
+    logger.warn('approver subscriptions left to the scheduled refresh', { modelId: model.modelId, error });
+    metrics.addMetric('SubscriptionFailures', 'Count', 1);
+    return Object.fromEntries(approverAddresses(model.approvers).map((address) => [address, 'unsubscribed']));
+  }
+}
+
 /** The admin API of the model registry: models, keys and versions. */
 export const handler = apiHandler({
   'PUT /v1/models/{modelId}': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const input = parseBody(event, modelInputSchema);
-    const { created, model } = await putModel(modelId, input);
+    const { created, model, previous } = await putModel(modelId, input);
     metrics.addMetric(created ? 'ModelsRegistered' : 'ModelsUpdated', 'Count', 1);
-    return json(created ? 201 : 200, model);
+    return json(created ? 201 : 200, { ...model, delivery: await follow(model, previous) });
   },
 
   'GET /v1/models': async (event) => {
@@ -56,8 +79,20 @@ export const handler = apiHandler({
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const model = await loadModel(modelId);
-    const [versions, keys] = await Promise.all([listVersions(modelId), listModelKeys(modelId)]);
-    return json(200, { ...model, versions, keys });
+    const [versions, keys, delivery] = await Promise.all([
+      listVersions(modelId),
+      listModelKeys(modelId),
+      deliveryOf(model),
+    ]);
+    return json(200, { ...model, versions, keys, delivery });
+  },
+
+  'POST /v1/models/{modelId}/delivery/resend': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const model = await loadModel(modelId);
+    const { resent, delivery } = await resendConfirmations(model);
+    return json(200, { modelId, resent, delivery });
   },
 
   'POST /v1/models/{modelId}/keys': async (event) => {

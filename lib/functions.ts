@@ -60,6 +60,13 @@ export const functionCatalog = {
     memorySize: 1024,
     timeoutSeconds: 300,
   },
+  deliveryRefresh: {
+    entry: 'functions/delivery-refresh.ts',
+    description:
+      "Scheduled: approvers' subscription states; requests sent to addresses confirmed since; MLOps told of lost ones",
+    memorySize: 512,
+    timeoutSeconds: 120,
+  },
   incidents: {
     entry: 'functions/incidents.ts',
     description: 'Incident API: list, detail with approvals and audit trail, candidate callback',

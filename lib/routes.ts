@@ -11,7 +11,7 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway resource path, with `{name}` path parameters. */
   readonly path: string;
-  readonly handler: Exclude<FunctionId, 'authorizer' | 'scheduledEvaluation'>;
+  readonly handler: Exclude<FunctionId, 'authorizer' | 'scheduledEvaluation' | 'deliveryRefresh'>;
   /** `apiKey`: the request authorizer checks `x-api-key`; `none`: public. */
   readonly auth: 'apiKey' | 'none';
 }
@@ -26,6 +26,7 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/v1/models/{modelId}/keys/{keyId}', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
   { method: 'PUT', path: '/v1/models/{modelId}/baseline', handler: 'registry', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/models/{modelId}/delivery/resend', handler: 'registry', auth: 'apiKey' },
   // Ingest (admin or a key of the model)
   { method: 'POST', path: '/v1/models/{modelId}/predictions', handler: 'ingest', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/actuals', handler: 'ingest', auth: 'apiKey' },

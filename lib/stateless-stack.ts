@@ -122,6 +122,7 @@ export class StatelessStack extends Stack {
 
     this.evaluations(data, stageName);
     this.governance = this.governanceWorkflow(data, stageName);
+    this.subscriptions(data, stageName);
 
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
@@ -326,6 +327,69 @@ export class StatelessStack extends Stack {
 
     new CfnOutput(this, 'GovernanceStateMachineArn', { value: machine.stateMachineArn });
     return machine;
+  }
+
+  /**
+   * Approvers' subscriptions follow the registry: the registry function subscribes the addresses a
+   * model names (and reads their state, and resends confirmations); a scheduled function reads the
+   * state of every subscription every five minutes and sends the requests waiting for an address
+   * that has confirmed since.
+   */
+  private subscriptions(data: StatefulStack, stageName: string): void {
+    const { registry, deliveryRefresh } = this.functions;
+    this.allowSubscriptions(registry, data.notifications);
+    deliveryRefresh
+      .useTable(governanceTable, data.governance, 'readWrite')
+      .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
+      .setEnv('PUBLIC_URL', this.publicUrl(stageName));
+    this.allowNotifications(deliveryRefresh, data.notifications);
+    this.allowSubscriptions(deliveryRefresh, data.notifications);
+
+    const role = new iam.Role(this, 'DeliveryRefreshSchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: "EventBridge Scheduler: invoke the refresh of approvers' subscription states",
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [deliveryRefresh.function.functionArn],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(deliveryRefresh.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'The scheduler target grants invoke on the one refresh function and its versions; no other function.',
+    });
+    new Schedule(this, 'DeliveryRefreshSchedule', {
+      description: "Refreshes the state of approvers' email subscriptions",
+      schedule: ScheduleExpression.rate(Duration.minutes(5)),
+      target: new LambdaInvoke(deliveryRefresh.function, {
+        role,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(5),
+      }),
+    });
+  }
+
+  /**
+   * Lets a function manage the email subscriptions of the notifications topic, and nothing else of
+   * it: subscribe an address, read subscription states, unsubscribe. Subscribing needs no key use.
+   */
+  private allowSubscriptions(f: VigilFunction, topic: ITopic): void {
+    f.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'sns:Subscribe',
+          'sns:Unsubscribe',
+          'sns:ListSubscriptionsByTopic',
+          'sns:GetSubscriptionAttributes',
+        ],
+        resources: [topic.topicArn],
+      }),
+    );
+    f.setEnv('NOTIFICATIONS_TOPIC_ARN', topic.topicArn);
   }
 
   /** Lets a function email people: publish to the notifications topic (encrypted with the data key). */

@@ -51,7 +51,7 @@ class PageError extends Error {
 
 /** The stores the handlers use, imported once the runtime has configured the environment. */
 async function loadStores() {
-  const [registry, evaluations, incidents, view, candidate, reports, http] = await Promise.all([
+  const [registry, evaluations, incidents, view, candidate, reports, http, delivery] = await Promise.all([
     import('../functions/commons/registry/store.ts'),
     import('../functions/commons/evaluation/store.ts'),
     import('../functions/commons/incidents/store.ts'),
@@ -59,8 +59,9 @@ async function loadStores() {
     import('../functions/commons/incidents/candidate.ts'),
     import('../functions/commons/reports/evaluation-html.ts'),
     import('../functions/commons/http.ts'),
+    import('../functions/commons/delivery/store.ts'),
   ]);
-  return { registry, evaluations, incidents, view, candidate, reports, http };
+  return { registry, evaluations, incidents, view, candidate, reports, http, delivery };
 }
 
 /**
@@ -114,9 +115,10 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
 
   /** `/`: every model with its state, the latest evaluations, incidents and the outbox. */
   async function home(): Promise<string> {
-    const [models, incidents] = await Promise.all([
+    const [models, incidents, subscribers] = await Promise.all([
       stores.registry.listModels(),
       stores.incidents.listIncidents({ limit: INCIDENTS_SHOWN }),
+      stores.delivery.listSubscribers(),
     ]);
     const perModel = await Promise.all(
       models.map((m) => stores.evaluations.listEvaluations(m.modelId, { limit: EVALUATIONS_PER_MODEL })),
@@ -136,6 +138,17 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
       evaluations,
       incidents,
       outbox: [...governance.outbox.list()].reverse(),
+      delivery: subscribers.map((subscriber) => ({
+        address: subscriber.address,
+        state: subscriber.state,
+        models: models
+          .filter((m) =>
+            Object.values(m.approvers).some((list) =>
+              list.some((a) => a.toLowerCase() === subscriber.address),
+            ),
+          )
+          .map((m) => m.modelId),
+      })),
       now: new Date(),
     });
   }

@@ -88,6 +88,8 @@ interface OutboxItem {
   readonly subject: string;
   readonly links: readonly string[];
   readonly sentAt: string;
+  /** False for an email SNS would not deliver (VIGIL_CONFIRM_SUBSCRIPTIONS=manual, not confirmed yet). */
+  readonly delivered?: boolean;
 }
 
 class DemoHttpError extends Error {}
@@ -208,7 +210,8 @@ async function run(
         if (seen.has(message.id) || message.sentAt < since) continue;
         seen.add(message.id);
         const approval = message.links.find((link) => link.includes('/approvals/'));
-        if (approval && !linkShown) {
+        // An undelivered email's link is not the person's to follow: the one sent at confirmation is.
+        if (approval && !linkShown && message.delivered !== false) {
           linkShown = true;
           print(
             [

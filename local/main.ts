@@ -6,7 +6,9 @@ import { startRuntime } from './runtime.ts';
  * `npm start`: runs Vigil locally on its embedded default, with no AWS account and no
  * configuration. Settings: PORT (3000), VIGIL_HOST (127.0.0.1), VIGIL_DATA_DIR (.vigil),
  * VIGIL_ADMIN_KEY (generated on first start and kept in the data dir), VIGIL_DEMO or --no-demo,
- * VIGIL_SCHEDULER_TICK_SECONDS (30; 0 turns the scheduled evaluations off), and the demo's pace:
+ * VIGIL_SCHEDULER_TICK_SECONDS (30; 0 turns the scheduled evaluations off),
+ * VIGIL_CONFIRM_SUBSCRIPTIONS (auto: approvers' subscriptions are confirmed at once; manual: by
+ * following the confirmation link in the outbox, as in AWS), and the demo's pace:
  * VIGIL_DEMO_SHIFT_SECONDS (30), VIGIL_DEMO_INTERVAL_MS (2000), VIGIL_DEMO_STABILISATION_SECONDS (20).
  */
 async function main(): Promise<void> {
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     console.log(
-      'Usage: npm start [-- --no-demo]\n\nEnvironment: PORT, VIGIL_HOST, VIGIL_DATA_DIR, VIGIL_ADMIN_KEY, VIGIL_DEMO,\n  VIGIL_SCHEDULER_TICK_SECONDS, VIGIL_DEMO_SHIFT_SECONDS, VIGIL_DEMO_INTERVAL_MS, VIGIL_DEMO_STABILISATION_SECONDS',
+      'Usage: npm start [-- --no-demo]\n\nEnvironment: PORT, VIGIL_HOST, VIGIL_DATA_DIR, VIGIL_ADMIN_KEY, VIGIL_DEMO,\n  VIGIL_SCHEDULER_TICK_SECONDS, VIGIL_CONFIRM_SUBSCRIPTIONS, VIGIL_DEMO_SHIFT_SECONDS, VIGIL_DEMO_INTERVAL_MS,\n  VIGIL_DEMO_STABILISATION_SECONDS',
     );
     return;
   }
@@ -40,6 +42,10 @@ async function main(): Promise<void> {
   if (intervalMs === 0) throw new Error('VIGIL_DEMO_INTERVAL_MS must be a number of milliseconds above 0');
   if (stabilisationSeconds !== undefined && !Number.isInteger(stabilisationSeconds))
     throw new Error('VIGIL_DEMO_STABILISATION_SECONDS must be a whole number of seconds');
+  const confirm = env.VIGIL_CONFIRM_SUBSCRIPTIONS || 'auto';
+  if (confirm !== 'auto' && confirm !== 'manual') {
+    throw new Error(`VIGIL_CONFIRM_SUBSCRIPTIONS must be auto or manual, got "${confirm}"`);
+  }
   const demo = values['no-demo']
     ? false
     : (values.demo ?? !/^(false|0|no|off)$/i.test(env.VIGIL_DEMO ?? 'true'));
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
       ...(stabilisationSeconds !== undefined ? { stabilisationSeconds } : {}),
     },
     schedulerTickSeconds: tick,
+    confirmSubscriptions: confirm,
     ...(env.VIGIL_ADMIN_KEY ? { adminKey: env.VIGIL_ADMIN_KEY } : {}),
   });
 
@@ -64,6 +71,9 @@ async function main(): Promise<void> {
       `  dashboard: ${runtime.url}/`,
       `  health:    ${runtime.url}/healthz`,
       `  admin key: ${runtime.adminKey}${runtime.adminKeyGenerated ? ' (new, kept in the data dir)' : ''}`,
+      confirm === 'auto'
+        ? "  approvers' email subscriptions are confirmed at once (VIGIL_CONFIRM_SUBSCRIPTIONS=manual: by their link, as in AWS)"
+        : "  approvers' email subscriptions wait for their confirmation link in the outbox, as in AWS",
       'Press Ctrl+C to stop.',
     ].join('\n'),
   );

@@ -28,6 +28,7 @@ import {
 } from './dynamodb.ts';
 import { type LocalGovernance, startLocalGovernance } from './governance.ts';
 import { asFunction } from './invocation.ts';
+import type { ConfirmMode } from './outbox.ts';
 import { startScheduler } from './scheduler.ts';
 
 export interface RuntimeOptions {
@@ -48,6 +49,11 @@ export interface RuntimeOptions {
   readonly dynamoEndpoint?: string;
   /** Seconds between scheduled-evaluation ticks (EventBridge Scheduler's stand-in); 0 turns it off. */
   readonly schedulerTickSeconds?: number;
+  /**
+   * How approvers' email subscriptions get confirmed: `auto` (the default) at once, `manual` by
+   * following the confirmation link in the outbox, as in AWS.
+   */
+  readonly confirmSubscriptions?: ConfirmMode;
 }
 
 export interface Runtime {
@@ -87,7 +93,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await ensureTables(client, tableNames);
     client.destroy();
 
-    const governance = await startLocalGovernance(options.dataDir);
+    const governance = await startLocalGovernance(
+      options.dataDir,
+      undefined,
+      options.confirmSubscriptions ?? 'auto',
+    );
     const handlers = await loadHandlers();
     const dashboard = await startDashboard(governance);
     const server = createServer((request, response) => {

@@ -83,7 +83,7 @@ export function layout(title: string, body: SafeHtml): string {
 <body>
 <header>
 <a class="brand" href="/">Vigil</a>
-<nav aria-label="Dashboard"><ul><li><a href="/#models">Models</a></li><li><a href="/#evaluations">Evaluations</a></li><li><a href="/#incidents">Incidents</a></li><li><a href="/#outbox">Outbox</a></li></ul></nav>
+<nav aria-label="Dashboard"><ul><li><a href="/#models">Models</a></li><li><a href="/#evaluations">Evaluations</a></li><li><a href="/#incidents">Incidents</a></li><li><a href="/#delivery">Delivery</a></li><li><a href="/#outbox">Outbox</a></li></ul></nav>
 </header>
 <main>
 ${body}
@@ -123,6 +123,11 @@ function statusBadge(status: string): SafeHtml {
   return html`<span class="status ${tone}">${status.replace('_', ' ')}</span>`;
 }
 
+function deliveryBadge(state: string): SafeHtml {
+  const tone = state === 'confirmed' ? 'good' : 'bad';
+  return html`<span class="status ${tone}">${state.replace('_', ' ')}</span>`;
+}
+
 function list(items: readonly string[]): SafeHtml {
   return items.length ? html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>` : html`–`;
 }
@@ -158,6 +163,8 @@ export interface HomeData {
   readonly incidents: readonly IncidentRecord[];
   /** Newest first. */
   readonly outbox: readonly OutboxMessage[];
+  /** Every address Vigil tracks, with its delivery state and the models that name it. */
+  readonly delivery: readonly { address: string; state: string; models: readonly string[] }[];
   readonly now: Date;
 }
 
@@ -215,12 +222,21 @@ export function homePage(data: HomeData): string {
       )}</tbody></table></div>`
     : html`<p class="empty">No incident.</p>`;
 
+  const delivery = data.delivery.length
+    ? html`<div class="table"><table>${caption("Approvers' email subscriptions (SNS in AWS): only confirmed addresses receive email")}${headRow(
+        ['Address', 'State', 'Named by'],
+      )}<tbody>${data.delivery.map(
+        (d) =>
+          html`<tr><th scope="row">${d.address}</th><td>${deliveryBadge(d.state)}</td><td>${list(d.models)}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p class="empty">No approver address yet.</p>`;
+
   const outbox = data.outbox.length
     ? html`<div class="table"><table>${caption('Emails the runtime sent, newest first (SNS email in AWS)')}${headRow(
         ['Sent', 'To', 'Subject', 'Links'],
       )}<tbody>${data.outbox.map(
         (m) =>
-          html`<tr><td>${time(m.sentAt)}</td><td>${m.to}</td><th scope="row"><details><summary>${m.subject}</summary><pre>${m.text}</pre></details></th><td>${m.links.length ? html`<ul>${m.links.map((link) => html`<li>${externalLink(link)}</li>`)}</ul>` : '–'}</td></tr>`,
+          html`<tr><td>${time(m.sentAt)}</td><td>${m.to}${m.delivered === false ? html`<br><span class="status bad">not delivered</span>` : ''}</td><th scope="row"><details><summary>${m.subject}</summary><pre>${m.text}</pre></details></th><td>${m.links.length ? html`<ul>${m.links.map((link) => html`<li>${externalLink(link)}</li>`)}</ul>` : '–'}</td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="empty">No email sent yet.</p>`;
 
@@ -230,6 +246,7 @@ export function homePage(data: HomeData): string {
 <section aria-labelledby="models"><h2 id="models">Models</h2>${models}</section>
 <section aria-labelledby="evaluations"><h2 id="evaluations">Evaluations</h2>${evaluations}</section>
 <section aria-labelledby="incidents"><h2 id="incidents">Incidents</h2>${incidents}</section>
+<section aria-labelledby="delivery"><h2 id="delivery">Delivery</h2>${delivery}</section>
 <section aria-labelledby="outbox"><h2 id="outbox">Outbox</h2><p class="muted">Approval links are the links a person follows from the email; each is signed for its recipient.</p>${outbox}</section>`,
   );
 }

@@ -147,6 +147,7 @@ describe('the local dashboard in a browser', () => {
       'Models',
       'Evaluations',
       'Incidents',
+      'Delivery',
       'Outbox',
     ]);
     const modelRow = page.locator('#models ~ .table tbody tr', { hasText: MODEL });
@@ -170,6 +171,10 @@ describe('the local dashboard in a browser', () => {
       'open',
       'investigate',
     ]);
+    const deliveryRow = page.locator('section[aria-labelledby=delivery] tbody tr', {
+      hasText: 'dsl@example.com',
+    });
+    expect(await deliveryRow.locator('td').allTextContents()).toEqual(['confirmed', MODEL]);
     const approvalLinks = page.locator('section[aria-labelledby=outbox] a[href*="/approvals/"]');
     expect(await approvalLinks.count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('th[scope=col]').count()).toBeGreaterThan(10);

@@ -120,6 +120,28 @@ describe('vigil models, incidents and report against the local runtime', () => {
     expect(JSON.parse(json.stdout)).toEqual((await api.call('GET', '/v1/models')).body);
   });
 
+  it('shows who receives email for a model, and resends confirmations', async () => {
+    // Act
+    const [text, resend] = [
+      await vigil(['models', 'delivery', MODEL, ...at()]),
+      await vigil(['models', 'delivery', MODEL, '--resend', '--json', ...at()]),
+    ];
+
+    // Assess: the runtime confirms at once (VIGIL_CONFIRM_SUBSCRIPTIONS=auto), so nobody needs one.
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ADDRESS\s+DELIVERY$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^dsl@example\.com\s+confirmed$/));
+    expect(lines.slice(1)).toHaveLength(8);
+    expect(resend.code).toBe(0);
+    expect(JSON.parse(resend.stdout)).toMatchObject({
+      modelId: MODEL,
+      resent: [],
+      delivery: { 'qa@example.com': 'confirmed' },
+    });
+  });
+
   it('lists incidents filtered by model and status, with the key and URL from the environment', async () => {
     // Prepare
     const env = { VIGIL_URL: api.url, VIGIL_API_KEY: ADMIN_KEY };

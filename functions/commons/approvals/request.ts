@@ -1,9 +1,16 @@
 import * as z from 'zod';
 import { requireEnv } from '#commons/config';
+import { tellMlopsUnreachable, unreachableRoles } from '#commons/delivery/unreachable';
 import { appendAudit } from '#commons/incidents/audit';
 import { bulletList, humanDuration, incidentSummary, signature } from '#commons/incidents/messages';
 import { MAX_REMINDERS } from '#commons/incidents/steps';
-import { getCandidateTask, getIncident, putCandidateTask, updateIncident } from '#commons/incidents/store';
+import {
+  getCandidateTask,
+  getIncident,
+  listIncidents,
+  putCandidateTask,
+  updateIncident,
+} from '#commons/incidents/store';
 import { recordStep } from '#commons/incidents/track';
 import { type IncidentRecord, roles } from '#commons/incidents/types';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
@@ -43,6 +50,9 @@ export const humanStepRequestSchema = z.strictObject({
 
 export type HumanStepRequest = z.output<typeof humanStepRequestSchema>;
 
+/** What the text of a request depends on: who is asked, which reminder, how long they have. */
+type RequestContext = Pick<HumanStepRequest, 'roles' | 'reminder' | 'cycle' | 'timeoutSeconds'>;
+
 /** The link of one recipient: the approval id and a signature bound to them and the expiry. */
 export async function approvalLink(
   approval: Pick<ApprovalRecord, 'approvalId' | 'expiresAt'>,
@@ -65,7 +75,9 @@ export async function approvalLink(
  *    recipient their own signed link. A candidate: keep the token as the incident's candidate
  *    task and email the instructions for posting the new version.
  *    The same task token seen again (an invocation delivered twice) sends nothing again.
- * 4. A reminder (the step timed out before) is escalated to MLOps.
+ * 4. A reminder (the step timed out before) is escalated to MLOps. A first request to a role
+ *    none of whose addresses has confirmed its subscription is reported to MLOps at once (the
+ *    step still waits: `sendWaitingRequests` sends the link when an address confirms).
  * 5. Record the step entered (first request) or reminded, and the request, in the audit trail.
  */
 export async function requestHumanStep(
@@ -90,6 +102,10 @@ export async function requestHumanStep(
       requestedAt,
       expiresAt,
       cycle: request.cycle,
+      roles: request.roles,
+      recipients,
+      reminder: request.reminder,
+      timeoutSeconds: request.timeoutSeconds,
     });
     await trackRequest(incident, request, { recipients, expiresAt }, { retrainingCycles: request.cycle });
     await notifier().send({
@@ -129,6 +145,15 @@ export async function requestHumanStep(
     }
   }
   if (request.reminder > 0) await escalate(request, step, model, incident, recipients);
+  else {
+    await tellMlopsUnreachable({
+      model,
+      incident,
+      what: `the request "${step.title}"`,
+      step: request.step,
+      unreachable: await unreachableRoles(model, request.roles),
+    });
+  }
   return { ...(approvalId ? { approvalId } : {}), sent: recipients.length };
 }
 
@@ -169,7 +194,7 @@ async function trackRequest(
 }
 
 function subject(
-  request: HumanStepRequest,
+  request: Pick<RequestContext, 'reminder'>,
   step: HumanStep,
   model: ModelRecord,
   incident: IncidentRecord,
@@ -178,7 +203,7 @@ function subject(
   return `[Vigil] ${reminder}${step.title}, ${model.name} (${incident.incidentId})`;
 }
 
-function reminderLine(request: HumanStepRequest, timeoutSeconds: number): string[] {
+function reminderLine(request: Pick<RequestContext, 'reminder'>, timeoutSeconds: number): string[] {
   if (request.reminder === 0) return [];
   return [
     `REMINDER ${request.reminder} of ${MAX_REMINDERS}: nobody answered within ${humanDuration(timeoutSeconds)}. MLOps has been told.`,
@@ -189,17 +214,25 @@ function reminderLine(request: HumanStepRequest, timeoutSeconds: number): string
   ];
 }
 
+function lateLine(late: boolean): string[] {
+  return late
+    ? ['Your address has just confirmed its subscription to Vigil: this request was waiting for you.', '']
+    : [];
+}
+
 function decisionText(
-  request: HumanStepRequest,
+  request: RequestContext,
   step: HumanStep,
   model: ModelRecord,
   incident: IncidentRecord,
   link: string,
   expiresAt: string,
+  late = false,
 ): string {
   return [
     'Hello,',
     '',
+    ...lateLine(late),
     ...reminderLine(request, request.timeoutSeconds),
     `Vigil needs your decision as ${request.roles.map((role) => roleLabels[role]).join(' or ')}: ${step.title} (SOP ${step.sop}).`,
     step.ask,
@@ -240,16 +273,18 @@ async function sentBackBecause(incident: IncidentRecord): Promise<string[]> {
 }
 
 async function candidateText(
-  request: HumanStepRequest,
+  request: RequestContext,
   step: HumanStep,
   model: ModelRecord,
   incident: IncidentRecord,
   expiresAt: string,
+  late = false,
 ): Promise<string> {
   const back = request.cycle > 1 ? await sentBackBecause(incident) : [];
   return [
     'Hello,',
     '',
+    ...lateLine(late),
     ...reminderLine(request, request.timeoutSeconds),
     `The Data Science Lead confirmed the drift: ${step.title} (SOP ${step.sop}), cycle ${request.cycle} of at most ${model.governance.maxRetrainingCycles} before the Data Science Lead decides again.`,
     step.ask,
@@ -306,4 +341,72 @@ async function escalate(
     step: request.step,
     details: { to: escalation, reminder: request.reminder },
   });
+}
+
+/**
+ * Sends an address that has just confirmed its subscription what is waiting for it: its own link
+ * to every pending approval of an open incident that names it, and the retraining request of an
+ * incident waiting for a candidate. Expired requests are left to the workflow's reminders.
+ */
+export async function sendWaitingRequests(address: string): Promise<number> {
+  const now = new Date().toISOString();
+  const mine = (recipients: readonly string[]) =>
+    recipients.find((recipient) => recipient.toLowerCase() === address);
+  let sent = 0;
+  for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
+    const model = await getModel(incident.modelId);
+    if (!model) continue;
+    for (const approval of await listApprovals(incident.incidentId)) {
+      const recipient = mine(approval.recipients);
+      if (approval.status !== 'pending' || approval.expiresAt <= now || !recipient) continue;
+      if (!isHumanStep(approval.step)) continue;
+      const step = humanSteps[approval.step];
+      const context = {
+        roles: [...approval.roles],
+        reminder: approval.reminder,
+        cycle: approval.cycle,
+        timeoutSeconds: Math.round(
+          (Date.parse(approval.expiresAt) - Date.parse(approval.requestedAt)) / 1000,
+        ),
+      };
+      const link = await approvalLink(approval, recipient);
+      await notifier().send({
+        to: [recipient],
+        subject: subject(context, step, model, incident),
+        text: decisionText(context, step, model, incident, link, approval.expiresAt, true),
+        links: [link],
+      });
+      await appendAudit(incident.incidentId, {
+        type: 'request.delivered',
+        actor: 'workflow',
+        step: approval.step,
+        details: { approvalId: approval.approvalId, to: recipient, reason: 'subscription confirmed' },
+      });
+      sent++;
+    }
+    const task = await getCandidateTask(incident.incidentId);
+    const recipient = task?.recipients && mine(task.recipients);
+    if (task?.roles && recipient && task.expiresAt > now) {
+      const step = humanSteps.retraining;
+      const context = {
+        roles: [...task.roles],
+        reminder: task.reminder ?? 0,
+        cycle: task.cycle,
+        timeoutSeconds: task.timeoutSeconds ?? 0,
+      };
+      await notifier().send({
+        to: [recipient],
+        subject: subject(context, step, model, incident),
+        text: await candidateText(context, step, model, incident, task.expiresAt, true),
+      });
+      await appendAudit(incident.incidentId, {
+        type: 'request.delivered',
+        actor: 'workflow',
+        step: 'retraining',
+        details: { to: recipient, reason: 'subscription confirmed' },
+      });
+      sent++;
+    }
+  }
+  return sent;
 }

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '#powertools/metrics';
+import { tellMlopsUnreachable, unreachableRoles } from '../delivery/unreachable.ts';
 import { ensureWorkflowStarted, openIncident } from '../incidents/open.ts';
 import { getIncident, readOpenIncidentLock } from '../incidents/store.ts';
 import type { IncidentRecord } from '../incidents/types.ts';
@@ -25,7 +26,8 @@ function publicUrl(): string {
  *    each window once however often it is evaluated;
  * 2. on a breach that completes the run, open the model's incident — or attach the evaluation to
  *    the one already open — and, for a new incident, alert the Data Science Lead and the Dev
- *    team, one email each, with the reasons;
+ *    team, one email each, with the reasons (and MLOps at once about a role of the two with no
+ *    confirmed address, whom the alert did not reach);
  * 3. start the incident's workflow if it has not started: this also repairs a crash between
  *    writing an incident and starting its execution, on the model's next evaluation.
  */
@@ -50,6 +52,12 @@ export async function afterEvaluation(
     if (opened) {
       metrics.addMetric('IncidentsOpened', MetricUnit.Count, 1);
       await alert(model, evaluation, incident);
+      await tellMlopsUnreachable({
+        model,
+        incident,
+        what: 'the monitoring alert',
+        unreachable: await unreachableRoles(model, ['dataScienceLead', 'devTeam']),
+      });
     }
   } else {
     const lock = await readOpenIncidentLock(model.modelId);

@@ -12,7 +12,7 @@ import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
-import type { HistoryEntry, IncidentRecord, IncidentStatus } from './types.ts';
+import type { HistoryEntry, IncidentRecord, IncidentStatus, Role } from './types.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -251,6 +251,11 @@ export interface CandidateTask {
   readonly requestedAt: string;
   readonly expiresAt: string;
   readonly cycle: number;
+  /** Who was asked, and the request's reminder and timeout: what a late-confirmed address is sent. */
+  readonly roles?: readonly Role[];
+  readonly recipients?: readonly string[];
+  readonly reminder?: number;
+  readonly timeoutSeconds?: number;
 }
 
 export async function putCandidateTask(incidentId: string, task: CandidateTask): Promise<void> {
@@ -302,5 +307,9 @@ function toCandidateTask(item: Record<string, unknown>): CandidateTask {
     requestedAt: item.requestedAt as string,
     expiresAt: item.expiresAt as string,
     cycle: item.cycle as number,
+    ...(Array.isArray(item.roles) ? { roles: item.roles as Role[] } : {}),
+    ...(Array.isArray(item.recipients) ? { recipients: item.recipients as string[] } : {}),
+    ...(typeof item.reminder === 'number' ? { reminder: item.reminder } : {}),
+    ...(typeof item.timeoutSeconds === 'number' ? { timeoutSeconds: item.timeoutSeconds } : {}),
   };
 }

@@ -1,10 +1,34 @@
-import type { Notifier } from './port.ts';
-import { SnsNotifier } from './sns.ts';
+import type { EmailSubscriptions, Notifier } from './port.ts';
+import { SnsNotifier, SnsSubscriptions } from './sns.ts';
 
-export type { Notification, Notifier } from './port.ts';
+export type {
+  EmailSubscription,
+  EmailSubscriptions,
+  Notification,
+  Notifier,
+  SubscriptionState,
+} from './port.ts';
 
 const topicArn = process.env.NOTIFICATIONS_TOPIC_ARN;
 let configured: Notifier | undefined = topicArn ? new SnsNotifier(topicArn) : undefined;
+let configuredSubscriptions: EmailSubscriptions | undefined = topicArn
+  ? new SnsSubscriptions(topicArn)
+  : undefined;
+
+/** Installs the email subscriptions to use; the local runtime registers its outbox before it serves. */
+export function configureSubscriptions(subscriptions: EmailSubscriptions): void {
+  configuredSubscriptions = subscriptions;
+}
+
+/** The topic's email subscriptions: SNS when NOTIFICATIONS_TOPIC_ARN is set, else the configured ones. */
+export function subscriptions(): EmailSubscriptions {
+  if (!configuredSubscriptions) {
+    throw new Error(
+      'No email subscriptions: set NOTIFICATIONS_TOPIC_ARN (AWS) or configure them (the local runtime does)',
+    );
+  }
+  return configuredSubscriptions;
+}
 
 /** Installs the notifier to use; the local runtime registers its outbox before it serves. */
 export function configureNotifier(notifier: Notifier): void {

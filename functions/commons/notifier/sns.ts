@@ -1,6 +1,22 @@
-import { PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetSubscriptionAttributesCommand,
+  InvalidParameterException,
+  ListSubscriptionsByTopicCommand,
+  NotFoundException,
+  PublishBatchCommand,
+  type PublishBatchRequestEntry,
+  SNSClient,
+  SubscribeCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { tracer } from '#powertools/tracer';
-import type { Notification, Notifier } from './port.ts';
+import {
+  type EmailSubscription,
+  type EmailSubscriptions,
+  type Notification,
+  type Notifier,
+  recipientFilterPolicy,
+} from './port.ts';
 import { emailSubject } from './subject.ts';
 
 export { emailSubject, MAX_SUBJECT } from './subject.ts';
@@ -46,5 +62,89 @@ export class SnsNotifier implements Notifier {
     if (failed.length > 0) {
       throw new Error(`SNS refused ${failed.length} of ${entries.length} messages: ${failed.join('; ')}`);
     }
+  }
+}
+
+/** What ListSubscriptionsByTopic shows instead of an ARN for a subscription not confirmed yet. */
+const PENDING = 'PendingConfirmation';
+
+/**
+ * The topic's email subscriptions in SNS: one per address, filtered on its `recipient` message
+ * attribute, so that each person receives the messages (and the signed links) meant for them.
+ */
+export class SnsSubscriptions implements EmailSubscriptions {
+  private readonly client: SNSClient;
+
+  constructor(
+    private readonly topicArn: string,
+    client?: SNSClient,
+  ) {
+    this.client = client ?? tracer.captureAWSv3Client(new SNSClient({}));
+  }
+
+  /**
+   * `Subscribe` is idempotent in SNS for the same endpoint and attributes: it returns the
+   * existing subscription, and sends a pending one a new confirmation email. A subscription of
+   * the address made with other attributes (by hand, say) is found and reported as it is.
+   */
+  async subscribe(address: string): Promise<EmailSubscription> {
+    const endpoint = address.trim().toLowerCase();
+    let subscriptionArn: string | undefined;
+    try {
+      ({ SubscriptionArn: subscriptionArn } = await this.client.send(
+        new SubscribeCommand({
+          TopicArn: this.topicArn,
+          Protocol: 'email',
+          Endpoint: endpoint,
+          Attributes: { FilterPolicy: JSON.stringify(recipientFilterPolicy(endpoint)) },
+          ReturnSubscriptionArn: true,
+        }),
+      ));
+    } catch (error) {
+      if (!(error instanceof InvalidParameterException) || !/already exists/i.test(error.message))
+        throw error;
+      const existing = (await this.list()).find((subscription) => subscription.address === endpoint);
+      if (!existing) throw error;
+      return existing;
+    }
+    if (!subscriptionArn) throw new Error(`SNS returned no subscription for ${endpoint}`);
+    const { Attributes } = await this.client.send(
+      new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
+    );
+    return {
+      address: endpoint,
+      state: Attributes?.PendingConfirmation === 'false' ? 'confirmed' : 'pending_confirmation',
+      subscriptionArn,
+    };
+  }
+
+  async unsubscribe(subscriptionArn: string): Promise<void> {
+    await this.client.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn })).catch((error) => {
+      if (!(error instanceof NotFoundException)) throw error;
+    });
+  }
+
+  async list(): Promise<EmailSubscription[]> {
+    const byAddress = new Map<string, EmailSubscription>();
+    let NextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: this.topicArn, NextToken }),
+      );
+      for (const subscription of page.Subscriptions ?? []) {
+        const arn = subscription.SubscriptionArn;
+        if (subscription.Protocol !== 'email' || !subscription.Endpoint || !arn || arn === 'Deleted')
+          continue;
+        const address = subscription.Endpoint.toLowerCase();
+        const found: EmailSubscription =
+          arn === PENDING
+            ? { address, state: 'pending_confirmation' }
+            : { address, state: 'confirmed', subscriptionArn: arn };
+        // An address subscribed twice (by hand) counts as confirmed when either is.
+        if (byAddress.get(address)?.state !== 'confirmed') byAddress.set(address, found);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return [...byAddress.values()];
   }
 }

@@ -23,6 +23,9 @@ export const governanceKeys = {
     sk: `${receivedAt}#${feedbackId}`,
   }),
   feedbackPartition: (modelId: string) => `FEEDBACK#${modelId}`,
+  /** The delivery state of an approver's address (its email subscription). */
+  subscriber: (address: string) => ({ pk: `SUBSCRIBER#${address}`, sk: '#SUBSCRIBER' }),
+  subscribersIndex: 'SUBSCRIBERS',
   baselineFeaturesPartition: (modelId: string, baselineVersion: number) =>
     `BASELINE#${modelId}#${baselineVersion}`,
 } as const;

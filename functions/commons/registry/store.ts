@@ -49,12 +49,13 @@ const MODEL_FIELDS = [
 
 /**
  * Registers or updates a model in one atomic update; what Vigil tracks (versions, baseline,
- * creation time) is kept. Fields left out of an update (groundTruth) are removed.
+ * creation time) is kept. Fields left out of an update (groundTruth) are removed. Returns the
+ * model before the update too, when there was one.
  */
 export async function putModel(
   modelId: string,
   input: ModelInput,
-): Promise<{ created: boolean; model: ModelRecord }> {
+): Promise<{ created: boolean; model: ModelRecord; previous?: ModelRecord }> {
   const now = new Date().toISOString();
   const names: Record<string, string> = { '#createdAt': 'createdAt', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':now': now, ':modelId': modelId, ':index': keys.modelsIndex };
@@ -81,7 +82,11 @@ export async function putModel(
   );
   const model = await getModel(modelId);
   if (!model) throw new Error(`Model ${modelId} vanished after its update`);
-  return { created: old === undefined, model };
+  return {
+    created: old === undefined,
+    model,
+    ...(old ? { previous: strip(old) as unknown as ModelRecord } : {}),
+  };
 }
 
 export async function getModel(modelId: string): Promise<ModelRecord | undefined> {

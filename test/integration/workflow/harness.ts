@@ -5,7 +5,7 @@ import type { ColumnDrift } from '../../../functions/commons/drift/types.ts';
 import type { IncidentRecord } from '../../../functions/commons/incidents/types.ts';
 import type { IncidentDetail } from '../../../functions/commons/incidents/view.ts';
 import type { OutboxMessage } from '../../../local/outbox.ts';
-import { type Runtime, startRuntime } from '../../../local/runtime.ts';
+import { type Runtime, type RuntimeOptions, startRuntime } from '../../../local/runtime.ts';
 
 export const ADMIN_KEY = 'workflow-test-admin-key';
 
@@ -43,7 +43,7 @@ export class Harness {
     private readonly dataDir: string,
   ) {}
 
-  static async start(): Promise<Harness> {
+  static async start(options: Pick<RuntimeOptions, 'confirmSubscriptions'> = {}): Promise<Harness> {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'vigil-workflow-'));
     const runtime = await startRuntime({
       dataDir,
@@ -51,6 +51,7 @@ export class Harness {
       host: '127.0.0.1',
       adminKey: ADMIN_KEY,
       demo: false,
+      ...options,
     });
     return new Harness(runtime, dataDir);
   }

@@ -42,8 +42,11 @@ describe('incidents', () => {
     });
     const { configureWorkflow } = await import('../../../functions/commons/workflow/index.ts');
     configureWorkflow(engine);
-    const { configureNotifier } = await import('../../../functions/commons/notifier/index.ts');
+    const { configureNotifier, configureSubscriptions } = await import(
+      '../../../functions/commons/notifier/index.ts'
+    );
     configureNotifier(outbox);
+    configureSubscriptions(outbox.emailSubscriptions);
     incidents = {
       ...(await import('../../../functions/commons/incidents/open.ts')),
       ...(await import('../../../functions/commons/incidents/store.ts')),
@@ -153,7 +156,8 @@ describe('incidents', () => {
     const { modelInputSchema } = await import('../../../functions/commons/registry/schema.ts');
     const { requestHumanStep } = await import('../../../functions/commons/approvals/request.ts');
     const { listApprovals } = await import('../../../functions/commons/approvals/store.ts');
-    await putModel(
+    const { followApprovers } = await import('../../../functions/commons/delivery/subscriptions.ts');
+    const { model } = await putModel(
       'm-twice',
       modelInputSchema.parse({
         name: 'Twice',
@@ -167,6 +171,7 @@ describe('incidents', () => {
         ),
       }),
     );
+    await followApprovers(model);
     const { incident } = await incidents.openIncident(breach('m-twice', 'e10'));
     const request = {
       incidentId: incident.incidentId,

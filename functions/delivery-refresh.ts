@@ -1,0 +1,24 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { refreshDelivery } from '#commons/delivery/refresh';
+import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
+import { tracer } from '#powertools/tracer';
+
+/**
+ * The scheduler's target (EventBridge Scheduler in AWS): reads the state of every email
+ * subscription of the notifications topic, sends the requests waiting for an address that has
+ * confirmed since the last run, and tells MLOps about a waiting step whose role lost its last
+ * confirmed address.
+ */
+export const handler = middy(async () => {
+  const result = await refreshDelivery(new Date());
+  logger.info('delivery refreshed', result);
+  metrics.addMetric('WaitingRequestsDelivered', 'Count', result.delivered);
+  return result;
+})
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(logMetrics(metrics))
+  .use(injectLambdaContext(logger, { clearState: true }));
