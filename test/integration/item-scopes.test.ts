@@ -119,7 +119,9 @@ describe('item scopes of the exposed functions', () => {
     // Prepare: an incident opened over HTTP, waiting for the Data Science Lead, and the key of
     // the model's training pipeline.
     await h.registerModel('scoped-incident');
-    const pipelineKey = (await h.call('POST', '/v1/models/scoped-incident/keys')).body.key as string;
+    const pipelineKey = (
+      await h.call('POST', '/v1/models/scoped-incident/keys', { body: { scopes: ['candidate'] } })
+    ).body.key as string;
     const { incidentId } = await h.breachOverHttp('scoped-incident');
     const message = await h.message('dsl@example.com', /Investigate the alert/);
 
