@@ -1,5 +1,5 @@
 import { HttpError } from '#commons/http';
-import { appendAudit } from '#commons/incidents/audit';
+import { appendAudit, reviewedEvidence } from '#commons/incidents/audit';
 import { type EvaluationRecord, getEvaluation } from '#commons/incidents/evaluations';
 import type { RequestOrigin } from '#commons/incidents/origin';
 import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
@@ -176,7 +176,13 @@ export async function decideApproval(
     type: 'decision',
     actor: recipient,
     step: approval.step,
-    details: { approvalId, decision, comment, ...(pir ? { form: pir } : {}) },
+    details: {
+      approvalId,
+      decision,
+      comment,
+      ...(pir ? { form: pir } : {}),
+      ...(await reviewedEvidence(approval.incidentId, approval.step)),
+    },
     ...origin,
   });
 
