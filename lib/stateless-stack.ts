@@ -9,6 +9,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { VigilFunction } from './constructs/vigil-function.ts';
+import { evidenceEventsPrefix, evidenceSignerRoleName, retiredEvidenceKeys } from './evidence.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
 import { Observability } from './observability.ts';
 import { authErrors, routes } from './routes.ts';
@@ -40,7 +41,11 @@ export class StatelessStack extends Stack {
     this.functions = Object.fromEntries(
       Object.entries(functionCatalog).map(([fid, definition]) => [
         fid,
-        new VigilFunction(this, `${fid[0]?.toUpperCase()}${fid.slice(1)}`, { definition }),
+        new VigilFunction(this, `${fid[0]?.toUpperCase()}${fid.slice(1)}`, {
+          definition,
+          // The evidence key's policy admits the signing role by this name.
+          ...(fid === 'evidence' ? { roleName: evidenceSignerRoleName(this.region) } : {}),
+        }),
       ]),
     ) as Record<FunctionId, VigilFunction>;
 
@@ -106,6 +111,7 @@ export class StatelessStack extends Stack {
 
     this.evaluations(data, stageName);
     this.governance = this.governanceWorkflow(data, stageName);
+    this.evidence(data);
 
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
@@ -279,6 +285,64 @@ export class StatelessStack extends Stack {
 
     new CfnOutput(this, 'GovernanceStateMachineArn', { value: machine.stateMachineArn });
     return machine;
+  }
+
+  /**
+   * Tamper-evident governance records: the evidence function alone signs with the evidence key
+   * and reads the public keys (the current one and the retired ones); chain events are
+   * append-only for every function, and only the functions that record governance events may
+   * add them.
+   */
+  private evidence(data: StatefulStack): void {
+    const { evidence } = this.functions;
+    const retired = retiredEvidenceKeys(this.node.tryGetContext('vigil:retiredEvidenceKeys'));
+    evidence
+      .useTable(governanceTable, data.governance, 'readWrite')
+      .setEnv('EVIDENCE_KEY_ID', data.evidenceKey.keyArn)
+      .setEnv('EVIDENCE_RETIRED_KEY_IDS', retired.join(','));
+    evidence.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Sign'], resources: [data.evidenceKey.keyArn] }),
+    );
+    evidence.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GetPublicKey'],
+        resources: [data.evidenceKey.keyArn, ...retired],
+      }),
+    );
+
+    const appenders = new Set<FunctionId>([
+      'evaluations',
+      'scheduledEvaluation',
+      'incidents',
+      'approvals',
+      'workflowApproval',
+      'workflowSteps',
+    ]);
+    const eventItems = {
+      'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${evidenceEventsPrefix}*`] },
+    };
+    const resources = [
+      data.governance.tableArn,
+      ...governanceTable.globalIndexes.map((index) => `${data.governance.tableArn}/index/${index.indexName}`),
+    ];
+    for (const [id, f] of Object.entries(this.functions) as [FunctionId, VigilFunction][]) {
+      f.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ChainEventsAreNeverChanged',
+          effect: iam.Effect.DENY,
+          actions: [
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:PartiQLUpdate',
+            'dynamodb:PartiQLDelete',
+            ...(appenders.has(id) ? [] : ['dynamodb:PutItem', 'dynamodb:PartiQLInsert']),
+          ],
+          resources,
+          conditions: eventItems,
+        }),
+      );
+    }
   }
 
   /** Lets a function email people: publish to the notifications topic (encrypted with the data key). */

@@ -19,6 +19,8 @@ export interface VigilFunctionProps {
   readonly environment?: Record<string, string>;
   /** Log retention; a month by default. */
   readonly logRetention?: RetentionDays;
+  /** A fixed name for the execution role, where a resource policy must admit it by name. */
+  readonly roleName?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export class VigilFunction extends Construct {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${definition.entry}`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
