@@ -223,6 +223,7 @@ describe('evidence of a resolved incident', () => {
     const anonymous = await h.call('GET', `/v1/incidents/${incidentId}/evidence`, { key: null });
     const badFormat = await h.call('GET', `/v1/incidents/${incidentId}/evidence?format=pdf`);
     const unknown = await h.call('GET', '/v1/incidents/inc_00000000000000000000/evidence');
+    const openapi = (await h.call('GET', '/openapi.json', { key: null })).body;
 
     expect(page.status).toBe(200);
     expect(page.text).toContain('Verified.');
@@ -232,6 +233,18 @@ describe('evidence of a resolved incident', () => {
     expect(badFormat.status).toBe(400);
     expect(badFormat.body.error.issues[0].path).toBe('query.format');
     expect(unknown.status).toBe(404);
+    const described = openapi.paths['/v1/incidents/{incidentId}/evidence'].get;
+    expect(described.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
+      'path:incidentId',
+      'query:format',
+    ]);
+    expect(described.responses['200'].content['application/json'].schema.required).toEqual([
+      'incident',
+      'events',
+      'head',
+      'signature',
+    ]);
+    expect(openapi.paths['/.well-known/jwks.json'].get.security).toEqual([]);
   });
 
   it('usage errors exit 2 and --help explains both commands', async () => {
