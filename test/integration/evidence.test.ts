@@ -247,6 +247,31 @@ describe('evidence of a resolved incident', () => {
     expect(openapi.paths['/.well-known/jwks.json'].get.security).toEqual([]);
   });
 
+  it("signs an open incident's head on request, and each later head again", async () => {
+    // Prepare
+    await h.registerModel('open-evidence');
+    const { incidentId: openId } = await h.breachOverHttp('open-evidence');
+    await h.message('dsl@example.com', /Investigate the alert/);
+
+    // Act
+    const first = (await h.call('GET', `/v1/incidents/${openId}/evidence`)).body as Bundle;
+    const again = (await h.call('GET', `/v1/incidents/${openId}/evidence`)).body as Bundle;
+    await h.decide(await h.message('dsl2@example.com', /Investigate the alert/), 'false_alarm', 'Seasonal.');
+    const closed = await h.incidentWhen(openId, (incident) => incident.status === 'false_alarm');
+    await h.settled(openId);
+    const later = (await h.call('GET', `/v1/incidents/${openId}/evidence`)).body as Bundle;
+    const jwks = JSON.parse((await h.call('GET', '/.well-known/jwks.json', { key: null })).text);
+
+    // Assess
+    expect(closed.status).toBe('false_alarm');
+    expect(again.signature).toBe(first.signature);
+    expect(later.events.length).toBeGreaterThan(first.events.length);
+    expect(later.events.slice(0, first.events.length)).toEqual(first.events);
+    expect(later.events.at(-1)?.type).toBe('incident.closed');
+    expect(independentCheck(first, jwks)).toEqual([]);
+    expect(independentCheck(later, jwks)).toEqual([]);
+  });
+
   it('usage errors exit 2 and --help explains both commands', async () => {
     const help = await cli('evidence', '--help');
     const exportHelp = await cli('evidence', 'export', '--help');

@@ -1,3 +1,4 @@
+import { HttpError } from '#commons/http';
 import { getIncident, loadIncident } from '#commons/incidents/store';
 import type { ChainEvent } from './chain.ts';
 import { base64url, type HeadPayload, type JwkSet, signingInput } from './jws.ts';
@@ -50,7 +51,12 @@ export async function evidenceBundle(incidentId: string): Promise<EvidenceBundle
   const incident = await loadIncident(incidentId);
   const events = await listEvents(incidentId);
   const head = events.at(-1);
-  if (!head) throw new Error(`Incident ${incidentId} has no governance events`);
+  if (!head) {
+    // Recorded before incidents kept hash chains.
+    throw new HttpError(404, 'not_found', `Incident ${incidentId} has no governance events to sign`, [
+      { path: 'incidentId', message: 'no hash chain was recorded for this incident' },
+    ]);
+  }
   const signed = await signHead(incidentId, head);
   return { incident: { ...incident }, events, head: head.hash, signature: signed.jws };
 }
