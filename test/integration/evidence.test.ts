@@ -35,6 +35,7 @@ describe('evidence of a resolved incident', () => {
   let incidentId: string;
   let bundle: Bundle;
   let jwksFile: string;
+  let qaPage: string;
 
   async function cli(...args: string[]): Promise<{ status: number; out: string; err: string }> {
     let out = '';
@@ -71,7 +72,9 @@ describe('evidence of a resolved incident', () => {
       'Input drift on age.',
     );
     expect((await h.submitCandidate(incidentId, { version: '1.1.0', accuracy: 0.92 })).status).toBe(202);
-    await h.decide(await h.message('qa@example.com', /QA validation/), 'approve', 'QA suite green.');
+    const qa = await h.message('qa@example.com', /QA validation/);
+    qaPage = (await h.open(qa)).page.text;
+    await h.decide(qa, 'approve', 'QA suite green.');
     await h.decide(await h.message('ops@example.com', /Operations verification/), 'confirm');
     await h.decide(await h.message('dsl@example.com', /Post-implementation review/), 'submit', '', {
       summary: 'Drift on age after a campaign; retrained.',
@@ -139,6 +142,8 @@ describe('evidence of a resolved incident', () => {
       decision: 'approve',
       revalidationReport: { seq: report.seq, hash: report.hash },
     });
+    expect(qaPage).toContain(`This report is event ${report.seq} of the incident's hash chain`);
+    expect(qaPage).toContain(report.hash);
     const pir = bundle.events.find((e) => e.type === 'decision' && e.data.step === 'pir') as Event;
     expect(pir.data.details).toMatchObject({ form: { rootCause: 'New acquisition channel.' } });
     expect(JSON.stringify(bundle)).not.toMatch(/taskToken|sig=|"token"/);
