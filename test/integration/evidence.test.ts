@@ -161,6 +161,23 @@ describe('evidence of a resolved incident', () => {
     expect(independentCheck(bundle, jwks)).toEqual([]);
   });
 
+  it('names every event when one byte of it changes', async () => {
+    const results = [];
+    for (const [index] of bundle.events.entries()) {
+      results.push(
+        await verifyEdited((b) => {
+          const event = b.events[index] as Event;
+          // One byte of the event's JSON: the first character of its actor.
+          event.actor = `${event.actor[0] === 'x' ? 'y' : 'x'}${event.actor.slice(1)}`;
+        }),
+      );
+    }
+
+    expect(results.map((r) => [r.status, /event seq (\d+):/.exec(r.err)?.[1]])).toEqual(
+      bundle.events.map((e) => [1, String(e.seq)]),
+    );
+  });
+
   it('names the first event that was edited, dropped or reordered, or the signature', async () => {
     const decision = bundle.events.findIndex((e) => e.type === 'decision');
     const seq = decision + 1;
