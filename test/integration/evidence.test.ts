@@ -246,6 +246,7 @@ describe('evidence of a resolved incident', () => {
     const anonymous = await h.call('GET', `/v1/incidents/${incidentId}/evidence`, { key: null });
     const badFormat = await h.call('GET', `/v1/incidents/${incidentId}/evidence?format=pdf`);
     const unknown = await h.call('GET', '/v1/incidents/inc_00000000000000000000/evidence');
+    const malformed = await h.call('GET', '/v1/incidents/not-an-incident/evidence');
     const openapi = (await h.call('GET', '/openapi.json', { key: null })).body;
 
     expect(page.status).toBe(200);
@@ -256,6 +257,8 @@ describe('evidence of a resolved incident', () => {
     expect(badFormat.status).toBe(400);
     expect(badFormat.body.error.issues[0].path).toBe('query.format');
     expect(unknown.status).toBe(404);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.issues[0].path).toBe('path.incidentId');
     const described = openapi.paths['/v1/incidents/{incidentId}/evidence'].get;
     expect(described.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
       'path:incidentId',
