@@ -21,6 +21,4 @@ export const evidenceKeys = {
     pk: `INCIDENT#${incidentId}`,
     sk: `SIGNED_HEAD#${pad(seq)}`,
   }),
-  signedHeadPrefix: 'SIGNED_HEAD#',
-  incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
 } as const;
