@@ -1,4 +1,5 @@
 import { runDrift } from './drift.ts';
+import { runEvidence } from './evidence.ts';
 import { CliError } from './input.ts';
 import { runIncidents, runModels, runReport } from './ops.ts';
 
@@ -19,6 +20,11 @@ const COMMANDS: Record<string, Command> = {
     run: runIncidents,
   },
   report: { summary: "a model's KPI report over a period (report MODEL)", run: runReport },
+  evidence: {
+    summary:
+      "save an incident's signed evidence bundle, or verify one offline (evidence export ID | evidence verify FILE)",
+    run: runEvidence,
+  },
 };
 
 function usage(): string {

@@ -18,7 +18,7 @@ const commonOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const connectionHelp = `Connection:
+export const connectionHelp = `Connection:
   --url URL     the API's base URL (VIGIL_URL, default http://localhost:3000; a deployed
                 stack's VigilService.ApiUrl)
   --key KEY     the admin API key (VIGIL_API_KEY)
@@ -35,7 +35,7 @@ interface Connection {
   readonly key: string;
 }
 
-function connection(values: { url?: string; key?: string }): Connection {
+export function connection(values: { url?: string; key?: string }): Connection {
   const url = (values.url ?? process.env.VIGIL_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
   try {
     const parsed = new URL(url);
@@ -49,7 +49,7 @@ function connection(values: { url?: string; key?: string }): Connection {
 }
 
 /** GET (or a POST without a body) of an API path; the parsed JSON, or ApiError with the API's own message. */
-async function get<T>(conn: Connection, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
+export async function get<T>(conn: Connection, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${conn.url}${path}`, {
@@ -106,7 +106,7 @@ function duration(seconds: number | null | undefined): string | undefined {
 }
 
 /** Runs an API call; an ApiError is reported on one line and is status 1. */
-async function calling(name: string, err: Write, run: () => Promise<void>): Promise<number> {
+export async function calling(name: string, err: Write, run: () => Promise<void>): Promise<number> {
   try {
     await run();
     return 0;
@@ -117,7 +117,7 @@ async function calling(name: string, err: Write, run: () => Promise<void>): Prom
   }
 }
 
-function parse<
+export function parse<
   O extends Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>,
 >(args: string[], options: O) {
   try {

@@ -93,6 +93,13 @@ export const functionCatalog = {
     memorySize: 512,
     timeoutSeconds: 60,
   },
+  evidence: {
+    entry: 'functions/evidence.ts',
+    description:
+      "Evidence: signs the heads of incidents' hash chains (the only user of the signing key), evidence bundles, JWKS",
+    memorySize: 512,
+    timeoutSeconds: 29,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functionCatalog;

@@ -44,6 +44,9 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/incidents', handler: 'incidents', auth: 'apiKey' },
   { method: 'GET', path: '/v1/incidents/{incidentId}', handler: 'incidents', auth: 'apiKey' },
   { method: 'POST', path: '/v1/incidents/{incidentId}/candidate', handler: 'incidents', auth: 'apiKey' },
+  // Evidence: the signed hash chain of an incident (admin) and the public keys that verify it (public)
+  { method: 'GET', path: '/v1/incidents/{incidentId}/evidence', handler: 'evidence', auth: 'apiKey' },
+  { method: 'GET', path: '/.well-known/jwks.json', handler: 'evidence', auth: 'none' },
   // Approval pages: public, every link signed for one recipient
   { method: 'GET', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
   { method: 'POST', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },

@@ -9,12 +9,13 @@ import {
 } from 'aws-cdk-lib';
 import { AttributeType, type ITableV2, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { VIGIL_ROLE_PATH } from './constructs/vigil-function.ts';
+import { evidenceKeyGeneration, evidenceSignerRoleName } from './evidence.ts';
 import { governanceTable, type KeyAttribute, type TableDefinition, telemetryTable } from './tables.ts';
 
 /**
@@ -34,6 +35,8 @@ export class StatefulStack extends Stack {
   readonly signingSecret: Secret;
   /** The admin API key. */
   readonly adminKeySecret: Secret;
+  /** Signs the heads of incidents' hash chains (ES256); only the evidence function may use it. */
+  readonly evidenceKey: Key;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -81,9 +84,71 @@ export class StatefulStack extends Stack {
       });
     }
 
+    this.evidenceKey = this.evidenceSigningKey();
+
     new CfnOutput(this, 'AdminKeySecretArn', { value: this.adminKeySecret.secretArn });
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn });
     new CfnOutput(this, 'OperationsTopicArn', { value: this.operations.topicArn });
+  }
+
+  /**
+   * The asymmetric key that signs evidence (`ECC_NIST_P256`, `SIGN_VERIFY`). Its policy lets the
+   * account administer the key and read its public half, and lets one principal sign: the
+   * evidence function's role, by name. No other role or user can sign, whatever IAM grants it.
+   */
+  private evidenceSigningKey(): Key {
+    const generation = evidenceKeyGeneration(this.node.tryGetContext('vigil:evidenceKeyGeneration'));
+    const account = new iam.AccountRootPrincipal();
+    const key = new Key(this, generation === 1 ? 'EvidenceSigningKey' : `EvidenceSigningKey${generation}`, {
+      description: `Signs the heads of Vigil incidents' governance hash chains (ES256), generation ${generation}`,
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AdministerAndReadThePublicKey',
+            principals: [account],
+            actions: [
+              'kms:Create*',
+              'kms:Describe*',
+              'kms:Enable*',
+              'kms:List*',
+              'kms:Put*',
+              'kms:Update*',
+              'kms:Revoke*',
+              'kms:Disable*',
+              'kms:Get*',
+              'kms:Delete*',
+              'kms:TagResource',
+              'kms:UntagResource',
+              'kms:ScheduleKeyDeletion',
+              'kms:CancelKeyDeletion',
+              'kms:Verify',
+            ],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({
+            sid: 'SignOnlyAsTheEvidenceFunction',
+            principals: [account],
+            actions: ['kms:Sign'],
+            resources: ['*'],
+            conditions: {
+              ArnEquals: {
+                'aws:PrincipalArn': this.formatArn({
+                  service: 'iam',
+                  region: '',
+                  resource: 'role',
+                  resourceName: evidenceSignerRoleName(this.region),
+                }),
+              },
+            },
+          }),
+        ],
+      }),
+    });
+    new CfnOutput(this, 'EvidenceSigningKeyArn', { value: key.keyArn });
+    return key;
   }
 
   private table(definition: TableDefinition): TableV2 {

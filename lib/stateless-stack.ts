@@ -19,6 +19,7 @@ import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
 import { ApiFirewall } from './constructs/api-firewall.ts';
 import { VigilFunction } from './constructs/vigil-function.ts';
+import { evidenceEventsPrefix, evidenceSignerRoleName, retiredEvidenceKeys } from './evidence.ts';
 import { type FunctionId, functionCatalog } from './functions.ts';
 import { itemScopes } from './item-scopes.ts';
 import { Observability } from './observability.ts';
@@ -51,7 +52,11 @@ export class StatelessStack extends Stack {
     this.functions = Object.fromEntries(
       Object.entries(functionCatalog).map(([fid, definition]) => [
         fid,
-        new VigilFunction(this, `${fid[0]?.toUpperCase()}${fid.slice(1)}`, { definition }),
+        new VigilFunction(this, `${fid[0]?.toUpperCase()}${fid.slice(1)}`, {
+          definition,
+          // The evidence key's policy admits the signing role by this name.
+          ...(fid === 'evidence' ? { roleName: evidenceSignerRoleName(this.region) } : {}),
+        }),
       ]),
     ) as Record<FunctionId, VigilFunction>;
 
@@ -123,6 +128,7 @@ export class StatelessStack extends Stack {
     this.evaluations(data, stageName);
     this.governance = this.governanceWorkflow(data, stageName);
     this.subscriptions(data, stageName);
+    this.evidence(data);
 
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
@@ -390,6 +396,64 @@ export class StatelessStack extends Stack {
       }),
     );
     f.setEnv('NOTIFICATIONS_TOPIC_ARN', topic.topicArn);
+  }
+
+  /**
+   * Tamper-evident governance records: the evidence function alone signs with the evidence key
+   * and reads the public keys (the current one and the retired ones); chain events are
+   * append-only for every function, and only the functions that record governance events may
+   * add them.
+   */
+  private evidence(data: StatefulStack): void {
+    const { evidence } = this.functions;
+    const retired = retiredEvidenceKeys(this.node.tryGetContext('vigil:retiredEvidenceKeys'));
+    evidence
+      .useTable(governanceTable, data.governance, 'readWrite')
+      .setEnv('EVIDENCE_KEY_ID', data.evidenceKey.keyArn)
+      .setEnv('EVIDENCE_RETIRED_KEY_IDS', retired.join(','));
+    evidence.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['kms:Sign'], resources: [data.evidenceKey.keyArn] }),
+    );
+    evidence.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:GetPublicKey'],
+        resources: [data.evidenceKey.keyArn, ...retired],
+      }),
+    );
+
+    const appenders = new Set<FunctionId>([
+      'evaluations',
+      'scheduledEvaluation',
+      'incidents',
+      'approvals',
+      'workflowApproval',
+      'workflowSteps',
+    ]);
+    const eventItems = {
+      'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${evidenceEventsPrefix}*`] },
+    };
+    const resources = [
+      data.governance.tableArn,
+      ...governanceTable.globalIndexes.map((index) => `${data.governance.tableArn}/index/${index.indexName}`),
+    ];
+    for (const [id, f] of Object.entries(this.functions) as [FunctionId, VigilFunction][]) {
+      f.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ChainEventsAreNeverChanged',
+          effect: iam.Effect.DENY,
+          actions: [
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:BatchWriteItem',
+            'dynamodb:PartiQLUpdate',
+            'dynamodb:PartiQLDelete',
+            ...(appenders.has(id) ? [] : ['dynamodb:PutItem', 'dynamodb:PartiQLInsert']),
+          ],
+          resources,
+          conditions: eventItems,
+        }),
+      );
+    }
   }
 
   /** Lets a function email people: publish to the notifications topic (encrypted with the data key). */

@@ -18,6 +18,7 @@ export const governanceDefinitionFile = path.resolve(
 export const governanceFunctions = {
   ApprovalRequestFunctionArn: 'workflowApproval',
   StepsFunctionArn: 'workflowSteps',
+  EvidenceFunctionArn: 'evidence',
 } as const satisfies Record<string, FunctionId>;
 
 /** `${Placeholder}` of the EventBridge bus that RetrainingRequested, ModelPromoted and ModelRolledBack go to. */

@@ -51,7 +51,19 @@ class PageError extends Error {
 
 /** The stores the handlers use, imported once the runtime has configured the environment. */
 async function loadStores() {
-  const [registry, evaluations, incidents, view, candidate, reports, http, delivery] = await Promise.all([
+  const [
+    registry,
+    evaluations,
+    incidents,
+    view,
+    candidate,
+    reports,
+    http,
+    delivery,
+    evidence,
+    evidenceHtml,
+    verify,
+  ] = await Promise.all([
     import('../functions/commons/registry/store.ts'),
     import('../functions/commons/evaluation/store.ts'),
     import('../functions/commons/incidents/store.ts'),
@@ -60,8 +72,23 @@ async function loadStores() {
     import('../functions/commons/reports/evaluation-html.ts'),
     import('../functions/commons/http.ts'),
     import('../functions/commons/delivery/store.ts'),
+    import('../functions/commons/evidence/bundle.ts'),
+    import('../functions/commons/evidence/html.ts'),
+    import('../functions/commons/evidence/verify.ts'),
   ]);
-  return { registry, evaluations, incidents, view, candidate, reports, http, delivery };
+  return {
+    registry,
+    evaluations,
+    incidents,
+    view,
+    candidate,
+    reports,
+    http,
+    delivery,
+    evidence,
+    evidenceHtml,
+    verify,
+  };
 }
 
 /**
@@ -224,6 +251,21 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
     return stores.reports.evaluationReportHtml(model, evaluation);
   }
 
+  /**
+   * The incident's evidence bundle, as `GET /v1/incidents/{id}/evidence` answers it without a
+   * key: the page (verified against the runtime's public keys) or the JSON to save.
+   */
+  async function evidence(incidentId: string, format: 'html' | 'json'): Promise<string> {
+    const bundle = await stores.evidence.evidenceBundle(incidentId).catch((error: unknown) => {
+      if (error instanceof stores.http.HttpError && error.statusCode === 404)
+        throw new PageError(404, 'No such incident', `There is no incident ${incidentId}.`);
+      throw error;
+    });
+    if (format === 'json') return `${JSON.stringify(bundle, null, 2)}\n`;
+    const check = stores.verify.verifyBundle(bundle, await stores.evidence.evidenceJwks());
+    return stores.evidenceHtml.evidencePage(bundle, check).body;
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
     const method = request.method ?? 'GET';
     if (!fromThisMachine(request))
@@ -244,6 +286,14 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
       if (action === undefined) {
         if (!read) throw new PageError(405, 'Method not allowed', `${method} is not allowed here.`);
         return send(response, 200, await incident(id));
+      }
+      if (action === 'evidence' || action === 'evidence.json') {
+        if (!read) throw new PageError(405, 'Method not allowed', `${method} is not allowed here.`);
+        if (action === 'evidence') return send(response, 200, await evidence(id, 'html'));
+        return send(response, 200, await evidence(id, 'json'), {
+          'content-type': 'application/json; charset=utf-8',
+          'content-disposition': `attachment; filename="evidence-${id}.json"`,
+        });
       }
       if (action === 'candidate') {
         if (method !== 'POST') throw new PageError(405, 'Method not allowed', 'Post the candidate form.');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
+import { configureEvidenceSigner } from '../functions/commons/evidence/signer/index.ts';
 import { configureNotifier, configureSubscriptions } from '../functions/commons/notifier/index.ts';
 import { configureWorkflow } from '../functions/commons/workflow/index.ts';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
@@ -10,6 +11,7 @@ import {
   governanceEventBusPlaceholder,
   governanceFunctions,
 } from '../lib/workflow.ts';
+import { LocalEvidenceSigner } from './evidence-signer.ts';
 import { asFunction } from './invocation.ts';
 import { fromThisMachine } from './loopback.ts';
 import { CONFIRM_PATH, type ConfirmMode, LocalOutbox, UNSUBSCRIBE_PATH } from './outbox.ts';
@@ -47,7 +49,8 @@ async function loadFunction(name: string): Promise<LambdaHandler> {
  * Sets up the workflow's local adapters in a data dir, before any handler loads: the signing
  * secret of approval links (VIGIL_SIGNING_SECRET, else generated once into the data dir), the
  * outbox (`outbox.jsonl`, with the email subscriptions in `subscriptions.json`) and the engine
- * (executions in `executions/`), registered with the notifier, subscriptions and workflow ports.
+ * (executions in `executions/`), registered with the notifier, subscriptions and workflow ports;
+ * and the evidence signing key (`evidence-key.pem`).
  */
 export async function startLocalGovernance(
   dataDir: string,
@@ -74,6 +77,7 @@ export async function startLocalGovernance(
   configureNotifier(outbox);
   configureSubscriptions(outbox.emailSubscriptions);
   configureWorkflow(workflow);
+  configureEvidenceSigner(await LocalEvidenceSigner.open(dataDir));
   return {
     outbox,
     workflow,

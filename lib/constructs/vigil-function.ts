@@ -39,6 +39,8 @@ export interface VigilFunctionProps {
   readonly environment?: Record<string, string>;
   /** Log retention; a month by default. */
   readonly logRetention?: RetentionDays;
+  /** A fixed name for the execution role, where a resource policy must admit it by name. */
+  readonly roleName?: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export class VigilFunction extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       path: VIGIL_ROLE_PATH,
       description: `Execution role of ${definition.entry}`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({

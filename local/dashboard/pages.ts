@@ -136,6 +136,11 @@ function incidentLink(incidentId: string): SafeHtml {
   return html`<a href="/dashboard/incidents/${encodeURIComponent(incidentId)}">${incidentId}</a>`;
 }
 
+/** The incident's signed evidence bundle: the page and the JSON to verify offline. */
+function evidenceLinks(incidentId: string): SafeHtml {
+  return html`<a href="/dashboard/incidents/${incidentId}/evidence">evidence</a> (<a href="/dashboard/incidents/${incidentId}/evidence.json">JSON</a>)`;
+}
+
 function evaluationLink(evaluationId: string, text = evaluationId): SafeHtml {
   return html`<a href="/dashboard/evaluations/${encodeURIComponent(evaluationId)}">${text}</a>`;
 }
@@ -216,9 +221,10 @@ export function homePage(data: HomeData): string {
         'Current step',
         'Opened',
         'Retraining cycles',
+        'Evidence',
       ])}<tbody>${data.incidents.map(
         (i) =>
-          html`<tr><th scope="row">${incidentLink(i.incidentId)}</th><td>${i.modelId}</td><td>${statusBadge(i.status)}</td><td>${i.currentStep}</td><td>${time(i.openedAt)}</td><td class="num">${i.retrainingCycles}</td></tr>`,
+          html`<tr><th scope="row">${incidentLink(i.incidentId)}</th><td>${i.modelId}</td><td>${statusBadge(i.status)}</td><td>${i.currentStep}</td><td>${time(i.openedAt)}</td><td class="num">${i.retrainingCycles}</td><td>${i.status === 'open' ? html`<span class="muted">open</span>` : evidenceLinks(i.incidentId)}</td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="empty">No incident.</p>`;
 
@@ -332,6 +338,7 @@ ${incident.closedAt ? html`<dt>Closed</dt><dd>${time(incident.closedAt)}</dd>` :
 <dt>Retraining cycles</dt><dd>${incident.retrainingCycles}</dd>
 <dt>Evaluations</dt><dd>${(incident.evaluations.length ? incident.evaluations : [incident.evaluationId]).map((id, i) => html`${i ? ', ' : ''}${evaluationLink(id, `report ${id.slice(0, 8)}`)}`)}</dd>
 <dt>Why it opened</dt><dd>${list(incident.reasons)}</dd>
+<dt>Evidence</dt><dd>${evidenceLinks(incident.incidentId)}: the hash chain of every governance event, its head signed</dd>
 ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.error}: ${incident.failure.cause}</dd>` : ''}
 </dl>`;
 

@@ -213,7 +213,7 @@ describe('governance workflow infrastructure', () => {
     );
   });
 
-  it.each(['incidents', 'approvals', 'workflowApproval', 'workflowSteps'] as const)(
+  it.each(['incidents', 'approvals', 'workflowApproval', 'workflowSteps', 'evidence'] as const)(
     'bundles %s without the local runtime or aws-local-stepfunctions',
     async (id) => {
       const result = await build({

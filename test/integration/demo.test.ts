@@ -193,6 +193,9 @@ describe('npm start with the demo, in a browser', () => {
       'closed',
     ]);
     expect((await model.locator('td').allTextContents())[1]).toBe('1.1.0');
+    expect(await resolved.getByRole('link', { name: 'evidence' }).getAttribute('href')).toBe(
+      `/dashboard/incidents/${incidentId}/evidence`,
+    );
     await page.screenshot({ path: join(RESULTS, 'demo-resolved.png'), fullPage: true });
     await page.locator('section[aria-labelledby=incidents]').getByRole('link', { name: incidentId }).click();
     const timeline = await page.locator('ol.timeline').textContent();
@@ -203,6 +206,12 @@ describe('npm start with the demo, in a browser', () => {
       expect(timeline).toContain(`${step} entered`);
     }
     await page.screenshot({ path: join(RESULTS, 'demo-incident.png'), fullPage: true });
+
+    // Assess: the resolved incident links its signed evidence, which verifies.
+    await page.getByRole('link', { name: 'evidence', exact: true }).click();
+    expect(page.url()).toBe(`${runtime.url}/dashboard/incidents/${incidentId}/evidence`);
+    expect(await page.locator('p.notice').first().textContent()).toMatch(/^Verified\. All \d+ events/);
+    expect(await page.locator('table tbody tr', { hasText: 'incident.closed' }).count()).toBe(1);
     expect(problems).toEqual([]);
     expect(runtime.output()).toContain('Demo: retraining requested.');
     expect(runtime.output()).toMatch(

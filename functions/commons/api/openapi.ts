@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
+import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { candidateInputSchema } from '../incidents/schema.ts';
 import { keyInputSchema, modelInputSchema, versionInputSchema } from '../registry/schema.ts';
 import {
@@ -27,6 +28,83 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
     summary: 'Submit a retrained candidate for an incident waiting for one',
+  },
+};
+
+const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+
+/** The evidence bundle (docs/evidence.md). */
+const evidenceBundleSchema = {
+  type: 'object',
+  required: ['incident', 'events', 'head', 'signature'],
+  properties: {
+    incident: {
+      type: 'object',
+      description: 'The incident as Vigil holds it (not covered by the signature)',
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['seq', 'type', 'at', 'actor', 'data', 'prevHash', 'hash'],
+        properties: {
+          seq: { type: 'integer', minimum: 1 },
+          type: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          actor: { type: 'string' },
+          data: { type: 'object' },
+          prevHash: hex64,
+          hash: { ...hex64, description: 'SHA-256 of the RFC 8785 canonical JSON of the event without hash' },
+        },
+      },
+    },
+    head: hex64,
+    signature: { type: 'string', description: 'Compact JWS (ES256) over {incidentId, head, seq, signedAt}' },
+  },
+} as const;
+
+/** Summaries, query parameters and success answers of routes without a request body. */
+const readRoutes: Record<
+  string,
+  { summary: string; query?: z.ZodObject; content?: Record<string, { schema: unknown }> }
+> = {
+  'GET /v1/incidents/{incidentId}/evidence': {
+    summary:
+      "An incident's evidence bundle: every governance event of its hash chain, the head and its signature (format=html: one self-contained page)",
+    query: evidenceQuerySchema,
+    content: {
+      'application/json': { schema: evidenceBundleSchema },
+      'text/html': { schema: { type: 'string' } },
+    },
+  },
+  'GET /.well-known/jwks.json': {
+    summary: 'The public keys that verify signed heads, as a JWK Set (current key first, then retired ones)',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['keys'],
+          properties: {
+            keys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['kty', 'crv', 'x', 'y', 'kid'],
+                properties: {
+                  kty: { const: 'EC' },
+                  crv: { const: 'P-256' },
+                  x: { type: 'string' },
+                  y: { type: 'string' },
+                  kid: { type: 'string', description: 'RFC 7638 thumbprint' },
+                  alg: { const: 'ES256' },
+                  use: { const: 'sig' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 };
 
@@ -62,12 +140,21 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
   for (const route of routes) {
     const key = `${route.method} ${route.path}`;
     const body = requestBodies[key];
-    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
-      name,
-      in: 'path',
-      required: true,
-      schema: { type: 'string' },
-    }));
+    const read = readRoutes[key];
+    const parameters = [
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...Object.entries(read?.query?.shape ?? {}).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }),
+      })),
+    ];
     const errors = Object.fromEntries(
       ['400', '401', '403', '404', '409', '413', '415'].map((status) => [
         status,
@@ -81,7 +168,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     paths[route.path] = operations;
     operations[route.method.toLowerCase()] = {
       operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      summary: body?.summary ?? key,
+      summary: body?.summary ?? read?.summary ?? key,
       ...(route.auth === 'apiKey' ? { security: [{ apiKey: [] }] } : { security: [] }),
       ...(parameters.length ? { parameters } : {}),
       ...(body
@@ -96,7 +183,10 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
             },
           }
         : {}),
-      responses: { '200': { description: 'Success' }, ...(route.auth === 'apiKey' ? errors : {}) },
+      responses: {
+        '200': { description: 'Success', ...(read?.content ? { content: read.content } : {}) },
+        ...(route.auth === 'apiKey' ? errors : {}),
+      },
     };
   }
   return {

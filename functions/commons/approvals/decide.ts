@@ -1,5 +1,5 @@
 import { HttpError } from '#commons/http';
-import { appendAudit } from '#commons/incidents/audit';
+import { appendAudit, reviewedEvidence } from '#commons/incidents/audit';
 import { type EvaluationRecord, getEvaluation } from '#commons/incidents/evaluations';
 import type { RequestOrigin } from '#commons/incidents/origin';
 import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
@@ -29,6 +29,8 @@ export interface Evidence {
   readonly evaluation?: EvaluationRecord;
   /** Earlier decisions of the incident, oldest first. */
   readonly decisions: readonly ApprovalRecord[];
+  /** QA's step: the re-validation report's event in the incident's hash chain, which the decision names. */
+  readonly revalidationReport?: { readonly seq: number; readonly hash: string };
 }
 
 export type ApprovalView =
@@ -97,13 +99,15 @@ function refuseClosed(approval: ApprovalRecord, now: string): void {
 async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
   const incident = await getIncident(approval.incidentId);
   if (!incident) throw new HttpError(404, 'not_found', 'The incident of this request no longer exists.');
-  const [model, evaluation, approvals] = await Promise.all([
+  const [model, evaluation, approvals, reviewed] = await Promise.all([
     getModel(incident.modelId),
     getEvaluation(incident.evaluationId),
     listApprovals(incident.incidentId),
+    reviewedEvidence(incident.incidentId, approval.step),
   ]);
   return {
     incident,
+    ...reviewed,
     ...(model ? { model } : {}),
     ...(evaluation ? { evaluation } : {}),
     decisions: approvals.filter(
@@ -181,7 +185,13 @@ export async function decideApproval(
     type: 'decision',
     actor: recipient,
     step: approval.step,
-    details: { approvalId, decision, comment, ...(pir ? { form: pir } : {}) },
+    details: {
+      approvalId,
+      decision,
+      comment,
+      ...(pir ? { form: pir } : {}),
+      ...(await reviewedEvidence(approval.incidentId, approval.step)),
+    },
     ...origin,
   });
 

@@ -82,7 +82,7 @@ ${
 }`;
 }
 
-function candidateSection(incident: IncidentRecord): SafeHtml {
+function candidateSection(incident: IncidentRecord, recorded?: Evidence['revalidationReport']): SafeHtml {
   const candidate = incident.candidate;
   if (!candidate) return html``;
   const report = incident.validationReport;
@@ -99,6 +99,7 @@ ${facts([
 ${
   report && report.candidateVersion === candidate.version
     ? html`<h2>Automated re-validation: <span class="${report.passed ? 'good' : 'bad'}">${report.passed ? 'passed' : 'failed'}</span></h2>
+${recorded ? html`<p class="muted">This report is event ${recorded.seq} of the incident's hash chain, SHA-256 <code>${recorded.hash}</code>; your decision names it.</p>` : ''}
 ${
   report.checks.length
     ? table(
@@ -166,7 +167,7 @@ ${table(
 function evidence(view: { readonly evidence: Evidence }): SafeHtml {
   const { incident } = view.evidence;
   return html`${verificationSection(incident)}
-${candidateSection(incident)}
+${candidateSection(incident, view.evidence.revalidationReport)}
 ${pirSection(incident)}
 ${decisionsSection(view.evidence.decisions)}
 ${incidentSection(incident, view.evidence)}

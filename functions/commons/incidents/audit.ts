@@ -1,53 +1,42 @@
-import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { requireEnv } from '#commons/config';
-import { incidentKeys as keys } from './keys.ts';
+import type { ChainEvent } from '#commons/evidence/chain';
+import { appendEvent, listEvents } from '#commons/evidence/store';
 import type { AuditEvent } from './types.ts';
 
-const table = requireEnv('GOVERNANCE_TABLE');
+/** An audit event as recorded: its place in the incident's hash chain too. */
+export type RecordedAuditEvent = AuditEvent & { readonly seq: number; readonly hash: string };
+
+function toAudit(event: ChainEvent): RecordedAuditEvent {
+  const data = event.data as Pick<AuditEvent, 'step' | 'details' | 'sourceIp' | 'userAgent'>;
+  return { seq: event.seq, hash: event.hash, at: event.at, type: event.type, actor: event.actor, ...data };
+}
 
 /**
- * Appends an event to an incident's audit trail. Events are only ever added (a conditional put
- * on a fresh key), never changed or removed.
+ * Appends an event to an incident's audit trail: the next link of its hash chain
+ * (`functions/commons/evidence/`), `{seq, type, at, actor, data: {step, details, sourceIp,
+ * userAgent}, prevHash, hash}`. Events are only ever added, never changed or removed.
  */
 export async function appendAudit(
   incidentId: string,
   event: Omit<AuditEvent, 'at'> & { at?: string },
-): Promise<AuditEvent> {
-  const recorded: AuditEvent = { ...event, at: event.at ?? new Date().toISOString() };
-  await dynamoDb.send(
-    new PutCommand({
-      TableName: table,
-      Item: {
-        ...keys.audit(incidentId, recorded.at, randomBytes(4).toString('hex')),
-        incidentId,
-        ...recorded,
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }),
-  );
-  return recorded;
+): Promise<RecordedAuditEvent> {
+  const { at, type, actor, ...data } = event;
+  return toAudit(await appendEvent(incidentId, { type, actor, at: at ?? new Date().toISOString(), data }));
 }
 
-/** The audit trail of an incident, oldest first. */
-export async function listAudit(incidentId: string): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.incidentPartition(incidentId), ':prefix': keys.auditPrefix },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const { incidentId: _id, ...event } = strip(item);
-      events.push(event as unknown as AuditEvent);
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return events;
+/** The audit trail of an incident, in chain order. */
+export async function listAudit(incidentId: string): Promise<RecordedAuditEvent[]> {
+  return (await listEvents(incidentId)).map(toAudit);
+}
+
+/**
+ * What QA's decision reviewed: the seq and hash of the incident's latest re-validation report
+ * event, so the peer review signs exactly the results it saw. Empty for other steps.
+ */
+export async function reviewedEvidence(
+  incidentId: string,
+  step: string,
+): Promise<{ revalidationReport?: { seq: number; hash: string } }> {
+  if (step !== 'qa') return {};
+  const report = (await listEvents(incidentId)).findLast((event) => event.type === 'revalidation.report');
+  return report ? { revalidationReport: { seq: report.seq, hash: report.hash } } : {};
 }

@@ -88,11 +88,7 @@ export async function submitCandidate(
     type: 'candidate.submitted',
     actor: candidate.submittedBy,
     step: 'retraining',
-    details: {
-      version: candidate.version,
-      artifactUri: candidate.artifactUri,
-      scopeChanged: candidate.scopeChanged,
-    },
+    details: { ...candidate },
     ...origin,
   });
   try {

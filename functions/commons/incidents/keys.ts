@@ -1,7 +1,8 @@
 /**
  * Key layout of the incident records in the governance table: incidents, their per-model lock,
- * audit events, approvals and the candidate task. Every record of the workflow is addressed
- * through these helpers, never by string literals elsewhere.
+ * approvals and the candidate task. Every record of the workflow is addressed through these
+ * helpers, never by string literals elsewhere; audit events are links of the incident's hash
+ * chain, addressed by `evidence/keys.ts`.
  */
 export const incidentKeys = {
   incident: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#INCIDENT' }),
@@ -10,12 +11,6 @@ export const incidentKeys = {
   incidentsIndexSort: (openedAt: string, incidentId: string) => `${openedAt}#${incidentId}`,
   /** At most one open incident per model: this item exists while one is open. */
   openIncidentLock: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: 'OPEN_INCIDENT' }),
-  /** Append-only audit events of an incident, in time order. */
-  audit: (incidentId: string, at: string, suffix: string) => ({
-    pk: `INCIDENT#${incidentId}`,
-    sk: `AUDIT#${at}#${suffix}`,
-  }),
-  auditPrefix: 'AUDIT#',
   incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
   /** The task token of the retraining step while it waits for a candidate (server-side only). */
   candidateTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#CANDIDATE_TASK' }),

@@ -1,5 +1,6 @@
 import { workflow } from '#commons/workflow/index';
 import { appendAudit } from './audit.ts';
+import { getEvaluation } from './evaluations.ts';
 import {
   acquireOpenIncidentLock,
   attachEvaluation,
@@ -53,7 +54,11 @@ export async function openIncident(
       await appendAudit(existing.incidentId, {
         type: 'evaluation.attached',
         actor: 'evaluation',
-        details: { evaluationId: input.evaluationId, reasons: input.reasons },
+        details: {
+          evaluationId: input.evaluationId,
+          reasons: input.reasons,
+          evaluation: await getEvaluation(input.evaluationId),
+        },
       });
     }
     return { incident: (await getIncident(existing.incidentId)) ?? existing, created: false };
@@ -93,6 +98,8 @@ async function writeIncident(
       version: input.version,
       evaluationId: input.evaluationId,
       reasons: input.reasons,
+      // The evaluation itself, as evidence in the incident's hash chain.
+      evaluation: await getEvaluation(input.evaluationId),
     },
   });
   return incident;

@@ -90,6 +90,14 @@ export async function revalidate(incidentId: string) {
     thresholds: model.thresholds.performance,
     checkedAt: new Date().toISOString(),
   });
+  // The report is an event of its own in the hash chain: QA's decision names its hash.
+  await appendAudit(incidentId, {
+    at: report.checkedAt,
+    type: 'revalidation.report',
+    actor: 'workflow',
+    step: 'revalidation',
+    details: { candidate, report },
+  });
   await recordStep(incidentId, {
     step: 'revalidation',
     left: { outcome: report.passed ? 'passed' : 'failed' },
@@ -183,7 +191,16 @@ export async function notifySupport(incidentId: string, stabilisationSeconds: nu
       signature,
     ].join('\n'),
   });
-  await recordStep(incidentId, { step: 'support_notice', entered: true, left: { outcome: 'notified' } });
+  await recordStep(incidentId, {
+    step: 'support_notice',
+    entered: true,
+    left: { outcome: 'notified' },
+    details: {
+      to: emailsOf(model, ['support']),
+      version: promotion.version,
+      previousVersion: promotion.previousVersion,
+    },
+  });
   await recordStep(incidentId, {
     step: 'stabilisation',
     entered: true,

@@ -109,7 +109,8 @@ describe('governance over HTTP, end to end', () => {
     const incident = await waitFor(
       async () => {
         const detail = (await h.call('GET', `/v1/incidents/${incidentId}`)).body as IncidentDetail;
-        return detail.status === 'open' ? undefined : detail;
+        // The closing event is appended just after the incident's status changes.
+        return detail.audit.some((e) => e.type === 'incident.closed') ? detail : undefined;
       },
       20_000,
       () => 'incident still open',

@@ -54,6 +54,7 @@ describe('governance workflow paths', () => {
     'PIR sign-off',
     'PIR approved?',
     'Close as resolved',
+    'Sign evidence',
   ];
 
   it('resolves an incident without a scope change: retrain, re-validate, QA, promote, verify, review', async () => {
@@ -234,6 +235,7 @@ describe('governance workflow paths', () => {
       'Investigate',
       'Drift confirmed?',
       'Close as false alarm',
+      'Sign evidence',
     ]);
     expect(eventsOf(first.incidentId)).toEqual([]);
     expect(next.created).toBe(true);
@@ -340,12 +342,13 @@ describe('governance workflow paths', () => {
     expect(h.outbox().some((m) => m.to === 'qa@example.com' && m.text.includes(incidentId))).toBe(false);
     expect((await h.call('GET', '/v1/models/hopeless')).body.productionVersion).toBe('1.0.0');
     const states = (await h.settled(incidentId))?.states ?? [];
-    expect(states.slice(-5)).toEqual([
+    expect(states.slice(-6)).toEqual([
       'Candidate passed?',
       'Cycle limit reached?',
       'Continue or abandon',
       'Retrain again?',
       'Close as abandoned',
+      'Sign evidence',
     ]);
   });
 

@@ -1,0 +1,131 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { type ChainEvent, nextEvent } from './chain.ts';
+import { evidenceKeys as keys } from './keys.ts';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+/** Appends that lost a race read the new head and try again, this many times at most. */
+const MAX_ATTEMPTS = 50;
+
+export interface NewEvent {
+  readonly type: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly data: object;
+}
+
+/**
+ * Appends an event to an incident's chain. The event's key is its `seq`, and it is written only
+ * if that key is new: of concurrent writers that read the same head, exactly one writes the next
+ * event, and the others read the new head and link to it. Events are never changed, so the head
+ * a writer read is still the event it links to: the chain cannot fork and has no gaps.
+ */
+export async function appendEvent(incidentId: string, input: NewEvent): Promise<ChainEvent> {
+  for (let attempt = 1; ; attempt++) {
+    const event = nextEvent(await headEvent(incidentId), input);
+    try {
+      await dynamoDb.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...keys.event(incidentId, event.seq),
+            incidentId,
+            seq: event.seq,
+            type: event.type,
+            at: event.at,
+            // The event as JSON: DynamoDB numbers cannot hold every double, and what is hashed must
+            // come back byte for byte.
+            event: JSON.stringify(event),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return event;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_ATTEMPTS) throw error;
+      await sleep(Math.random() * Math.min(200, 5 * 2 ** attempt));
+    }
+  }
+}
+
+function eventOf(item: Record<string, unknown>): ChainEvent {
+  return JSON.parse(item.event as string) as ChainEvent;
+}
+
+/** The latest event of an incident's chain (read consistently), if it has one. */
+export async function headEvent(incidentId: string): Promise<ChainEvent | undefined> {
+  const { Items } = await dynamoDb.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.eventsPartition(incidentId), ':prefix': keys.eventPrefix },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  const [item] = Items ?? [];
+  return item ? eventOf(item) : undefined;
+}
+
+/** Every event of an incident's chain, in `seq` order. */
+export async function listEvents(incidentId: string): Promise<ChainEvent[]> {
+  const events: ChainEvent[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.eventsPartition(incidentId), ':prefix': keys.eventPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) events.push(eventOf(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return events;
+}
+
+export interface SignedHead {
+  readonly seq: number;
+  readonly head: string;
+  readonly signedAt: string;
+  readonly jws: string;
+}
+
+/** Keeps the signature of a head; the first one made for a `seq` stays, and is returned. */
+export async function keepSignedHead(incidentId: string, signed: SignedHead): Promise<SignedHead> {
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.signedHead(incidentId, signed.seq), incidentId, ...signed },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return signed;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return (await signedHeadAt(incidentId, signed.seq)) ?? signed;
+  }
+}
+
+/** The kept signature of an incident's head at `seq`, if it was signed. */
+export async function signedHeadAt(incidentId: string, seq: number): Promise<SignedHead | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.signedHead(incidentId, seq), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  return {
+    seq: Item.seq as number,
+    head: Item.head as string,
+    signedAt: Item.signedAt as string,
+    jws: Item.jws as string,
+  };
+}
