@@ -46,18 +46,19 @@ export const itemScopes = {
   /** The incident API, which model keys reach through the candidate callback. */
   incidents: {
     Governance: {
-      // Incidents (record, audit trail, candidate task) and the model (its versions).
-      read: ['INCIDENT#*', 'MODEL#*'],
-      write: ['INCIDENT#*', 'MODEL#*'],
+      // Incidents (record, candidate task), their chain of events (appended, never changed) and
+      // the model (its versions).
+      read: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*'],
+      write: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*'],
       // The list of incidents, and an incident's approvals.
       indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'] },
     },
   },
   approvals: {
     Governance: {
-      // The request, its incident (record, audit trail), the evidence (model, evaluation).
-      read: ['APPROVAL#*', 'INCIDENT#*', 'MODEL#*', 'EVAL#*'],
-      write: ['APPROVAL#*', 'INCIDENT#*'],
+      // The request, its incident (record, chain of events), the evidence (model, evaluation).
+      read: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'EVAL#*'],
+      write: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*'],
       // The incident's other decisions.
       indexes: { gsi1: ['INCIDENT#*#APPROVALS'] },
     },
