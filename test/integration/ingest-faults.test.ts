@@ -154,4 +154,91 @@ describe('ingestion under throttling and partial failures', () => {
     );
     expect(ledger.Item?.status).toEqual({ S: 'done' });
   });
+
+  /** Performance counters of the window deltas that count: joined actuals per confusion cell and in all. */
+  async function performance(modelId: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const delta of await countingDeltas(await items(modelId))) {
+      for (const [name, value] of Object.entries(delta['@performance'] ?? {}))
+        out[name] = (out[name] ?? 0) + value;
+    }
+    return out;
+  }
+
+  const actualsOf = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, r) => ({ predictionId: `${prefix}-${r}`, actual: r % 2 ? 'yes' : 'no' }));
+
+  it('resumes an actuals batch that failed after its joins, to exact counts, and replays it', async () => {
+    const model = await registerModel('actuals-resumed');
+    await ingest.ingestPredictions(model, { batchId: 'p', records: batch(120, 'a') });
+    // The joins go through; every write of the performance delta fails for good.
+    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    const records = [...actualsOf(100, 'a'), { predictionId: 'unknown', actual: 'yes' }];
+
+    await expect(ingest.ingestActuals(model, { batchId: 'g-1', records })).rejects.toThrow();
+    const joined = (await items('actuals-resumed')).filter((item) => item.actual !== undefined);
+    expect(joined).toHaveLength(100);
+    expect(await performance('actuals-resumed')).toEqual({});
+
+    fault = () => 'pass';
+    const retried = await ingest.ingestActuals(model, { batchId: 'g-1', records });
+    const replayed = await ingest.ingestActuals(model, { batchId: 'g-1', records });
+    // Another batch with the same actuals matches them but counts none again.
+    const again = await ingest.ingestActuals(model, { batchId: 'g-2', records });
+
+    expect(retried).toEqual({ matched: 100, unmatched: 1 });
+    expect(replayed).toEqual({ matched: 100, unmatched: 1, replayed: true });
+    expect(again).toEqual({ matched: 100, unmatched: 1 });
+    const counts = await performance('actuals-resumed');
+    expect(counts.n).toBe(100);
+    // Predictions r % 3 ? 'yes' : 'no' against actuals r % 2 ? 'yes' : 'no', for r < 100.
+    const cell = (actual: string, predicted: string) =>
+      Array.from({ length: 100 }, (_, r) => r).filter(
+        (r) => (r % 2 ? 'yes' : 'no') === actual && (r % 3 ? 'yes' : 'no') === predicted,
+      ).length;
+    expect(counts['cm:["yes","yes"]']).toBe(cell('yes', 'yes'));
+    expect(counts['cm:["no","yes"]']).toBe(cell('no', 'yes'));
+  });
+
+  it('keeps an actuals batch without an id retryable too: the same content resumes it', async () => {
+    const model = await registerModel('actuals-unnamed');
+    await ingest.ingestPredictions(model, { records: batch(40, 'u') });
+    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    const records = actualsOf(40, 'u');
+    await expect(ingest.ingestActuals(model, { records })).rejects.toThrow();
+    fault = () => 'pass';
+    expect(await ingest.ingestActuals(model, { records })).toEqual({ matched: 40, unmatched: 0 });
+    // Sent again once done: matched again, counted once.
+    expect(await ingest.ingestActuals(model, { records })).toEqual({ matched: 40, unmatched: 0 });
+    expect((await performance('actuals-unnamed')).n).toBe(40);
+  });
+
+  it('counts every record once when connections drop after DynamoDB applied the write', async () => {
+    const model = await registerModel('dropped');
+    // Every other write is applied and then its connection dropped: the SDK retries it.
+    fault = (operation, n) =>
+      ['PutItem', 'UpdateItem', 'BatchWriteItem'].includes(operation) && n % 2 === 0 ? 'drop' : 'pass';
+    const predictions = await ingest.ingestPredictions(model, { batchId: 'd-1', records: batch(60, 'd') });
+    const actuals = await ingest.ingestActuals(model, { batchId: 'd-a', records: actualsOf(60, 'd') });
+    const metrics = await ingest.ingestMetrics(model, {
+      records: [
+        { name: 'latency', value: 1.5 },
+        { name: 'latency', value: 2.5 },
+      ],
+    });
+    fault = () => 'pass';
+
+    expect(predictions).toEqual({ accepted: 60 });
+    expect(actuals).toEqual({ matched: 60, unmatched: 0 });
+    expect(metrics).toEqual({ accepted: 2 });
+    expect(proxy.seen.PutItem?.drop).toBeGreaterThan(0);
+    expect(proxy.seen.UpdateItem?.drop).toBeGreaterThan(0);
+    for (const value of Object.values(await countsPerColumn('dropped'))) expect(value).toBe(60);
+    expect((await performance('dropped')).n).toBe(60);
+    const latency = (await countingDeltas(await items('dropped'))).reduce(
+      (n, delta) => n + (delta['@metric#latency']?.n ?? 0),
+      0,
+    );
+    expect(latency).toBe(2);
+  });
 });

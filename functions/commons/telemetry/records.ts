@@ -95,14 +95,50 @@ export class IssueList {
   }
 }
 
+/** Refuses a timestamp more than five minutes ahead of `now` or older than 35 days. */
+export function checkTimestamp(
+  path: string,
+  timestamp: string | number | undefined,
+  now: number,
+  issues: IssueList,
+): void {
+  if (timestamp === undefined) return;
+  const at = timestampMs(timestamp, now);
+  if (at > now + MAX_FUTURE_MS) issues.add(path, 'is more than 5 minutes in the future');
+  else if (at < now - MAX_AGE_MS) issues.add(path, 'is older than 35 days');
+}
+
+/** Refuses a prediction id that two records of one batch share, naming both records. */
+export function checkDistinctPredictionIds(
+  records: readonly { predictionId?: string }[],
+  issues: IssueList,
+): void {
+  const first = new Map<string, number>();
+  records.forEach((record, i) => {
+    if (record.predictionId === undefined) return;
+    const earlier = first.get(record.predictionId);
+    if (earlier === undefined) first.set(record.predictionId, i);
+    else
+      issues.add(
+        `records[${i}].predictionId`,
+        `repeats records[${earlier}].predictionId: a prediction id names one record of a batch`,
+      );
+  });
+}
+
 /**
  * Checks records against the model's feature schema: every feature known, numerical features
  * numbers (or null for missing), the prediction of the task's type, timestamps neither more
- * than five minutes ahead nor older than 35 days.
+ * than five minutes ahead nor older than 35 days, and prediction ids distinct.
  */
 export function checkRecords(
   model: ModelRecord,
-  records: readonly { features: Record<string, unknown>; prediction: unknown; timestamp?: string | number }[],
+  records: readonly {
+    predictionId?: string;
+    features: Record<string, unknown>;
+    prediction: unknown;
+    timestamp?: string | number;
+  }[],
   now: number,
   issues: IssueList,
 ): void {
@@ -125,11 +161,7 @@ export function checkRecords(
     if (model.task === 'regression' && typeof record.prediction !== 'number') {
       issues.add(`records[${i}].prediction`, 'a regression model predicts a number');
     }
-    if (record.timestamp !== undefined) {
-      const at = timestampMs(record.timestamp, now);
-      if (at > now + MAX_FUTURE_MS)
-        issues.add(`records[${i}].timestamp`, 'is more than 5 minutes in the future');
-      else if (at < now - MAX_AGE_MS) issues.add(`records[${i}].timestamp`, 'is older than 35 days');
-    }
+    checkTimestamp(`records[${i}].timestamp`, record.timestamp, now, issues);
   });
+  checkDistinctPredictionIds(records, issues);
 }
