@@ -202,4 +202,44 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
       expect(await api.snapshot()).toBe(before);
     }
   });
+
+  it('refuses settings and metrics that DynamoDB numbers cannot hold with 400, writing nothing', async () => {
+    const before = await api.snapshot();
+    const model = (thresholds: unknown) => ({ ...base, name: 'n', task: 'classification', thresholds });
+    const cases = [
+      {
+        path: '/v1/models/cls',
+        method: 'PUT',
+        body: model({ performance: { accuracy: { min: 1e200 } } }),
+        field: 'thresholds.performance.accuracy.min',
+      },
+      {
+        path: '/v1/models/cls',
+        method: 'PUT',
+        body: model({ performance: { accuracy: { maxRelativeDrop: 1e-200 } } }),
+        field: 'thresholds.performance.accuracy.maxRelativeDrop',
+      },
+      {
+        path: '/v1/models/cls',
+        method: 'PUT',
+        body: model({ drift: { x: { method: 'psi', threshold: 2 ** 60 } } }),
+        field: 'thresholds.drift.x.threshold',
+      },
+      {
+        path: '/v1/models/cls/baseline',
+        method: 'PUT',
+        body: {
+          records: [{ features: { x: 1, plan: 'a' }, prediction: 'yes' }],
+          metrics: { accuracy: 1e-200 },
+        },
+        field: 'metrics.accuracy',
+      },
+    ];
+    for (const { path, method, body, field } of cases) {
+      const response = await api.call(method, path, { body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+    }
+    expect(await api.snapshot()).toBe(before);
+  });
 });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
+import { storableNumber } from '#commons/registry/schema';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */
@@ -74,7 +75,7 @@ export const baselineSchema = z.strictObject({
     )
     .min(1)
     .max(200_000),
-  metrics: z.record(z.string().min(1).max(64), z.number()).default({}),
+  metrics: z.record(z.string().min(1).max(64), storableNumber()).default({}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;
