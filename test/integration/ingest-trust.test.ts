@@ -46,89 +46,6 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
   });
   afterAll(async () => api.close());
 
-  it('accepts any finite double as a score or a feature, and counts it', async () => {
-    const values = [1e200, -1e300, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, -0, 1e-200];
-    const sent = await api.call('POST', '/v1/models/cls/predictions', {
-      body: {
-        batchId: 'extremes',
-        records: values.map((v, i) => ({
-          predictionId: `e-${i}`,
-          features: { x: v, plan: 'a' },
-          prediction: 'yes',
-          score: v,
-        })),
-      },
-    });
-    expect(sent).toEqual({ status: 202, body: { accepted: values.length } });
-    const evaluation = await evaluate('cls');
-    expect(evaluation.samples).toBe(values.length);
-    const x = evaluation.drift.columns.find((c: { name: string }) => c.name === 'x');
-    expect(x.current).toMatchObject({ count: values.length, missingShare: 0 });
-  });
-
-  it('keeps metric points up to 1e15 and beyond exactly: the mean of 1e16 + 1 three times', async () => {
-    const sent = await api.call('POST', '/v1/models/cls/metrics', {
-      body: {
-        records: [
-          { name: 'latency_ns', value: 1e8 },
-          { name: 'latency_ns', value: 3e8 },
-          { name: 'big', value: 1e15 },
-          { name: 'exact', value: 1e16 },
-          { name: 'exact', value: 1 },
-          { name: 'exact', value: 1e16 },
-          { name: 'exact', value: 1 },
-          { name: 'exact', value: 1e16 },
-          { name: 'exact', value: 4 },
-          { name: 'huge', value: 1e300 },
-          { name: 'huge', value: -1e300 },
-          { name: 'tiny', value: 1e-300 },
-        ],
-      },
-    });
-    expect(sent).toEqual({ status: 202, body: { accepted: 12 } });
-    const { performance } = await evaluate('cls');
-    expect(performance.points).toEqual({
-      latency_ns: { count: 2, mean: 2e8 },
-      big: { count: 1, mean: 1e15 },
-      // (3e16 + 6) / 3 = 1e16 + 2, a double; summing as doubles gives 1e16.
-      exact: { count: 6, mean: (3e16 + 6) / 6 },
-      huge: { count: 2, mean: 0 },
-      tiny: { count: 1, mean: 1e-300 },
-    });
-  });
-
-  it('joins regression actuals whose squared error passes 2^53 and reads the error sums back exactly', async () => {
-    const predictions = [1.2e8, 3, 1e200];
-    const actuals = [0, 3, -1e200];
-    const sent = await api.call('POST', '/v1/models/reg/predictions', {
-      body: {
-        records: predictions.map((p, i) => ({
-          predictionId: `r-${i}`,
-          features: { x: 1, plan: 'a' },
-          prediction: p,
-        })),
-      },
-    });
-    expect(sent.status).toBe(202);
-    const joined = await api.call('POST', '/v1/models/reg/actuals', {
-      body: { records: actuals.slice(0, 2).map((a, i) => ({ predictionId: `r-${i}`, actual: a })) },
-    });
-    expect(joined).toEqual({ status: 202, body: { matched: 2, unmatched: 0 } });
-    const first = await evaluate('reg');
-    expect(first.performance.fromActuals).toMatchObject({
-      samples: 2,
-      metrics: { mae: 6e7, rmse: 1.2e8 / Math.SQRT2 },
-    });
-
-    const huge = await api.call('POST', '/v1/models/reg/actuals', {
-      body: { records: [{ predictionId: 'r-2', actual: actuals[2] }] },
-    });
-    expect(huge).toEqual({ status: 202, body: { matched: 1, unmatched: 0 } });
-    const second = await evaluate('reg');
-    expect(second.performance.fromActuals.samples).toBe(3);
-    expect(second.performance.fromActuals.metrics.mae).toBeCloseTo((1.2e8 + 2e200) / 3, -190);
-  });
-
   it('refuses a prediction id repeated in one batch with 400 naming both records, writing nothing', async () => {
     const before = await api.snapshot();
     const record = (id: string) => ({ predictionId: id, features: { x: 1, plan: 'a' }, prediction: 'yes' });
@@ -142,8 +59,8 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
     const actuals = await api.call('POST', '/v1/models/cls/actuals', {
       body: {
         records: [
-          { predictionId: 'e-0', actual: 'yes' },
-          { predictionId: 'e-0', actual: 'no' },
+          { predictionId: 'd-0', actual: 'yes' },
+          { predictionId: 'd-0', actual: 'no' },
         ],
       },
     });
@@ -177,9 +94,9 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
       },
       {
         path: '/v1/models/cls/actuals',
-        first: { batchId: 'k-1', records: [{ predictionId: 'e-1', actual: 'yes' }] },
-        same: { batchId: 'k-1', records: [{ predictionId: 'e-1', actual: 'yes' }] },
-        other: { batchId: 'k-1', records: [{ predictionId: 'e-1', actual: 'no' }] },
+        first: { batchId: 'k-1', records: [{ predictionId: 'd-1', actual: 'yes' }] },
+        same: { batchId: 'k-1', records: [{ predictionId: 'd-1', actual: 'yes' }] },
+        other: { batchId: 'k-1', records: [{ predictionId: 'd-1', actual: 'no' }] },
         answer: { matched: 1, unmatched: 0 },
       },
     ];
@@ -241,5 +158,130 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
       expect(response.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
     }
     expect(await api.snapshot()).toBe(before);
+  });
+
+  it('refuses metric points older than 35 days or ahead of the clock, which no window would count', async () => {
+    const before = await api.snapshot();
+    const sent = await api.call('POST', '/v1/models/cls/metrics', {
+      body: {
+        records: [
+          { name: 'cost', value: 1, timestamp: 0 },
+          { name: 'cost', value: 1, timestamp: '2999-01-01T00:00:00Z' },
+        ],
+      },
+    });
+    expect(sent.status).toBe(400);
+    expect(sent.body.error.issues.map((i: { path: string }) => i.path)).toEqual([
+      'records[0].timestamp',
+      'records[1].timestamp',
+    ]);
+    expect(await api.snapshot()).toBe(before);
+  });
+
+  it('accepts any finite double as a score or a feature, and counts it', async () => {
+    await register('extremes', 'classification');
+    const values = [1e200, -1e300, Number.MAX_VALUE, -Number.MAX_VALUE, 5e-324, -0, 1e-200];
+    const sent = await api.call('POST', '/v1/models/extremes/predictions', {
+      body: {
+        batchId: 'extremes',
+        records: values.map((v, i) => ({
+          predictionId: `e-${i}`,
+          features: { x: v, plan: 'a' },
+          prediction: 'yes',
+          score: v,
+        })),
+      },
+    });
+    expect(sent).toEqual({ status: 202, body: { accepted: values.length } });
+    const evaluation = await evaluate('extremes');
+    expect(evaluation.samples).toBe(values.length);
+    const x = evaluation.drift.columns.find((c: { name: string }) => c.name === 'x');
+    expect(x.current).toMatchObject({ count: values.length, missingShare: 0 });
+  });
+
+  it('keeps metric points up to 1e15 and beyond exactly: the mean of 1e16 + 1 three times', async () => {
+    await register('points', 'classification');
+    const sent = await api.call('POST', '/v1/models/points/metrics', {
+      body: {
+        records: [
+          { name: 'latency_ns', value: 1e8 },
+          { name: 'latency_ns', value: 3e8 },
+          { name: 'big', value: 1e15 },
+          { name: 'exact', value: 1e16 },
+          { name: 'exact', value: 1 },
+          { name: 'exact', value: 1e16 },
+          { name: 'exact', value: 1 },
+          { name: 'exact', value: 1e16 },
+          { name: 'exact', value: 4 },
+          { name: 'huge', value: 1e300 },
+          { name: 'huge', value: -1e300 },
+          { name: 'tiny', value: 1e-300 },
+        ],
+      },
+    });
+    expect(sent).toEqual({ status: 202, body: { accepted: 12 } });
+    const { performance } = await evaluate('points');
+    expect(performance.points).toEqual({
+      latency_ns: { count: 2, mean: 2e8 },
+      big: { count: 1, mean: 1e15 },
+      // (3e16 + 6) / 3 = 1e16 + 2, a double; summing as doubles gives 1e16.
+      exact: { count: 6, mean: (3e16 + 6) / 6 },
+      huge: { count: 2, mean: 0 },
+      tiny: { count: 1, mean: 1e-300 },
+    });
+  });
+
+  it('joins regression actuals whose squared error passes 2^53 and reads the error sums back exactly', async () => {
+    const predictions = [1.2e8, 3, 1e200];
+    const actuals = [0, 3, -1e200];
+    const sent = await api.call('POST', '/v1/models/reg/predictions', {
+      body: {
+        records: predictions.map((p, i) => ({
+          predictionId: `r-${i}`,
+          features: { x: 1, plan: 'a' },
+          prediction: p,
+        })),
+      },
+    });
+    expect(sent.status).toBe(202);
+    const joined = await api.call('POST', '/v1/models/reg/actuals', {
+      body: { records: actuals.slice(0, 2).map((a, i) => ({ predictionId: `r-${i}`, actual: a })) },
+    });
+    expect(joined).toEqual({ status: 202, body: { matched: 2, unmatched: 0 } });
+    const first = await evaluate('reg');
+    expect(first.performance.fromActuals).toMatchObject({
+      samples: 2,
+      metrics: { mae: 6e7, rmse: 1.2e8 / Math.SQRT2 },
+    });
+
+    const huge = await api.call('POST', '/v1/models/reg/actuals', {
+      body: { records: [{ predictionId: 'r-2', actual: actuals[2] }] },
+    });
+    expect(huge).toEqual({ status: 202, body: { matched: 1, unmatched: 0 } });
+    const second = await evaluate('reg');
+    expect(second.performance.fromActuals.samples).toBe(3);
+    expect(second.performance.fromActuals.metrics.mae).toBeCloseTo((1.2e8 + 2e200) / 3, -190);
+  });
+
+  it('keeps a joined prediction when its id is sent again, so its actual never counts twice', async () => {
+    await register('rejoin', 'classification');
+    const prediction = { predictionId: 'once', features: { x: 1, plan: 'a' }, prediction: 'yes' };
+    const actual = { records: [{ predictionId: 'once', actual: 'no' }] };
+    expect(
+      (await api.call('POST', '/v1/models/rejoin/predictions', { body: { records: [prediction] } })).status,
+    ).toBe(202);
+    expect(await api.call('POST', '/v1/models/rejoin/actuals', { body: actual })).toEqual({
+      status: 202,
+      body: { matched: 1, unmatched: 0 },
+    });
+    // The same prediction again (a client retry without batchId), then the same actual again.
+    expect(
+      (await api.call('POST', '/v1/models/rejoin/predictions', { body: { records: [prediction] } })).status,
+    ).toBe(202);
+    expect(
+      (await api.call('POST', '/v1/models/rejoin/actuals', { body: { batchId: 'again', ...actual } })).status,
+    ).toBe(202);
+    const { performance } = await evaluate('rejoin');
+    expect(performance.fromActuals.samples).toBe(1);
   });
 });

@@ -236,17 +236,31 @@ export async function ingestPredictions(
     );
     if (model.groundTruth) {
       const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
-      const items = batch.records
-        .filter((r) => r.predictionId !== undefined)
-        .map((r) => ({
-          ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
-          prediction: storedValue(r.prediction),
-          ...(r.score !== undefined ? { score: String(r.score) } : {}),
-          timestamp: timestampMs(r.timestamp, receivedAt),
-          baselineVersion: baseline,
-          expiresAt: ttl,
-        }));
-      if (items.length > 0) steps.push({ id: 'raw', run: () => batchPut(telemetryTable, items) });
+      const identified = batch.records.filter((r) => r.predictionId !== undefined);
+      if (identified.length > 0) {
+        steps.push({
+          id: 'raw',
+          run: async () => {
+            // A prediction id already stored keeps its prediction: rewriting it would drop its
+            // joined actual, and the same actual sent again would then count twice.
+            const stored = await getPredictions(
+              model.modelId,
+              identified.map((r) => r.predictionId as string),
+            );
+            const items = identified
+              .filter((r) => !stored.has(r.predictionId as string))
+              .map((r) => ({
+                ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
+                prediction: storedValue(r.prediction),
+                ...(r.score !== undefined ? { score: String(r.score) } : {}),
+                timestamp: timestampMs(r.timestamp, receivedAt),
+                baselineVersion: baseline,
+                expiresAt: ttl,
+              }));
+            await batchPut(telemetryTable, items);
+          },
+        });
+      }
     }
     return { steps, response: { accepted: batch.records.length } };
   });
