@@ -54,6 +54,7 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
     });
     expect(sent.status).toBe(400);
     expect(sent.body.error.issues).toEqual([
+      { path: 'records[0].predictionId', message: expect.stringContaining('records[2].predictionId') },
       { path: 'records[2].predictionId', message: expect.stringContaining('records[0].predictionId') },
     ]);
     const actuals = await api.call('POST', '/v1/models/cls/actuals', {
@@ -65,7 +66,10 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
       },
     });
     expect(actuals.status).toBe(400);
-    expect(actuals.body.error.issues[0].path).toBe('records[1].predictionId');
+    expect(actuals.body.error.issues.map((i: { path: string }) => i.path)).toEqual([
+      'records[0].predictionId',
+      'records[1].predictionId',
+    ]);
     expect(await api.snapshot()).toBe(before);
     // The batch id was not taken: the corrected batch goes through under it.
     const corrected = await api.call('POST', '/v1/models/cls/predictions', {

@@ -109,21 +109,33 @@ export function checkTimestamp(
   else if (at < now - MAX_AGE_MS) issues.add(path, 'is older than 35 days');
 }
 
-/** Refuses a prediction id that two records of one batch share, naming both records. */
+/**
+ * Refuses a prediction id that records of one batch share, naming both records: the first one
+ * (once, with its first repetition) and each repetition.
+ */
 export function checkDistinctPredictionIds(
   records: readonly { predictionId?: string }[],
   issues: IssueList,
 ): void {
-  const first = new Map<string, number>();
+  const first = new Map<string, { index: number; reported: boolean }>();
   records.forEach((record, i) => {
     if (record.predictionId === undefined) return;
     const earlier = first.get(record.predictionId);
-    if (earlier === undefined) first.set(record.predictionId, i);
-    else
+    if (earlier === undefined) {
+      first.set(record.predictionId, { index: i, reported: false });
+      return;
+    }
+    if (!earlier.reported) {
+      earlier.reported = true;
       issues.add(
-        `records[${i}].predictionId`,
-        `repeats records[${earlier}].predictionId: a prediction id names one record of a batch`,
+        `records[${earlier.index}].predictionId`,
+        `repeated by records[${i}].predictionId: a prediction id names one record of a batch`,
       );
+    }
+    issues.add(
+      `records[${i}].predictionId`,
+      `repeats records[${earlier.index}].predictionId: a prediction id names one record of a batch`,
+    );
   });
 }
 
