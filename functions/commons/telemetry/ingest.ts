@@ -160,7 +160,7 @@ const storedValue = (value: string | number | boolean) => (typeof value === 'num
 /**
  * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket,
  * the counters of every feature and the prediction become one delta item (deltas.ts) on one
- * write shard, plus one ADD to the day's totals. The cost of a batch is a write or two per
+ * write shard, plus one `ADD` to the day's totals. The cost of a batch is a write or two per
  * bucket, whatever the number of records and features. Raw predictions are kept (with a TTL)
  * only for models expecting ground truth.
  */
