@@ -128,7 +128,8 @@ export class BatchLedger {
     const leaseUntil = Number(Item.leaseUntil ?? 0);
     if (Item.status !== 'done' && leaseUntil > now) throw inProgress(batchId);
     const rerun = Item.status === 'done';
-    const next = rerun ? token : String(Item.token ?? Item.pk);
+    // A batch claimed before tokens were kept: its deltas' keys derive from its id.
+    const next = rerun ? token : String(Item.token ?? batchId);
     try {
       await dynamoDb.send(
         new UpdateCommand({

@@ -72,7 +72,11 @@ function rejectIfInvalid(issues: IssueList): void {
 
 /** One attempt at a batch: the ledger's view of it, or a fresh one for a batch without an id. */
 interface Attempt {
-  /** Shared by every attempt of the batch: marks the items it makes its own (joined actuals). */
+  /**
+   * Shared by every attempt of the batch, new for each batch (a batch id used again once the
+   * ledger forgot it is a new batch): its delta keys derive from it, and it marks the items the
+   * batch makes its own (joined actuals).
+   */
   readonly token: string;
   /** When the batch was first received: the time of its records that have none. */
   readonly receivedAt: number;
@@ -193,7 +197,7 @@ export async function ingestPredictions(
   if (predictionProfile)
     columns.push({ name: PREDICTION_COLUMN, profile: predictionProfile, value: (r) => r.prediction });
 
-  return once(model, 'predictions', batch.batchId, batch, async ({ receivedAt, shard }) => {
+  return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     // Per bucket: the records in it and one counter per column.
     const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
     for (const record of batch.records) {
@@ -209,7 +213,7 @@ export async function ingestPredictions(
       }
     }
 
-    const id = deltaId(batch.batchId);
+    const id = deltaId(token);
     const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
     const steps: WriteStep[] = [];
     // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
@@ -456,7 +460,7 @@ export async function ingestMetrics(
   });
   rejectIfInvalid(issues);
   const resolution = windowOf(model);
-  return once(model, 'metrics', batch.batchId, batch, async ({ receivedAt, shard }) => {
+  return once(model, 'metrics', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     const sums = new Map<number, Map<string, { n: number; sum: bigint; sq: bigint }>>();
     for (const r of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(r.timestamp, receivedAt) / 1000), resolution);
@@ -483,7 +487,7 @@ export async function ingestMetrics(
       }
       perBucket.set(bucket, columns);
     }
-    const steps = await unbinnedDeltaSteps(model, deltaId(batch.batchId, 'metrics'), shard, perBucket);
+    const steps = await unbinnedDeltaSteps(model, deltaId(token, 'metrics'), shard, perBucket);
     return { steps, response: { accepted: batch.records.length } };
   });
 }
