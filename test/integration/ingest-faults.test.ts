@@ -1,4 +1,4 @@
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvers } from '../support/api.ts';
@@ -240,5 +240,21 @@ describe('ingestion under throttling and partial failures', () => {
       0,
     );
     expect(latency).toBe(2);
+  });
+
+  it('counts a batch id used again once the ledger forgot it as a new batch', async () => {
+    const model = await registerModel('forgotten');
+    await ingest.ingestPredictions(model, { batchId: 'daily', records: batch(30, 'f1') });
+    // The ledger item expires after 7 days (TTL); the next day's batch reuses the id.
+    await db.client.send(
+      new DeleteItemCommand({
+        TableName: db.tableNames.Telemetry,
+        Key: { pk: { S: 'BATCH#forgotten#predictions#daily' }, sk: { S: '#' } },
+      }),
+    );
+    expect(await ingest.ingestPredictions(model, { batchId: 'daily', records: batch(20, 'f2') })).toEqual({
+      accepted: 20,
+    });
+    for (const value of Object.values(await countsPerColumn('forgotten'))) expect(value).toBe(50);
   });
 });
