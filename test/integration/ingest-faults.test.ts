@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approvers } from '../support/api.ts';
 import { countingDeltas } from '../support/deltas.ts';
 import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
@@ -33,8 +33,9 @@ describe('ingestion under throttling and partial failures', () => {
     await db.close();
   });
 
-  async function registerModel(modelId: string) {
+  async function registerModel(modelId: string, extra: Record<string, unknown> = {}) {
     const input = schema.modelInputSchema.parse({
+      ...extra,
       name: modelId,
       owner: 'ml@example.com',
       task: 'classification',
@@ -256,5 +257,30 @@ describe('ingestion under throttling and partial failures', () => {
       accepted: 20,
     });
     for (const value of Object.values(await countsPerColumn('forgotten'))) expect(value).toBe(50);
+  });
+
+  it('resumes a batch on the write shard it started on, even after a crash that recorded nothing', async () => {
+    const model = await registerModel('sharded', { writeShards: 8 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      for (const id of ['s-1', 's-2', 's-3']) {
+        // The window delta goes through; the raw predictions fail, and so does the ledger's
+        // release, as if the function had died: the retry, after the lease, knows nothing of what
+        // was applied and must write the delta again under the same key, on the same shard.
+        fault = (operation, _n, body) =>
+          operation === 'BatchWriteItem' || body.includes('leaseUntil = :zero') ? 'fail' : 'pass';
+        await expect(
+          ingest.ingestPredictions(model, { batchId: id, records: batch(10, id) }),
+        ).rejects.toThrow();
+        fault = () => 'pass';
+        vi.setSystemTime(Date.now() + 61_000);
+        expect(await ingest.ingestPredictions(model, { batchId: id, records: batch(10, id) })).toEqual({
+          accepted: 10,
+        });
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    for (const value of Object.values(await countsPerColumn('sharded'))) expect(value).toBe(30);
   });
 });
