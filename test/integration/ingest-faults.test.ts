@@ -259,22 +259,30 @@ describe('ingestion under throttling and partial failures', () => {
     for (const value of Object.values(await countsPerColumn('forgotten'))) expect(value).toBe(50);
   });
 
-  it('resumes a batch on the write shard it started on, even after a crash that recorded nothing', async () => {
-    const model = await registerModel('sharded', { writeShards: 8 });
+  it('resumes a batch on the write shard and in the bucket it started in, even after a crash that recorded nothing', async () => {
+    const sharded = await registerModel('sharded', { writeShards: 8 });
+    const single = await registerModel('one-shard');
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      for (const id of ['s-1', 's-2', 's-3']) {
+      // Records without a timestamp are counted at the time the batch was first received, not
+      // in the bucket of the retry a minute later.
+      for (const [target, id] of [
+        [sharded, 's-1'],
+        [sharded, 's-2'],
+        [sharded, 's-3'],
+        [single, 's-4'],
+      ] as const) {
         // The window delta goes through; the raw predictions fail, and so does the ledger's
         // release, as if the function had died: the retry, after the lease, knows nothing of what
         // was applied and must write the delta again under the same key, on the same shard.
         fault = (operation, _n, body) =>
           operation === 'BatchWriteItem' || body.includes('leaseUntil = :zero') ? 'fail' : 'pass';
         await expect(
-          ingest.ingestPredictions(model, { batchId: id, records: batch(10, id) }),
+          ingest.ingestPredictions(target, { batchId: id, records: batch(10, id) }),
         ).rejects.toThrow();
         fault = () => 'pass';
         vi.setSystemTime(Date.now() + 61_000);
-        expect(await ingest.ingestPredictions(model, { batchId: id, records: batch(10, id) })).toEqual({
+        expect(await ingest.ingestPredictions(target, { batchId: id, records: batch(10, id) })).toEqual({
           accepted: 10,
         });
       }
@@ -282,5 +290,6 @@ describe('ingestion under throttling and partial failures', () => {
       vi.useRealTimers();
     }
     for (const value of Object.values(await countsPerColumn('sharded'))) expect(value).toBe(30);
+    for (const value of Object.values(await countsPerColumn('one-shard'))) expect(value).toBe(10);
   });
 });
