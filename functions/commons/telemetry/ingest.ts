@@ -270,11 +270,6 @@ export async function ingestPredictions(
   });
 }
 
-/** Adds counters into `into`, key by key. */
-function addCounters(into: WindowCounters, counters: Readonly<WindowCounters>): void {
-  for (const [key, value] of Object.entries(counters)) into[key] = (into[key] ?? 0) + value;
-}
-
 /**
  * Joins delayed ground truth to the stored predictions (within the model's lookback) and adds
  * each newly joined pair to the performance counters of the prediction's bucket, as a delta: a
@@ -363,25 +358,22 @@ export async function ingestActuals(
           if (!isConditionFailure(error)) throw error;
         }
       });
-      const perBucket = new Map<number, ColumnCounters>();
+      const perBucket = new Map<number, PerformanceSums>();
       for (const record of ours) {
         const prediction = stored.get(record.predictionId) as Record<string, unknown>;
         const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
-        let columns = perBucket.get(bucket);
-        if (!columns) {
-          columns = { [PERFORMANCE_COLUMN]: {} };
-          perBucket.set(bucket, columns);
+        let sums = perBucket.get(bucket);
+        if (!sums) {
+          sums = new PerformanceSums(model.task);
+          perBucket.set(bucket, sums);
         }
-        addCounters(
-          columns[PERFORMANCE_COLUMN] as WindowCounters,
-          performanceCounters(model, prediction.prediction, record.actual),
-        );
+        sums.add(prediction.prediction, record.actual);
       }
       const steps = await unbinnedDeltaSteps(
         model,
         deltaId(attempt.token, 'actuals'),
         attempt.shard,
-        perBucket,
+        new Map([...perBucket].map(([bucket, sums]) => [bucket, { [PERFORMANCE_COLUMN]: sums.counters() }])),
       );
       return {
         steps,
@@ -398,22 +390,38 @@ function withoutReplayed<R extends { replayed?: true }>(result: R): Omit<R, 'rep
 }
 
 /**
- * Counters of one (prediction, actual) pair: a confusion cell (class labels compared as
- * strings), or the exact sums of the absolute and the squared error (exact.ts).
+ * The performance counters of joined (prediction, actual) pairs: a confusion cell per pair
+ * (class labels compared as strings), or the count and the exact sums of the absolute and the
+ * squared errors (exact.ts).
  */
-export function performanceCounters(
-  model: ModelRecord,
-  prediction: unknown,
-  actual: unknown,
-): Record<string, number> {
-  if (model.task === 'regression') {
-    const error = exactValue(Number(prediction)) - exactValue(Number(actual));
-    const counters: Record<string, number> = { n: 1 };
-    addLimbs(counters, 'ae', error < 0n ? -error : error);
-    addLimbs(counters, 'se', exactSquare(error));
-    return counters;
+class PerformanceSums {
+  private readonly cells: WindowCounters = {};
+  private n = 0;
+  private absolute = 0n;
+  private squared = 0n;
+
+  constructor(private readonly task: ModelRecord['task']) {}
+
+  add(prediction: unknown, actual: unknown): void {
+    this.n++;
+    if (this.task === 'regression') {
+      const error = exactValue(Number(prediction)) - exactValue(Number(actual));
+      this.absolute += error < 0n ? -error : error;
+      this.squared += exactSquare(error);
+    } else {
+      const cell = `cm:${JSON.stringify([String(actual), String(prediction)])}`;
+      this.cells[cell] = (this.cells[cell] ?? 0) + 1;
+    }
   }
-  return { n: 1, [`cm:${JSON.stringify([String(actual), String(prediction)])}`]: 1 };
+
+  counters(): WindowCounters {
+    const out: WindowCounters = { n: this.n, ...this.cells };
+    if (this.task === 'regression') {
+      addLimbs(out, 'ae', this.absolute);
+      addLimbs(out, 'se', this.squared);
+    }
+    return out;
+  }
 }
 
 async function getPredictions(
