@@ -292,4 +292,29 @@ describe('ingestion under throttling and partial failures', () => {
     for (const value of Object.values(await countsPerColumn('sharded'))) expect(value).toBe(30);
     for (const value of Object.values(await countsPerColumn('one-shard'))) expect(value).toBe(10);
   });
+
+  it('compacts a bucket whose lease was taken on a call that dropped after DynamoDB applied it', async () => {
+    const model = await registerModel('lease');
+    await ingest.ingestPredictions(model, { batchId: 'l-1', records: batch(10, 'l1') });
+    await ingest.ingestPredictions(model, { batchId: 'l-2', records: batch(10, 'l2') });
+    const { compactBucket, readBucket, sortDeltas } = await import(
+      '../../functions/commons/telemetry/deltas.ts'
+    );
+    const pk = String((await items('lease')).find((item) => String(item.pk).startsWith('PROFILE#'))?.pk);
+    let dropped = 0;
+    fault = (operation, _n, body) =>
+      operation === 'UpdateItem' && body.includes('compaction#lease') && dropped++ === 0 ? 'drop' : 'pass';
+    const compacted = await compactBucket(
+      db.tableNames.Telemetry,
+      pk,
+      sortDeltas(await readBucket(db.tableNames.Telemetry, pk)),
+    );
+    fault = () => 'pass';
+
+    expect(dropped).toBeGreaterThan(0);
+    expect(compacted).toBe(true);
+    const after = sortDeltas(await readBucket(db.tableNames.Telemetry, pk));
+    expect(after.live.map((delta) => delta.merged)).toEqual([true]);
+    for (const value of Object.values(await countsPerColumn('lease'))) expect(value).toBe(20);
+  });
 });

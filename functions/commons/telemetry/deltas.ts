@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { WindowCounters } from '#drift/profile';
 import { batchDelete, isConditionFailure } from './writes.ts';
@@ -310,8 +310,13 @@ export async function compactBucket(
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // The SDK retries a call whose connection dropped after DynamoDB applied it; the retry then
+    // fails the condition although the lease is ours.
+    const { Item } = await dynamoDb.send(
+      new GetCommand({ TableName: table, Key: { pk, sk: LEASE_SK }, ConsistentRead: true }),
+    );
+    if (Item?.owner !== owner) return false;
   }
   try {
     const remove = [...deltas.covered, ...deltas.incomplete];
