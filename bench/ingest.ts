@@ -14,12 +14,10 @@
  * default 10).
  */
 
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -27,6 +25,7 @@ import { BatchWriteItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynam
 import autocannon from 'autocannon';
 import { ensureTables, localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
+import { spawnDynalite } from './dynalite.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -53,49 +52,6 @@ const record = () => ({
   prediction: random() < 0.3 ? 'churn' : 'stay',
   score: random(),
 });
-
-/** CPU time (user + system) a process has used, from /proc: clock ticks of 10 ms. */
-async function processCpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function spawnDynalite(): Promise<{
-  endpoint: string;
-  cpuMs(): Promise<number>;
-  close(): Promise<void>;
-}> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  const child = spawn(
-    process.execPath,
-    ['node_modules/dynalite/cli.js', '--port', String(port), '--host', '127.0.0.1', '--createTableMs', '0'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const endpoint = `http://127.0.0.1:${port}`;
-  const pid = child.pid as number;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(endpoint);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    endpoint,
-    cpuMs: () => processCpuMs(pid),
-    close: async () => {
-      child.kill();
-    },
-  };
-}
 
 interface WriteCounts {
   requests: number;

@@ -73,8 +73,10 @@ export const handler = apiHandler({
       const model = await authorisedModel(event);
       const batch = parseBatch(event, actualsBatchSchema);
       const result = await ingestActuals(model, batch);
-      metrics.addMetric('ActualsMatched', 'Count', result.matched);
-      metrics.addMetric('ActualsUnmatched', 'Count', result.unmatched);
+      if (!result.replayed) {
+        metrics.addMetric('ActualsMatched', 'Count', result.matched);
+        metrics.addMetric('ActualsUnmatched', 'Count', result.unmatched);
+      }
       return json(202, result);
     }),
 

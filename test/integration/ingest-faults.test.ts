@@ -1,6 +1,6 @@
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approvers } from '../support/api.ts';
 import { countingDeltas } from '../support/deltas.ts';
 import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
@@ -33,8 +33,9 @@ describe('ingestion under throttling and partial failures', () => {
     await db.close();
   });
 
-  async function registerModel(modelId: string) {
+  async function registerModel(modelId: string, extra: Record<string, unknown> = {}) {
     const input = schema.modelInputSchema.parse({
+      ...extra,
       name: modelId,
       owner: 'ml@example.com',
       task: 'classification',
@@ -153,5 +154,167 @@ describe('ingestion under throttling and partial failures', () => {
       }),
     );
     expect(ledger.Item?.status).toEqual({ S: 'done' });
+  });
+
+  /** Performance counters of the window deltas that count: joined actuals per confusion cell and in all. */
+  async function performance(modelId: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const delta of await countingDeltas(await items(modelId))) {
+      for (const [name, value] of Object.entries(delta['@performance'] ?? {}))
+        out[name] = (out[name] ?? 0) + value;
+    }
+    return out;
+  }
+
+  const actualsOf = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, r) => ({ predictionId: `${prefix}-${r}`, actual: r % 2 ? 'yes' : 'no' }));
+
+  it('resumes an actuals batch that failed after its joins, to exact counts, and replays it', async () => {
+    const model = await registerModel('actuals-resumed');
+    await ingest.ingestPredictions(model, { batchId: 'p', records: batch(120, 'a') });
+    // The joins go through; every write of the performance delta fails for good.
+    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    const records = [...actualsOf(100, 'a'), { predictionId: 'unknown', actual: 'yes' }];
+
+    await expect(ingest.ingestActuals(model, { batchId: 'g-1', records })).rejects.toThrow();
+    const joined = (await items('actuals-resumed')).filter((item) => item.actual !== undefined);
+    expect(joined).toHaveLength(100);
+    expect(await performance('actuals-resumed')).toEqual({});
+
+    fault = () => 'pass';
+    const retried = await ingest.ingestActuals(model, { batchId: 'g-1', records });
+    const replayed = await ingest.ingestActuals(model, { batchId: 'g-1', records });
+    // Another batch with the same actuals matches them but counts none again.
+    const again = await ingest.ingestActuals(model, { batchId: 'g-2', records });
+
+    expect(retried).toEqual({ matched: 100, unmatched: 1 });
+    expect(replayed).toEqual({ matched: 100, unmatched: 1, replayed: true });
+    expect(again).toEqual({ matched: 100, unmatched: 1 });
+    const counts = await performance('actuals-resumed');
+    expect(counts.n).toBe(100);
+    // Predictions r % 3 ? 'yes' : 'no' against actuals r % 2 ? 'yes' : 'no', for r < 100.
+    const cell = (actual: string, predicted: string) =>
+      Array.from({ length: 100 }, (_, r) => r).filter(
+        (r) => (r % 2 ? 'yes' : 'no') === actual && (r % 3 ? 'yes' : 'no') === predicted,
+      ).length;
+    expect(counts['cm:["yes","yes"]']).toBe(cell('yes', 'yes'));
+    expect(counts['cm:["no","yes"]']).toBe(cell('no', 'yes'));
+  });
+
+  it('keeps an actuals batch without an id retryable too: the same content resumes it', async () => {
+    const model = await registerModel('actuals-unnamed');
+    await ingest.ingestPredictions(model, { records: batch(40, 'u') });
+    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    const records = actualsOf(40, 'u');
+    await expect(ingest.ingestActuals(model, { records })).rejects.toThrow();
+    fault = () => 'pass';
+    expect(await ingest.ingestActuals(model, { records })).toEqual({ matched: 40, unmatched: 0 });
+    // Sent again once done: matched again, counted once.
+    expect(await ingest.ingestActuals(model, { records })).toEqual({ matched: 40, unmatched: 0 });
+    expect((await performance('actuals-unnamed')).n).toBe(40);
+  });
+
+  it('counts every record once when connections drop after DynamoDB applied the write', async () => {
+    const model = await registerModel('dropped');
+    // Every other write is applied and then its connection dropped: the SDK retries it.
+    fault = (operation, n) =>
+      ['PutItem', 'UpdateItem', 'BatchWriteItem'].includes(operation) && n % 2 === 0 ? 'drop' : 'pass';
+    const predictions = await ingest.ingestPredictions(model, { batchId: 'd-1', records: batch(60, 'd') });
+    const actuals = await ingest.ingestActuals(model, { batchId: 'd-a', records: actualsOf(60, 'd') });
+    const metrics = await ingest.ingestMetrics(model, {
+      records: [
+        { name: 'latency', value: 1.5 },
+        { name: 'latency', value: 2.5 },
+      ],
+    });
+    fault = () => 'pass';
+
+    expect(predictions).toEqual({ accepted: 60 });
+    expect(actuals).toEqual({ matched: 60, unmatched: 0 });
+    expect(metrics).toEqual({ accepted: 2 });
+    expect(proxy.seen.PutItem?.drop).toBeGreaterThan(0);
+    expect(proxy.seen.UpdateItem?.drop).toBeGreaterThan(0);
+    for (const value of Object.values(await countsPerColumn('dropped'))) expect(value).toBe(60);
+    expect((await performance('dropped')).n).toBe(60);
+    const latency = (await countingDeltas(await items('dropped'))).reduce(
+      (n, delta) => n + (delta['@metric#latency']?.n ?? 0),
+      0,
+    );
+    expect(latency).toBe(2);
+  });
+
+  it('counts a batch id used again once the ledger forgot it as a new batch', async () => {
+    const model = await registerModel('forgotten');
+    await ingest.ingestPredictions(model, { batchId: 'daily', records: batch(30, 'f1') });
+    // The ledger item expires after 7 days (TTL); the next day's batch reuses the id.
+    await db.client.send(
+      new DeleteItemCommand({
+        TableName: db.tableNames.Telemetry,
+        Key: { pk: { S: 'BATCH#forgotten#predictions#daily' }, sk: { S: '#' } },
+      }),
+    );
+    expect(await ingest.ingestPredictions(model, { batchId: 'daily', records: batch(20, 'f2') })).toEqual({
+      accepted: 20,
+    });
+    for (const value of Object.values(await countsPerColumn('forgotten'))) expect(value).toBe(50);
+  });
+
+  it('resumes a batch on the write shard and in the bucket it started in, even after a crash that recorded nothing', async () => {
+    const sharded = await registerModel('sharded', { writeShards: 8 });
+    const single = await registerModel('one-shard');
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // Records without a timestamp are counted at the time the batch was first received, not
+      // in the bucket of the retry a minute later.
+      for (const [target, id] of [
+        [sharded, 's-1'],
+        [sharded, 's-2'],
+        [sharded, 's-3'],
+        [single, 's-4'],
+      ] as const) {
+        // The window delta goes through; the raw predictions fail, and so does the ledger's
+        // release, as if the function had died: the retry, after the lease, knows nothing of what
+        // was applied and must write the delta again under the same key, on the same shard.
+        fault = (operation, _n, body) =>
+          operation === 'BatchWriteItem' || body.includes('leaseUntil = :zero') ? 'fail' : 'pass';
+        await expect(
+          ingest.ingestPredictions(target, { batchId: id, records: batch(10, id) }),
+        ).rejects.toThrow();
+        fault = () => 'pass';
+        vi.setSystemTime(Date.now() + 61_000);
+        expect(await ingest.ingestPredictions(target, { batchId: id, records: batch(10, id) })).toEqual({
+          accepted: 10,
+        });
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    for (const value of Object.values(await countsPerColumn('sharded'))) expect(value).toBe(30);
+    for (const value of Object.values(await countsPerColumn('one-shard'))) expect(value).toBe(10);
+  });
+
+  it('compacts a bucket whose lease was taken on a call that dropped after DynamoDB applied it', async () => {
+    const model = await registerModel('lease');
+    await ingest.ingestPredictions(model, { batchId: 'l-1', records: batch(10, 'l1') });
+    await ingest.ingestPredictions(model, { batchId: 'l-2', records: batch(10, 'l2') });
+    const { compactBucket, readBucket, sortDeltas } = await import(
+      '../../functions/commons/telemetry/deltas.ts'
+    );
+    const pk = String((await items('lease')).find((item) => String(item.pk).startsWith('PROFILE#'))?.pk);
+    let dropped = 0;
+    fault = (operation, _n, body) =>
+      operation === 'UpdateItem' && body.includes('compaction#lease') && dropped++ === 0 ? 'drop' : 'pass';
+    const compacted = await compactBucket(
+      db.tableNames.Telemetry,
+      pk,
+      sortDeltas(await readBucket(db.tableNames.Telemetry, pk)),
+    );
+    fault = () => 'pass';
+
+    expect(dropped).toBeGreaterThan(0);
+    expect(compacted).toBe(true);
+    const after = sortDeltas(await readBucket(db.tableNames.Telemetry, pk));
+    expect(after.live.map((delta) => delta.merged)).toEqual([true]);
+    for (const value of Object.values(await countsPerColumn('lease'))) expect(value).toBe(20);
   });
 });

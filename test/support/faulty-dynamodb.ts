@@ -1,8 +1,11 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the proxy does to one request: pass it, throttle it, or leave part of a batch unprocessed. */
-export type Fault = 'pass' | 'throttle' | 'unprocessed' | 'fail';
+/**
+ * What the proxy does to one request: pass it, throttle it, leave part of a batch unprocessed,
+ * fail it, or apply it and drop the connection before the answer.
+ */
+export type Fault = 'pass' | 'throttle' | 'unprocessed' | 'fail' | 'drop';
 
 export interface FaultyDynamoDb {
   readonly endpoint: string;
@@ -16,7 +19,9 @@ export interface FaultyDynamoDb {
  * request, `decide(operation, n, body)` (n counts that operation's requests from 1) picks a fault.
  * Throttling answers ProvisionedThroughputExceededException; `unprocessed` forwards only the
  * first half of a BatchWriteItem's puts and returns the rest as UnprocessedItems, as DynamoDB
- * does under load; `fail` answers a 500 InternalServerError.
+ * does under load; `fail` answers a 500 InternalServerError; `drop` forwards the request, lets
+ * DynamoDB apply it, and closes the connection instead of answering, as a network failure after
+ * the write does (the client cannot tell whether it was applied, and retries).
  */
 export async function startFaultyDynamoDb(
   target: string,
@@ -34,7 +39,7 @@ export async function startFaultyDynamoDb(
     counts.set(operation, n);
     let fault = decide(operation, n, body);
     if (fault === 'unprocessed' && operation !== 'BatchWriteItem') fault = 'pass';
-    seen[operation] ??= { pass: 0, throttle: 0, unprocessed: 0, fail: 0 };
+    seen[operation] ??= { pass: 0, throttle: 0, unprocessed: 0, fail: 0, drop: 0 };
     seen[operation][fault]++;
 
     const reply = (status: number, payload: unknown) => {
@@ -75,6 +80,10 @@ export async function startFaultyDynamoDb(
       async (upstreamResponse) => {
         const parts: Buffer[] = [];
         for await (const part of upstreamResponse) parts.push(part as Buffer);
+        if (fault === 'drop') {
+          res.socket?.destroy();
+          return;
+        }
         let text = Buffer.concat(parts).toString('utf8');
         if (held && upstreamResponse.statusCode === 200) {
           const output = JSON.parse(text) as { UnprocessedItems?: Record<string, unknown[]> };

@@ -4,6 +4,7 @@ import { evaluateProfile } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
@@ -100,7 +101,7 @@ export async function evaluateModel(
   const points: EvaluationRecord['performance']['points'] = {};
   for (const [name, counters] of window.metrics) {
     const count = counters.n ?? 0;
-    if (count > 0) points[name] = { count, mean: (counters.sum ?? 0) / count };
+    if (count > 0) points[name] = { count, mean: exactQuotient(readLimbs(counters, 'sum'), count) };
   }
   const values: Record<string, number | null> = { ...fromActuals.metrics };
   for (const [name, point] of Object.entries(points))

@@ -1,5 +1,6 @@
 import type { WindowCounters } from '#drift/profile';
 import type { ModelRecord } from '../registry/store.ts';
+import { exactQuotient, exactSqrtQuotient, readLimbs } from '../telemetry/exact.ts';
 
 export interface ClassMetrics {
   readonly precision: number | null;
@@ -22,7 +23,8 @@ const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
 /**
  * Accuracy, precision, recall and F1 per class and macro-averaged (classification, from the
- * confusion counters `cm:["actual","predicted"]`), or MAE and RMSE (regression).
+ * confusion counters `cm:["actual","predicted"]`), or MAE and RMSE (regression, from the exact
+ * sums of absolute and squared errors, telemetry/exact.ts).
  */
 export function performanceFromActuals(model: ModelRecord, counters: WindowCounters): PerformanceFromActuals {
   const samples = counters.n ?? 0;
@@ -30,8 +32,8 @@ export function performanceFromActuals(model: ModelRecord, counters: WindowCount
     return {
       samples,
       metrics: {
-        mae: ratio(counters.ae ?? 0, samples),
-        rmse: samples === 0 ? null : Math.sqrt((counters.se ?? 0) / samples),
+        mae: samples === 0 ? null : exactQuotient(readLimbs(counters, 'ae'), samples),
+        rmse: samples === 0 ? null : exactSqrtQuotient(readLimbs(counters, 'se'), samples),
       },
     };
   }

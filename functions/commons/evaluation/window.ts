@@ -12,6 +12,7 @@ import {
   LEASE_SK,
   readBucket,
   sortDeltas,
+  UNBINNED,
   worthCompacting,
 } from '../telemetry/deltas.ts';
 import { bucketResolution, FEEDBACK_COLUMN, PERFORMANCE_COLUMN, telemetryKeys } from '../telemetry/keys.ts';
@@ -83,26 +84,31 @@ export async function readWindow(
   let performance: WindowCounters = {};
   let feedback: WindowCounters = {};
 
-  const take = (item: Record<string, unknown>) => {
+  /** Performance, metric and feedback counters: of a delta's column, or of a counter item (`sk`). */
+  const take = (column: string, counters: WindowCounters) => {
+    if (column === PERFORMANCE_COLUMN) performance = mergeCounters(performance, counters);
+    else if (column === FEEDBACK_COLUMN) feedback = mergeCounters(feedback, counters);
+    else if (column.startsWith('@metric#')) {
+      const name = column.slice('@metric#'.length);
+      metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));
+    }
+  };
+  /** Counter items, as earlier versions kept these counters (ADD updates of one item per column). */
+  const takeItem = (item: Record<string, unknown>) => {
     const counters: WindowCounters = {};
     for (const [name, value] of Object.entries(item)) {
       if (!NOT_COUNTERS.has(name) && typeof value === 'number') counters[name] = value;
     }
-    const sk = String(item.sk);
-    if (sk === PERFORMANCE_COLUMN) performance = mergeCounters(performance, counters);
-    else if (sk === FEEDBACK_COLUMN) feedback = mergeCounters(feedback, counters);
-    else if (sk.startsWith('@metric#')) {
-      const name = sk.slice('@metric#'.length);
-      metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));
-    }
+    take(String(item.sk), counters);
   };
 
   const now = Date.now() / 1000;
   await forEachConcurrently(partitions, 8, async ({ pk, closesAt }) => {
     const items = await readBucket(table, pk);
-    for (const item of items) if (!isDeltaItem(item)) take(item);
+    for (const item of items) if (!isDeltaItem(item)) takeItem(item);
     const deltas = sortDeltas(items);
     bucketColumns(deltas, baselineVersion, columns);
+    for (const [column, counters] of bucketColumns(deltas, UNBINNED)) take(column, counters);
     if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now) await compactIfWorth(pk, deltas);
   });
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };

@@ -5,6 +5,19 @@ import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 
 /**
+ * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
+ * 2^53 − 1 (the largest the SDK writes as given). Anything else is refused at the edge with 400
+ * rather than failing the write.
+ */
+export const storableNumber = () =>
+  z
+    .number()
+    .refine(
+      (x) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) <= Number.MAX_SAFE_INTEGER),
+      'a number that is 0 or between 1e-130 and 9007199254740991 in magnitude',
+    );
+
+/**
  * The model registry's request schemas. They validate at the edge, name the field at fault in
  * every error, and are the source of the OpenAPI document: nothing about these shapes is
  * written twice.
@@ -56,10 +69,10 @@ export const approversSchema = z.strictObject({
 
 export const performanceBoundSchema = z
   .strictObject({
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
+    min: storableNumber().optional(),
+    max: storableNumber().optional(),
     /** Largest accepted drop relative to the baseline's value of the metric, e.g. 0.05 for 5 %. */
-    maxRelativeDrop: z.number().min(0).max(1).optional(),
+    maxRelativeDrop: storableNumber().min(0).max(1).optional(),
   })
   .refine((b) => b.min !== undefined || b.max !== undefined || b.maxRelativeDrop !== undefined, {
     message: 'give at least one of min, max, maxRelativeDrop',
@@ -80,12 +93,12 @@ export const modelInputSchema = z
       .prefault({}),
     thresholds: z
       .strictObject({
-        driftShare: z.number().gt(0).max(1).default(0.5),
+        driftShare: storableNumber().gt(0).max(1).default(0.5),
         bins: z.int().min(2).max(50).default(10),
         drift: z
           .record(
             featureName,
-            z.strictObject({ method: driftMethodSchema, threshold: z.number().finite().optional() }),
+            z.strictObject({ method: driftMethodSchema, threshold: storableNumber().optional() }),
           )
           .default({}),
         performance: z.record(metricNameSchema, performanceBoundSchema).default({}),
@@ -95,7 +108,7 @@ export const modelInputSchema = z
     approvers: approversSchema,
     governance: z
       .strictObject({
-        approvalTimeoutHours: z.number().gt(0).max(720).default(72),
+        approvalTimeoutHours: storableNumber().gt(0).max(720).default(72),
         stabilisationSeconds: z
           .int()
           .min(0)
@@ -147,7 +160,7 @@ const semver = z
   );
 export const semverSchema = semver;
 
-export const metricsSchema = z.record(metricNameSchema, z.number().finite());
+export const metricsSchema = z.record(metricNameSchema, storableNumber());
 
 export const versionInputSchema = z.strictObject({
   version: semver,

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { HttpError } from '#commons/http';
@@ -7,16 +8,52 @@ import { isConditionFailure } from './writes.ts';
 /** How long a replayed batch id is recognised. */
 const REMEMBER_SECONDS = 7 * 86400;
 
+/** What a claim found: a new batch, the first answer of a finished one, or a failed one to resume. */
 export type BatchClaim =
-  | { readonly kind: 'new' }
+  | { readonly kind: 'new'; readonly token: string; readonly receivedAt: number }
   | { readonly kind: 'replay'; readonly response: Record<string, unknown> }
-  | { readonly kind: 'resume'; readonly completed: ReadonlySet<string> };
+  | {
+      readonly kind: 'resume';
+      readonly token: string;
+      /** When the batch was first claimed (epoch ms): the time of its records that have none. */
+      readonly receivedAt: number;
+      readonly completed: ReadonlySet<string>;
+      /** What an earlier attempt recorded with {@link BatchLedger.recordPlan}, if any. */
+      readonly plan?: readonly string[];
+    };
+
+/** JSON with every object's keys in code-point order, so equal content reads the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The SHA-256 of a request's canonical JSON: what a batch id is bound to. */
+export function fingerprint(request: unknown): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+}
+
+function inProgress(batchId: string): HttpError {
+  return new HttpError(409, 'batch_in_progress', `Batch ${batchId} is being processed; retry shortly`, [
+    { path: 'batchId', message: 'a request with this batch id is in progress' },
+  ]);
+}
 
 /**
- * Idempotency for a batch id: the first request claims it with a lease; a replay of a finished
- * batch gets the first answer and changes nothing; a replay while the first is still running
- * is told to retry (409); a batch whose earlier attempt failed half way resumes, skipping the
- * items that attempt recorded as applied.
+ * Idempotency for a batch id: the first request claims it with a lease and binds it to the
+ * request's fingerprint; a replay of a finished batch gets the first answer and changes nothing;
+ * a request with other content under the same id is refused (422, as the IETF Idempotency-Key
+ * draft says); a replay while the first is still running is told to retry (409); a batch whose
+ * earlier attempt failed half way resumes, skipping the writes that attempt recorded as applied.
+ *
+ * Each claim of a new batch draws a random `token` that its attempts share: writes that mark
+ * items as this batch's (a joined actual) carry it, so a resumed attempt recognises them.
  */
 export class BatchLedger {
   constructor(
@@ -24,9 +61,31 @@ export class BatchLedger {
     private readonly leaseSeconds = 60,
   ) {}
 
-  async claim(modelId: string, kind: string, batchId: string): Promise<BatchClaim> {
+  /**
+   * Claims a batch. With `rerunFinished`, a finished batch is claimed again as a new one (with
+   * a new token) instead of replayed: for batches keyed by their content, where sending the same
+   * content again is a new request.
+   */
+  async claim(
+    modelId: string,
+    kind: string,
+    batchId: string,
+    requestFingerprint: string,
+    options: { rerunFinished?: boolean } = {},
+  ): Promise<BatchClaim> {
     const Key = telemetryKeys.batch(modelId, kind, batchId);
-    const now = Math.floor(Date.now() / 1000);
+    const receivedAt = Date.now();
+    const now = Math.floor(receivedAt / 1000);
+    const token = randomBytes(12).toString('base64url');
+    // Each write of this claim carries `attempt`: when a write's connection drops after DynamoDB
+    // applied it, the SDK's retry fails its condition, and the attempt tells that it was ours.
+    const attempt = randomBytes(12).toString('base64url');
+    const ours = async () => {
+      const { Item } = await dynamoDb.send(
+        new GetCommand({ TableName: this.table, Key, ConsistentRead: true }),
+      );
+      return Item?.attempt === attempt ? Item : undefined;
+    };
     try {
       await dynamoDb.send(
         new PutCommand({
@@ -36,48 +95,99 @@ export class BatchLedger {
             status: 'in_progress',
             leaseUntil: now + this.leaseSeconds,
             completed: [],
+            fingerprint: requestFingerprint,
+            token,
+            attempt,
+            receivedAt,
             expiresAt: now + REMEMBER_SECONDS,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return { kind: 'new' };
+      return { kind: 'new', token, receivedAt };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      if (await ours()) return { kind: 'new', token, receivedAt };
     }
     const { Item } = await dynamoDb.send(
       new GetCommand({ TableName: this.table, Key, ConsistentRead: true }),
     );
-    if (Item?.status === 'done')
-      return { kind: 'replay', response: Item.response as Record<string, unknown> };
-    const leaseUntil = Number(Item?.leaseUntil ?? 0);
-    if (leaseUntil > now) {
-      throw new HttpError(409, 'batch_in_progress', `Batch ${batchId} is being processed; retry shortly`, [
-        { path: 'batchId', message: 'a request with this batch id is in progress' },
-      ]);
+    if (!Item) throw inProgress(batchId);
+    // Ledger items written before fingerprints were kept have none: they match any content.
+    if (Item.fingerprint !== undefined && Item.fingerprint !== requestFingerprint) {
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        `Batch ${batchId} was first sent with other content; nothing was written`,
+        [{ path: 'batchId', message: 'already used for a request with other content; use a new batch id' }],
+      );
     }
+    if (Item.status === 'done' && !options.rerunFinished) {
+      return { kind: 'replay', response: Item.response as Record<string, unknown> };
+    }
+    const leaseUntil = Number(Item.leaseUntil ?? 0);
+    if (Item.status !== 'done' && leaseUntil > now) throw inProgress(batchId);
+    const rerun = Item.status === 'done';
+    // A batch claimed before tokens were kept: its deltas' keys derive from its id.
+    const next = rerun ? token : String(Item.token ?? batchId);
     try {
       await dynamoDb.send(
         new UpdateCommand({
           TableName: this.table,
           Key,
-          UpdateExpression: 'SET leaseUntil = :lease',
-          ConditionExpression: '#status = :inProgress AND leaseUntil = :old',
-          ExpressionAttributeNames: { '#status': 'status' },
+          UpdateExpression: rerun
+            ? 'SET leaseUntil = :lease, attempt = :attempt, #status = :inProgress, completed = :none, #token = :token, receivedAt = :receivedAt, expiresAt = :expires REMOVE #response, #plan'
+            : 'SET leaseUntil = :lease, attempt = :attempt',
+          ConditionExpression: '#status = :status AND leaseUntil = :old',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            ...(rerun ? { '#token': 'token', '#response': 'response', '#plan': 'plan' } : {}),
+          },
           ExpressionAttributeValues: {
             ':lease': now + this.leaseSeconds,
-            ':old': leaseUntil,
-            ':inProgress': 'in_progress',
+            ':attempt': attempt,
+            ':old': Item.leaseUntil ?? 0,
+            ':status': Item.status,
+            ...(rerun
+              ? {
+                  ':inProgress': 'in_progress',
+                  ':none': [],
+                  ':token': token,
+                  ':receivedAt': receivedAt,
+                  ':expires': now + REMEMBER_SECONDS,
+                }
+              : {}),
           },
         }),
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      throw new HttpError(409, 'batch_in_progress', `Batch ${batchId} is being processed; retry shortly`, [
-        { path: 'batchId', message: 'a request with this batch id is in progress' },
-      ]);
+      if (!(await ours())) throw inProgress(batchId);
     }
-    return { kind: 'resume', completed: new Set((Item?.completed as string[] | undefined) ?? []) };
+    if (rerun) return { kind: 'new', token, receivedAt };
+    return {
+      kind: 'resume',
+      token: next,
+      receivedAt: Number(Item.receivedAt ?? receivedAt),
+      completed: new Set((Item.completed as string[] | undefined) ?? []),
+      ...(Array.isArray(Item.plan) ? { plan: Item.plan as string[] } : {}),
+    };
+  }
+
+  /**
+   * Records a decision the first attempt made from what it read (which records it found nothing
+   * for), so that every later attempt of the batch makes the same one.
+   */
+  async recordPlan(modelId: string, kind: string, batchId: string, plan: readonly string[]): Promise<void> {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: telemetryKeys.batch(modelId, kind, batchId),
+        UpdateExpression: 'SET #plan = :plan',
+        ExpressionAttributeNames: { '#plan': 'plan' },
+        ExpressionAttributeValues: { ':plan': [...plan] },
+      }),
+    );
   }
 
   /** Records what a failed attempt applied and releases the lease, so a retry resumes at once. */

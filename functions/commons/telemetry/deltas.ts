@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { WindowCounters } from '#drift/profile';
 import { batchDelete, isConditionFailure } from './writes.ts';
@@ -29,6 +29,11 @@ import { batchDelete, isConditionFailure } from './writes.ts';
  */
 
 export const DELTA_PREFIX = 'delta#';
+/**
+ * The baseline slot of deltas whose counters no baseline bins: performance of joined actuals,
+ * metric points and feedback (baselines are numbered from 1).
+ */
+export const UNBINNED = 0;
 /** The compaction lease of a bucket partition; it sorts before every delta. */
 export const LEASE_SK = 'compaction#lease';
 /** The longest a function may run (Lambda's limit): a lease outlives any holder. */
@@ -54,11 +59,15 @@ export interface DeltaItem {
   expiresAt: number;
 }
 
-/** The delta id of a batch: derived from its id when it has one, so that a retry rewrites the same keys. */
-export function deltaId(batchId?: string): string {
-  return batchId === undefined
-    ? randomBytes(16).toString('base64url')
-    : createHash('sha256').update(batchId).digest('base64url').slice(0, 22);
+/**
+ * The delta id of a batch: derived from its id when it has one, so that a retry rewrites the
+ * same keys. Batches of other kinds than predictions name their kind, so that a metrics batch
+ * and an actuals batch with the same id write distinct deltas.
+ */
+export function deltaId(batchId?: string, kind?: string): string {
+  if (batchId === undefined) return randomBytes(16).toString('base64url');
+  const name = kind === undefined ? batchId : `${kind}#${batchId}`;
+  return createHash('sha256').update(name).digest('base64url').slice(0, 22);
 }
 
 const deflate = promisify(deflateRaw);
@@ -301,8 +310,13 @@ export async function compactBucket(
       }),
     );
   } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    // The SDK retries a call whose connection dropped after DynamoDB applied it; the retry then
+    // fails the condition although the lease is ours.
+    const { Item } = await dynamoDb.send(
+      new GetCommand({ TableName: table, Key: { pk, sk: LEASE_SK }, ConsistentRead: true }),
+    );
+    if (Item?.owner !== owner) return false;
   }
   try {
     const remove = [...deltas.covered, ...deltas.incomplete];

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -9,13 +9,14 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
-import { ColumnCounter, type ReferenceProfile } from '#drift/profile';
+import { ColumnCounter, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { BatchLedger } from './batches.ts';
-import { deltaId, deltaItems, putDeltaItem } from './deltas.ts';
+import { BatchLedger, fingerprint } from './batches.ts';
+import { type ColumnCounters, deltaId, deltaItems, putDeltaItem, UNBINNED } from './deltas.ts';
+import { addLimbs, exactSquare, exactValue } from './exact.ts';
 import {
   bucketResolution,
   bucketStart,
@@ -26,11 +27,17 @@ import {
   telemetryKeys,
   utcDay,
 } from './keys.ts';
-import { checkRecords, IssueList, MAX_FUTURE_MS, type PredictionRecord, timestampMs } from './records.ts';
+import {
+  checkDistinctPredictionIds,
+  checkRecords,
+  checkTimestamp,
+  IssueList,
+  type PredictionRecord,
+  timestampMs,
+} from './records.ts';
 import {
   applyCounterUpdates,
   batchPut,
-  type CounterUpdate,
   counterSteps,
   isConditionFailure,
   runSteps,
@@ -63,48 +70,110 @@ function rejectIfInvalid(issues: IssueList): void {
   }
 }
 
+/** One attempt at a batch: the ledger's view of it, or a fresh one for a batch without an id. */
+interface Attempt {
+  /**
+   * Shared by every attempt of the batch, new for each batch (a batch id used again once the
+   * ledger forgot it is a new batch): its delta keys derive from it, and it marks the items the
+   * batch makes its own (joined actuals).
+   */
+  readonly token: string;
+  /** When the batch was first received: the time of its records that have none. */
+  readonly receivedAt: number;
+  /** The write shard of the batch: the same for every attempt, so a retry rewrites the same keys. */
+  readonly shard: number;
+  /** What the first attempt recorded with `recordPlan`, if any. */
+  readonly plan?: readonly string[];
+  recordPlan(plan: readonly string[]): Promise<void>;
+}
+
+/** The write shard of a batch: derived from its id when it has one, else any. */
+function shardOf(model: ModelRecord, key: string | undefined): number {
+  const shards = model.writeShards ?? 1;
+  if (key === undefined || shards === 1) return randomInt(shards);
+  return createHash('sha256').update(key).digest().readUInt32BE(0) % shards;
+}
+
 /**
- * Runs the writes of a batch exactly once per batch id: a replay of a finished batch returns the
- * first answer; a retry after a failure skips the steps the failed attempt applied.
+ * Runs the writes of a batch exactly once per batch id (`key`): a replay of a finished batch
+ * returns the first answer; the same id with other content is refused (422); a retry after a
+ * failure sees the same attempt (time, shard, plan) and skips the writes the failed one applied.
+ * `prepare` reads what it needs and returns the writes and the answer; it runs after the claim,
+ * so that a replay reads nothing.
  */
 async function once<R extends Record<string, unknown>>(
   model: ModelRecord,
   kind: string,
-  batchId: string | undefined,
-  steps: WriteStep[],
-  response: R,
+  key: string | undefined,
+  request: unknown,
+  prepare: (attempt: Attempt) => Promise<{ steps: WriteStep[]; response: R }>,
+  options: { rerunFinished?: boolean } = {},
 ): Promise<R & { replayed?: true }> {
-  if (!batchId) {
+  if (key === undefined) {
+    const { steps, response } = await prepare({
+      token: randomBytes(12).toString('base64url'),
+      receivedAt: Date.now(),
+      shard: shardOf(model, undefined),
+      recordPlan: async () => undefined,
+    });
     await runSteps(steps);
     return response;
   }
-  const claim = await ledger.claim(model.modelId, kind, batchId);
+  const claim = await ledger.claim(model.modelId, kind, key, fingerprint(request), options);
   if (claim.kind === 'replay') return { ...(claim.response as R), replayed: true };
   const completed = new Set(claim.kind === 'resume' ? claim.completed : []);
   try {
+    const { steps, response } = await prepare({
+      token: claim.token,
+      receivedAt: claim.receivedAt,
+      shard: shardOf(model, key),
+      ...(claim.kind === 'resume' && claim.plan ? { plan: claim.plan } : {}),
+      recordPlan: (plan) => ledger.recordPlan(model.modelId, kind, key, plan),
+    });
     await runSteps(steps, { skip: new Set(completed), done: (id) => completed.add(id) });
+    await ledger.complete(model.modelId, kind, key, response);
+    return response;
   } catch (error) {
-    await ledger.release(model.modelId, kind, batchId, [...completed]).catch(() => undefined);
+    await ledger.release(model.modelId, kind, key, [...completed]).catch(() => undefined);
     throw error;
   }
-  await ledger.complete(model.modelId, kind, batchId, response);
-  return response;
 }
+
+/** The write steps of deltas of unbinned counters (performance, metrics, feedback), per bucket. */
+async function unbinnedDeltaSteps(
+  model: ModelRecord,
+  id: string,
+  shard: number,
+  perBucket: ReadonlyMap<number, ColumnCounters>,
+): Promise<WriteStep[]> {
+  const resolution = windowOf(model);
+  const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
+  const steps: WriteStep[] = [];
+  for (const [bucket, columns] of perBucket) {
+    const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
+    for (const item of await deltaItems(pk, UNBINNED, id, columns, expiresAt)) {
+      steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+    }
+  }
+  return steps;
+}
+
+/** A number as a raw prediction keeps it: a string, exact for any double (DynamoDB numbers are not). */
+const storedValue = (value: string | number | boolean) => (typeof value === 'number' ? String(value) : value);
 
 /**
  * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket,
  * the counters of every feature and the prediction become one delta item (deltas.ts) on one
- * write shard chosen at random, plus one ADD to the day's totals. The cost of a batch is a
- * write or two per bucket, whatever the number of records and features. Raw predictions are
- * kept (with a TTL) only for models expecting ground truth.
+ * write shard, plus one `ADD` to the day's totals. The cost of a batch is a write or two per
+ * bucket, whatever the number of records and features. Raw predictions are kept (with a TTL)
+ * only for models expecting ground truth.
  */
 export async function ingestPredictions(
   model: ModelRecord,
   batch: { batchId?: string; records: readonly PredictionRecord[] },
 ): Promise<{ accepted: number; replayed?: true }> {
-  const now = Date.now();
   const issues = new IssueList();
-  checkRecords(model, batch.records, now, issues);
+  checkRecords(model, batch.records, Date.now(), issues);
   rejectIfInvalid(issues);
   if (model.baselineVersion === undefined) {
     throw new HttpError(
@@ -117,7 +186,6 @@ export async function ingestPredictions(
   const baseline = model.baselineVersion;
   const profiles = await referenceProfiles(model.modelId, baseline);
   const resolution = windowOf(model);
-  const shard = randomInt(model.writeShards ?? 1);
 
   const columns: { name: string; profile: ReferenceProfile; value: (r: PredictionRecord) => unknown }[] = [];
   for (const feature of model.features) {
@@ -129,68 +197,91 @@ export async function ingestPredictions(
   if (predictionProfile)
     columns.push({ name: PREDICTION_COLUMN, profile: predictionProfile, value: (r) => r.prediction });
 
-  // Per bucket: the records in it and one counter per column.
-  const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
-  for (const record of batch.records) {
-    const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, now) / 1000), resolution);
-    let entry = buckets.get(bucket);
-    if (!entry) {
-      entry = { records: 0, counters: columns.map((column) => new ColumnCounter(column.profile)) };
-      buckets.set(bucket, entry);
+  return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
+    // Per bucket: the records in it and one counter per column.
+    const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
+    for (const record of batch.records) {
+      const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, receivedAt) / 1000), resolution);
+      let entry = buckets.get(bucket);
+      if (!entry) {
+        entry = { records: 0, counters: columns.map((column) => new ColumnCounter(column.profile)) };
+        buckets.set(bucket, entry);
+      }
+      entry.records++;
+      for (let c = 0; c < columns.length; c++) {
+        (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
+      }
     }
-    entry.records++;
-    for (let c = 0; c < columns.length; c++) {
-      (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
-    }
-  }
 
-  const id = deltaId(batch.batchId);
-  const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
-  const steps: WriteStep[] = [];
-  // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
-  const days = new Map<string, number>();
-  for (const [bucket, { records, counters }] of buckets) {
-    const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
-    const delta = Object.fromEntries(
-      columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
-    );
-    for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
-      steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+    const id = deltaId(token);
+    const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
+    const steps: WriteStep[] = [];
+    // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
+    const days = new Map<string, number>();
+    for (const [bucket, { records, counters }] of buckets) {
+      const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
+      const delta = Object.fromEntries(
+        columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+      );
+      for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
+        steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+      }
+      const day = utcDay(bucket * 1000);
+      days.set(day, (days.get(day) ?? 0) + records);
     }
-    const day = utcDay(bucket * 1000);
-    days.set(day, (days.get(day) ?? 0) + records);
-  }
-  steps.push(
-    ...counterSteps(
-      telemetryTable,
-      [...days].map(([day, predictions]) => ({
-        id: `totals|${day}`,
-        update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
-      })),
-    ),
-  );
-  if (model.groundTruth) {
-    const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
-    const items = batch.records
-      .filter((r) => r.predictionId !== undefined)
-      .map((r) => ({
-        ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
-        prediction: r.prediction,
-        ...(r.score !== undefined ? { score: r.score } : {}),
-        timestamp: timestampMs(r.timestamp, now),
-        baselineVersion: baseline,
-        expiresAt: ttl,
-      }));
-    if (items.length > 0) steps.push({ id: 'raw', run: () => batchPut(telemetryTable, items) });
-  }
-  return once(model, 'predictions', batch.batchId, steps, { accepted: batch.records.length });
+    steps.push(
+      ...counterSteps(
+        telemetryTable,
+        [...days].map(([day, predictions]) => ({
+          id: `totals|${day}`,
+          update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
+        })),
+      ),
+    );
+    if (model.groundTruth) {
+      const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
+      const identified = batch.records.filter((r) => r.predictionId !== undefined);
+      if (identified.length > 0) {
+        steps.push({
+          id: 'raw',
+          run: async () => {
+            // A prediction id already stored keeps its prediction: rewriting it would drop its
+            // joined actual, and the same actual sent again would then count twice.
+            const stored = await getPredictions(
+              model.modelId,
+              identified.map((r) => r.predictionId as string),
+            );
+            const items = identified
+              .filter((r) => !stored.has(r.predictionId as string))
+              .map((r) => ({
+                ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
+                prediction: storedValue(r.prediction),
+                ...(r.score !== undefined ? { score: String(r.score) } : {}),
+                timestamp: timestampMs(r.timestamp, receivedAt),
+                baselineVersion: baseline,
+                expiresAt: ttl,
+              }));
+            await batchPut(telemetryTable, items);
+          },
+        });
+      }
+    }
+    return { steps, response: { accepted: batch.records.length } };
+  });
 }
 
 /**
  * Joins delayed ground truth to the stored predictions (within the model's lookback) and adds
- * each newly joined pair to the performance counters of the prediction's bucket: a confusion
- * matrix for classification, error sums for regression. A prediction takes its first actual
- * only, so a replayed actual is matched again but counted once.
+ * each newly joined pair to the performance counters of the prediction's bucket, as a delta: a
+ * confusion matrix for classification, exact error sums for regression. A prediction takes its
+ * first actual only, so a replayed actual is matched again but counted once.
+ *
+ * Exactly once, and never lost: a batch is claimed in the ledger under its `batchId` or, without
+ * one, under its content (sending the same content again later is a new request). Its joins come
+ * first, each marked with the batch's token, then its deltas, whose keys derive from the batch;
+ * so an attempt that failed after some joins is resumed by a retry that finds them its own and
+ * counts them then. The first attempt records which records it found no prediction for, and
+ * every retry leaves those out, so all attempts write the same deltas.
  */
 export async function ingestActuals(
   model: ModelRecord,
@@ -198,7 +289,7 @@ export async function ingestActuals(
     batchId?: string;
     records: readonly { predictionId: string; actual: string | number | boolean }[];
   },
-): Promise<{ matched: number; unmatched: number }> {
+): Promise<{ matched: number; unmatched: number; replayed?: true }> {
   if (!model.groundTruth) {
     throw new HttpError(
       409,
@@ -212,70 +303,125 @@ export async function ingestActuals(
       ],
     );
   }
+  const issues = new IssueList();
   if (model.task === 'regression') {
-    const issues = new IssueList();
     batch.records.forEach((r, i) => {
       if (typeof r.actual !== 'number')
         issues.add(`records[${i}].actual`, 'a regression model needs a numeric actual');
     });
-    rejectIfInvalid(issues);
   }
-  const stored = await getPredictions(model.modelId, [...new Set(batch.records.map((r) => r.predictionId))]);
+  checkDistinctPredictionIds(batch.records, issues);
+  rejectIfInvalid(issues);
   const resolution = windowOf(model);
-  const found = batch.records.filter((record) => stored.has(record.predictionId));
-  const joined: { bucket: number; counters: Record<string, number> }[] = [];
-  await forEachConcurrently(found, 16, async (record) => {
-    const prediction = stored.get(record.predictionId) as Record<string, unknown>;
-    try {
-      await dynamoDb.send(
-        new UpdateCommand({
-          TableName: telemetryTable,
-          Key: telemetryKeys.prediction(model.modelId, record.predictionId),
-          UpdateExpression: 'SET actual = :actual',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(actual)',
-          ExpressionAttributeValues: { ':actual': record.actual },
-        }),
+  const byContent = batch.batchId === undefined;
+  const key = batch.batchId ?? fingerprint(batch);
+  return once(
+    model,
+    byContent ? 'actuals-content' : 'actuals',
+    key,
+    batch,
+    async (attempt) => {
+      const stored = await getPredictions(
+        model.modelId,
+        batch.records.map((r) => r.predictionId),
       );
-    } catch (error) {
-      if (isConditionFailure(error)) return;
-      throw error;
-    }
-    const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
-    joined.push({ bucket, counters: performanceCounters(model, prediction.prediction, record.actual) });
-  });
-  const matched = found.length;
-  const merged = new Map<number, Record<string, number>>();
-  for (const { bucket, counters } of joined) {
-    const into = merged.get(bucket) ?? {};
-    for (const [k, v] of Object.entries(counters)) into[k] = (into[k] ?? 0) + v;
-    merged.set(bucket, into);
-  }
-  const shard = randomInt(model.writeShards ?? 1);
-  await applyCounterUpdates(
-    telemetryTable,
-    [...merged].map(([bucket, counters]) => ({
-      id: String(bucket),
-      update: {
-        key: telemetryKeys.profile(model.modelId, resolution, bucket, shard, PERFORMANCE_COLUMN),
-        counters,
-        setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
-      },
-    })),
-  );
-  return { matched, unmatched: batch.records.length - matched };
+      let unmatched: ReadonlySet<string>;
+      if (attempt.plan) unmatched = new Set(attempt.plan);
+      else {
+        unmatched = new Set(batch.records.map((r) => r.predictionId).filter((id) => !stored.has(id)));
+        await attempt.recordPlan([...unmatched]);
+      }
+      const found = batch.records.filter((r) => !unmatched.has(r.predictionId) && stored.has(r.predictionId));
+      // Joins first: a prediction already joined by this batch's token is this batch's.
+      const ours: typeof found = [];
+      await forEachConcurrently(found, 16, async (record) => {
+        const prediction = stored.get(record.predictionId) as Record<string, unknown>;
+        if (prediction.joinedBy === attempt.token) {
+          ours.push(record);
+          return;
+        }
+        if (prediction.actual !== undefined) return;
+        try {
+          await dynamoDb.send(
+            new UpdateCommand({
+              TableName: telemetryTable,
+              Key: telemetryKeys.prediction(model.modelId, record.predictionId),
+              UpdateExpression: 'SET actual = :actual, joinedBy = :token',
+              // The second clause makes a retried call whose first try was applied succeed.
+              ConditionExpression:
+                'attribute_exists(pk) AND (attribute_not_exists(actual) OR joinedBy = :token)',
+              ExpressionAttributeValues: { ':actual': storedValue(record.actual), ':token': attempt.token },
+            }),
+          );
+          ours.push(record);
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      });
+      const perBucket = new Map<number, PerformanceSums>();
+      for (const record of ours) {
+        const prediction = stored.get(record.predictionId) as Record<string, unknown>;
+        const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
+        let sums = perBucket.get(bucket);
+        if (!sums) {
+          sums = new PerformanceSums(model.task);
+          perBucket.set(bucket, sums);
+        }
+        sums.add(prediction.prediction, record.actual);
+      }
+      const steps = await unbinnedDeltaSteps(
+        model,
+        deltaId(attempt.token, 'actuals'),
+        attempt.shard,
+        new Map([...perBucket].map(([bucket, sums]) => [bucket, { [PERFORMANCE_COLUMN]: sums.counters() }])),
+      );
+      return {
+        steps,
+        response: { matched: found.length, unmatched: batch.records.length - found.length },
+      };
+    },
+    { rerunFinished: byContent },
+  ).then((result) => (byContent ? withoutReplayed(result) : result));
 }
 
-/** Counters of one (prediction, actual) pair. Class labels are compared as strings. */
-export function performanceCounters(
-  model: ModelRecord,
-  prediction: unknown,
-  actual: unknown,
-): Record<string, number> {
-  if (model.task === 'regression') {
-    const error = Number(prediction) - Number(actual);
-    return { n: 1, ae: Math.abs(error), se: error * error };
+function withoutReplayed<R extends { replayed?: true }>(result: R): Omit<R, 'replayed'> {
+  const { replayed: _replayed, ...rest } = result;
+  return rest;
+}
+
+/**
+ * The performance counters of joined (prediction, actual) pairs: a confusion cell per pair
+ * (class labels compared as strings), or the count and the exact sums of the absolute and the
+ * squared errors (exact.ts).
+ */
+class PerformanceSums {
+  private readonly cells: WindowCounters = {};
+  private n = 0;
+  private absolute = 0n;
+  private squared = 0n;
+
+  constructor(private readonly task: ModelRecord['task']) {}
+
+  add(prediction: unknown, actual: unknown): void {
+    this.n++;
+    if (this.task === 'regression') {
+      const error = exactValue(Number(prediction)) - exactValue(Number(actual));
+      this.absolute += error < 0n ? -error : error;
+      this.squared += exactSquare(error);
+    } else {
+      const cell = `cm:${JSON.stringify([String(actual), String(prediction)])}`;
+      this.cells[cell] = (this.cells[cell] ?? 0) + 1;
+    }
   }
-  return { n: 1, [`cm:${JSON.stringify([String(actual), String(prediction)])}`]: 1 };
+
+  counters(): WindowCounters {
+    const out: WindowCounters = { n: this.n, ...this.cells };
+    if (this.task === 'regression') {
+      addLimbs(out, 'ae', this.absolute);
+      addLimbs(out, 'se', this.squared);
+    }
+    return out;
+  }
 }
 
 async function getPredictions(
@@ -304,7 +450,10 @@ async function getPredictions(
   return found;
 }
 
-/** Adds metric points to per-bucket sums (count, sum, sum of squares) per metric name. */
+/**
+ * Adds metric points to per-bucket counters per metric name: the count, and the exact sums of
+ * the values and of their squares (exact.ts), as one delta per bucket.
+ */
 export async function ingestMetrics(
   model: ModelRecord,
   batch: {
@@ -312,40 +461,48 @@ export async function ingestMetrics(
     records: readonly { name: string; value: number; timestamp?: string | number }[];
   },
 ): Promise<{ accepted: number; replayed?: true }> {
-  const now = Date.now();
   const issues = new IssueList();
+  const now = Date.now();
   batch.records.forEach((r, i) => {
-    if (r.timestamp !== undefined && timestampMs(r.timestamp, now) > now + MAX_FUTURE_MS) {
-      issues.add(`records[${i}].timestamp`, 'is more than 5 minutes in the future');
-    }
+    checkTimestamp(`records[${i}].timestamp`, r.timestamp, now, issues);
   });
   rejectIfInvalid(issues);
   const resolution = windowOf(model);
-  const shard = randomInt(model.writeShards ?? 1);
-  const perItem = new Map<string, CounterUpdate>();
-  for (const r of batch.records) {
-    const bucket = bucketStart(Math.floor(timestampMs(r.timestamp, now) / 1000), resolution);
-    const key = telemetryKeys.profile(model.modelId, resolution, bucket, shard, metricColumn(r.name));
-    const id = `${key.pk}|${key.sk}`;
-    const entry = perItem.get(id) ?? {
-      key,
-      counters: {},
-      setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
-    };
-    entry.counters.n = (entry.counters.n ?? 0) + 1;
-    entry.counters.sum = (entry.counters.sum ?? 0) + r.value;
-    entry.counters.sq = (entry.counters.sq ?? 0) + r.value * r.value;
-    perItem.set(id, entry);
-  }
-  const updates = [...perItem].map(([id, update]) => ({ id, update }));
-  return once(model, 'metrics', batch.batchId, counterSteps(telemetryTable, updates), {
-    accepted: batch.records.length,
+  return once(model, 'metrics', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
+    const sums = new Map<number, Map<string, { n: number; sum: bigint; sq: bigint }>>();
+    for (const r of batch.records) {
+      const bucket = bucketStart(Math.floor(timestampMs(r.timestamp, receivedAt) / 1000), resolution);
+      let names = sums.get(bucket);
+      if (!names) {
+        names = new Map();
+        sums.set(bucket, names);
+      }
+      const entry = names.get(r.name) ?? { n: 0, sum: 0n, sq: 0n };
+      const value = exactValue(r.value);
+      entry.n++;
+      entry.sum += value;
+      entry.sq += exactSquare(value);
+      names.set(r.name, entry);
+    }
+    const perBucket = new Map<number, ColumnCounters>();
+    for (const [bucket, names] of sums) {
+      const columns: ColumnCounters = {};
+      for (const [name, { n, sum, sq }] of names) {
+        const counters: WindowCounters = { n };
+        addLimbs(counters, 'sum', sum);
+        addLimbs(counters, 'sq', sq);
+        columns[metricColumn(name)] = counters;
+      }
+      perBucket.set(bucket, columns);
+    }
+    const steps = await unbinnedDeltaSteps(model, deltaId(token, 'metrics'), shard, perBucket);
+    return { steps, response: { accepted: batch.records.length } };
   });
 }
 
 /**
  * Records user feedback (SOP metric 4): the message is kept with the governance records, and
- * the bucket's feedback counters (total and per category) feed the complaint rate.
+ * the bucket's feedback counters (total and per category), a delta, feed the complaint rate.
  */
 export async function ingestFeedback(
   model: ModelRecord,
@@ -367,27 +524,19 @@ export async function ingestFeedback(
       },
     }),
   );
-  const resolution = windowOf(model);
-  const bucket = bucketStart(Math.floor(now.getTime() / 1000), resolution);
+  const bucket = bucketStart(Math.floor(now.getTime() / 1000), windowOf(model));
+  const steps = await unbinnedDeltaSteps(
+    model,
+    deltaId(feedbackId, 'feedback'),
+    shardOf(model, feedbackId),
+    new Map([[bucket, { [FEEDBACK_COLUMN]: { n: 1, [`c:${feedback.category}`]: 1 } }]]),
+  );
+  await runSteps(steps);
   await applyCounterUpdates(telemetryTable, [
-    {
-      id: 'feedback',
-      update: {
-        key: telemetryKeys.profile(
-          model.modelId,
-          resolution,
-          bucket,
-          randomInt(model.writeShards ?? 1),
-          FEEDBACK_COLUMN,
-        ),
-        counters: { n: 1, [`c:${feedback.category}`]: 1 },
-        setOnce: { expiresAt: expiresIn(PROFILE_TTL_SECONDS) },
-      },
-    },
     {
       id: 'totals',
       update: {
-        key: telemetryKeys.totals(model.modelId, randomInt(model.writeShards ?? 1), utcDay(now.getTime())),
+        key: telemetryKeys.totals(model.modelId, shardOf(model, feedbackId), utcDay(now.getTime())),
         counters: { feedback: 1, [`feedback:${feedback.category}`]: 1 },
       },
     },

@@ -1,9 +1,10 @@
 /**
  * Key layout of the telemetry table. Window profiles are aggregated per time bucket: the
  * bucket's resolution follows the model's evaluation window, and each bucket is spread over
- * the model's write shards, merged when read. A bucket partition holds the batch deltas of the
- * feature and prediction columns (deltas.ts) and one counter item per performance, metric and
- * feedback column.
+ * the model's write shards, merged when read. A bucket partition holds the batch deltas
+ * (deltas.ts): of the feature and prediction columns, binned by a baseline, and of the
+ * performance, metric and feedback columns (baseline slot 0); and the counter items per
+ * performance, metric and feedback column that earlier versions wrote (`sk` = the column).
  */
 export const PREDICTION_COLUMN = '@prediction';
 export const PERFORMANCE_COLUMN = '@performance';
@@ -14,11 +15,6 @@ export const telemetryKeys = {
   /** Every profile item of one bucket and shard shares a partition: one Query reads them all. */
   bucket: (modelId: string, resolution: number, bucketStart: number, shard: number) =>
     `PROFILE#${modelId}#${resolution}#${bucketStart}#${shard}`,
-  /** The counter item of a performance, metric or feedback column. */
-  profile: (modelId: string, resolution: number, bucketStart: number, shard: number, column: string) => ({
-    pk: telemetryKeys.bucket(modelId, resolution, bucketStart, shard),
-    sk: column,
-  }),
   /** Daily totals of a model on one write shard (predictions, feedback), for period reports. */
   totals: (modelId: string, shard: number, day: string) => ({
     pk: `TOTALS#${modelId}#${shard}`,

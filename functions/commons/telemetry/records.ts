@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
+import { storableNumber } from '#commons/registry/schema';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */
@@ -78,7 +79,9 @@ export const baselineSchema = z.strictObject({
     )
     .min(1)
     .max(200_000),
-  metrics: z.record(z.string().min(1).max(64).refine(notReserved, reservedNameIssue), z.number()).default({}),
+  metrics: z
+    .record(z.string().min(1).max(64).refine(notReserved, reservedNameIssue), storableNumber())
+    .default({}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;
@@ -99,14 +102,62 @@ export class IssueList {
   }
 }
 
+/** Refuses a timestamp more than five minutes ahead of `now` or older than 35 days. */
+export function checkTimestamp(
+  path: string,
+  timestamp: string | number | undefined,
+  now: number,
+  issues: IssueList,
+): void {
+  if (timestamp === undefined) return;
+  const at = timestampMs(timestamp, now);
+  if (at > now + MAX_FUTURE_MS) issues.add(path, 'is more than 5 minutes in the future');
+  else if (at < now - MAX_AGE_MS) issues.add(path, 'is older than 35 days');
+}
+
+/**
+ * Refuses a prediction id that records of one batch share, naming both records: the first one
+ * (once, with its first repetition) and each repetition.
+ */
+export function checkDistinctPredictionIds(
+  records: readonly { predictionId?: string }[],
+  issues: IssueList,
+): void {
+  const first = new Map<string, { index: number; reported: boolean }>();
+  records.forEach((record, i) => {
+    if (record.predictionId === undefined) return;
+    const earlier = first.get(record.predictionId);
+    if (earlier === undefined) {
+      first.set(record.predictionId, { index: i, reported: false });
+      return;
+    }
+    if (!earlier.reported) {
+      earlier.reported = true;
+      issues.add(
+        `records[${earlier.index}].predictionId`,
+        `repeated by records[${i}].predictionId: a prediction id names one record of a batch`,
+      );
+    }
+    issues.add(
+      `records[${i}].predictionId`,
+      `repeats records[${earlier.index}].predictionId: a prediction id names one record of a batch`,
+    );
+  });
+}
+
 /**
  * Checks records against the model's feature schema: every feature known, numerical features
  * numbers (or null for missing), the prediction of the task's type, timestamps neither more
- * than five minutes ahead nor older than 35 days.
+ * than five minutes ahead nor older than 35 days, and prediction ids distinct.
  */
 export function checkRecords(
   model: ModelRecord,
-  records: readonly { features: Record<string, unknown>; prediction: unknown; timestamp?: string | number }[],
+  records: readonly {
+    predictionId?: string;
+    features: Record<string, unknown>;
+    prediction: unknown;
+    timestamp?: string | number;
+  }[],
   now: number,
   issues: IssueList,
 ): void {
@@ -129,11 +180,7 @@ export function checkRecords(
     if (model.task === 'regression' && typeof record.prediction !== 'number') {
       issues.add(`records[${i}].prediction`, 'a regression model predicts a number');
     }
-    if (record.timestamp !== undefined) {
-      const at = timestampMs(record.timestamp, now);
-      if (at > now + MAX_FUTURE_MS)
-        issues.add(`records[${i}].timestamp`, 'is more than 5 minutes in the future');
-      else if (at < now - MAX_AGE_MS) issues.add(`records[${i}].timestamp`, 'is older than 35 days');
-    }
+    checkTimestamp(`records[${i}].timestamp`, record.timestamp, now, issues);
   });
+  checkDistinctPredictionIds(records, issues);
 }
