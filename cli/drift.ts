@@ -17,13 +17,13 @@ import { CliError, type Dataset, readDataset } from './input.ts';
 export const DRIFT_USAGE = `Usage: vigil drift --reference REF --current CUR [options]
 
 Compares two data files (CSV with a header row, or JSON Lines) column by column and reports
-drift as drift-spec.md defines it. Exit status: 0 no dataset drift, 1 dataset drift, 2 usage
+drift as docs/drift.md defines it. Exit status: 0 no dataset drift, 1 dataset drift, 2 usage
 or input error.
 
 Options:
   --reference FILE               the baseline data set (required)
   --current FILE                 the data set to check (required)
-  --format json|text|html        output format (default json, as drift-spec.md shows it)
+  --format json|text|html        output format (default json, as docs/drift.md shows it)
   --output FILE                  write the report to FILE instead of standard output
   --columns a,b                  compare only these columns, in this order
   --column-type NAME=TYPE        numerical or categorical, overriding inference (repeatable)

@@ -14,7 +14,7 @@ export interface CompareOptions {
   columnTypes?: Record<string, ColumnType>;
   /** Drift bins for psi/kl/jensenShannon/hellinger on numerical columns (default 10). */
   bins?: number;
-  /** Method and threshold per column (default: drift-spec.md's table). */
+  /** Method and threshold per column (default: the table of docs/drift.md). */
   methods?: Record<string, MethodChoice>;
   /** The share of drifted columns from which the data set drifts (default 0.5). */
   driftShare?: number;
@@ -32,7 +32,7 @@ export const DEFAULT_BINS = 10;
 const MAX_CATEGORICAL_DISTINCT_NUMBERS = 5;
 
 /**
- * Compares two data sets column by column (drift-spec.md). Throws {@link DriftInputError} for
+ * Compares two data sets column by column (docs/drift.md). Throws {@link DriftInputError} for
  * bad options or, in a column typed numerical by the caller, a value that is not a number.
  */
 export function compareDatasets(

@@ -26,7 +26,7 @@ const featureName = z
 
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
-/** Drift methods of drift-spec.md. */
+/** Drift methods of docs/drift.md. */
 export const driftMethodSchema = z.enum(DRIFT_METHODS as [DriftMethod, ...DriftMethod[]]);
 
 export const featureSchema = z.strictObject({
