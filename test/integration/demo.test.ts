@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumForTests, launchChromium } from '../support/chromium.ts';
 import { type RunningRuntime, spawnRuntime } from '../support/process.ts';
 
 /**
  * `npm start` with its demo, as a newcomer meets it: the runtime seeds `demo-churn`, streams its
  * traffic and shifts it; the scheduled evaluation opens the incident and the console points at
- * the first approval link. From there every step is taken in Debian's Chromium with what the
+ * the first approval link. From there every step is taken in Chromium with what the
  * pages show: the dashboard's outbox links, the approval forms, the incident page's candidate
  * form, the review form, to a resolved incident. Times are compressed through the environment.
  * Screenshots land in test-results/demo-*.png.
@@ -17,7 +18,9 @@ import { type RunningRuntime, spawnRuntime } from '../support/process.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
 
-describe('npm start with the demo, in a browser', () => {
+const chromiumPath = chromiumForTests();
+
+describe.skipIf(!chromiumPath)('npm start with the demo, in a browser', () => {
   let runtime: RunningRuntime;
   let dataDir: string;
   let browser: Browser;
@@ -39,10 +42,7 @@ describe('npm start with the demo, in a browser', () => {
       },
       [],
     );
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning')
