@@ -1,7 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { it } from 'vitest';
+import { findOnPath, isCi, isExecutableFile } from './executables.ts';
 
 /** The executables looked for on PATH, in this order, when CHROMIUM_PATH is not set. */
 export const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome'] as const;
@@ -11,16 +10,6 @@ export const INSTALL_HINT =
   'or set CHROMIUM_PATH to a Chromium or Chrome executable';
 
 export type ChromiumDiscovery = { found: true; path: string } | { found: false; reason: string };
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Where the browser tests find Chromium: `CHROMIUM_PATH` when it is set (and then only there),
@@ -36,23 +25,14 @@ export function findChromium(
       ? { found: true, path: configured }
       : { found: false, reason: `CHROMIUM_PATH=${configured} is not an executable file` };
   }
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   for (const name of CHROMIUM_NAMES) {
-    for (const dir of dirs) {
-      const candidate = join(dir, name);
-      if (isExecutable(candidate)) return { found: true, path: candidate };
-    }
+    const path = findOnPath(name, env, isExecutable);
+    if (path) return { found: true, path };
   }
   return {
     found: false,
     reason: `no Chromium: CHROMIUM_PATH is not set and none of ${CHROMIUM_NAMES.join(', ')} is on PATH`,
   };
-}
-
-/** CI as CI services set it (`CI=true`); `false` and `0` read as unset. */
-export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env.CI?.trim().toLowerCase();
-  return Boolean(value) && value !== 'false' && value !== '0';
 }
 
 export type ChromiumVerdict = { run: true; path: string } | { run: false; message: string };

@@ -1,6 +1,7 @@
 import { delimiter } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chromiumVerdict, findChromium, INSTALL_HINT, isCi } from '../support/chromium.ts';
+import { chromiumVerdict, findChromium, INSTALL_HINT } from '../support/chromium.ts';
+import { isCi } from '../support/executables.ts';
 
 /** A file system where exactly `paths` are executable files. */
 const executables =
