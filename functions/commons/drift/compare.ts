@@ -18,6 +18,8 @@ export interface CompareOptions {
   methods?: Record<string, MethodChoice>;
   /** The share of drifted columns from which the data set drifts (default 0.5). */
   driftShare?: number;
+  /** Called before each column is compared (1-based `index` of `total`), e.g. to show progress. */
+  onColumn?: (name: string, index: number, total: number) => void;
 }
 
 export interface DriftAnalysis {
@@ -55,7 +57,8 @@ export function analyzeDatasets(
 
   const columns: ColumnDrift[] = [];
   const charts: ColumnChart[] = [];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    options.onColumn?.(name, i + 1, names.length);
     const referenceValues = reference.map((row) => row[name]);
     const currentValues = current.map((row) => row[name]);
     const type = options.columnTypes?.[name] ?? inferColumnType(referenceValues, currentValues);
