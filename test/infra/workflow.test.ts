@@ -135,6 +135,30 @@ describe('governance workflow infrastructure', () => {
     }
   });
 
+  it('lets the evaluations sign the alert links, and the pages opened from emails read the report', () => {
+    const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
+    for (const prefix of ['EvaluationsFunction', 'ScheduledEvaluationFunction']) {
+      expect(envOf(service, prefix), prefix).toMatchObject({
+        SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+        PUBLIC_URL: 'https://vigil.example.com',
+      });
+    }
+    expect(envOf(service, 'ApprovalsFunction')).toMatchObject({
+      SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+      TELEMETRY_TABLE: imported('TelemetryTable'),
+      PUBLIC_URL: 'https://vigil.example.com',
+    });
+    const telemetryReads = statementsOf(service, 'ApprovalsRole').filter((s) =>
+      JSON.stringify(s.Resource).includes('TelemetryTable'),
+    );
+    expect(
+      telemetryReads
+        .flatMap((s) => s.Action)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
   it('configures the functions of the workflow at deployment', () => {
     const stateMachine = { Ref: logicalId(service, 'AWS::StepFunctions::StateMachine', 'Governance') };
     const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });

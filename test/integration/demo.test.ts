@@ -211,6 +211,37 @@ describe.skipIf(!chromiumPath)('npm start with the demo, in a browser', () => {
     expect(runtime.output()).not.toMatch(/vigil demo:|vigil: request failed|scheduled evaluation failed/);
   }, 240_000);
 
+  it('opens every link of every email the demo sent, in the browser, for its recipient', async () => {
+    const outbox = (await fetch(`${runtime.url}/_local/outbox`).then((r) => r.json())) as {
+      to: string;
+      subject: string;
+      links: string[];
+    }[];
+    const statuses: string[] = [];
+    for (const message of outbox) {
+      for (const link of message.links) {
+        const response = await page.goto(link);
+        const path = new URL(link).pathname;
+        const status = response?.status();
+        if (path.startsWith('/views/')) {
+          expect(status, `${message.subject}: ${path}`).toBe(200);
+        } else {
+          // An approval link shows its form, or the decision once taken (200); closed ones 409/410.
+          expect([200, 409, 410], `${message.subject}: ${path}`).toContain(status);
+        }
+        if (path.startsWith('/views/incidents/')) {
+          expect(await page.getByText(`Read-only view for ${message.to}`).isVisible()).toBe(true);
+          if (!statuses.some((s) => s.startsWith('views/incidents'))) {
+            await page.screenshot({ path: join(RESULTS, 'demo-incident-view.png'), fullPage: true });
+          }
+        }
+        statuses.push(`${path.split('/').slice(1, 3).join('/')} ${status}`);
+      }
+    }
+    expect(statuses).toEqual(expect.arrayContaining(['views/incidents 200', 'views/evaluations 200']));
+    expect(statuses.filter((s) => s.startsWith('approvals/')).length).toBeGreaterThanOrEqual(5);
+  });
+
   it('registers, fits and streams nothing again when restarted on the finished demo', async () => {
     // Prepare
     await runtime.stop();
