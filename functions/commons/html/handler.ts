@@ -46,8 +46,11 @@ export function htmlHandler(routes: Record<string, RouteHandler>) {
       );
     }
   };
-  return middy(dispatch)
-    .use(captureLambdaHandler(tracer))
-    .use(logMetrics(metrics))
-    .use(injectLambdaContext(logger, { clearState: true }));
+  return (
+    middy(dispatch)
+      // The page holds signed links and form tokens: it never goes into the trace.
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(logMetrics(metrics))
+      .use(injectLambdaContext(logger, { clearState: true }))
+  );
 }
