@@ -1,14 +1,15 @@
 /**
  * Drift statistics on 1,000,000 vs 1,000,000 values: Vigil against SciPy/NumPy in the same run.
  *
- *   npx tsx bench/drift.ts [--n 1000000] [--repeats 5]
+ *   npx tsx bench/drift.ts [--n 1000000] [--repeats 5] [--python /usr/bin/python3]
  *
  * For two seeded scenarios (the same distribution, and a shift of 0.01 standard deviations,
  * which puts SciPy's asymptotic KS p-value on its `smirnov` path), it times, as medians of
  * several runs on data already in memory: KS (`ks_2samp`, sorting included), Wasserstein
  * (`wasserstein_distance`) and the binned statistics (10 reference-quantile bins; PSI, KL,
  * Jensen–Shannon, Hellinger). When /usr/bin/python3 has SciPy, bench/drift_scipy.py times the
- * same work on the same float64 data (written to a temporary file; loading is not timed). Vigil's
+ * same work on the same float64 data (written to a temporary file; loading is not timed); when it
+ * has not, the benchmark says so and how to install it (`apt-get install python3-scipy`). Vigil's
  * peak memory is measured in a fresh child process that runs only the Vigil computation.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,19 +22,21 @@ import { ks2samp } from '#drift/ks';
 import { compareNumerical, wassersteinDistance } from '#drift/numerical';
 import { searchRight } from '#drift/numpy';
 import { sortedCopy } from '#drift/sort';
+import { checkScipy, DEFAULT_PYTHON } from './scipy.ts';
 
 const BINS = 10;
-const PYTHON = '/usr/bin/python3';
 
 const { values: args } = parseArgs({
   options: {
     n: { type: 'string', default: '1000000' },
     repeats: { type: 'string', default: '5' },
     child: { type: 'string' },
+    python: { type: 'string', default: DEFAULT_PYTHON },
   },
 });
 const n = Number(args.n);
 const repeats = Number(args.repeats);
+const PYTHON = args.python;
 
 interface Scenario {
   name: string;
@@ -104,10 +107,6 @@ function runVigil(reference: Float64Array, current: Float64Array) {
   };
 }
 
-function scipyAvailable(): boolean {
-  return spawnSync(PYTHON, ['-c', 'import scipy'], { stdio: 'ignore' }).status === 0;
-}
-
 interface ScipyResult {
   scipy: string;
   numpy: string;
@@ -154,7 +153,9 @@ if (args.child !== undefined) {
   runVigil(reference, current);
   process.stdout.write(`${process.resourceUsage().maxRSS / 1024}\n`);
 } else {
-  const withScipy = scipyAvailable();
+  const scipyCheck = checkScipy(PYTHON);
+  const withScipy = scipyCheck.available;
+  if (!scipyCheck.available) console.error(scipyCheck.message);
   console.log(
     `Drift statistics, ${n.toLocaleString('en-US')} vs ${n.toLocaleString('en-US')} float64 values, ` +
       `median of ${repeats} runs (Node ${process.version}${withScipy ? '' : '; SciPy not found, Vigil only'})`,

@@ -17,13 +17,13 @@ import { CliError, type Dataset, readDataset } from './input.ts';
 export const DRIFT_USAGE = `Usage: vigil drift --reference REF --current CUR [options]
 
 Compares two data files (CSV with a header row, or JSON Lines) column by column and reports
-drift as drift-spec.md defines it. Exit status: 0 no dataset drift, 1 dataset drift, 2 usage
+drift as docs/drift.md defines it. Exit status: 0 no dataset drift, 1 dataset drift, 2 usage
 or input error.
 
 Options:
   --reference FILE               the baseline data set (required)
   --current FILE                 the data set to check (required)
-  --format json|text|html        output format (default json, as drift-spec.md shows it)
+  --format json|text|html        output format (default json, as docs/drift.md shows it)
   --output FILE                  write the report to FILE instead of standard output
   --columns a,b                  compare only these columns, in this order
   --column-type NAME=TYPE        numerical or categorical, overriding inference (repeatable)
@@ -32,27 +32,91 @@ Options:
                                  ${DRIFT_METHODS.join(', ')}
   --drift-share X                share of drifted columns that makes dataset drift (default 0.5)
   -h, --help                     show this help
+
+On a terminal, inputs of more than 100,000 rows show progress on standard error.
 `;
 
 type Format = 'json' | 'text' | 'html';
+type Write = (text: string) => void;
 
-/** `vigil drift`: returns the exit status; throws {@link CliError} for usage and input errors. */
-export function runDrift(args: string[], out: (text: string) => void, err: (text: string) => void): number {
+/** Inputs with more rows than this show progress on a terminal. */
+export const PROGRESS_MIN_ROWS = 100_000;
+
+/**
+ * Progress for a person at a terminal: one line on standard error, rewritten in place and
+ * cleared before anything else is printed. Silent unless standard error is a terminal and an
+ * input has more than {@link PROGRESS_MIN_ROWS} rows; never on standard output.
+ */
+class Progress {
+  private enabled = false;
+  private shown = false;
+
+  constructor(
+    private readonly err: Write,
+    private readonly terminal: boolean,
+  ) {}
+
+  /** Turns progress on once an input is known to be large. */
+  consider(dataset: Dataset): void {
+    if (this.terminal && dataset.rows.length > PROGRESS_MIN_ROWS) this.enabled = true;
+  }
+
+  show(text: string): void {
+    if (!this.enabled) return;
+    this.err(`\r\x1b[K${text}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.err('\r\x1b[K');
+    this.shown = false;
+  }
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * `vigil drift`: returns the exit status; throws {@link CliError} for usage and input errors.
+ * `terminal`: whether standard error is a terminal (progress is shown only there).
+ */
+export function runDrift(
+  args: string[],
+  out: Write,
+  err: Write,
+  terminal: boolean = process.stderr.isTTY === true,
+): number {
   const options = parseDriftArgs(args);
   if (options === 'help') {
     out(DRIFT_USAGE);
     return 0;
   }
-  const reference = readDataset(options.reference);
-  const current = readDataset(options.current);
-  checkColumnNames(options.compare, reference, current);
-
+  const progress = new Progress(err, terminal);
+  let reference: Dataset;
+  let current: Dataset;
   let analysis: ReturnType<typeof analyzeDatasets>;
   try {
-    analysis = analyzeDatasets(reference.rows, current.rows, options.compare);
-  } catch (error) {
-    if (error instanceof DriftInputError) throw new CliError(locate(error, reference, current));
-    throw error;
+    reference = readDataset(options.reference);
+    progress.consider(reference);
+    progress.show(
+      `Read ${count(reference.rows.length)} rows of ${reference.path}; reading ${options.current}...`,
+    );
+    current = readDataset(options.current);
+    progress.consider(current);
+    checkColumnNames(options.compare, reference, current);
+    try {
+      analysis = analyzeDatasets(reference.rows, current.rows, {
+        ...options.compare,
+        onColumn: (name, index, total) =>
+          progress.show(
+            `Comparing ${count(reference.rows.length)} and ${count(current.rows.length)} rows: column ${index} of ${total} (${name})...`,
+          ),
+      });
+    } catch (error) {
+      if (error instanceof DriftInputError) throw new CliError(locate(error, reference, current));
+      throw error;
+    }
+  } finally {
+    progress.clear();
   }
   const report: DriftReport = {
     ...analysis.report,

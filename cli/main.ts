@@ -27,6 +27,9 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/** The commands of `vigil`, each with its own `--help`. */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 function usage(): string {
   const names = Object.keys(COMMANDS);
   const width = Math.max(...names.map((n) => n.length));
@@ -35,7 +38,7 @@ function usage(): string {
 Commands:
 ${names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]?.summary}`).join('\n')}
 
-Run "vigil <command> --help" for a command's options.
+Run "vigil <command> --help" (or "vigil help <command>") for a command's options.
 `;
 }
 
@@ -48,12 +51,15 @@ export async function main(
   out: (text: string) => void = (text) => process.stdout.write(text),
   err: (text: string) => void = (text) => process.stderr.write(text),
 ): Promise<number> {
-  const [name, ...args] = argv;
+  const [first, ...rest] = argv;
+  // "vigil help COMMAND" is "vigil COMMAND --help".
+  const [name, ...args] =
+    first === 'help' && rest[0] && Object.hasOwn(COMMANDS, rest[0]) ? [rest[0], '--help'] : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? err : out)(usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     err(`vigil: unknown command "${name}"\n${usage()}`);
     return 2;

@@ -1,13 +1,26 @@
 import * as z from 'zod';
 import { decideApproval, viewApproval } from '#commons/approvals/decide';
 import { approvalPage, decidedPage } from '#commons/approvals/page';
+import { listApprovals } from '#commons/approvals/store';
+import { getEvaluation } from '#commons/evaluation/store';
 import { parseForm } from '#commons/html/form';
 import { htmlHandler } from '#commons/html/handler';
 import { HttpError } from '#commons/http';
 import { requestOrigin } from '#commons/incidents/origin';
+import { getIncident } from '#commons/incidents/store';
+import { getModel } from '#commons/registry/store';
+import { evaluationReportHtml } from '#commons/reports/evaluation-html';
+import { incidentViewPage } from '#commons/views/incident-page';
+import { viewerOf, viewersOf, viewLink } from '#commons/views/links';
 import { metrics } from '#powertools/metrics';
 
 const approvalPath = z.object({ approvalId: z.string().regex(/^apr_[0-9a-f]{32}$/) });
+const incidentPath = z.object({ incidentId: z.string().regex(/^inc_[0-9a-f]{20}$/) });
+const evaluationPath = z.object({ evaluationId: z.uuid() });
+
+function notFound(what: string): HttpError {
+  return new HttpError(404, 'not_found', `There is no such ${what}.`);
+}
 
 function approvalIdOf(pathParameters: Record<string, string | undefined> | null): string {
   const parsed = approvalPath.safeParse(pathParameters ?? {});
@@ -16,13 +29,54 @@ function approvalIdOf(pathParameters: Record<string, string | undefined> | null)
 }
 
 /**
- * The approval pages, public and signed: `GET` shows the evidence and a form and changes nothing
- * (mail scanners open links); `POST` decides, once, as the recipient the link was signed for.
+ * The pages people open from their emails, public and signed. Approval pages: `GET` shows the
+ * evidence and a form and changes nothing (mail scanners open links); `POST` decides, once, as
+ * the recipient the link was signed for. Views: an incident and an evaluation report, read-only.
  */
 export const handler = htmlHandler({
   'GET /approvals/{approvalId}': async (event) => {
     const view = await viewApproval(approvalIdOf(event.pathParameters), event.queryStringParameters?.sig);
     return approvalPage(view);
+  },
+
+  'GET /views/incidents/{incidentId}': async (event) => {
+    const parsed = incidentPath.safeParse(event.pathParameters ?? {});
+    if (!parsed.success) throw notFound('incident');
+    const incident = await getIncident(parsed.data.incidentId);
+    const model = incident && (await getModel(incident.modelId));
+    if (!incident || !model) throw notFound('incident');
+    const target = { kind: 'incident', id: incident.incidentId } as const;
+    const { recipient, expiresAt } = await viewerOf(target, viewersOf(model), event.queryStringParameters);
+    return incidentViewPage({
+      incident,
+      model,
+      approvals: await listApprovals(incident.incidentId),
+      viewer: recipient,
+      reportLink: await viewLink({ kind: 'evaluation', id: incident.evaluationId }, recipient, expiresAt),
+    });
+  },
+
+  'GET /views/evaluations/{evaluationId}/report': async (event) => {
+    const parsed = evaluationPath.safeParse(event.pathParameters ?? {});
+    if (!parsed.success) throw notFound('evaluation');
+    const evaluation = await getEvaluation(parsed.data.evaluationId);
+    const model = evaluation && (await getModel(evaluation.modelId));
+    if (!evaluation || !model) throw notFound('evaluation');
+    const target = { kind: 'evaluation', id: evaluation.evaluationId } as const;
+    await viewerOf(target, viewersOf(model), event.queryStringParameters);
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+        'x-robots-tag': 'noindex, nofollow',
+        'content-security-policy':
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+      },
+      body: await evaluationReportHtml(model, evaluation),
+    };
   },
 
   'POST /approvals/{approvalId}': async (event) => {

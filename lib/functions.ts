@@ -75,7 +75,8 @@ export const functionCatalog = {
   },
   approvals: {
     entry: 'functions/approvals.ts',
-    description: 'Approval pages: GET shows the evidence and a signed form, POST decides once',
+    description:
+      'Pages opened from emails: approvals (GET shows the evidence and a signed form, POST decides once) and read-only views',
     memorySize: 512,
     timeoutSeconds: 29,
   },

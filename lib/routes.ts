@@ -50,6 +50,8 @@ export const routes: readonly RouteDefinition[] = [
   // Approval pages: public, every link signed for one recipient
   { method: 'GET', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
   { method: 'POST', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
+  { method: 'GET', path: '/views/incidents/{incidentId}', handler: 'approvals', auth: 'none' },
+  { method: 'GET', path: '/views/evaluations/{evaluationId}/report', handler: 'approvals', auth: 'none' },
 ];
 
 /** Requests per second and burst of one API method (API Gateway stage method settings). */

@@ -222,8 +222,10 @@ export class StatelessStack extends Stack {
     const { evaluations, scheduledEvaluation } = this.functions;
     for (const fn of [evaluations, scheduledEvaluation]) {
       // Telemetry writes: evaluations compact the closed buckets they read (deltas.ts).
+      // The signing key: a monitoring alert carries each recipient's signed read-only links.
       fn.useTable(governanceTable, data.governance, 'readWrite')
         .useTable(telemetryTable, data.telemetry, 'readWrite')
+        .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
         .setEnv('PUBLIC_URL', this.publicUrl(stageName));
     }
     this.functions.reports
@@ -274,7 +276,11 @@ export class StatelessStack extends Stack {
     fn.workflowApproval
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
       .setEnv('PUBLIC_URL', this.publicUrl(stageName));
-    fn.approvals.useSecret(data.signingSecret, 'SIGNING_SECRET_ARN');
+    // Telemetry reads and the public URL: the read-only evaluation report and the links to it.
+    fn.approvals
+      .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
+      .useTable(telemetryTable, data.telemetry, 'read')
+      .setEnv('PUBLIC_URL', this.publicUrl(stageName));
 
     const bus = EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     const role = new iam.Role(this, 'GovernanceRole', {

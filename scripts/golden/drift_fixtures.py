@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Golden fixtures for Vigil's drift statistics, computed with SciPy/NumPy.
 
-Run with Debian's Python, which has SciPy 1.10 (the reference named by drift-spec.md):
+Run with Debian's Python, which has SciPy 1.10 (the reference named by docs/drift.md):
 
     /usr/bin/python3 scripts/golden/drift_fixtures.py
 

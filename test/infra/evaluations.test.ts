@@ -1,13 +1,13 @@
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../bin/vigil.ts';
+import { cdkApp } from './app.ts';
 
 describe('scheduled evaluations (CDK)', () => {
   let service: Template;
 
   beforeAll(() => {
-    const built = buildApp(new App({ context: { 'vigil:region': 'eu-west-1' } }));
+    const built = buildApp(cdkApp());
     service = Template.fromStack(built.service);
   });
 

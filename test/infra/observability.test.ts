@@ -1,14 +1,14 @@
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../bin/vigil.ts';
 import { functionCatalog } from '../../lib/functions.ts';
+import { cdkApp } from './app.ts';
 
 describe('observability (CDK)', () => {
   let service: Template;
 
   beforeAll(() => {
-    service = Template.fromStack(buildApp(new App({ context: { 'vigil:region': 'eu-west-1' } })).service);
+    service = Template.fromStack(buildApp(cdkApp()).service);
   });
 
   const operationsTopic = (actions: unknown) =>

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,6 +6,7 @@ import { buildApp } from '../../bin/vigil.ts';
 import { functionCatalog } from '../../lib/functions.ts';
 import { routes } from '../../lib/routes.ts';
 import { tables } from '../../lib/tables.ts';
+import { cdkApp } from './app.ts';
 
 describe('CDK app', () => {
   let data: Template;
@@ -13,7 +14,7 @@ describe('CDK app', () => {
   let app: App;
 
   beforeAll(() => {
-    const built = buildApp(new App({ context: { 'vigil:region': 'eu-west-1' } }));
+    const built = buildApp(cdkApp());
     app = built.app;
     data = Template.fromStack(built.data);
     service = Template.fromStack(built.service);
@@ -138,7 +139,7 @@ describe('CDK app', () => {
     });
 
     it('fails the synth on a finding nobody acknowledged', () => {
-      const other = new App({ context: { 'vigil:region': 'eu-west-1' } });
+      const other = cdkApp();
       const stack = new Stack(other, 'Probe');
       new Bucket(stack, 'Unencrypted');
       const { app: withNag } = buildApp(other);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
   governanceFunctions,
   substituteDefinition,
 } from '../../lib/workflow.ts';
+import { cdkApp } from './app.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 /** asl-validator 4 ships no types; its one export validates a definition. */
@@ -28,9 +28,7 @@ const approvers = {
 
 /** The app without Lambda bundling (the bundles are checked on their own below). */
 function synth(context: Record<string, unknown>) {
-  const built = buildApp(
-    new App({ context: { 'vigil:region': 'eu-west-1', 'aws:cdk:bundling-stacks': [], ...context } }),
-  );
+  const built = buildApp(cdkApp({ 'aws:cdk:bundling-stacks': [], ...context }));
   return { data: Template.fromStack(built.data), service: Template.fromStack(built.service) };
 }
 
@@ -137,6 +135,30 @@ describe('governance workflow infrastructure', () => {
     }
   });
 
+  it('lets the evaluations sign the alert links, and the pages opened from emails read the report', () => {
+    const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
+    for (const prefix of ['EvaluationsFunction', 'ScheduledEvaluationFunction']) {
+      expect(envOf(service, prefix), prefix).toMatchObject({
+        SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+        PUBLIC_URL: 'https://vigil.example.com',
+      });
+    }
+    expect(envOf(service, 'ApprovalsFunction')).toMatchObject({
+      SIGNING_SECRET_ARN: imported('ApprovalSigningSecret'),
+      TELEMETRY_TABLE: imported('TelemetryTable'),
+      PUBLIC_URL: 'https://vigil.example.com',
+    });
+    const telemetryReads = statementsOf(service, 'ApprovalsRole').filter((s) =>
+      JSON.stringify(s.Resource).includes('TelemetryTable'),
+    );
+    expect(
+      telemetryReads
+        .flatMap((s) => s.Action)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort(),
+    ).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
   it('configures the functions of the workflow at deployment', () => {
     const stateMachine = { Ref: logicalId(service, 'AWS::StepFunctions::StateMachine', 'Governance') };
     const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
@@ -162,7 +184,7 @@ describe('governance workflow infrastructure', () => {
         imported('Notifications'),
       );
       expect(statements, prefix).toContainEqual({
-        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Effect: 'Allow',
         Resource: imported('DataKey'),
         Condition: { StringEquals: { 'kms:ViaService': 'sns.eu-west-1.amazonaws.com' } },

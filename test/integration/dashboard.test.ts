@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OutboxMessage } from '../../local/outbox.ts';
 import { approvers, startTestApi, type TestApi } from '../support/api.ts';
+import { chromiumForTests, launchChromium } from '../support/chromium.ts';
 
 /**
- * The local dashboard in Debian's Chromium, over a runtime in this process: a model whose window
+ * The local dashboard in Chromium, over a runtime in this process: a model whose window
  * drifted, its breach evaluation and the incident it opened, the incident's timeline, the
  * evaluation's report, the approval link followed from the outbox, and the candidate form
  * refused and then accepted. No page logs a console error; screenshots land in
@@ -51,7 +52,9 @@ async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, w
   }
 }
 
-describe('the local dashboard in a browser', () => {
+const chromiumPath = chromiumForTests();
+
+describe.skipIf(!chromiumPath)('the local dashboard in a browser', () => {
   let api: TestApi;
   let browser: Browser;
   let incidentId: string;
@@ -77,10 +80,7 @@ describe('the local dashboard in a browser', () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     mkdirSync(RESULTS, { recursive: true });
     api = await startTestApi();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(chromiumPath);
 
     // A model with two features, a baseline, production 1.0.0, and a drifted window.
     const model = await api.call('PUT', `/v1/models/${MODEL}`, {

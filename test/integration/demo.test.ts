@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumForTests, launchChromium } from '../support/chromium.ts';
 import { type RunningRuntime, spawnRuntime } from '../support/process.ts';
 
 /**
  * `npm start` with its demo, as a newcomer meets it: the runtime seeds `demo-churn`, streams its
  * traffic and shifts it; the scheduled evaluation opens the incident and the console points at
- * the first approval link. From there every step is taken in Debian's Chromium with what the
+ * the first approval link. From there every step is taken in Chromium with what the
  * pages show: the dashboard's outbox links, the approval forms, the incident page's candidate
  * form, the review form, to a resolved incident. Times are compressed through the environment.
  * Screenshots land in test-results/demo-*.png.
@@ -17,7 +18,9 @@ import { type RunningRuntime, spawnRuntime } from '../support/process.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
 
-describe('npm start with the demo, in a browser', () => {
+const chromiumPath = chromiumForTests();
+
+describe.skipIf(!chromiumPath)('npm start with the demo, in a browser', () => {
   let runtime: RunningRuntime;
   let dataDir: string;
   let browser: Browser;
@@ -39,10 +42,7 @@ describe('npm start with the demo, in a browser', () => {
       },
       [],
     );
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning')
@@ -219,6 +219,37 @@ describe('npm start with the demo, in a browser', () => {
     );
     expect(runtime.output()).not.toMatch(/vigil demo:|vigil: request failed|scheduled evaluation failed/);
   }, 240_000);
+
+  it('opens every link of every email the demo sent, in the browser, for its recipient', async () => {
+    const outbox = (await fetch(`${runtime.url}/_local/outbox`).then((r) => r.json())) as {
+      to: string;
+      subject: string;
+      links: string[];
+    }[];
+    const statuses: string[] = [];
+    for (const message of outbox) {
+      for (const link of message.links) {
+        const response = await page.goto(link);
+        const path = new URL(link).pathname;
+        const status = response?.status();
+        if (path.startsWith('/views/')) {
+          expect(status, `${message.subject}: ${path}`).toBe(200);
+        } else {
+          // An approval link shows its form, or the decision once taken (200); closed ones 409/410.
+          expect([200, 409, 410], `${message.subject}: ${path}`).toContain(status);
+        }
+        if (path.startsWith('/views/incidents/')) {
+          expect(await page.getByText(`Read-only view for ${message.to}`).isVisible()).toBe(true);
+          if (!statuses.some((s) => s.startsWith('views/incidents'))) {
+            await page.screenshot({ path: join(RESULTS, 'demo-incident-view.png'), fullPage: true });
+          }
+        }
+        statuses.push(`${path.split('/').slice(1, 3).join('/')} ${status}`);
+      }
+    }
+    expect(statuses).toEqual(expect.arrayContaining(['views/incidents 200', 'views/evaluations 200']));
+    expect(statuses.filter((s) => s.startsWith('approvals/')).length).toBeGreaterThanOrEqual(5);
+  });
 
   it('registers, fits and streams nothing again when restarted on the finished demo', async () => {
     // Prepare

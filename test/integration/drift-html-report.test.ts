@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumForTests, launchChromium } from '../support/chromium.ts';
 
 /**
- * The HTML report of `vigil drift`, opened in Debian's Chromium: it loads without console or
+ * The HTML report of `vigil drift`, opened in Chromium: it loads without console or
  * page errors and without any request beyond the file itself, and draws one chart per column.
  * A screenshot lands in test-results/drift-report.png for a human look.
  */
@@ -53,7 +54,9 @@ function customers(n: number, drift: boolean, seed: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-describe('vigil drift --format html in a browser', () => {
+const chromiumPath = chromiumForTests();
+
+describe.skipIf(!chromiumPath)('vigil drift --format html in a browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-drift-html-'));
   const report = join(dir, 'report.html');
   let browser: Browser;
@@ -83,10 +86,7 @@ describe('vigil drift --format html in a browser', () => {
     await run.catch((error: { code?: number }) => {
       if (error.code !== 1) throw error;
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(chromiumPath);
   });
 
   afterAll(async () => {

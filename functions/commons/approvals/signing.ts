@@ -25,12 +25,14 @@ async function signingKey(): Promise<Buffer> {
 
 /**
  * What a signature authorises: `link` opens the page of an approval for one recipient (in the
- * email's URL), `form` decides it (in the page's form). Each binds the approval, the recipient
- * and the expiry; neither carries the task token.
+ * email's URL), `form` decides it (in the page's form), `view` opens a read-only page (an
+ * incident, an evaluation report) for one recipient. Each binds what it opens, the recipient
+ * and the expiry; none carries the task token.
  */
-export type SignaturePurpose = 'link' | 'form';
+export type SignaturePurpose = 'link' | 'form' | 'view';
 
 export interface Signed {
+  /** The approval; for `view`, the page (`incident:{id}`, `evaluation:{id}`). */
   readonly approvalId: string;
   readonly recipient: string;
   readonly expiresAt: string;

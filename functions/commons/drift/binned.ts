@@ -1,6 +1,6 @@
 import { npSum, quantileSorted, searchLeft, uniqueSorted } from './numpy.ts';
 
-/** The distances between two binned distributions (drift-spec.md, "Binned statistics"). */
+/** The distances between two binned distributions (docs/drift.md, "Binned statistics"). */
 export interface BinnedStats {
   psi: number;
   kl: number;

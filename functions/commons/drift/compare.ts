@@ -14,10 +14,12 @@ export interface CompareOptions {
   columnTypes?: Record<string, ColumnType>;
   /** Drift bins for psi/kl/jensenShannon/hellinger on numerical columns (default 10). */
   bins?: number;
-  /** Method and threshold per column (default: drift-spec.md's table). */
+  /** Method and threshold per column (default: the table of docs/drift.md). */
   methods?: Record<string, MethodChoice>;
   /** The share of drifted columns from which the data set drifts (default 0.5). */
   driftShare?: number;
+  /** Called before each column is compared (1-based `index` of `total`), e.g. to show progress. */
+  onColumn?: (name: string, index: number, total: number) => void;
 }
 
 export interface DriftAnalysis {
@@ -32,7 +34,7 @@ export const DEFAULT_BINS = 10;
 const MAX_CATEGORICAL_DISTINCT_NUMBERS = 5;
 
 /**
- * Compares two data sets column by column (drift-spec.md). Throws {@link DriftInputError} for
+ * Compares two data sets column by column (docs/drift.md). Throws {@link DriftInputError} for
  * bad options or, in a column typed numerical by the caller, a value that is not a number.
  */
 export function compareDatasets(
@@ -55,7 +57,8 @@ export function analyzeDatasets(
 
   const columns: ColumnDrift[] = [];
   const charts: ColumnChart[] = [];
-  for (const name of names) {
+  for (const [i, name] of names.entries()) {
+    options.onColumn?.(name, i + 1, names.length);
     const referenceValues = reference.map((row) => row[name]);
     const currentValues = current.map((row) => row[name]);
     const type = options.columnTypes?.[name] ?? inferColumnType(referenceValues, currentValues);

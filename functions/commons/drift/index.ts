@@ -1,5 +1,5 @@
 /**
- * Vigil's drift statistics engine (drift-spec.md): pure TypeScript, no AWS or Node-only imports.
+ * Vigil's drift statistics engine (docs/drift.md): pure TypeScript, no AWS or Node-only imports.
  *
  * - raw data: {@link compareDatasets} / {@link analyzeDatasets} (report plus chart data);
  * - aggregates: {@link fitReferenceProfile}, {@link countValue}, {@link mergeCounters},

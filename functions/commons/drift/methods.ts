@@ -56,7 +56,7 @@ export const SMALL_REFERENCE = 1000;
 /** The default dataset drift share. */
 export const DEFAULT_DRIFT_SHARE = 0.5;
 
-/** The default method and threshold of a column (drift-spec.md, "Default method and verdict"). */
+/** The default method and threshold of a column (docs/drift.md, "Default method and verdict"). */
 export function defaultMethod(type: ColumnType, referenceCount: number): Required<MethodChoice> {
   const small = referenceCount <= SMALL_REFERENCE;
   if (type === 'numerical')

@@ -3,7 +3,7 @@ import { type KsResult, ks2sampSorted } from './ks.ts';
 import { npSum } from './numpy.ts';
 import { sortedCopy } from './sort.ts';
 
-/** The statistics of a numerical column (drift-spec.md, "Numerical columns"). */
+/** The statistics of a numerical column (docs/drift.md, "Numerical columns"). */
 export interface NumericalStats extends BinnedStats {
   ks: KsResult;
   wasserstein: number;

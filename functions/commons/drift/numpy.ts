@@ -1,6 +1,6 @@
 /**
  * The few NumPy behaviours the drift statistics depend on, reproduced bit for bit where the
- * order of floating-point operations matters (drift-spec.md names NumPy/SciPy as the reference).
+ * order of floating-point operations matters (docs/drift.md names NumPy/SciPy as the reference).
  */
 
 /** NumPy's reduction buffer: `np.add.reduce` sums each block of 8192 elements pairwise. */

@@ -68,7 +68,7 @@ export interface CategoricalColumnDrift extends ColumnDriftBase {
   reason?: string;
 }
 
-/** One entry of the report's `columns` (drift-spec.md, output shape). */
+/** One entry of the report's `columns` (docs/drift.md, output shape). */
 export type ColumnDrift = NumericalColumnDrift | CategoricalColumnDrift;
 
 export interface DatasetDrift {

@@ -1,5 +1,5 @@
 /**
- * How raw cells are read (drift-spec.md, "Columns and missing values"): which cells are
+ * How raw cells are read (docs/drift.md, "Columns and missing values"): which cells are
  * missing, which are numbers, and the string a cell stands for as a category.
  */
 

@@ -6,6 +6,7 @@ import { getIncident, readOpenIncidentLock } from '../incidents/store.ts';
 import type { IncidentRecord } from '../incidents/types.ts';
 import { notifier, uniqueRecipients } from '../notifier/index.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { VIEW_LINK_SECONDS, viewLink } from '../views/links.ts';
 import { type EvaluationRecord, recordOutcome, setEvaluationIncident } from './store.ts';
 
 export interface BreachOutcome {
@@ -67,32 +68,44 @@ export async function afterEvaluation(
   return { streak, ...(incident ? { incident } : {}), opened };
 }
 
+/**
+ * The monitoring alert: one email per person (Data Science Lead and Dev team), each with links
+ * signed for them alone to the incident's page and the evaluation's report, which open in a
+ * browser without an API key.
+ */
 async function alert(
   model: ModelRecord,
   evaluation: EvaluationRecord,
   incident: IncidentRecord,
 ): Promise<void> {
-  const base = publicUrl();
-  const links = base
-    ? [
-        `${base}/v1/incidents/${incident.incidentId}`,
-        `${base}/v1/evaluations/${evaluation.evaluationId}/report`,
-      ]
-    : [];
-  await notifier().send({
-    to: uniqueRecipients([...model.approvers.dataScienceLead, ...model.approvers.devTeam]),
-    subject: `[Vigil] ${model.name} (${model.modelId}): monitoring alert, incident ${incident.incidentId}`,
-    text: [
-      `The scheduled evaluation of ${model.name} (${model.modelId}, version ${model.productionVersion ?? 'unversioned'}) breached its thresholds`,
-      `over ${evaluation.windowStart} – ${evaluation.windowEnd} (${evaluation.samples} predictions):`,
-      '',
-      ...evaluation.reasons.map((reason) => `- ${reason}`),
-      '',
-      `Incident ${incident.incidentId} is open. The Data Science Lead receives a separate request to investigate it.`,
-      ...(links.length
-        ? ['', `Incident (API, admin key): ${links[0]}`, `Evaluation report (admin key): ${links[1]}`]
-        : []),
-    ].join('\n'),
-    links,
-  });
+  const recipients = uniqueRecipients([...model.approvers.dataScienceLead, ...model.approvers.devTeam]);
+  for (const recipient of recipients) {
+    const links = publicUrl()
+      ? [
+          await viewLink({ kind: 'incident', id: incident.incidentId }, recipient),
+          await viewLink({ kind: 'evaluation', id: evaluation.evaluationId }, recipient),
+        ]
+      : [];
+    await notifier().send({
+      to: [recipient],
+      subject: `[Vigil] ${model.name} (${model.modelId}): monitoring alert, incident ${incident.incidentId}`,
+      text: [
+        `The scheduled evaluation of ${model.name} (${model.modelId}, version ${model.productionVersion ?? 'unversioned'}) breached its thresholds`,
+        `over ${evaluation.windowStart} – ${evaluation.windowEnd} (${evaluation.samples} predictions):`,
+        '',
+        ...evaluation.reasons.map((reason) => `- ${reason}`),
+        '',
+        `Incident ${incident.incidentId} is open. The Data Science Lead receives a separate request to investigate it.`,
+        ...(links.length
+          ? [
+              '',
+              `The incident (read-only): ${links[0]}`,
+              `The evaluation report: ${links[1]}`,
+              `These links are yours alone; they open in a browser for ${VIEW_LINK_SECONDS / 86400} days.`,
+            ]
+          : []),
+      ].join('\n'),
+      links,
+    });
+  }
 }

@@ -47,7 +47,7 @@ export function sinceProduction(model: ModelRecord, start: Date, end: Date, reso
  * Evaluates a model's window against its baseline (SOP 6.2):
  * 1. read the window's profiles (every bucket and write shard) binned by the baseline in use,
  *    from when the version in production went live ({@link sinceProduction});
- * 2. drift per feature and of the prediction (drift-spec.md, the model's methods and drift share),
+ * 2. drift per feature and of the prediction (docs/drift.md, the model's methods and drift share),
  *    and the missing-value shares on both sides;
  * 3. performance from joined actuals and ingested metric points, against the model's thresholds
  *    (absolute bounds and relative drops from the baseline's metrics);

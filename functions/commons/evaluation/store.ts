@@ -37,7 +37,7 @@ export interface EvaluationRecord {
   /** Predictions in the window, and the minimum the model needs for a verdict. */
   readonly samples: number;
   readonly minSamples: number;
-  /** Per-feature drift and the dataset verdict, in the shape of drift-spec.md. */
+  /** Per-feature drift and the dataset verdict, in the shape of docs/drift.md. */
   readonly drift: { readonly columns: ColumnDrift[]; readonly dataset: DatasetDrift };
   /** Drift of the model's output. */
   readonly predictionDrift: ColumnDrift | null;
@@ -61,7 +61,7 @@ export interface EvaluationRecord {
 
 /**
  * Stores an evaluation. Its statistics go in one JSON attribute: DynamoDB numbers cannot hold
- * every double (a p-value of 1e-300 underflows their range), and drift-spec.md asks for full
+ * every double (a p-value of 1e-300 underflows their range), and docs/drift.md asks for full
  * double precision. The fields that queries and conditions need stay top-level attributes.
  */
 export async function putEvaluation(record: EvaluationRecord): Promise<void> {

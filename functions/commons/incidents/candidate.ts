@@ -1,10 +1,10 @@
+import { lte as semverLte } from 'semver';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
 import { HttpError } from '#commons/http';
 import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { appendAudit } from './audit.ts';
 import type { CandidateInput } from './schema.ts';
-import { compareSemver } from './semver.ts';
 import {
   getCandidateTask,
   loadIncident,
@@ -49,7 +49,7 @@ export async function submitCandidate(
   }
   const model = await loadModel(incident.modelId);
   const production = model.productionVersion ?? incident.version;
-  if (compareSemver(input.version, production) <= 0) {
+  if (semverLte(input.version, production)) {
     throw new HttpError(400, 'invalid_request', 'The candidate must be newer than production', [
       { path: 'version', message: `must be a semantic version greater than production's ${production}` },
     ]);

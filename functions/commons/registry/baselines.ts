@@ -36,7 +36,7 @@ export function predictionType(model: ModelRecord): 'numerical' | 'categorical' 
 
 /**
  * Fits a new baseline: checks the records against the model, fits the reference profile of
- * every feature and of the prediction (drift-spec.md bins), stores the profiles, then the
+ * every feature and of the prediction (the drift bins of docs/drift.md), stores the profiles, then the
  * baseline, then makes it the model's baseline in use. Baselines are numbered 1, 2, ...; an
  * older baseline is never changed, so window profiles binned by it stay meaningful.
  */

@@ -45,7 +45,7 @@ export const metricNameSchema = z.string().min(1).max(64).refine(notReserved, re
 
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
-/** Drift methods of drift-spec.md. */
+/** Drift methods of docs/drift.md. */
 export const driftMethodSchema = z.enum(DRIFT_METHODS as [DriftMethod, ...DriftMethod[]]);
 
 export const featureSchema = z.strictObject({

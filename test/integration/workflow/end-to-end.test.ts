@@ -202,4 +202,43 @@ describe('governance over HTTP, end to end', () => {
     );
     expect(incident.pir).toMatchObject({ submittedBy: 'dsl2@example.com', approvedBy: 'irb@example.com' });
   });
+  it('opens every link of every email for its recipient, in a browser, without a key', async () => {
+    const outbox = (await h.call('GET', '/_local/outbox', { key: null })).body as OutboxMessage[];
+    const alerts = outbox.filter((m) => m.subject.includes('monitoring alert'));
+    expect(alerts.map((m) => m.to).sort()).toEqual([
+      'dev@example.com',
+      'dsl2@example.com',
+      'dsl@example.com',
+    ]);
+    const opened: string[] = [];
+    for (const message of outbox) {
+      // Every address in the text is one of the email's links, but the API instruction for the
+      // training pipeline (POST .../candidate, with a key).
+      const inText = [...message.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
+      const instructions = [...message.text.matchAll(/^ {2}POST (\S+)$/gm)].map((m) => m[1]);
+      expect(
+        inText.filter((url) => !message.links.includes(url) && !instructions.includes(url)),
+        message.subject,
+      ).toEqual([]);
+      for (const link of message.links) {
+        const response = await fetch(link, { headers: { 'user-agent': 'Mail-Browser/2.0' } });
+        const body = await response.text();
+        const path = new URL(link).pathname;
+        if (path.startsWith('/views/')) {
+          // Read-only views open for as long as the link lives.
+          expect(response.status, `${message.subject}: ${path}`).toBe(200);
+          if (path.startsWith('/views/incidents/'))
+            expect(body).toContain(`Read-only view for ${message.to}`);
+          else expect(body).toContain('<svg');
+        } else {
+          // Approval links: 200 (the form, or the decision once taken), 409 or 410 (closed).
+          expect(path).toMatch(/^\/approvals\/apr_[0-9a-f]{32}$/);
+          expect([200, 409, 410], `${message.subject}: ${response.status}`).toContain(response.status);
+        }
+        opened.push(path.split('/')[1] as string);
+      }
+    }
+    expect(opened.filter((kind) => kind === 'views')).toHaveLength(6);
+    expect(opened.filter((kind) => kind === 'approvals').length).toBeGreaterThanOrEqual(5);
+  });
 });
