@@ -20,7 +20,7 @@ describe('vigil --help', () => {
   it('lists every command', async () => {
     const top = await run('--help');
     expect(top).toMatchObject({ code: 0, stderr: '' });
-    expect(COMMAND_NAMES).toEqual(['drift', 'models', 'incidents', 'report']);
+    expect(COMMAND_NAMES).toEqual(['drift', 'models', 'incidents', 'report', 'evidence']);
     for (const name of COMMAND_NAMES) expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 

@@ -46,7 +46,7 @@ function codeSpanPaths(text: string): string[] {
   return spans
     .flatMap((span) => span.split(/[\s,()]+/))
     .filter((token) => token.includes('../') || trackedRoots.some((folder) => token.startsWith(`${folder}/`)))
-    .filter((token) => !/[*{}]|\.\.\.$/.test(token));
+    .filter((token) => !/[*{}]|\.\.\.$|^\.\.\.\//.test(token)); // `.../x` abbreviates a route
 }
 
 describe('documentation links', () => {
