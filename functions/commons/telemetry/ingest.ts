@@ -9,7 +9,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
-import { ColumnCounter, type ReferenceProfile } from '#drift/profile';
+import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile } from '#drift/profile';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -26,6 +26,7 @@ import {
   telemetryKeys,
   utcDay,
 } from './keys.ts';
+import { admitNames, NAME_LIMITS } from './names.ts';
 import { checkRecords, IssueList, MAX_FUTURE_MS, type PredictionRecord, timestampMs } from './records.ts';
 import {
   applyCounterUpdates,
@@ -222,6 +223,7 @@ export async function ingestActuals(
   }
   const stored = await getPredictions(model.modelId, [...new Set(batch.records.map((r) => r.predictionId))]);
   const resolution = windowOf(model);
+  const labels = await trackedLabels(model);
   const found = batch.records.filter((record) => stored.has(record.predictionId));
   const joined: { bucket: number; counters: Record<string, number> }[] = [];
   await forEachConcurrently(found, 16, async (record) => {
@@ -241,7 +243,10 @@ export async function ingestActuals(
       throw error;
     }
     const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
-    joined.push({ bucket, counters: performanceCounters(model, prediction.prediction, record.actual) });
+    joined.push({
+      bucket,
+      counters: performanceCounters(model, prediction.prediction, record.actual, labels),
+    });
   });
   const matched = found.length;
   const merged = new Map<number, Record<string, number>>();
@@ -265,17 +270,38 @@ export async function ingestActuals(
   return { matched, unmatched: batch.records.length - matched };
 }
 
-/** Counters of one (prediction, actual) pair. Class labels are compared as strings. */
+/**
+ * Counters of one (prediction, actual) pair. Class labels are compared as strings and counted
+ * per class (`a:` actual, `p:` predicted, `tp:` both, and `correct`), so an item holds three
+ * counters per class rather than one per pair of classes; a label outside `labels` (the classes
+ * the baseline tracks) counts as `__other__`, which bounds the item whatever labels arrive.
+ */
 export function performanceCounters(
   model: ModelRecord,
   prediction: unknown,
   actual: unknown,
+  labels: ReadonlySet<string>,
 ): Record<string, number> {
   if (model.task === 'regression') {
     const error = Number(prediction) - Number(actual);
     return { n: 1, ae: Math.abs(error), se: error * error };
   }
-  return { n: 1, [`cm:${JSON.stringify([String(actual), String(prediction)])}`]: 1 };
+  const a = String(actual);
+  const p = String(prediction);
+  const classOf = (label: string) => (labels.has(label) ? label : OTHER_CATEGORY);
+  const counters: Record<string, number> = { n: 1, [`a:${classOf(a)}`]: 1, [`p:${classOf(p)}`]: 1 };
+  if (a === p) {
+    counters.correct = 1;
+    counters[`tp:${classOf(a)}`] = 1;
+  }
+  return counters;
+}
+
+/** The class labels the model's baseline tracks by name (its prediction profile's categories). */
+async function trackedLabels(model: ModelRecord): Promise<ReadonlySet<string>> {
+  if (model.baselineVersion === undefined) return new Set();
+  const profile = (await referenceProfiles(model.modelId, model.baselineVersion)).get(PREDICTION_COLUMN);
+  return new Set(profile?.type === 'categorical' ? profile.categories : []);
 }
 
 async function getPredictions(
@@ -320,6 +346,23 @@ export async function ingestMetrics(
     }
   });
   rejectIfInvalid(issues);
+  const refused = new Set(
+    await admitNames(
+      telemetryTable,
+      model.modelId,
+      'metrics',
+      batch.records.map((r) => r.name),
+    ),
+  );
+  batch.records.forEach((r, i) => {
+    if (refused.has(r.name)) {
+      issues.add(
+        `records[${i}].name`,
+        `model ${model.modelId} counts at most ${NAME_LIMITS.metrics} metric names; "${r.name}" would be one more`,
+      );
+    }
+  });
+  rejectIfInvalid(issues);
   const resolution = windowOf(model);
   const shard = randomInt(model.writeShards ?? 1);
   const perItem = new Map<string, CounterUpdate>();
@@ -352,6 +395,20 @@ export async function ingestFeedback(
   feedback: { category: string; message: string; predictionId?: string },
   source: { sourceIp?: string; userAgent?: string },
 ): Promise<{ accepted: 1; feedbackId: string }> {
+  const refused = await admitNames(telemetryTable, model.modelId, 'feedback', [feedback.category]);
+  if (refused.length > 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Model ${model.modelId} has ${NAME_LIMITS.feedback} feedback categories already; nothing was written`,
+      [
+        {
+          path: 'category',
+          message: `a model counts at most ${NAME_LIMITS.feedback} feedback categories; use one it has`,
+        },
+      ],
+    );
+  }
   const now = new Date();
   const feedbackId = randomUUID();
   await dynamoDb.send(
