@@ -296,4 +296,51 @@ describe('item sizes stay bounded (local runtime on dynalite)', () => {
       ).status,
     ).toBe(202);
   });
+
+  it('stores the largest model, and refuses more than 50 metrics in thresholds or a version with 400', async () => {
+    // 254 characters: a 64-character local part and a domain of 63-character labels.
+    const domain = `${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(57)}.com`;
+    const email = (role: string, i: number) => `${`${role}${i}.`.padEnd(64, 'x')}@${domain}`;
+    const largest = {
+      ...model(
+        Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`.padEnd(64, 'x'), type: 'categorical' })),
+      ),
+      name: 'n'.repeat(200),
+      owner: 'o'.repeat(200),
+      approvers: Object.fromEntries(
+        Object.keys(approvers).map((role) => [role, Array.from({ length: 50 }, (_, i) => email(role, i))]),
+      ),
+      thresholds: {
+        drift: Object.fromEntries(
+          Array.from({ length: 100 }, (_, i) => [`f${i}`.padEnd(64, 'x'), { method: 'psi', threshold: 0.2 }]),
+        ),
+        performance: Object.fromEntries(
+          Array.from({ length: 50 }, (_, i) => [
+            `m${i}`.padEnd(64, 'x'),
+            { min: -0.123456789012345, max: 1234567.12345678, maxRelativeDrop: 0.123456789012345 },
+          ]),
+        ),
+      },
+    };
+    expect(largest.approvers.qa?.[0]).toHaveLength(254);
+
+    const stored = await api.call('PUT', '/v1/models/largest', { body: largest });
+    expect(stored.status).toBe(201);
+    expect(await itemBytes(tables.Governance, { pk: 'MODEL#largest', sk: '#MODEL' })).toBeLessThan(
+      200 * 1024,
+    );
+
+    const over = structuredClone(largest);
+    over.thresholds.performance.extra = { min: 0, max: 1, maxRelativeDrop: 0 };
+    const refused = await api.call('PUT', '/v1/models/largest', { body: over });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues[0]).toMatchObject({ path: 'thresholds.performance' });
+
+    const metrics = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`m${i}`, i]));
+    const version = await api.call('POST', '/v1/models/largest/versions', {
+      body: { version: '1.0.0', artifactUri: 's3://m/1', metrics },
+    });
+    expect(version.status).toBe(400);
+    expect(version.body.error.issues[0]).toMatchObject({ path: 'metrics' });
+  });
 });

@@ -49,11 +49,16 @@ export async function openIncident(
       await releaseOpenIncidentLock(input.modelId, existing.incidentId);
       continue;
     }
-    if (await attachEvaluation(existing.incidentId, input.evaluationId)) {
+    const attached = await attachEvaluation(existing.incidentId, input.evaluationId);
+    if (attached) {
       await appendAudit(existing.incidentId, {
         type: 'evaluation.attached',
         actor: 'evaluation',
-        details: { evaluationId: input.evaluationId, reasons: input.reasons },
+        details: {
+          evaluationId: input.evaluationId,
+          reasons: input.reasons,
+          ...(attached === 'unlisted' ? { listed: false } : {}),
+        },
       });
     }
     return { incident: (await getIncident(existing.incidentId)) ?? existing, created: false };

@@ -220,29 +220,48 @@ export async function releaseOpenIncidentLock(modelId: string, incidentId: strin
   }
 }
 
-/** Adds a breach evaluation to an open incident once; false when it was attached before or it closed. */
-export async function attachEvaluation(incidentId: string, evaluationId: string): Promise<boolean> {
+/**
+ * Breach evaluations an incident lists by id (the first ones): an incident open for long under a
+ * frequent schedule would otherwise outgrow its item. Each later evaluation still names the
+ * incident (`incidentId`) and is in the audit trail.
+ */
+export const MAX_LISTED_EVALUATIONS = 100;
+
+/**
+ * Adds a breach evaluation to an open incident once: `attached`, `unlisted` when the incident
+ * lists {@link MAX_LISTED_EVALUATIONS} already, or false when it was attached before or it closed.
+ */
+export async function attachEvaluation(
+  incidentId: string,
+  evaluationId: string,
+): Promise<'attached' | 'unlisted' | false> {
   try {
     await dynamoDb.send(
       new UpdateCommand({
         TableName: table,
         Key: keys.incident(incidentId),
         UpdateExpression: 'SET evaluations = list_append(evaluations, :ids), updatedAt = :now',
-        ConditionExpression: '#status = :open AND NOT contains(evaluations, :id)',
+        ConditionExpression: '#status = :open AND NOT contains(evaluations, :id) AND size(evaluations) < :most',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':ids': [evaluationId],
           ':id': evaluationId,
           ':open': 'open',
+          ':most': MAX_LISTED_EVALUATIONS,
           ':now': new Date().toISOString(),
         },
       }),
     );
-    return true;
+    return 'attached';
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  const incident = await getIncident(incidentId);
+  const full =
+    incident?.status === 'open' &&
+    !incident.evaluations.includes(evaluationId) &&
+    incident.evaluations.length >= MAX_LISTED_EVALUATIONS;
+  return full ? 'unlisted' : false;
 }
 
 /** What the retraining step keeps while it waits for a candidate; the token never leaves the server. */

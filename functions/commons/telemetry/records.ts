@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
+import { namedMetrics } from '#commons/registry/schema';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */
@@ -86,7 +87,7 @@ export const baselineSchema = z.strictObject({
     )
     .min(1)
     .max(200_000),
-  metrics: z.record(z.string().min(1).max(64), z.number()).default({}),
+  metrics: namedMetrics(z.number()).default({}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;
