@@ -27,7 +27,10 @@ describe('incident items', () => {
       reasons: ['drift'],
     });
     const { incident } = await open.openIncident(breach(0));
-    for (let i = 1; i < store.MAX_LISTED_EVALUATIONS; i++) await open.openIncident(breach(i));
+    for (let i = 1; i < store.MAX_LISTED_EVALUATIONS - 1; i++) {
+      expect(await store.attachEvaluation(incident.incidentId, `e${i}`)).toBe('attached');
+    }
+    await open.openIncident(breach(store.MAX_LISTED_EVALUATIONS - 1));
 
     const later = await open.openIncident(breach(store.MAX_LISTED_EVALUATIONS));
     const again = await open.openIncident(breach(3));
@@ -38,7 +41,74 @@ describe('incident items', () => {
     const attached = (await audit.listAudit(incident.incidentId)).filter(
       (e) => e.type === 'evaluation.attached',
     );
-    expect(attached).toHaveLength(store.MAX_LISTED_EVALUATIONS);
-    expect(attached.at(-1)?.details).toMatchObject({ evaluationId: 'e100', listed: false });
+    expect(attached.map((e) => e.details)).toEqual([
+      expect.objectContaining({ evaluationId: 'e99' }),
+      expect.objectContaining({ evaluationId: 'e100', listed: false }),
+    ]);
+  });
+
+  it('keeps every candidate and re-validation report in an item of its own, the largest ones included', async () => {
+    const view = await import('../../functions/commons/incidents/view.ts');
+    const { incident } = await open.openIncident({
+      modelId: 'cycles',
+      version: '1.0.0',
+      evaluationId: 'e0',
+      reasons: ['drift'],
+    });
+    const metrics = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`m${i}`.padEnd(64, 'x'), 1 / 3]),
+    );
+    const candidate = (cycle: number) => ({
+      version: `1.${cycle}.0-${'r'.repeat(100)}`,
+      artifactUri: `s3://${'€'.repeat(2040)}`,
+      metrics,
+      scopeChanged: false,
+      notes: '€'.repeat(10_000),
+      productionVersion: '1.0.0',
+      cycle,
+      submittedAt: new Date(Date.UTC(2026, 0, 1, 0, cycle)).toISOString(),
+      submittedBy: 'admin',
+    });
+    const report = (cycle: number) => ({
+      candidateVersion: candidate(cycle).version,
+      productionVersion: '1.0.0',
+      passed: false,
+      checks: Object.keys(metrics).flatMap((metric) =>
+        (['min', 'max', 'maxRelativeDrop'] as const).map((rule) => ({
+          metric,
+          rule,
+          limit: 0.1,
+          actual: 1 / 3,
+          baseline: 2 / 3,
+          passed: false,
+          message: `${metric} drops 50 % from production's 0.6666666666666666 (at most 10 % drop accepted)`,
+        })),
+      ),
+      comparison: Object.keys(metrics).map((metric) => ({ metric, candidate: 1 / 3, production: 2 / 3 })),
+      checkedAt: candidate(cycle).submittedAt,
+    });
+    for (let cycle = 1; cycle <= 25; cycle++) {
+      await store.addIncidentRecord(
+        incident.incidentId,
+        'candidate',
+        candidate(cycle).submittedAt,
+        candidate(cycle),
+      );
+      await store.addIncidentRecord(
+        incident.incidentId,
+        'validation',
+        report(cycle).checkedAt,
+        report(cycle),
+      );
+    }
+
+    const detail = await view.incidentDetail(incident.incidentId);
+
+    expect(detail.candidates?.map((c) => c.cycle)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(detail.validationReports).toHaveLength(25);
+    expect(detail.candidates?.[24]).toEqual(candidate(25));
+    const stored = await store.getIncident(incident.incidentId);
+    expect(stored?.candidates).toBeUndefined();
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThan(4 * 1024);
   });
 });

@@ -8,7 +8,13 @@ import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
-import { deleteCandidateTask, getIncident, releaseOpenIncidentLock, updateIncident } from './store.ts';
+import {
+  addIncidentRecord,
+  deleteCandidateTask,
+  getIncident,
+  releaseOpenIncidentLock,
+  updateIncident,
+} from './store.ts';
 import { recordStep } from './track.ts';
 import type { ClosedStatus, IncidentRecord, Promotion, Role, Rollback, VerificationCheck } from './types.ts';
 import { validateCandidate } from './validation.ts';
@@ -93,12 +99,13 @@ export async function revalidate(incidentId: string) {
   await recordStep(incidentId, {
     step: 'revalidation',
     left: { outcome: report.passed ? 'passed' : 'failed' },
-    changes: { set: { validationReport: report }, append: { validationReports: [report] } },
+    changes: { set: { validationReport: report } },
     details: {
       candidateVersion: candidate.version,
       failedChecks: report.checks.filter((check) => !check.passed).map((check) => check.message),
     },
   });
+  await addIncidentRecord(incidentId, 'validation', report.checkedAt, report);
   metrics.addMetric(report.passed ? 'CandidatesPassed' : 'CandidatesFailed', MetricUnit.Count, 1);
   return { version: candidate.version, scopeChanged: candidate.scopeChanged, passed: report.passed };
 }

@@ -12,7 +12,7 @@ import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
-import type { HistoryEntry, IncidentRecord, IncidentStatus } from './types.ts';
+import type { Candidate, HistoryEntry, IncidentRecord, IncidentStatus, ValidationReport } from './types.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -55,6 +55,58 @@ export async function getIncident(incidentId: string): Promise<IncidentRecord | 
     new GetCommand({ TableName: table, Key: keys.incident(incidentId), ConsistentRead: true }),
   );
   return Item ? (strip(Item) as unknown as IncidentRecord) : undefined;
+}
+
+type HistoryKind = 'candidate' | 'validation';
+
+/**
+ * Adds a candidate or a re-validation report to the incident's records (one item each, beside the
+ * incident: keys.ts). JSON, as evaluations are: a metric may be any double.
+ */
+export async function addIncidentRecord(
+  incidentId: string,
+  kind: HistoryKind,
+  at: string,
+  record: Candidate | ValidationReport,
+): Promise<void> {
+  await dynamoDb.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys[kind](incidentId, at, randomBytes(4).toString('hex')), data: JSON.stringify(record) },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+/** The candidates or re-validation reports of an incident, oldest first. */
+export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
+export async function listIncidentRecords(
+  incidentId: string,
+  kind: 'validation',
+): Promise<ValidationReport[]>;
+export async function listIncidentRecords(
+  incidentId: string,
+  kind: HistoryKind,
+): Promise<(Candidate | ValidationReport)[]> {
+  const out: (Candidate | ValidationReport)[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.incidentPartition(incidentId),
+          ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
+        },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(JSON.parse(item.data as string));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }
 
 /** The incident, or a 404 naming it. */
@@ -241,7 +293,8 @@ export async function attachEvaluation(
         TableName: table,
         Key: keys.incident(incidentId),
         UpdateExpression: 'SET evaluations = list_append(evaluations, :ids), updatedAt = :now',
-        ConditionExpression: '#status = :open AND NOT contains(evaluations, :id) AND size(evaluations) < :most',
+        ConditionExpression:
+          '#status = :open AND NOT contains(evaluations, :id) AND size(evaluations) < :most',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':ids': [evaluationId],
