@@ -111,4 +111,32 @@ describe('incident items', () => {
     expect(stored?.candidates).toBeUndefined();
     expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThan(4 * 1024);
   });
+
+  it('stops growing its step history at 200 entries and still applies the rest of each update', async () => {
+    const { incident } = await open.openIncident({
+      modelId: 'steps',
+      version: '1.0.0',
+      evaluationId: 'e0',
+      reasons: ['drift'],
+    });
+    const entry = (i: number) => ({ step: 'qa', event: 'entered' as const, at: new Date(i).toISOString() });
+    const room = store.INCIDENT_LIST_LIMITS.history ?? 0;
+    const filled = await store.updateIncident(incident.incidentId, {
+      history: Array.from({ length: room - incident.history.length }, (_, i) => entry(i)),
+    });
+
+    const after = await store.updateIncident(incident.incidentId, {
+      set: { currentStep: 'legal' },
+      history: [entry(room)],
+    });
+
+    expect(filled.history).toHaveLength(room);
+    expect(filled.truncated).toBeUndefined();
+    expect(after.history).toHaveLength(room);
+    expect(after).toMatchObject({ currentStep: 'legal', truncated: ['history'] });
+    await store.updateIncident(incident.incidentId, { set: { status: 'resolved' } });
+    await expect(store.updateIncident(incident.incidentId, { history: [entry(1)] })).rejects.toThrow(
+      store.IncidentNotOpenError,
+    );
+  });
 });

@@ -176,8 +176,42 @@ export interface IncidentChanges {
   readonly whileOpen?: boolean;
 }
 
-/** Applies changes to an incident in one atomic update and answers the incident after them. */
+/**
+ * The most entries the incident's lists take: about 14 retraining cycles of steps, and 50
+ * rollbacks. Past that they stop growing (the incident names them in `truncated`); the audit
+ * trail keeps every event.
+ */
+export const INCIDENT_LIST_LIMITS: Readonly<Record<string, number>> = { history: 200, rollbacks: 50 };
+
+/**
+ * Applies changes to an incident in one atomic update and answers the incident after them. An
+ * append to a list at its limit ({@link INCIDENT_LIST_LIMITS}) is left out, and the rest applied.
+ */
 export async function updateIncident(incidentId: string, changes: IncidentChanges): Promise<IncidentRecord> {
+  try {
+    return await applyIncidentUpdate(incidentId, changes);
+  } catch (error) {
+    if (!(error instanceof IncidentNotOpenError)) throw error;
+    const appended = Object.keys({ ...changes.append, ...(changes.history?.length ? { history: [] } : {}) });
+    const incident = await getIncident(incidentId);
+    const full = appended.filter((field) => {
+      const list = (incident as unknown as Record<string, unknown[] | undefined> | undefined)?.[field];
+      return (list?.length ?? 0) >= (INCIDENT_LIST_LIMITS[field] ?? Infinity);
+    });
+    if (!incident || full.length === 0) throw error;
+    const append = Object.fromEntries(
+      Object.entries(changes.append ?? {}).filter(([f]) => !full.includes(f)),
+    );
+    return applyIncidentUpdate(incidentId, {
+      ...changes,
+      append,
+      ...(full.includes('history') ? { history: [] } : {}),
+      set: { ...changes.set, truncated: [...new Set([...(incident.truncated ?? []), ...full])].sort() },
+    });
+  }
+}
+
+async function applyIncidentUpdate(incidentId: string, changes: IncidentChanges): Promise<IncidentRecord> {
   const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':now': new Date().toISOString() };
   const sets = ['#updatedAt = :now'];
@@ -190,11 +224,17 @@ export async function updateIncident(incidentId: string, changes: IncidentChange
   }
   const appends: Record<string, readonly unknown[]> = { ...changes.append };
   if (changes.history?.length) appends.history = changes.history;
+  const limits: string[] = [];
   for (const [field, items] of Object.entries(appends)) {
     names[`#f${n}`] = field;
     values[`:v${n}`] = items;
     sets.push(`#f${n} = list_append(if_not_exists(#f${n}, :empty), :v${n})`);
     values[':empty'] = [];
+    const limit = INCIDENT_LIST_LIMITS[field];
+    if (limit !== undefined) {
+      values[`:max${n}`] = limit;
+      limits.push(`(attribute_not_exists(#f${n}) OR size(#f${n}) < :max${n})`);
+    }
     n++;
   }
   const removes = (changes.remove ?? []).map((field) => {
@@ -212,7 +252,9 @@ export async function updateIncident(incidentId: string, changes: IncidentChange
         TableName: table,
         Key: keys.incident(incidentId),
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: whileOpen ? '#status = :open' : 'attribute_exists(pk)',
+        ConditionExpression: [whileOpen ? '#status = :open' : 'attribute_exists(pk)', ...limits].join(
+          ' AND ',
+        ),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
