@@ -139,4 +139,23 @@ describe('incident items', () => {
       store.IncidentNotOpenError,
     );
   });
+
+  it("keeps the first 4,000 characters of a failure's error and cause", async () => {
+    const steps = await import('../../functions/commons/incidents/steps.ts');
+    const { incident } = await open.openIncident({
+      modelId: 'broken',
+      version: '1.0.0',
+      evaluationId: 'e0',
+      reasons: ['drift'],
+    });
+    const cause = `${'x'.repeat(3998)}😀${'y'.repeat(40_000)}`;
+
+    // No model is registered, so nobody is alerted; the incident is failed all the same.
+    await steps.failIncident(incident.incidentId, 'States.TaskFailed', cause);
+
+    const failed = await store.getIncident(incident.incidentId);
+    expect(failed?.status).toBe('failed');
+    expect(failed?.failure?.error).toBe('States.TaskFailed');
+    expect(failed?.failure?.cause).toBe(`${'x'.repeat(3998)}…`);
+  });
 });

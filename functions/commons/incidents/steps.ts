@@ -341,12 +341,26 @@ export async function closeIncident(incidentId: string, status: ClosedStatus) {
   };
 }
 
+/** Characters of a failure's error and cause an incident keeps. */
+export const MAX_FAILURE_TEXT = 4000;
+
+/** The first `length` characters of `text`, marked with an ellipsis when cut, never half a surrogate pair. */
+function clip(text: string, length: number): string {
+  if (text.length <= length) return text;
+  let end = length - 1;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /**
  * The failure path: a task failed after its retries, or a human step stayed unanswered after
  * every reminder. The incident is marked `failed` with the error, pending requests withdrawn,
  * the model's lock released (the next breach opens a new incident), and MLOps alerted.
  */
-export async function failIncident(incidentId: string, error: string, cause: string): Promise<void> {
+export async function failIncident(incidentId: string, fullError: string, fullCause: string): Promise<void> {
+  // Step Functions passes causes of up to 32,768 characters: the incident keeps the start.
+  const error = clip(fullError, MAX_FAILURE_TEXT);
+  const cause = clip(fullCause, MAX_FAILURE_TEXT);
   const incident = await getIncident(incidentId);
   if (!incident) throw new StepFailedError(`Incident ${incidentId} does not exist`);
   if (incident.status === 'open') {
