@@ -89,6 +89,9 @@ describe('item sizes stay bounded (local runtime on dynalite)', () => {
         })),
       },
     });
+    const feature = await api.call('POST', '/v1/models/long/predictions', {
+      body: { records: [{ features: { plan: name(0, 257) }, prediction: 'stay' }] },
+    });
     const label = await api.call('POST', '/v1/models/long/predictions', {
       body: { records: [{ features: { plan: 'basic' }, prediction: name(0, 257) }] },
     });
@@ -96,6 +99,10 @@ describe('item sizes stay bounded (local runtime on dynalite)', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.issues[0]).toMatchObject({ path: 'records[0].features.plan' });
     expect(tooLong.body.error.issues[0].message).toMatch(/256 characters/);
+    expect(feature.status).toBe(400);
+    expect(feature.body.error.issues).toEqual([
+      { path: 'records[0].features.plan', message: expect.stringMatching(/256 characters/) },
+    ]);
     expect(label.status).toBe(400);
     expect(label.body.error.issues[0]).toMatchObject({ path: 'records[0].prediction' });
     expect(await api.snapshot()).toBe(before);
