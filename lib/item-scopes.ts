@@ -37,10 +37,10 @@ export const itemScopes = {
       write: ['FEEDBACK#*'],
     },
     Telemetry: {
-      // Reads the batch ledger and the raw predictions actuals join; writes those, the window
-      // deltas and counters, and the daily totals. Never reads a window: evaluations do.
-      read: ['BATCH#*', 'PRED#*'],
-      write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*'],
+      // Reads the batch ledger, the raw predictions actuals join and the names a model counts
+      // by; writes those, the window deltas and the daily totals. Never reads a window: evaluations do.
+      read: ['BATCH#*', 'PRED#*', 'NAMES#*'],
+      write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*', 'NAMES#*'],
     },
   },
   /** The incident API, which model keys reach through the candidate callback. */

@@ -14,6 +14,12 @@ export interface CategoricalStats extends BinnedStats {
   chiSquare: ChiSquareResult;
   newCategories: string[];
   missingCategories: string[];
+  /**
+   * How many new and missing categories there are, where the lists above name only some of them
+   * (a stored evaluation lists the most common few).
+   */
+  newCategoryCount?: number;
+  missingCategoryCount?: number;
 }
 
 /** The categories of both sides, in code-point order, with each side's count per category. */

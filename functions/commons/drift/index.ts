@@ -36,6 +36,7 @@ export type {
   WindowCounters,
 } from './profile.ts';
 export {
+  boundCounters,
   ColumnCounter,
   countValue,
   DEFAULT_MAX_CATEGORIES,

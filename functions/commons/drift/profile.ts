@@ -55,6 +55,11 @@ export interface CategoricalProfile {
   counts: number[];
   /** The cap on tracked categories, also applied to new categories in windows. */
   maxCategories: number;
+  /**
+   * The cap on the bytes the tracked category names take as JSON (UTF-8), in the reference and
+   * again for the new categories of a window; absent: no cap.
+   */
+  maxCategoryBytes?: number;
 }
 
 export type ReferenceProfile = NumericalProfile | CategoricalProfile;
@@ -83,6 +88,8 @@ export interface ProfileOptions {
   sketchBins?: number;
   /** Categories tracked for a categorical column (default 1000). */
   maxCategories?: number;
+  /** Bytes the names of the tracked categories may take as JSON, in all (default: no cap). */
+  maxCategoryBytes?: number;
 }
 
 export const DEFAULT_MAX_CATEGORIES = 1000;
@@ -168,9 +175,14 @@ function fitCategorical(values: readonly unknown[], options: ProfileOptions): Ca
     if (isMissing(value)) missing++;
     else increment(counts, categoryOf(value), 1);
   }
-  const ranked = [...counts].sort(([a, ca], [b, cb]) => cb - ca || compareCodePoints(a, b));
-  const kept = new Map(ranked.slice(0, maxCategories));
-  const other = ranked.slice(maxCategories).reduce((total, [, c]) => total + c, 0);
+  const maxCategoryBytes = options.maxCategoryBytes;
+  if (maxCategoryBytes !== undefined && !(maxCategoryBytes > 0)) {
+    throw new DriftInputError('max category bytes must be positive');
+  }
+  const ranked = [...counts].sort(byCountThenName);
+  const tracked = trackedPrefix(ranked, maxCategories, maxCategoryBytes);
+  const kept = new Map(ranked.slice(0, tracked));
+  const other = ranked.slice(tracked).reduce((total, [, c]) => total + c, 0);
   if (other > 0) increment(kept, OTHER_CATEGORY, other);
   const categories = [...kept.keys()].sort(compareCodePoints);
   return {
@@ -181,7 +193,26 @@ function fitCategorical(values: readonly unknown[], options: ProfileOptions): Ca
     categories,
     counts: categories.map((c) => kept.get(c) as number),
     maxCategories,
+    ...(maxCategoryBytes !== undefined ? { maxCategoryBytes } : {}),
   };
+}
+
+const utf8 = new TextEncoder();
+
+const byCountThenName = ([a, ca]: [string, number], [b, cb]: [string, number]) =>
+  cb - ca || compareCodePoints(a, b);
+
+/**
+ * How many of the leading categories of `ranked` (most common first) are tracked by name: at
+ * most `maxCount`, whose names take at most `maxBytes` as JSON in all. The rest are `__other__`.
+ */
+function trackedPrefix(ranked: readonly [string, number][], maxCount: number, maxBytes = Infinity): number {
+  let bytes = 0;
+  for (let i = 0; i < ranked.length && i < maxCount; i++) {
+    bytes += utf8.encode(JSON.stringify((ranked[i] as [string, number])[0])).length;
+    if (bytes > maxBytes) return i;
+  }
+  return Math.min(ranked.length, maxCount);
 }
 
 /**
@@ -536,12 +567,36 @@ function categoricalWindow(
     else fresh.push([category, value]);
   }
   // Windows merged from many batches may bring more new categories than tracked: keep the most common.
-  fresh.sort(([a, ca], [b, cb]) => cb - ca || compareCodePoints(a, b));
-  const cap = newCategoryCap(ref);
+  fresh.sort(byCountThenName);
+  const tracked = trackedPrefix(fresh, newCategoryCap(ref), ref.maxCategoryBytes);
   fresh.forEach(([category, value], i) => {
-    increment(counts, i < cap ? category : OTHER_CATEGORY, value);
+    increment(counts, i < tracked ? category : OTHER_CATEGORY, value);
   });
   return { count, counts };
+}
+
+/**
+ * A column's counters with the new categories cut down to what a window tracks by name (the
+ * most common, within `maxCategories` and `maxCategoryBytes`), the rest added to `__other__`.
+ * Compaction stores merged counters so, which bounds them however many batches they sum;
+ * numerical counters are bounded by the sketch already and come back as they are.
+ */
+export function boundCounters(ref: ReferenceProfile, counters: WindowCounters): WindowCounters {
+  if (ref.type === 'numerical') return counters;
+  const known = referenceCategories(ref);
+  const out: WindowCounters = {};
+  const fresh: [string, number][] = [];
+  for (const [key, value] of Object.entries(counters)) {
+    const category = key.startsWith('c:') ? key.slice(2) : undefined;
+    if (category === undefined || known.has(category) || category === OTHER_CATEGORY) out[key] = value;
+    else fresh.push([category, value]);
+  }
+  fresh.sort(byCountThenName);
+  const tracked = trackedPrefix(fresh, newCategoryCap(ref), ref.maxCategoryBytes);
+  fresh.forEach(([category, value], i) => {
+    add(out, `c:${i < tracked ? category : OTHER_CATEGORY}`, value);
+  });
+  return out;
 }
 
 function profileCategoricalStats(ref: CategoricalProfile, current: Map<string, number>): CategoricalStats {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { datasetDrift } from '#drift/methods';
-import { evaluateProfile } from '#drift/profile';
+import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
+import { compareCodePoints } from '#drift/values';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
@@ -14,6 +15,57 @@ import { alignedWindow, readWindow } from './window.ts';
 export const BASELINE_MAX_AGE_DAYS = 90;
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+
+/**
+ * A stored evaluation names at most this many new and this many missing categories per column,
+ * the most common first, each name cut to {@link LISTED_NAME_LENGTH} characters, all of a list's
+ * names within {@link LISTED_BYTES} bytes of JSON; the counts say how many there are. With 101
+ * columns, the lists take at most 210 KB of the evaluation item.
+ */
+export const LISTED_CATEGORIES = 10;
+export const LISTED_NAME_LENGTH = 64;
+export const LISTED_BYTES = 1024;
+
+/** A name cut to `length` code points, marked with an ellipsis when cut. */
+function cut(name: string, length: number): string {
+  const points = Array.from(name);
+  return points.length <= length ? name : `${points.slice(0, length - 1).join('')}…`;
+}
+
+/** The most common of `names` (by `weight`), as many as the limits allow, in code-point order. */
+function listed(names: readonly string[], weight: (name: string) => number): string[] {
+  const ranked = [...names].sort((a, b) => weight(b) - weight(a) || compareCodePoints(a, b));
+  const out: string[] = [];
+  let bytes = 2;
+  for (const name of ranked.slice(0, LISTED_CATEGORIES)) {
+    const shown = cut(name, LISTED_NAME_LENGTH);
+    bytes += Buffer.byteLength(JSON.stringify(shown)) + 1;
+    if (bytes > LISTED_BYTES) break;
+    out.push(shown);
+  }
+  return out.sort(compareCodePoints);
+}
+
+/** A categorical column's new and missing categories, shortened as a stored evaluation lists them. */
+function withListedCategories(
+  column: ColumnDrift,
+  profile: ReferenceProfile,
+  window: WindowCounters,
+): ColumnDrift {
+  if (column.type !== 'categorical' || !column.stats || profile.type !== 'categorical') return column;
+  const reference = new Map(profile.categories.map((c, i) => [c, profile.counts[i] as number]));
+  const { newCategories, missingCategories } = column.stats;
+  return {
+    ...column,
+    stats: {
+      ...column.stats,
+      newCategories: listed(newCategories, (c) => window[`c:${c}`] ?? 0),
+      missingCategories: listed(missingCategories, (c) => reference.get(c) ?? 0),
+      newCategoryCount: newCategories.length,
+      missingCategoryCount: missingCategories.length,
+    },
+  };
+}
 
 /** Counted values of a column in a window: non-missing plus missing. */
 function rows(counters: Record<string, number> | undefined): number {
@@ -78,11 +130,11 @@ export async function evaluateModel(
     const profile = profiles.get(feature.name);
     if (!profile) continue;
     const choice = model.thresholds.drift[feature.name];
-    const column = evaluateProfile(
-      feature.name,
+    const counters = window.columns.get(feature.name) ?? {};
+    const column = withListedCategories(
+      evaluateProfile(feature.name, profile, counters, choice ?? {}),
       profile,
-      window.columns.get(feature.name) ?? {},
-      choice ?? {},
+      counters,
     );
     columns.push(column);
     missing[feature.name] = {
@@ -93,8 +145,13 @@ export async function evaluateModel(
   }
   const dataset = datasetDrift(columns, model.thresholds.driftShare);
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
+  const predictionCounters = window.columns.get(PREDICTION_COLUMN) ?? {};
   const predictionDrift = predictionProfile
-    ? evaluateProfile('prediction', predictionProfile, window.columns.get(PREDICTION_COLUMN) ?? {})
+    ? withListedCategories(
+        evaluateProfile('prediction', predictionProfile, predictionCounters),
+        predictionProfile,
+        predictionCounters,
+      )
     : null;
 
   const fromActuals = performanceFromActuals(model, window.performance);

@@ -15,16 +15,23 @@ export interface PerformanceFromActuals {
   readonly samples: number;
   /** classification: accuracy, precision, recall and f1 (macro); regression: mae, rmse. Null without samples. */
   readonly metrics: Record<string, number | null>;
-  /** classification only: per class. */
+  /** classification only: per class, the {@link LISTED_CLASSES} with the most support. */
   readonly classes?: Record<string, ClassMetrics>;
+  /** classification only: how many classes the window has (the macro averages take them all). */
+  readonly classCount?: number;
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
 
+/** Classes an evaluation lists by name (most support first); the macro averages use them all. */
+export const LISTED_CLASSES = 20;
+
 /**
- * Accuracy, precision, recall and F1 per class and macro-averaged (classification, from the
- * confusion counters `cm:["actual","predicted"]`), or MAE and RMSE (regression, from the exact
- * sums of absolute and squared errors, telemetry/exact.ts).
+ * Accuracy, precision, recall and F1 per class and macro-averaged (classification), or MAE and
+ * RMSE (regression, from the exact sums of absolute and squared errors, telemetry/exact.ts).
+ * Classification counters are per class: `a:<label>` actuals, `p:<label>` predictions,
+ * `tp:<label>` both, and `correct` (ingest.ts `performanceCounters`); confusion cells
+ * `cm:["actual","predicted"]` written before them are read too.
  */
 export function performanceFromActuals(model: ModelRecord, counters: WindowCounters): PerformanceFromActuals {
   const samples = counters.n ?? 0;
@@ -37,39 +44,53 @@ export function performanceFromActuals(model: ModelRecord, counters: WindowCount
       },
     };
   }
-  const cells: { actual: string; predicted: string; count: number }[] = [];
+  const actual = new Map<string, number>();
+  const predicted = new Map<string, number>();
+  const truePositives = new Map<string, number>();
+  let correct = counters.correct ?? 0;
+  const add = (map: Map<string, number>, label: string, count: number) =>
+    map.set(label, (map.get(label) ?? 0) + count);
   for (const [key, count] of Object.entries(counters)) {
-    if (!key.startsWith('cm:')) continue;
-    const [actual, predicted] = JSON.parse(key.slice(3)) as [string, string];
-    cells.push({ actual, predicted, count });
+    if (key.startsWith('a:')) add(actual, key.slice(2), count);
+    else if (key.startsWith('p:')) add(predicted, key.slice(2), count);
+    else if (key.startsWith('tp:')) add(truePositives, key.slice(3), count);
+    else if (key.startsWith('cm:')) {
+      const [a, p] = JSON.parse(key.slice(3)) as [string, string];
+      add(actual, a, count);
+      add(predicted, p, count);
+      if (a === p) {
+        add(truePositives, a, count);
+        correct += count;
+      }
+    }
   }
-  const labels = [...new Set(cells.flatMap((c) => [c.actual, c.predicted]))].sort();
-  const sum = (pick: (c: (typeof cells)[number]) => boolean) =>
-    cells.filter(pick).reduce((n, c) => n + c.count, 0);
-  // Labels are whatever the model predicts: keys defined, never assigned (a label "__proto__").
-  const perLabel: [string, ClassMetrics][] = [];
-  for (const label of labels) {
-    const tp = sum((c) => c.actual === label && c.predicted === label);
-    const predicted = sum((c) => c.predicted === label);
-    const actual = sum((c) => c.actual === label);
-    const precision = ratio(tp, predicted);
-    const recall = ratio(tp, actual);
+  const labels = [...new Set([...actual.keys(), ...predicted.keys()])].sort();
+  const all = labels.map((label) => {
+    const tp = truePositives.get(label) ?? 0;
+    const precision = ratio(tp, predicted.get(label) ?? 0);
+    const recall = ratio(tp, actual.get(label) ?? 0);
     const f1 =
       precision === null || recall === null
         ? null
         : precision + recall === 0
           ? 0
           : (2 * precision * recall) / (precision + recall);
-    perLabel.push([label, { precision, recall, f1, support: actual }]);
-  }
-  const classes: Record<string, ClassMetrics> = Object.fromEntries(perLabel);
+    return { label, metrics: { precision, recall, f1, support: actual.get(label) ?? 0 } };
+  });
   const macro = (pick: (m: ClassMetrics) => number | null) => {
-    const values = Object.values(classes)
-      .map(pick)
-      .filter((v): v is number => v !== null);
+    const values = all.map((c) => pick(c.metrics)).filter((v): v is number => v !== null);
     return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
   };
-  const correct = sum((c) => c.actual === c.predicted);
+  const shown = [...all]
+    .sort(
+      (x, y) =>
+        y.metrics.support - x.metrics.support ||
+        (predicted.get(y.label) ?? 0) - (predicted.get(x.label) ?? 0) ||
+        (x.label < y.label ? -1 : x.label > y.label ? 1 : 0),
+    )
+    .slice(0, LISTED_CLASSES);
+  const classes: Record<string, ClassMetrics> = Object.create(null);
+  for (const { label, metrics } of all) if (shown.some((c) => c.label === label)) classes[label] = metrics;
   return {
     samples,
     metrics: {
@@ -79,6 +100,7 @@ export function performanceFromActuals(model: ModelRecord, counters: WindowCount
       f1: macro((m) => m.f1),
     },
     classes,
+    classCount: all.length,
   };
 }
 

@@ -4,7 +4,7 @@ import { listModels } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { evaluateModel } from './evaluate.ts';
 import { recordEvaluationMetrics } from './metrics.ts';
-import { claimScheduledRun } from './store.ts';
+import { claimScheduledRun, completeScheduledRun, releaseScheduledRun } from './store.ts';
 import { compactRecentBuckets } from './window.ts';
 
 export interface ScheduledRun {
@@ -18,8 +18,9 @@ export interface ScheduledRun {
 /**
  * The periodic assessment (SOP 6.2.1): every model with a baseline whose `schedule.every` has
  * elapsed since its last scheduled run is evaluated over its last complete window. A model is
- * claimed before it is evaluated, so overlapping invocations evaluate it once; one model's
- * failure is reported and does not stop the others. Every model's recently closed buckets are
+ * claimed before it is evaluated, so overlapping invocations evaluate it once, and its run is
+ * recorded only after the evaluation is stored and acted on: a model whose run failed is due
+ * again on the next tick. One model's failure is reported and does not stop the others. Every model's recently closed buckets are
  * compacted on every run, due or not.
  */
 export async function runScheduledEvaluations(now = new Date()): Promise<ScheduledRun[]> {
@@ -29,10 +30,12 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
     await compactRecentBuckets(model, now).catch((error: unknown) => {
       logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
     });
-    if (!(await claimScheduledRun(model.modelId, now, durationSeconds(model.schedule.every)))) continue;
+    const claim = await claimScheduledRun(model.modelId, now, durationSeconds(model.schedule.every));
+    if (!claim) continue;
     try {
       const evaluation = await evaluateModel(model, { end: now, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
+      await completeScheduledRun(model.modelId, claim, now);
       recordEvaluationMetrics(evaluation);
       runs.push({
         modelId: model.modelId,
@@ -41,6 +44,10 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
         ...(outcome.incident ? { incidentId: outcome.incident.incidentId } : {}),
       });
     } catch (error) {
+      // The model stays due: the next tick evaluates it again.
+      await releaseScheduledRun(model.modelId, claim).catch((release: unknown) => {
+        logger.warn('releasing a failed scheduled run failed', { modelId: model.modelId, error: release });
+      });
       runs.push({ modelId: model.modelId, error: error instanceof Error ? error.message : String(error) });
     }
   }

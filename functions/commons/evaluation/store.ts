@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
@@ -196,29 +197,75 @@ export async function recordOutcome(
   }
 }
 
+/** How long a claim on a model's scheduled run holds: longer than any invocation runs (Lambda's limit). */
+const RUN_LEASE_SECONDS = 900;
+
 /**
- * Claims the model's scheduled run: true for the one caller that moves `lastScheduledAt` from
- * the value it read to `now`, so overlapping scheduler invocations evaluate a model once.
+ * Claims the model's scheduled run when it is due: `lastScheduledAt` is `every` or more behind
+ * `now` and no other invocation holds the run. The claim is a lease (`runOwner`, `runLeaseUntil`)
+ * taken with a conditional write, so overlapping invocations evaluate a model once; the run is
+ * recorded ({@link completeScheduledRun}) only once its evaluation is stored and acted on, so a
+ * run that fails leaves the model due for the next tick. Returns the owner token, or undefined.
  */
-export async function claimScheduledRun(modelId: string, now: Date, everySeconds: number): Promise<boolean> {
-  const { Item } = await dynamoDb.send(
-    new GetCommand({ TableName: table, Key: evaluationKeys.state(modelId), ConsistentRead: true }),
-  );
-  const last = Item?.lastScheduledAt as string | undefined;
-  if (last && now.getTime() - Date.parse(last) < everySeconds * 1000) return false;
+export async function claimScheduledRun(
+  modelId: string,
+  now: Date,
+  everySeconds: number,
+): Promise<string | undefined> {
+  const owner = randomUUID();
   try {
     await dynamoDb.send(
       new UpdateCommand({
         TableName: table,
         Key: evaluationKeys.state(modelId),
-        UpdateExpression: 'SET lastScheduledAt = :now',
-        ConditionExpression: last ? 'lastScheduledAt = :last' : 'attribute_not_exists(lastScheduledAt)',
-        ExpressionAttributeValues: { ':now': now.toISOString(), ...(last ? { ':last': last } : {}) },
+        UpdateExpression: 'SET runOwner = :owner, runLeaseUntil = :until',
+        ConditionExpression:
+          '(attribute_not_exists(lastScheduledAt) OR lastScheduledAt <= :due) AND (attribute_not_exists(runLeaseUntil) OR runLeaseUntil < :now)',
+        ExpressionAttributeValues: {
+          ':owner': owner,
+          ':until': now.getTime() + RUN_LEASE_SECONDS * 1000,
+          ':due': new Date(now.getTime() - everySeconds * 1000).toISOString(),
+          ':now': now.getTime(),
+        },
       }),
     );
-    return true;
+    return owner;
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return false;
+    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
     throw error;
+  }
+}
+
+/** Records a claimed run as done at `now` and ends the claim: the model is due again `every` later. */
+export async function completeScheduledRun(modelId: string, owner: string, now: Date): Promise<void> {
+  await endClaim(modelId, owner, 'SET lastScheduledAt = :now REMOVE runOwner, runLeaseUntil', {
+    ':now': now.toISOString(),
+  });
+}
+
+/** Ends a claim without recording the run: the model stays due, and the next tick retries it. */
+export async function releaseScheduledRun(modelId: string, owner: string): Promise<void> {
+  await endClaim(modelId, owner, 'REMOVE runOwner, runLeaseUntil', {});
+}
+
+async function endClaim(
+  modelId: string,
+  owner: string,
+  update: string,
+  values: Record<string, string>,
+): Promise<void> {
+  try {
+    await dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: evaluationKeys.state(modelId),
+        UpdateExpression: update,
+        ConditionExpression: 'runOwner = :owner',
+        ExpressionAttributeValues: { ':owner': owner, ...values },
+      }),
+    );
+  } catch (error) {
+    // The lease ran out and another invocation took the run over: it records the run.
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
 }

@@ -1,7 +1,8 @@
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
-import { mergeCounters, type WindowCounters } from '#drift/profile';
+import { boundCounters, mergeCounters, type WindowCounters } from '#drift/profile';
 import { logger } from '#powertools/logger';
+import { referenceProfiles } from '../registry/baselines.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import {
@@ -109,7 +110,7 @@ export async function readWindow(
     const deltas = sortDeltas(items);
     bucketColumns(deltas, baselineVersion, columns);
     for (const [column, counters] of bucketColumns(deltas, UNBINNED)) take(column, counters);
-    if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now) await compactIfWorth(pk, deltas);
+    if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now) await compactIfWorth(model, pk, deltas);
   });
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
 }
@@ -117,9 +118,18 @@ export async function readWindow(
 const isDeltaItem = (item: Record<string, unknown>) =>
   String(item.sk).startsWith(DELTA_PREFIX) || String(item.sk) === LEASE_SK;
 
-async function compactIfWorth(pk: string, deltas: BucketDeltas, minimum?: number): Promise<void> {
+async function compactIfWorth(
+  model: ModelRecord,
+  pk: string,
+  deltas: BucketDeltas,
+  minimum?: number,
+): Promise<void> {
   if (!worthCompacting(deltas, minimum)) return;
-  await compactBucket(table, pk, deltas).catch((error: unknown) => {
+  const bound = {
+    profiles: (baseline: number) => referenceProfiles(model.modelId, baseline),
+    counters: boundCounters,
+  };
+  await compactBucket(table, pk, deltas, { bound }).catch((error: unknown) => {
     // What was read is complete either way; a later reader compacts.
     logger.warn('bucket compaction failed', { pk, error });
   });
@@ -152,6 +162,6 @@ export async function compactRecentBuckets(model: ModelRecord, now: Date): Promi
     }
   }
   await forEachConcurrently(partitions, 4, async ({ pk, minimum }) => {
-    await compactIfWorth(pk, sortDeltas(await readBucket(table, pk)), minimum);
+    await compactIfWorth(model, pk, sortDeltas(await readBucket(table, pk)), minimum);
   });
 }

@@ -6,6 +6,7 @@ import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { appendAudit } from './audit.ts';
 import type { CandidateInput } from './schema.ts';
 import {
+  addIncidentRecord,
   getCandidateTask,
   loadIncident,
   restoreCandidateTask,
@@ -79,10 +80,8 @@ export async function submitCandidate(
     submittedAt: new Date().toISOString(),
     submittedBy: principalLabel(principal),
   };
-  const updated = await updateIncident(incidentId, {
-    set: { candidate },
-    append: { candidates: [candidate] },
-  });
+  const updated = await updateIncident(incidentId, { set: { candidate } });
+  await addIncidentRecord(incidentId, 'candidate', candidate.submittedAt, candidate);
   await appendAudit(incidentId, {
     at: candidate.submittedAt,
     type: 'candidate.submitted',

@@ -11,6 +11,21 @@ export const incidentKeys = {
   incidentsIndexSort: (openedAt: string, incidentId: string) => `${openedAt}#${incidentId}`,
   /** At most one open incident per model: this item exists while one is open. */
   openIncidentLock: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: 'OPEN_INCIDENT' }),
+  /**
+   * Every candidate and every re-validation report of an incident, one item each in time order:
+   * kept beside the incident, which holds only the latest of each, so that it stays bounded
+   * however many retraining cycles it goes through.
+   */
+  candidate: (incidentId: string, at: string, suffix: string) => ({
+    pk: `INCIDENT#${incidentId}`,
+    sk: `CANDIDATE#${at}#${suffix}`,
+  }),
+  candidatePrefix: 'CANDIDATE#',
+  validation: (incidentId: string, at: string, suffix: string) => ({
+    pk: `INCIDENT#${incidentId}`,
+    sk: `VALIDATION#${at}#${suffix}`,
+  }),
+  validationPrefix: 'VALIDATION#',
   incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
   /** The task token of the retraining step while it waits for a candidate (server-side only). */
   candidateTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#CANDIDATE_TASK' }),

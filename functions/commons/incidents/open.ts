@@ -50,7 +50,8 @@ export async function openIncident(
       await releaseOpenIncidentLock(input.modelId, existing.incidentId);
       continue;
     }
-    if (await attachEvaluation(existing.incidentId, input.evaluationId)) {
+    const attached = await attachEvaluation(existing.incidentId, input.evaluationId);
+    if (attached) {
       await appendAudit(existing.incidentId, {
         type: 'evaluation.attached',
         actor: 'evaluation',
@@ -58,6 +59,7 @@ export async function openIncident(
           evaluationId: input.evaluationId,
           reasons: input.reasons,
           evaluation: await getEvaluation(input.evaluationId),
+          ...(attached === 'unlisted' ? { listed: false } : {}),
         },
       });
     }

@@ -8,7 +8,13 @@ import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
-import { deleteCandidateTask, getIncident, releaseOpenIncidentLock, updateIncident } from './store.ts';
+import {
+  addIncidentRecord,
+  deleteCandidateTask,
+  getIncident,
+  releaseOpenIncidentLock,
+  updateIncident,
+} from './store.ts';
 import { recordStep } from './track.ts';
 import type { ClosedStatus, IncidentRecord, Promotion, Role, Rollback, VerificationCheck } from './types.ts';
 import { validateCandidate } from './validation.ts';
@@ -101,12 +107,13 @@ export async function revalidate(incidentId: string) {
   await recordStep(incidentId, {
     step: 'revalidation',
     left: { outcome: report.passed ? 'passed' : 'failed' },
-    changes: { set: { validationReport: report }, append: { validationReports: [report] } },
+    changes: { set: { validationReport: report } },
     details: {
       candidateVersion: candidate.version,
       failedChecks: report.checks.filter((check) => !check.passed).map((check) => check.message),
     },
   });
+  await addIncidentRecord(incidentId, 'validation', report.checkedAt, report);
   metrics.addMetric(report.passed ? 'CandidatesPassed' : 'CandidatesFailed', MetricUnit.Count, 1);
   return { version: candidate.version, scopeChanged: candidate.scopeChanged, passed: report.passed };
 }
@@ -351,12 +358,26 @@ export async function closeIncident(incidentId: string, status: ClosedStatus) {
   };
 }
 
+/** Characters of a failure's error and cause an incident keeps. */
+export const MAX_FAILURE_TEXT = 4000;
+
+/** The first `length` characters of `text`, marked with an ellipsis when cut, never half a surrogate pair. */
+function clip(text: string, length: number): string {
+  if (text.length <= length) return text;
+  let end = length - 1;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /**
  * The failure path: a task failed after its retries, or a human step stayed unanswered after
  * every reminder. The incident is marked `failed` with the error, pending requests withdrawn,
  * the model's lock released (the next breach opens a new incident), and MLOps alerted.
  */
-export async function failIncident(incidentId: string, error: string, cause: string): Promise<void> {
+export async function failIncident(incidentId: string, fullError: string, fullCause: string): Promise<void> {
+  // Step Functions passes causes of up to 32,768 characters: the incident keeps the start.
+  const error = clip(fullError, MAX_FAILURE_TEXT);
+  const cause = clip(fullCause, MAX_FAILURE_TEXT);
   const incident = await getIncident(incidentId);
   if (!incident) throw new StepFailedError(`Incident ${incidentId} does not exist`);
   if (incident.status === 'open') {

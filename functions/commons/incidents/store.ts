@@ -12,7 +12,14 @@ import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
-import type { HistoryEntry, IncidentRecord, IncidentStatus, Role } from './types.ts';
+import type {
+  Candidate,
+  HistoryEntry,
+  IncidentRecord,
+  IncidentStatus,
+  Role,
+  ValidationReport,
+} from './types.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -55,6 +62,58 @@ export async function getIncident(incidentId: string): Promise<IncidentRecord | 
     new GetCommand({ TableName: table, Key: keys.incident(incidentId), ConsistentRead: true }),
   );
   return Item ? (strip(Item) as unknown as IncidentRecord) : undefined;
+}
+
+type HistoryKind = 'candidate' | 'validation';
+
+/**
+ * Adds a candidate or a re-validation report to the incident's records (one item each, beside the
+ * incident: keys.ts). JSON, as evaluations are: a metric may be any double.
+ */
+export async function addIncidentRecord(
+  incidentId: string,
+  kind: HistoryKind,
+  at: string,
+  record: Candidate | ValidationReport,
+): Promise<void> {
+  await dynamoDb.send(
+    new PutCommand({
+      TableName: table,
+      Item: { ...keys[kind](incidentId, at, randomBytes(4).toString('hex')), data: JSON.stringify(record) },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+/** The candidates or re-validation reports of an incident, oldest first. */
+export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
+export async function listIncidentRecords(
+  incidentId: string,
+  kind: 'validation',
+): Promise<ValidationReport[]>;
+export async function listIncidentRecords(
+  incidentId: string,
+  kind: HistoryKind,
+): Promise<(Candidate | ValidationReport)[]> {
+  const out: (Candidate | ValidationReport)[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.incidentPartition(incidentId),
+          ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
+        },
+        ExclusiveStartKey: start,
+        ConsistentRead: true,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(JSON.parse(item.data as string));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }
 
 /** The incident, or a 404 naming it. */
@@ -124,8 +183,42 @@ export interface IncidentChanges {
   readonly whileOpen?: boolean;
 }
 
-/** Applies changes to an incident in one atomic update and answers the incident after them. */
+/**
+ * The most entries the incident's lists take: about 14 retraining cycles of steps, and 50
+ * rollbacks. Past that they stop growing (the incident names them in `truncated`); the audit
+ * trail keeps every event.
+ */
+export const INCIDENT_LIST_LIMITS: Readonly<Record<string, number>> = { history: 200, rollbacks: 50 };
+
+/**
+ * Applies changes to an incident in one atomic update and answers the incident after them. An
+ * append to a list at its limit ({@link INCIDENT_LIST_LIMITS}) is left out, and the rest applied.
+ */
 export async function updateIncident(incidentId: string, changes: IncidentChanges): Promise<IncidentRecord> {
+  try {
+    return await applyIncidentUpdate(incidentId, changes);
+  } catch (error) {
+    if (!(error instanceof IncidentNotOpenError)) throw error;
+    const appended = Object.keys({ ...changes.append, ...(changes.history?.length ? { history: [] } : {}) });
+    const incident = await getIncident(incidentId);
+    const full = appended.filter((field) => {
+      const list = (incident as unknown as Record<string, unknown[] | undefined> | undefined)?.[field];
+      return (list?.length ?? 0) >= (INCIDENT_LIST_LIMITS[field] ?? Infinity);
+    });
+    if (!incident || full.length === 0) throw error;
+    const append = Object.fromEntries(
+      Object.entries(changes.append ?? {}).filter(([f]) => !full.includes(f)),
+    );
+    return applyIncidentUpdate(incidentId, {
+      ...changes,
+      append,
+      ...(full.includes('history') ? { history: [] } : {}),
+      set: { ...changes.set, truncated: [...new Set([...(incident.truncated ?? []), ...full])].sort() },
+    });
+  }
+}
+
+async function applyIncidentUpdate(incidentId: string, changes: IncidentChanges): Promise<IncidentRecord> {
   const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':now': new Date().toISOString() };
   const sets = ['#updatedAt = :now'];
@@ -138,11 +231,17 @@ export async function updateIncident(incidentId: string, changes: IncidentChange
   }
   const appends: Record<string, readonly unknown[]> = { ...changes.append };
   if (changes.history?.length) appends.history = changes.history;
+  const limits: string[] = [];
   for (const [field, items] of Object.entries(appends)) {
     names[`#f${n}`] = field;
     values[`:v${n}`] = items;
     sets.push(`#f${n} = list_append(if_not_exists(#f${n}, :empty), :v${n})`);
     values[':empty'] = [];
+    const limit = INCIDENT_LIST_LIMITS[field];
+    if (limit !== undefined) {
+      values[`:max${n}`] = limit;
+      limits.push(`(attribute_not_exists(#f${n}) OR size(#f${n}) < :max${n})`);
+    }
     n++;
   }
   const removes = (changes.remove ?? []).map((field) => {
@@ -160,7 +259,9 @@ export async function updateIncident(incidentId: string, changes: IncidentChange
         TableName: table,
         Key: keys.incident(incidentId),
         UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: whileOpen ? '#status = :open' : 'attribute_exists(pk)',
+        ConditionExpression: [whileOpen ? '#status = :open' : 'attribute_exists(pk)', ...limits].join(
+          ' AND ',
+        ),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
@@ -220,29 +321,49 @@ export async function releaseOpenIncidentLock(modelId: string, incidentId: strin
   }
 }
 
-/** Adds a breach evaluation to an open incident once; false when it was attached before or it closed. */
-export async function attachEvaluation(incidentId: string, evaluationId: string): Promise<boolean> {
+/**
+ * Breach evaluations an incident lists by id (the first ones): an incident open for long under a
+ * frequent schedule would otherwise outgrow its item. Each later evaluation still names the
+ * incident (`incidentId`) and is in the audit trail.
+ */
+export const MAX_LISTED_EVALUATIONS = 100;
+
+/**
+ * Adds a breach evaluation to an open incident once: `attached`, `unlisted` when the incident
+ * lists {@link MAX_LISTED_EVALUATIONS} already, or false when it was attached before or it closed.
+ */
+export async function attachEvaluation(
+  incidentId: string,
+  evaluationId: string,
+): Promise<'attached' | 'unlisted' | false> {
   try {
     await dynamoDb.send(
       new UpdateCommand({
         TableName: table,
         Key: keys.incident(incidentId),
         UpdateExpression: 'SET evaluations = list_append(evaluations, :ids), updatedAt = :now',
-        ConditionExpression: '#status = :open AND NOT contains(evaluations, :id)',
+        ConditionExpression:
+          '#status = :open AND NOT contains(evaluations, :id) AND size(evaluations) < :most',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':ids': [evaluationId],
           ':id': evaluationId,
           ':open': 'open',
+          ':most': MAX_LISTED_EVALUATIONS,
           ':now': new Date().toISOString(),
         },
       }),
     );
-    return true;
+    return 'attached';
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+  const incident = await getIncident(incidentId);
+  const full =
+    incident?.status === 'open' &&
+    !incident.evaluations.includes(evaluationId) &&
+    incident.evaluations.length >= MAX_LISTED_EVALUATIONS;
+  return full ? 'unlisted' : false;
 }
 
 /** What the retraining step keeps while it waits for a candidate; the token never leaves the server. */

@@ -123,6 +123,8 @@ export interface IncidentRecord {
   readonly rollbacks?: readonly Rollback[];
   readonly pir?: PostImplementationReview;
   readonly failure?: { readonly error: string; readonly cause: string; readonly at: string };
+  /** Lists that reached their limit and no longer grow (`history`, `rollbacks`); the audit trail has every event. */
+  readonly truncated?: readonly string[];
 }
 
 /** One append-only audit event. */

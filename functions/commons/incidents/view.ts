@@ -1,6 +1,6 @@
 import { type ApprovalRecord, listApprovals } from '#commons/approvals/store';
 import { listAudit } from './audit.ts';
-import { loadIncident } from './store.ts';
+import { listIncidentRecords, loadIncident } from './store.ts';
 import type { AuditEvent, IncidentRecord } from './types.ts';
 
 export interface IncidentDetail extends IncidentRecord {
@@ -9,11 +9,26 @@ export interface IncidentDetail extends IncidentRecord {
   readonly audit: readonly AuditEvent[];
 }
 
-/** An incident with its approvals and audit trail, as `GET /v1/incidents/{id}` shows it. */
+/**
+ * An incident with every candidate and re-validation report, its approvals and audit trail, as
+ * `GET /v1/incidents/{id}` shows it. Incidents written before the candidates and reports had
+ * items of their own hold them in lists, which come first.
+ */
 export async function incidentDetail(incidentId: string): Promise<IncidentDetail> {
   const incident = await loadIncident(incidentId);
-  const [approvals, audit] = await Promise.all([listApprovals(incidentId), listAudit(incidentId)]);
-  return { ...incident, approvals, audit };
+  const [approvals, audit, candidates, validationReports] = await Promise.all([
+    listApprovals(incidentId),
+    listAudit(incidentId),
+    listIncidentRecords(incidentId, 'candidate'),
+    listIncidentRecords(incidentId, 'validation'),
+  ]);
+  return {
+    ...incident,
+    candidates: [...(incident.candidates ?? []), ...candidates],
+    validationReports: [...(incident.validationReports ?? []), ...validationReports],
+    approvals,
+    audit,
+  };
 }
 
 /** The fields of an incident a listing shows. */

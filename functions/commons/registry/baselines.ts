@@ -26,6 +26,13 @@ export interface BaselineRecord {
   readonly columns: Record<string, { type: 'numerical' | 'categorical'; count: number; missing: number }>;
 }
 
+/**
+ * Bytes of JSON the tracked category names of one reference profile may take: with at most
+ * 1,000 categories (the drift module's default), a profile item stays under 100 KB, and the
+ * performance counters of a bucket, three per class label, stay under 300 KB.
+ */
+export const REFERENCE_CATEGORY_BYTES = 64 * 1024;
+
 /** Reference profiles of one baseline, by column (features and `@prediction`). */
 export type ReferenceProfiles = ReadonlyMap<string, ReferenceProfile>;
 
@@ -67,7 +74,10 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
 
   const columns: BaselineRecord['columns'] = {};
   const fitColumn = async (column: string, type: 'numerical' | 'categorical', values: unknown[]) => {
-    const profile = fitReferenceProfile(values, type, { bins: model.thresholds.bins });
+    const profile = fitReferenceProfile(values, type, {
+      bins: model.thresholds.bins,
+      maxCategoryBytes: REFERENCE_CATEGORY_BYTES,
+    });
     columns[column] = { type, count: profile.count, missing: profile.missing };
     await dynamoDb.send(
       new PutCommand({

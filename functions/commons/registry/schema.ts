@@ -53,7 +53,19 @@ export const featureSchema = z.strictObject({
   type: z.enum(['numerical', 'categorical']),
 });
 
-const emails = z.array(z.email()).max(50);
+const emails = z.array(z.email().max(254)).max(50);
+
+/** Most named metrics a record takes (thresholds, a version's or a baseline's metrics). */
+export const MAX_NAMED_METRICS = 50;
+
+/** A record of metric names to values, at most {@link MAX_NAMED_METRICS} of them. */
+export function namedMetrics<T extends z.ZodType>(value: T) {
+  return z
+    .record(metricNameSchema, value)
+    .refine((record) => Object.keys(record).length <= MAX_NAMED_METRICS, {
+      message: `at most ${MAX_NAMED_METRICS} metrics`,
+    });
+}
 
 /** People by SOP role; every human step of the workflow emails the role's list. */
 export const approversSchema = z.strictObject({
@@ -101,7 +113,7 @@ export const modelInputSchema = z
             z.strictObject({ method: driftMethodSchema, threshold: storableNumber().optional() }),
           )
           .default({}),
-        performance: z.record(metricNameSchema, performanceBoundSchema).default({}),
+        performance: namedMetrics(performanceBoundSchema).default({}),
         consecutiveBreaches: z.int().min(1).max(100).default(1),
       })
       .prefault({}),
@@ -154,13 +166,14 @@ export type ModelInput = z.output<typeof modelInputSchema>;
 
 const semver = z
   .string()
+  .max(128)
   .regex(
     /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
     'a semantic version such as 1.4.0',
   );
 export const semverSchema = semver;
 
-export const metricsSchema = z.record(metricNameSchema, storableNumber());
+export const metricsSchema = namedMetrics(storableNumber());
 
 export const versionInputSchema = z.strictObject({
   version: semver,

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
-import type { WindowCounters } from '#drift/profile';
+import type { ReferenceProfile, WindowCounters } from '#drift/profile';
 import { batchDelete, isConditionFailure } from './writes.ts';
 
 /**
@@ -276,6 +276,19 @@ export function worthCompacting(deltas: BucketDeltas, minimum = 2): boolean {
   );
 }
 
+export interface CompactOptions {
+  partBytes?: number;
+  /**
+   * Bounds each column's merged counters with its reference profile (`bound(profile, counters)`,
+   * the profile's new-category cap), so that a merged delta stays bounded however many batches
+   * it sums: the reference profiles of a baseline, by column.
+   */
+  bound?: {
+    profiles(baseline: number): Promise<ReadonlyMap<string, ReferenceProfile>>;
+    counters(profile: ReferenceProfile, counters: WindowCounters): WindowCounters;
+  };
+}
+
 /**
  * Compacts a bucket partition read as `deltas`: merges its batch deltas (per baseline, up to
  * 1,000 in a merged delta), then deletes what merged deltas cover and any incomplete merged
@@ -286,7 +299,7 @@ export async function compactBucket(
   table: string,
   pk: string,
   deltas: BucketDeltas,
-  options: { partBytes?: number } = {},
+  options: CompactOptions = {},
 ): Promise<boolean> {
   const now = Math.floor(Date.now() / 1000);
   const owner = randomBytes(9).toString('base64url');
@@ -334,6 +347,13 @@ export async function compactBucket(
         if (chunk.length < 2) continue;
         const sum = new Map<string, WindowCounters>();
         for (const member of chunk) addColumns(sum, countersOf(member));
+        if (options.bound) {
+          const profiles = await options.bound.profiles(baseline);
+          for (const [column, counters] of sum) {
+            const profile = profiles.get(column);
+            if (profile) sum.set(column, options.bound.counters(profile, counters));
+          }
+        }
         const last = chunk[chunk.length - 1] as ParsedDelta;
         // Sorts after every member: the last member's id, then `~`, which sorts after `#`.
         const id = `${last.id}~${randomBytes(4).toString('base64url')}`;

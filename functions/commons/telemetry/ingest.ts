@@ -9,7 +9,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
-import { ColumnCounter, type ReferenceProfile, type WindowCounters } from '#drift/profile';
+import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -27,6 +27,7 @@ import {
   telemetryKeys,
   utcDay,
 } from './keys.ts';
+import { admitNames, NAME_LIMITS } from './names.ts';
 import {
   checkDistinctPredictionIds,
   checkRecords,
@@ -321,6 +322,7 @@ export async function ingestActuals(
     key,
     batch,
     async (attempt) => {
+      const labels = await trackedLabels(model);
       const stored = await getPredictions(
         model.modelId,
         batch.records.map((r) => r.predictionId),
@@ -364,7 +366,7 @@ export async function ingestActuals(
         const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
         let sums = perBucket.get(bucket);
         if (!sums) {
-          sums = new PerformanceSums(model.task);
+          sums = new PerformanceSums(model.task, labels);
           perBucket.set(bucket, sums);
         }
         sums.add(prediction.prediction, record.actual);
@@ -390,17 +392,23 @@ function withoutReplayed<R extends { replayed?: true }>(result: R): Omit<R, 'rep
 }
 
 /**
- * The performance counters of joined (prediction, actual) pairs: a confusion cell per pair
- * (class labels compared as strings), or the count and the exact sums of the absolute and the
+ * The performance counters of joined (prediction, actual) pairs. Classification: labels compared
+ * as strings and counted per class (`a:` actual, `p:` predicted, `tp:` both, and `correct`), so
+ * an item holds three counters per class rather than one per pair of classes; a label outside
+ * `labels` (the classes the baseline tracks) counts as `__other__`, which bounds the item
+ * whatever labels arrive. Regression: the count and the exact sums of the absolute and the
  * squared errors (exact.ts).
  */
 class PerformanceSums {
-  private readonly cells: WindowCounters = {};
+  private readonly cells: WindowCounters = Object.create(null);
   private n = 0;
   private absolute = 0n;
   private squared = 0n;
 
-  constructor(private readonly task: ModelRecord['task']) {}
+  constructor(
+    private readonly task: ModelRecord['task'],
+    private readonly labels: ReadonlySet<string>,
+  ) {}
 
   add(prediction: unknown, actual: unknown): void {
     this.n++;
@@ -409,8 +417,18 @@ class PerformanceSums {
       this.absolute += error < 0n ? -error : error;
       this.squared += exactSquare(error);
     } else {
-      const cell = `cm:${JSON.stringify([String(actual), String(prediction)])}`;
-      this.cells[cell] = (this.cells[cell] ?? 0) + 1;
+      const classOf = (label: string) => (this.labels.has(label) ? label : OTHER_CATEGORY);
+      const a = classOf(String(actual));
+      const p = classOf(String(prediction));
+      const count = (key: string) => {
+        this.cells[key] = (this.cells[key] ?? 0) + 1;
+      };
+      count(`a:${a}`);
+      count(`p:${p}`);
+      if (String(actual) === String(prediction)) {
+        count('correct');
+        count(`tp:${a}`);
+      }
     }
   }
 
@@ -422,6 +440,13 @@ class PerformanceSums {
     }
     return out;
   }
+}
+
+/** The class labels the model's baseline tracks by name (its prediction profile's categories). */
+async function trackedLabels(model: ModelRecord): Promise<ReadonlySet<string>> {
+  if (model.baselineVersion === undefined) return new Set();
+  const profile = (await referenceProfiles(model.modelId, model.baselineVersion)).get(PREDICTION_COLUMN);
+  return new Set(profile?.type === 'categorical' ? profile.categories : []);
 }
 
 async function getPredictions(
@@ -467,6 +492,23 @@ export async function ingestMetrics(
     checkTimestamp(`records[${i}].timestamp`, r.timestamp, now, issues);
   });
   rejectIfInvalid(issues);
+  const refused = new Set(
+    await admitNames(
+      telemetryTable,
+      model.modelId,
+      'metrics',
+      batch.records.map((r) => r.name),
+    ),
+  );
+  batch.records.forEach((r, i) => {
+    if (refused.has(r.name)) {
+      issues.add(
+        `records[${i}].name`,
+        `model ${model.modelId} counts at most ${NAME_LIMITS.metrics} metric names; "${r.name}" would be one more`,
+      );
+    }
+  });
+  rejectIfInvalid(issues);
   const resolution = windowOf(model);
   return once(model, 'metrics', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     const sums = new Map<number, Map<string, { n: number; sum: bigint; sq: bigint }>>();
@@ -509,6 +551,20 @@ export async function ingestFeedback(
   feedback: { category: string; message: string; predictionId?: string },
   source: { sourceIp?: string; userAgent?: string },
 ): Promise<{ accepted: 1; feedbackId: string }> {
+  const refused = await admitNames(telemetryTable, model.modelId, 'feedback', [feedback.category]);
+  if (refused.length > 0) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Model ${model.modelId} has ${NAME_LIMITS.feedback} feedback categories already; nothing was written`,
+      [
+        {
+          path: 'category',
+          message: `a model counts at most ${NAME_LIMITS.feedback} feedback categories; use one it has`,
+        },
+      ],
+    );
+  }
   const now = new Date();
   const feedbackId = randomUUID();
   await dynamoDb.send(

@@ -26,6 +26,8 @@ export const telemetryKeys = {
     sk: '#',
   }),
   prediction: (modelId: string, predictionId: string) => ({ pk: `PRED#${modelId}#${predictionId}`, sk: '#' }),
+  /** The feedback categories or metric names a model counts by (names.ts). */
+  names: (modelId: string, kind: string) => ({ pk: `NAMES#${modelId}`, sk: kind }),
 } as const;
 
 /**

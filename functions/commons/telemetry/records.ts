@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
-import { storableNumber } from '#commons/registry/schema';
+import { namedMetrics, storableNumber } from '#commons/registry/schema';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */
@@ -17,10 +17,22 @@ const id = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
-export const featureValueSchema = z.union([z.number(), z.string().max(1024), z.boolean(), z.null()]);
+/**
+ * Longest category (a categorical feature's value) or class label, in characters (UTF-16 code
+ * units): a name is a DynamoDB attribute name in counters and a string in profiles and
+ * evaluations, and every item holding names is sized from this bound (docs/architecture.md).
+ */
+export const MAX_CATEGORY_LENGTH = 256;
+const category = (min: number) =>
+  z
+    .string()
+    .min(min)
+    .max(MAX_CATEGORY_LENGTH, `at most ${MAX_CATEGORY_LENGTH} characters (a category or class label)`);
+
+export const featureValueSchema = z.union([z.number(), category(0), z.boolean(), z.null()]);
 /** Feature name to value. An object with a catch-all, not z.record: the same JSON Schema, parsed in half the time. */
 const featuresSchema = z.object({}).catchall(featureValueSchema);
-const predictionValueSchema = z.union([z.number(), z.string().min(1).max(1024), z.boolean()]);
+const predictionValueSchema = z.union([z.number(), category(1), z.boolean()]);
 const timestampSchema = z.union([
   z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
   z.int().min(0).describe('epoch milliseconds'),
@@ -79,9 +91,7 @@ export const baselineSchema = z.strictObject({
     )
     .min(1)
     .max(200_000),
-  metrics: z
-    .record(z.string().min(1).max(64).refine(notReserved, reservedNameIssue), storableNumber())
-    .default({}),
+  metrics: namedMetrics(storableNumber()).default({}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   analyzeDatasets,
+  boundCounters,
   type CategoricalProfile,
   ColumnCounter,
   type ColumnDrift,
@@ -357,6 +358,45 @@ describe('categorical profiles', () => {
     expect(window).toEqual({ 'c:__other__': 2, 'c:a': 1 });
     const result = evaluateProfile('c', profile, window);
     expect(result.stats && 'newCategories' in result.stats ? result.stats.newCategories : null).toEqual([]);
+  });
+
+  it('track the most common categories whose names fit maxCategoryBytes as JSON, the next one as __other__', () => {
+    // Each name takes 5 bytes as JSON ("aaa" with its quotes): 15 bytes hold three, not four.
+    const values = ['aaa', 'aaa', 'aaa', 'aaa', 'bbb', 'bbb', 'bbb', 'ccc', 'ccc', 'ddd'];
+    const at = fitReferenceProfile(values, 'categorical', { maxCategoryBytes: 20 }) as CategoricalProfile;
+    const under = fitReferenceProfile(values, 'categorical', { maxCategoryBytes: 19 }) as CategoricalProfile;
+    expect(at.categories).toEqual(['aaa', 'bbb', 'ccc', 'ddd']);
+    expect(under).toMatchObject({ categories: ['__other__', 'aaa', 'bbb', 'ccc'], counts: [1, 4, 3, 2] });
+    // Escaped characters count as JSON writes them: "\u0001" is 6 bytes.
+    const escaped = fitReferenceProfile(['\u0001', '\u0001', 'x'], 'categorical', {
+      maxCategoryBytes: 8,
+    }) as CategoricalProfile;
+    expect(escaped.categories).toEqual(['\u0001', '__other__']);
+    expect(() => fitReferenceProfile(values, 'categorical', { maxCategoryBytes: 0 })).toThrow(/bytes/);
+  });
+
+  it('cut a merged window to the new categories the profile tracks, as an evaluation does', () => {
+    const profile = fitReferenceProfile(['a', 'b'], 'categorical', {
+      maxCategoryBytes: 8,
+    }) as CategoricalProfile;
+    const counters = {
+      miss: 1,
+      'c:a': 2,
+      'c:x': 5,
+      'c:y': 3,
+      'c:z': 1,
+      'c:zz': 1,
+      [`c:${OTHER_CATEGORY}`]: 4,
+    };
+
+    const bounded = boundCounters(profile, counters);
+
+    // 8 bytes hold two new names ("x", "y"); the rest joins __other__. Nothing is lost.
+    expect(bounded).toEqual({ miss: 1, 'c:a': 2, 'c:x': 5, 'c:y': 3, [`c:${OTHER_CATEGORY}`]: 6 });
+    expect(evaluateProfile('c', profile, bounded)).toEqual(evaluateProfile('c', profile, counters));
+    const numerical = fitReferenceProfile([1, 2, 3, 4, 5, 6, 7], 'numerical');
+    const window = count(numerical, [1, 9]);
+    expect(boundCounters(numerical, window)).toBe(window);
   });
 
   it('cap new categories per counting map and fold the excess of merged windows into __other__', () => {
