@@ -197,8 +197,11 @@ describe('ingestion under throttling and partial failures', () => {
       Array.from({ length: 100 }, (_, r) => r).filter(
         (r) => (r % 2 ? 'yes' : 'no') === actual && (r % 3 ? 'yes' : 'no') === predicted,
       ).length;
-    expect(counts['cm:["yes","yes"]']).toBe(cell('yes', 'yes'));
-    expect(counts['cm:["no","yes"]']).toBe(cell('no', 'yes'));
+    // Per class: actual, predicted and both (the baseline tracks both labels).
+    expect(counts['tp:yes']).toBe(cell('yes', 'yes'));
+    expect(counts['a:no']).toBe(cell('no', 'yes') + cell('no', 'no'));
+    expect(counts['p:yes']).toBe(cell('yes', 'yes') + cell('no', 'yes'));
+    expect(counts.correct).toBe(cell('yes', 'yes') + cell('no', 'no'));
   });
 
   it('keeps an actuals batch without an id retryable too: the same content resumes it', async () => {

@@ -21,6 +21,8 @@ describe('scheduled evaluations that fail', () => {
       failEvaluationWrites && operation === 'PutItem' && body.includes('"#EVAL"') ? 'fail' : 'pass',
     );
     useLocalDynamoDb(proxy.endpoint, db.tableNames);
+    // A breach's alert carries signed links to the incident and the report.
+    process.env.VIGIL_SIGNING_SECRET = 'test-secret';
     schedule = await import('../../functions/commons/evaluation/schedule.ts');
     store = await import('../../functions/commons/evaluation/store.ts');
     registry = await import('../../functions/commons/registry/store.ts');
