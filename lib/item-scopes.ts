@@ -56,12 +56,15 @@ export const itemScopes = {
   },
   approvals: {
     Governance: {
-      // The request, its incident (record, chain of events), the evidence (model, evaluation).
-      read: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'EVAL#*'],
+      // The request, its incident (record, chain of events), the evidence (model, evaluation,
+      // the baseline's reference profiles of the read-only report).
+      read: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'EVAL#*', 'BASELINE#*'],
       write: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*'],
       // The incident's other decisions.
       indexes: { gsi1: ['INCIDENT#*#APPROVALS'] },
     },
+    // The window profiles of the read-only evaluation report that alert emails link to.
+    Telemetry: { read: ['PROFILE#*'] },
   },
 } as const satisfies Partial<Record<FunctionId, Partial<Record<TableId, ItemScope>>>>;
 

@@ -180,30 +180,41 @@ export class StatelessStack extends Stack {
   }
 
   /**
-   * API Gateway records each traced request's URL, query string included, and an approval
-   * link's query string is its signature. This sampling rule, first in priority, keeps every
-   * request to `/approvals/...` on this stage out of X-Ray (and so the function behind it too).
+   * API Gateway records each traced request's URL, query string included, and a link sent by
+   * email carries its signature in the query string. A sampling rule per signed-link route
+   * (`/approvals/...`, `/views/...`: every route of the approvals function), first in priority,
+   * keeps those requests on this stage out of X-Ray (and so the function behind them too).
    */
   private untracedApprovalLinks(stageName: string): void {
-    new CfnSamplingRule(this, 'ApprovalLinksUntraced', {
-      samplingRule: {
-        ruleName: Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }),
-        priority: 1,
-        fixedRate: 0,
-        reservoirSize: 0,
-        serviceName: '*',
-        serviceType: 'AWS::ApiGateway::Stage',
-        host: '*',
-        httpMethod: '*',
-        urlPath: '*/approvals/*',
-        resourceArn: Stack.of(this).formatArn({
-          service: 'apigateway',
-          account: '',
-          resource: `/restapis/${this.api.restApiId}/stages/${stageName}`,
-        }),
-        version: 1,
-      },
-    });
+    const prefixes = new Set(
+      routes.filter((route) => route.handler === 'approvals').map((route) => route.path.split('/')[1] ?? ''),
+    );
+    for (const prefix of prefixes) {
+      const id =
+        prefix === 'approvals'
+          ? 'ApprovalLinksUntraced'
+          : `${prefix[0]?.toUpperCase()}${prefix.slice(1)}LinksUntraced`;
+      new CfnSamplingRule(this, id, {
+        samplingRule: {
+          // At most 32 characters, unique in the account and region.
+          ruleName: `${Names.uniqueResourceName(this, { maxLength: 31 - prefix.length, separator: '-' })}-${prefix}`,
+          priority: 1,
+          fixedRate: 0,
+          reservoirSize: 0,
+          serviceName: '*',
+          serviceType: 'AWS::ApiGateway::Stage',
+          host: '*',
+          httpMethod: '*',
+          urlPath: `*/${prefix}/*`,
+          resourceArn: Stack.of(this).formatArn({
+            service: 'apigateway',
+            account: '',
+            resource: `/restapis/${this.api.restApiId}/stages/${stageName}`,
+          }),
+          version: 1,
+        },
+      });
+    }
   }
 
   /** The public base URL of the API, from the API's id alone (no dependency on its deployment). */
@@ -276,10 +287,10 @@ export class StatelessStack extends Stack {
     fn.workflowApproval
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
       .setEnv('PUBLIC_URL', this.publicUrl(stageName));
-    // Telemetry reads and the public URL: the read-only evaluation report and the links to it.
+    // Window profiles and the public URL: the read-only evaluation report and the links to it.
     fn.approvals
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
-      .useTable(telemetryTable, data.telemetry, 'read')
+      .useItems(telemetryTable, data.telemetry, itemScopes.approvals.Telemetry)
       .setEnv('PUBLIC_URL', this.publicUrl(stageName));
 
     const bus = EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');

@@ -119,17 +119,28 @@ describe('CDK app', () => {
   });
 
   describe('traces', () => {
-    it('keeps the approval links, whose query string is a signature, out of X-Ray', () => {
-      service.hasResourceProperties('AWS::XRay::SamplingRule', {
-        SamplingRule: Match.objectLike({
-          Priority: 1,
-          FixedRate: 0,
-          ReservoirSize: 0,
-          ServiceType: 'AWS::ApiGateway::Stage',
-          URLPath: '*/approvals/*',
-          HTTPMethod: '*',
-        }),
-      });
+    it.each(['approvals', 'views'])(
+      'keeps the %s links, whose query string is a signature, out of X-Ray',
+      (prefix) => {
+        service.hasResourceProperties('AWS::XRay::SamplingRule', {
+          SamplingRule: Match.objectLike({
+            Priority: 1,
+            FixedRate: 0,
+            ReservoirSize: 0,
+            ServiceType: 'AWS::ApiGateway::Stage',
+            URLPath: `*/${prefix}/*`,
+            HTTPMethod: '*',
+          }),
+        });
+      },
+    );
+
+    it('gives each sampling rule a name of its own', () => {
+      const names = Object.values(service.findResources('AWS::XRay::SamplingRule')).map(
+        (rule) => rule.Properties.SamplingRule.RuleName,
+      );
+      expect(new Set(names).size).toBe(names.length);
+      for (const name of names) expect(name.length).toBeLessThanOrEqual(32);
     });
   });
 

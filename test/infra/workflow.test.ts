@@ -98,21 +98,20 @@ describe('governance workflow infrastructure', () => {
     expect(isValid).toBe(true);
   });
 
-  it('lets the state machine invoke exactly its two task functions and put events on the default bus', () => {
+  it('lets the state machine invoke exactly its task functions and put events on the default bus', () => {
     const statements = statementsOf(service, 'GovernanceRole');
     const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
-    expect(invoke).toEqual([
-      {
-        Action: 'lambda:InvokeFunction',
-        Effect: 'Allow',
-        Resource: Object.values(governanceFunctions).map((id) => ({
-          'Fn::GetAtt': [
-            logicalId(service, 'AWS::Lambda::Function', `${id[0]?.toUpperCase()}${id.slice(1)}Function`),
-            'Arn',
-          ],
-        })),
-      },
-    ]);
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]).toMatchObject({ Action: 'lambda:InvokeFunction', Effect: 'Allow' });
+    // In any order: the feature flags sort a statement's resources.
+    const functionArns = Object.values(governanceFunctions).map((id) => ({
+      'Fn::GetAtt': [
+        logicalId(service, 'AWS::Lambda::Function', `${id[0]?.toUpperCase()}${id.slice(1)}Function`),
+        'Arn',
+      ],
+    }));
+    expect(invoke[0]?.Resource).toHaveLength(functionArns.length);
+    expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(functionArns));
     const events = statements.find((s) => [s.Action].flat().includes('events:PutEvents'));
     expect(JSON.stringify(events?.Resource)).toContain(':event-bus/default');
     const wildcards = statements
