@@ -55,11 +55,16 @@ export const itemScopes = {
   },
   approvals: {
     Governance: {
-      // The request, its incident (record, audit trail), the evidence (model, evaluation).
-      read: ['APPROVAL#*', 'INCIDENT#*', 'MODEL#*', 'EVAL#*'],
+      // The request, its incident (record, audit trail), the evidence (model, evaluation, and
+      // the baseline's feature profiles that drifted features are drawn from).
+      read: ['APPROVAL#*', 'INCIDENT#*', 'MODEL#*', 'EVAL#*', 'BASELINE#*'],
       write: ['APPROVAL#*', 'INCIDENT#*'],
       // The incident's other decisions.
       indexes: { gsi1: ['INCIDENT#*#APPROVALS'] },
+    },
+    Telemetry: {
+      // The evaluated window's profiles, read only, to draw the drifted features.
+      read: ['PROFILE#*'],
     },
   },
 } as const satisfies Partial<Record<FunctionId, Partial<Record<TableId, ItemScope>>>>;
