@@ -1,6 +1,6 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OutboxMessage } from '../../local/outbox.ts';
 import { approvers, startTestApi, type TestApi } from '../support/api.ts';
@@ -60,6 +60,8 @@ describe('pictures on the approval pages, the model page and the report, in a br
   let api: TestApi;
   let browser: Browser;
   let incidentId: string;
+  let getModel: typeof import('../../functions/commons/registry/store.ts').getModel;
+  let evaluateModel: typeof import('../../functions/commons/evaluation/evaluate.ts').evaluateModel;
   const problems: string[] = [];
 
   async function open(): Promise<Page> {
@@ -72,10 +74,19 @@ describe('pictures on the approval pages, the model page and the report, in a br
     return page;
   }
 
-  async function shoot(page: Page, name: string): Promise<void> {
-    const file = join(RESULTS, `pictures-${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
-    copyFileSync(file, join(DOCS, `${name}.png`));
+  /**
+   * The whole page into test-results/; for the README, the page from its top to the end of
+   * `until` (the part that matters, a smaller file).
+   */
+  async function shoot(page: Page, name: string, until?: Locator): Promise<void> {
+    await page.screenshot({ path: join(RESULTS, `pictures-${name}.png`), fullPage: true });
+    const box = until ? await until.boundingBox() : null;
+    const width = page.viewportSize()?.width ?? 1200;
+    await page.screenshot({
+      path: join(DOCS, `${name}.png`),
+      fullPage: true,
+      ...(box ? { clip: { x: 0, y: 0, width, height: Math.ceil(box.y + box.height + 24) } } : {}),
+    });
   }
 
   function outbox(): readonly OutboxMessage[] {
@@ -112,7 +123,11 @@ describe('pictures on the approval pages, the model page and the report, in a br
             ],
             schedule: { every: 'PT1H', window: 'PT1H', minSamples: 100 },
             groundTruth: { lookbackDays: 1 },
-            thresholds: { performance: { accuracy: { min: 0.8, maxRelativeDrop: 0.1 } } },
+            thresholds: {
+              drift: { age: { method: 'wassersteinNormed', threshold: 0.2 } },
+              performance: { accuracy: { min: 0.8, maxRelativeDrop: 0.1 } },
+            },
+            governance: { stabilisationSeconds: 1 },
             approvers,
           },
         })
@@ -138,8 +153,8 @@ describe('pictures on the approval pages, the model page and the report, in a br
     ).toBe(201);
 
     // Hour after hour: the traffic of the hour, its actuals, then the scheduled evaluation of it.
-    const { getModel } = await import('../../functions/commons/registry/store.ts');
-    const { evaluateModel } = await import('../../functions/commons/evaluation/evaluate.ts');
+    ({ getModel } = await import('../../functions/commons/registry/store.ts'));
+    ({ evaluateModel } = await import('../../functions/commons/evaluation/evaluate.ts'));
     const { afterEvaluation } = await import('../../functions/commons/evaluation/breach.ts');
     const first = Math.ceil(Date.now() / HOUR) * HOUR;
     vi.useFakeTimers({ toFake: ['Date'], now: first });
@@ -147,7 +162,7 @@ describe('pictures on the approval pages, the model page and the report, in a br
       const start = first + (hour - 1) * HOUR;
       vi.setSystemTime(start + 10 * 60_000);
       const drift = hour >= DRIFT_FROM ? (hour - DRIFT_FROM + 1) / 2 : 0;
-      const records = rows(560 + hour * 40, 100 + hour, drift).map((record, i) => ({
+      const records = rows(300 + hour * 20, 100 + hour, drift).map((record, i) => ({
         ...record,
         predictionId: `h${hour}-${i}`,
       }));
@@ -208,7 +223,7 @@ describe('pictures on the approval pages, the model page and the report, in a br
       expect(await chart.count(), feature).toBe(1);
       expect(await chart.locator('rect[fill="#3b6ea5"]').count()).toBeGreaterThan(1);
     }
-    await shoot(page, 'investigate');
+    await shoot(page, 'investigate', page.locator('.distributions'));
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -240,7 +255,15 @@ describe('pictures on the approval pages, the model page and the report, in a br
     const samples = figures.filter({ hasText: 'Samples per window' }).locator('svg');
     expect(await samples.locator('rect.value').count()).toBe(HOURS);
     expect(await samples.getAttribute('data-threshold')).toBe('100');
-    await shoot(page, 'model-trends');
+    // Stable hours, then the breaching ones: the incident opened with the first breach.
+    const statuses = await page
+      .locator('section[aria-labelledby=evaluations] tbody td:nth-child(2)')
+      .allTextContents();
+    expect(statuses.reverse()).toEqual([
+      ...Array(DRIFT_FROM - 1).fill('ok'),
+      ...Array(HOURS - DRIFT_FROM + 1).fill('breach'),
+    ]);
+    await shoot(page, 'model-trends', page.locator('section[aria-labelledby=trends]'));
 
     // Act: the report of the latest evaluation has the trends up to it
     await page
@@ -293,7 +316,71 @@ describe('pictures on the approval pages, the model page and the report, in a br
     expect(await comparison.locator('tr[data-metric=auc] td').nth(1).textContent()).toBe('–');
     expect((await comparison.locator('tr[data-metric=auc] td').allTextContents())[4]).toBe('not checked');
     expect(await comparison.locator('svg.pair rect[data-side=candidate]').count()).toBe(3);
-    await shoot(page, 'qa');
+    await shoot(page, 'qa', page.locator('table.comparison'));
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows Operations the metrics before and after the promotion', async () => {
+    // Prepare: the hour after the promotion, healthy again, is evaluated ahead on the clock; then
+    // QA approves at the promotion's time, and the stabilisation (a second) ends.
+    const promotedAt = Date.now();
+    vi.setSystemTime(promotedAt + HOUR + 60_000);
+    const records = rows(400, 300, 0).map((record, i) => ({
+      ...record,
+      predictionId: `after-${i}`,
+      timestamp: new Date(promotedAt + 5 * 60_000 + i * 7_000).toISOString(),
+    }));
+    expect((await api.call('POST', `/v1/models/${MODEL}/predictions`, { body: { records } })).status).toBe(
+      202,
+    );
+    const r = rng(400);
+    const actuals = records.map((record) => ({
+      predictionId: record.predictionId,
+      actual: r.uniform() < 0.07 ? (record.prediction === 'churn' ? 'stay' : 'churn') : record.prediction,
+    }));
+    expect(
+      (await api.call('POST', `/v1/models/${MODEL}/actuals`, { body: { records: actuals } })).status,
+    ).toBe(202);
+    const model = await getModel(MODEL);
+    if (!model) throw new Error('no model');
+    expect((await evaluateModel(model, { end: new Date(), trigger: 'schedule' })).status).toBe('ok');
+    vi.setSystemTime(promotedAt);
+    const page = await open();
+    await page.goto(approvalLink('qa@example.com', /QA/) as string);
+    await page.locator('input[name=decision][value=approve]').check();
+    await page.getByRole('button', { name: 'Submit my decision' }).click();
+    const link = await waitFor(() => approvalLink('ops@example.com', /Operations/), 'the Operations request');
+
+    // Act
+    await page.goto(link);
+
+    // Assess
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe(
+      'Automatic check of version 1.1.0',
+    );
+    const table = page.locator('table.before-after');
+    expect(await table.locator('tbody th').allTextContents()).toEqual([
+      'accuracy',
+      'precision',
+      'recall',
+      'f1',
+      'Samples in the window',
+      'Drifted features',
+    ]);
+    const accuracy = await table.locator('tr[data-metric=accuracy] td').allTextContents();
+    expect(Number(accuracy[0])).toBeLessThan(0.8);
+    expect(Number(accuracy[1])).toBeGreaterThan(0.85);
+    expect(accuracy[2]).toMatch(/^\+0\.\d+$/);
+    expect(accuracy[4]).toBe('pass');
+    expect(await table.locator('tr[data-metric="drifted features"] td').allTextContents()).toEqual([
+      '2 of 2',
+      '0 of 2',
+      '–',
+      '–',
+      'pass',
+    ]);
+    await shoot(page, 'operations', page.locator('table.before-after'));
     expect(problems).toEqual([]);
     await page.close();
   });
