@@ -119,7 +119,9 @@ describe('item scopes of the exposed functions', () => {
     // Prepare: an incident opened over HTTP, waiting for the Data Science Lead, and the key of
     // the model's training pipeline.
     await h.registerModel('scoped-incident');
-    const pipelineKey = (await h.call('POST', '/v1/models/scoped-incident/keys')).body.key as string;
+    const pipelineKey = (
+      await h.call('POST', '/v1/models/scoped-incident/keys', { body: { scopes: ['candidate'] } })
+    ).body.key as string;
     const { incidentId } = await h.breachOverHttp('scoped-incident');
     const message = await h.message('dsl@example.com', /Investigate the alert/);
 
@@ -159,6 +161,10 @@ describe('item scopes of the exposed functions', () => {
     const approvals = requestsOf('approvals');
     expect(approvals.some((r) => r.index === 'gsi1')).toBe(true);
     expect(approvals.some((r) => r.action === 'UpdateItem')).toBe(true);
+    // The drifted features' distributions read the window's profiles.
+    expect(
+      approvals.some((r) => r.table === tableNames.Telemetry && r.leadingKeys[0]?.startsWith('PROFILE#')),
+    ).toBe(true);
     expect(refusals('approvals')).toEqual([]);
     const incidents = requestsOf('incidents');
     expect(incidents.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);
