@@ -264,6 +264,9 @@ describe('pictures on the approval pages, the model page and the report, in a br
       ...Array(HOURS - DRIFT_FROM + 1).fill('breach'),
     ]);
     await shoot(page, 'model-trends', page.locator('section[aria-labelledby=trends]'));
+    const missing = await fetch(`${api.url}/dashboard/models/no-such-model`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('There is no model no-such-model.');
 
     // Act: the report of the latest evaluation has the trends up to it
     await page
