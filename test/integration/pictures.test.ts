@@ -12,7 +12,8 @@ import { approvers, startTestApi, type TestApi } from '../support/api.ts';
  * distributions; QA's page the candidate against production metric by metric; the dashboard's
  * model page and the evaluation report the trends. The clock (`Date` only) steps through the
  * hours so that every evaluation covers its own window. Screenshots land in
- * test-results/pictures-*.png and, for the README, docs/screenshots/.
+ * test-results/pictures-*.png; `VIGIL_SCREENSHOTS=docs` also refreshes the README's in
+ * docs/screenshots/.
  */
 const ROOT = join(import.meta.dirname, '../..');
 const RESULTS = join(ROOT, 'test-results');
@@ -75,11 +76,13 @@ describe('pictures on the approval pages, the model page and the report, in a br
   }
 
   /**
-   * The whole page into test-results/; for the README, the page from its top to the end of
-   * `until` (the part that matters, a smaller file).
+   * The whole page into test-results/; with `VIGIL_SCREENSHOTS=docs`, also the README's copy in
+   * docs/screenshots/: the page from its top to the end of `until` (the part that matters, a
+   * smaller file). Without it the tracked copies stay as they are.
    */
   async function shoot(page: Page, name: string, until?: Locator): Promise<void> {
     await page.screenshot({ path: join(RESULTS, `pictures-${name}.png`), fullPage: true });
+    if (process.env.VIGIL_SCREENSHOTS !== 'docs') return;
     const box = until ? await until.boundingBox() : null;
     const width = page.viewportSize()?.width ?? 1200;
     await page.screenshot({
@@ -103,7 +106,6 @@ describe('pictures on the approval pages, the model page and the report, in a br
   beforeAll(async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     mkdirSync(RESULTS, { recursive: true });
-    mkdirSync(DOCS, { recursive: true });
     api = await startTestApi();
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
