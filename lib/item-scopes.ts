@@ -57,13 +57,14 @@ export const itemScopes = {
   approvals: {
     Governance: {
       // The request, its incident (record, chain of events), the evidence (model, evaluation,
-      // the baseline's reference profiles of the read-only report).
+      // the baseline's reference profiles the report and the pages draw drifted features from).
       read: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'EVAL#*', 'BASELINE#*'],
       write: ['APPROVAL#*', 'INCIDENT#*', 'EVENTS#*'],
       // The incident's other decisions.
       indexes: { gsi1: ['INCIDENT#*#APPROVALS'] },
     },
-    // The window profiles of the read-only evaluation report that alert emails link to.
+    // The window profiles of the read-only evaluation report that alert emails link to, and of
+    // the drifted features an approval page draws.
     Telemetry: { read: ['PROFILE#*'] },
   },
 } as const satisfies Partial<Record<FunctionId, Partial<Record<TableId, ItemScope>>>>;

@@ -283,7 +283,9 @@ export class StatelessStack extends Stack {
       f.useTable(governanceTable, data.governance, 'readWrite');
     }
     fn.incidents.useItems(governanceTable, data.governance, itemScopes.incidents.Governance);
-    fn.approvals.useItems(governanceTable, data.governance, itemScopes.approvals.Governance);
+    fn.approvals
+      .useItems(governanceTable, data.governance, itemScopes.approvals.Governance)
+      .useItems(telemetryTable, data.telemetry, itemScopes.approvals.Telemetry);
     fn.workflowApproval
       .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
       .setEnv('PUBLIC_URL', this.publicUrl(stageName));

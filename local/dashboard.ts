@@ -8,13 +8,14 @@ import {
   type FieldErrors,
   fieldErrorsFromIssues,
 } from './dashboard/candidate-form.ts';
-import { homePage, incidentPage, messagePage } from './dashboard/pages.ts';
+import { homePage, incidentPage, messagePage, modelPage } from './dashboard/pages.ts';
 import type { LocalGovernance } from './governance.ts';
 import { fromThisMachine } from './loopback.ts';
 
 /** The largest form the dashboard reads: a candidate with its notes fits easily. */
 const MAX_FORM_BYTES = 64 * 1024;
 const INCIDENT_ID = /^inc_[0-9a-f]{20}$/;
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const EVALUATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Evaluations read per model for the overview. */
 const EVALUATIONS_PER_MODEL = 10;
@@ -58,6 +59,7 @@ async function loadStores() {
     view,
     candidate,
     reports,
+    trends,
     http,
     delivery,
     evidence,
@@ -70,6 +72,7 @@ async function loadStores() {
     import('../functions/commons/incidents/view.ts'),
     import('../functions/commons/incidents/candidate.ts'),
     import('../functions/commons/reports/evaluation-html.ts'),
+    import('../functions/commons/reports/trends.ts'),
     import('../functions/commons/http.ts'),
     import('../functions/commons/delivery/store.ts'),
     import('../functions/commons/evidence/bundle.ts'),
@@ -83,6 +86,7 @@ async function loadStores() {
     view,
     candidate,
     reports,
+    trends,
     http,
     delivery,
     evidence,
@@ -266,6 +270,18 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
     return stores.evidenceHtml.evidencePage(bundle, check).body;
   }
 
+  /** `/dashboard/models/{id}`: the model and its trends over its latest evaluations. */
+  async function model(modelId: string): Promise<string> {
+    const found = await stores.registry.getModel(modelId);
+    if (!found) throw new PageError(404, 'No such model', `There is no model ${modelId}.`);
+    const limit = stores.trends.TREND_EVALUATIONS;
+    const [evaluations, incidents] = await Promise.all([
+      stores.evaluations.listEvaluations(modelId, { limit }),
+      stores.incidents.listIncidents({ modelId, limit }),
+    ]);
+    return modelPage({ model: found, evaluations, incidents, now: new Date() });
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {
     const method = request.method ?? 'GET';
     if (!fromThisMachine(request))
@@ -299,6 +315,10 @@ export async function startDashboard(governance: LocalGovernance): Promise<Dashb
         if (method !== 'POST') throw new PageError(405, 'Method not allowed', 'Post the candidate form.');
         return submit(request, response, id);
       }
+    }
+    if (kind === 'models' && MODEL_ID.test(id) && action === undefined) {
+      if (!read) throw new PageError(405, 'Method not allowed', `${method} is not allowed here.`);
+      return send(response, 200, await model(id));
     }
     if (kind === 'evaluations' && EVALUATION_ID.test(id) && action === undefined) {
       if (!read) throw new PageError(405, 'Method not allowed', `${method} is not allowed here.`);

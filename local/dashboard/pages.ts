@@ -1,8 +1,10 @@
 import type { EvaluationRecord } from '../../functions/commons/evaluation/store.ts';
+import { chartStyles } from '../../functions/commons/html/chart-styles.ts';
 import { html, SafeHtml } from '../../functions/commons/html/layout.ts';
 import type { IncidentRecord } from '../../functions/commons/incidents/types.ts';
 import type { IncidentDetail } from '../../functions/commons/incidents/view.ts';
 import type { ModelRecord } from '../../functions/commons/registry/store.ts';
+import { trendsSection } from '../../functions/commons/reports/trends.ts';
 import type { OutboxMessage } from '../outbox.ts';
 import type { LocalExecution } from '../workflow.ts';
 import type { CandidateFormValues, FieldErrors } from './candidate-form.ts';
@@ -78,7 +80,7 @@ export function layout(title: string, body: SafeHtml): string {
 <meta name="robots" content="noindex, nofollow">
 <link rel="icon" href="data:,">
 <title>${title} · Vigil dashboard</title>
-<style>${new SafeHtml(styles)}</style>
+<style>${new SafeHtml(styles + chartStyles)}</style>
 </head>
 <body>
 <header>
@@ -141,6 +143,10 @@ function evidenceLinks(incidentId: string): SafeHtml {
   return html`<a href="/dashboard/incidents/${incidentId}/evidence">evidence</a> (<a href="/dashboard/incidents/${incidentId}/evidence.json">JSON</a>)`;
 }
 
+function modelLink(modelId: string, text: string): SafeHtml {
+  return html`<a href="/dashboard/models/${encodeURIComponent(modelId)}">${text}</a>`;
+}
+
 function evaluationLink(evaluationId: string, text = evaluationId): SafeHtml {
   return html`<a href="/dashboard/evaluations/${encodeURIComponent(evaluationId)}">${text}</a>`;
 }
@@ -190,7 +196,7 @@ export function homePage(data: HomeData): string {
         const age = baselineAge(model.baselineCreatedAt, data.now);
         const latest = data.latestEvaluation.get(model.modelId);
         const open = openByModel.get(model.modelId);
-        return html`<tr><th scope="row">${model.name}<br><span class="muted">${model.modelId}</span></th><td>${model.owner}</td><td>${model.productionVersion ?? html`<span class="empty">none</span>`}</td><td>${
+        return html`<tr><th scope="row">${modelLink(model.modelId, model.name)}<br><span class="muted">${model.modelId}</span></th><td>${model.owner}</td><td>${model.productionVersion ?? html`<span class="empty">none</span>`}</td><td>${
           model.baselineVersion
             ? html`v${model.baselineVersion}${age ? html`, ${age.days} day${age.days === 1 ? '' : 's'} old${age.stale ? html` <span class="status warn">stale</span>` : ''}` : ''}`
             : html`<span class="empty">none</span>`
@@ -425,5 +431,68 @@ ${
 <section aria-labelledby="candidates"><h2 id="candidates">Candidates</h2>${candidateTable}</section>
 <section aria-labelledby="validation"><h2 id="validation">Validation report</h2>${validation}</section>
 <section aria-labelledby="audit"><h2 id="audit">Audit trail</h2>${audit}</section>`,
+  );
+}
+
+export interface ModelPageData {
+  readonly model: ModelRecord;
+  /** The model's latest evaluations, newest first. */
+  readonly evaluations: readonly EvaluationRecord[];
+  /** The model's incidents, newest first. */
+  readonly incidents: readonly IncidentRecord[];
+  readonly now: Date;
+}
+
+/** `/dashboard/models/{id}`: the model, its trends over the latest evaluations, its evaluations and incidents. */
+export function modelPage(data: ModelPageData): string {
+  const { model } = data;
+  const age = baselineAge(model.baselineCreatedAt, data.now);
+  const bounds = Object.entries(model.thresholds.performance).map(
+    ([metric, bound]) =>
+      `${metric}${bound.min !== undefined ? ` ≥ ${bound.min}` : ''}${bound.max !== undefined ? ` ≤ ${bound.max}` : ''}${bound.maxRelativeDrop !== undefined ? `, drop ≤ ${bound.maxRelativeDrop * 100}%` : ''}`,
+  );
+  const summary = html`<dl>
+<dt>Model id</dt><dd>${model.modelId}</dd>
+<dt>Owner</dt><dd>${model.owner}</dd>
+<dt>Task</dt><dd>${model.task}</dd>
+<dt>Production version</dt><dd>${model.productionVersion ?? html`<span class="empty">none</span>`}</dd>
+<dt>Baseline</dt><dd>${model.baselineVersion ? html`v${model.baselineVersion}${age ? `, ${age.days} day${age.days === 1 ? '' : 's'} old` : ''}${age?.stale ? html` <span class="status warn">stale</span>` : ''}` : html`<span class="empty">none</span>`}</dd>
+<dt>Schedule</dt><dd>every ${model.schedule.every}, window ${model.schedule.window}, at least ${model.schedule.minSamples} samples</dd>
+<dt>Performance thresholds</dt><dd>${bounds.length ? bounds.join('; ') : html`<span class="empty">none</span>`}</dd>
+</dl>`;
+  const evaluations = data.evaluations.length
+    ? html`<div class="table"><table>${caption('Evaluations drawn above, newest first')}${headRow([
+        'Evaluation',
+        'Status',
+        'Window end',
+        'Samples',
+        'Reasons',
+        'Incident',
+      ])}<tbody>${data.evaluations.map(
+        (e) =>
+          html`<tr><th scope="row">${evaluationLink(e.evaluationId, `report ${e.evaluationId.slice(0, 8)}`)}</th><td>${statusBadge(e.status)}</td><td>${time(e.windowEnd)}</td><td class="num">${e.samples}</td><td>${list(e.reasons)}</td><td>${e.incidentId ? incidentLink(e.incidentId) : '–'}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p class="empty">No evaluation yet.</p>`;
+  const incidents = data.incidents.length
+    ? html`<div class="table"><table>${caption('Incidents of this model, newest first')}${headRow([
+        'Incident',
+        'Status',
+        'Current step',
+        'Opened',
+      ])}<tbody>${data.incidents.map(
+        (i) =>
+          html`<tr><th scope="row">${incidentLink(i.incidentId)}</th><td>${statusBadge(i.status)}</td><td>${i.currentStep}</td><td>${time(i.openedAt)}</td></tr>`,
+      )}</tbody></table></div>`
+    : html`<p class="empty">No incident.</p>`;
+  return layout(
+    model.name,
+    html`<h1>${model.name}</h1>
+<section aria-labelledby="summary"><h2 id="summary">Summary</h2>${summary}</section>
+<section aria-labelledby="trends"><h2 id="trends">Trends</h2>${trendsSection(
+      { model, evaluations: data.evaluations, incidents: data.incidents },
+      'h3',
+    )}</section>
+<section aria-labelledby="evaluations"><h2 id="evaluations">Evaluations</h2>${evaluations}</section>
+<section aria-labelledby="incidents"><h2 id="incidents">Incidents</h2>${incidents}</section>`,
   );
 }

@@ -161,6 +161,10 @@ describe('item scopes of the exposed functions', () => {
     const approvals = requestsOf('approvals');
     expect(approvals.some((r) => r.index === 'gsi1')).toBe(true);
     expect(approvals.some((r) => r.action === 'UpdateItem')).toBe(true);
+    // The drifted features' distributions read the window's profiles.
+    expect(
+      approvals.some((r) => r.table === tableNames.Telemetry && r.leadingKeys[0]?.startsWith('PROFILE#')),
+    ).toBe(true);
     expect(refusals('approvals')).toEqual([]);
     const incidents = requestsOf('incidents');
     expect(incidents.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);

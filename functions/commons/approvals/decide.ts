@@ -6,7 +6,9 @@ import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/inci
 import { recordStep } from '#commons/incidents/track';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { getModel, type ModelRecord } from '#commons/registry/store';
+import { evaluationCharts } from '#commons/reports/distributions';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
+import type { ColumnChart } from '#drift/charts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
 import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
 import {
@@ -27,6 +29,10 @@ export interface Evidence {
   readonly model?: ModelRecord;
   /** The evaluation that opened the incident. */
   readonly evaluation?: EvaluationRecord;
+  /** Reference and window distributions of the features that drifted in that evaluation. */
+  readonly charts: readonly ColumnChart[];
+  /** The evaluation of the promoted version that Operations' automatic check read, if any. */
+  readonly verification?: EvaluationRecord;
   /** Earlier decisions of the incident, oldest first. */
   readonly decisions: readonly ApprovalRecord[];
   /** QA's step: the re-validation report's event in the incident's hash chain, which the decision names. */
@@ -99,17 +105,22 @@ function refuseClosed(approval: ApprovalRecord, now: string): void {
 async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
   const incident = await getIncident(approval.incidentId);
   if (!incident) throw new HttpError(404, 'not_found', 'The incident of this request no longer exists.');
-  const [model, evaluation, approvals, reviewed] = await Promise.all([
+  const [model, evaluation, verification, approvals, reviewed] = await Promise.all([
     getModel(incident.modelId),
     getEvaluation(incident.evaluationId),
+    incident.verification?.evaluationId ? getEvaluation(incident.verification.evaluationId) : undefined,
     listApprovals(incident.incidentId),
     reviewedEvidence(incident.incidentId, approval.step),
   ]);
+  const drifted = evaluation?.drift.columns.filter((column) => column.drifted).map((c) => c.name) ?? [];
+  const charts = model && evaluation ? await evaluationCharts(model, evaluation, drifted) : [];
   return {
     incident,
     ...reviewed,
     ...(model ? { model } : {}),
     ...(evaluation ? { evaluation } : {}),
+    charts,
+    ...(verification ? { verification } : {}),
     decisions: approvals.filter(
       (other) => other.status === 'decided' && other.approvalId !== approval.approvalId,
     ),

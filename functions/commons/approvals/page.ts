@@ -1,6 +1,8 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { facts, html, page, type SafeHtml, table } from '#commons/html/layout';
+import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
+import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
+import { distributionChartSvg, METHOD_NAMES } from '#drift/html';
 import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
 import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
 import type { ApprovalRecord } from './store.ts';
@@ -39,7 +41,6 @@ function evaluationSection(evidence: Evidence): SafeHtml {
     return html`<h2>Evaluation</h2><p class="muted">The evaluation ${evidence.incident.evaluationId} is not available.</p>`;
   const columns = evaluation.drift?.columns ?? [];
   const dataset = evaluation.drift?.dataset;
-  const performance = Object.entries(evaluation.performance ?? {});
   return html`<h2>Evaluation that opened the incident</h2>
 ${facts([
   ['Evaluation', evaluation.evaluationId],
@@ -56,30 +57,34 @@ ${
   columns.length
     ? table(
         'Drift per feature',
-        ['Feature', 'Type', 'Method', 'Score', 'Threshold', 'Drifted'],
+        ['Feature', 'Type', 'Method', 'Score', 'Threshold', 'Verdict'],
         columns.map((column) => [
           column.name,
           column.type ?? '',
-          column.method,
+          METHOD_NAMES[column.method] ?? column.method,
           column.score ?? '–',
           column.threshold,
-          column.drifted ? html`<span class="bad">yes</span>` : 'no',
+          column.drifted
+            ? html`<span class="verdict bad">drift</span>`
+            : html`<span class="verdict good">no drift</span>`,
         ]),
       )
     : html`<p class="muted">No per-feature drift in this evaluation.</p>`
 }
-${
-  performance.length
-    ? table(
-        'Performance',
-        ['Metric', 'Value'],
-        performance.map(([name, value]) => [
-          name,
-          typeof value === 'object' ? JSON.stringify(value) : String(value),
-        ]),
-      )
-    : ''
-}`;
+<h3>Performance</h3>
+${performanceTable(evaluation)}
+${driftedCharts(evidence)}`;
+}
+
+/** The reference and current distributions of each drifted feature, as the HTML report draws them. */
+function driftedCharts(evidence: Evidence): SafeHtml {
+  if (evidence.charts.length === 0) return html``;
+  return html`<h3>Distributions of the drifted features</h3>
+<p class="muted">Share of values per bin or category: the baseline (blue) and the window (orange).</p>
+<div class="distributions">${evidence.charts.map(
+    (chart) =>
+      html`<figure class="distribution"><figcaption>${chart.column}</figcaption>${new SafeHtml(distributionChartSvg(chart.column, chart))}</figure>`,
+  )}</div>`;
 }
 
 function candidateSection(incident: IncidentRecord, recorded?: Evidence['revalidationReport']): SafeHtml {
@@ -102,27 +107,16 @@ ${
 ${recorded ? html`<p class="muted">This report is event ${recorded.seq} of the incident's hash chain, SHA-256 <code>${recorded.hash}</code>; your decision names it.</p>` : ''}
 ${
   report.checks.length
-    ? table(
-        `Checked ${report.checkedAt} against the thresholds and production ${report.productionVersion}`,
-        ['Metric', 'Rule', 'Result'],
-        report.checks.map((check) => [
-          check.metric,
-          check.rule,
-          html`<span class="${check.passed ? 'good' : 'bad'}">${check.passed ? 'pass' : 'fail'}</span>: ${check.message}`,
-        ]),
-      )
+    ? ''
     : html`<p class="muted">The model has no performance thresholds: nothing was checked automatically.</p>`
 }
-${table(
-  'Metrics side by side',
-  ['Metric', `Candidate ${candidate.version}`, `Production ${report.productionVersion}`],
-  report.comparison.map((row) => [row.metric, row.candidate ?? '–', row.production ?? '–']),
-)}`
+${candidateComparison(report)}`
     : ''
 }`;
 }
 
-function verificationSection(incident: IncidentRecord): SafeHtml {
+function verificationSection(evidence: Evidence): SafeHtml {
+  const { incident, evaluation, verification } = evidence;
   const check = incident.verification;
   if (!check || !incident.promotion) return html``;
   const verdict = {
@@ -137,7 +131,16 @@ ${facts([
   ['Evaluation', check.evaluationId],
   ['Checked', check.checkedAt],
 ])}
-${check.reasons.length ? html`<ul>${check.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>` : ''}`;
+${check.reasons.length ? html`<ul>${check.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>` : ''}
+${
+  evaluation && verification
+    ? html`<h3>Before and after the promotion</h3>
+${beforeAfterTable(evaluation, verification, {
+  before: `version ${incident.version}, window ${evaluation.windowStart} to ${evaluation.windowEnd}`,
+  after: `version ${incident.promotion.version}, window ${verification.windowStart} to ${verification.windowEnd}`,
+})}`
+    : ''
+}`;
 }
 
 function pirSection(incident: IncidentRecord): SafeHtml {
@@ -166,12 +169,12 @@ ${table(
 
 function evidence(view: { readonly evidence: Evidence }): SafeHtml {
   const { incident } = view.evidence;
-  return html`${verificationSection(incident)}
+  return html`${verificationSection(view.evidence)}
 ${candidateSection(incident, view.evidence.revalidationReport)}
 ${pirSection(incident)}
-${decisionsSection(view.evidence.decisions)}
 ${incidentSection(incident, view.evidence)}
-${evaluationSection(view.evidence)}`;
+${evaluationSection(view.evidence)}
+${decisionsSection(view.evidence.decisions)}`;
 }
 
 function decisionForm(approval: ApprovalRecord, formToken: string): SafeHtml {

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { chartStyles } from './chart-styles.ts';
 
 /** Markup that is already safe to insert: built by `html`, never from raw input. */
 export class SafeHtml {
@@ -70,6 +71,17 @@ textarea { width: 100%; min-height: 6rem; font: inherit; padding: .5rem; }
 button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: var(--accent); color: #fff; cursor: pointer; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+h3 { font-size: 1.05rem; margin: 1.5rem 0 .25rem; }
+caption { text-align: left; padding: .25rem 0; }
+thead th { white-space: nowrap; }
+th.num { text-align: right; }
+tr.breach { background: color-mix(in srgb, var(--bad) 8%, transparent); }
+.verdict { display: inline-block; padding: 0 .5rem; border-radius: .75rem; border: 1px solid currentColor; font-size: .85rem; white-space: nowrap; }
+.distributions { display: grid; grid-template-columns: repeat(auto-fill, minmax(26rem, 1fr)); gap: 1rem; }
+figure.distribution { margin: 0; }
+figure.distribution figcaption { font-weight: 600; }
+svg.pair { display: block; }
+.small { font-size: .85rem; }
 `;
 
 /** Security headers of every page: nothing loads from elsewhere, nothing frames it, nothing leaks the signed URL. */
@@ -93,7 +105,7 @@ export function page(statusCode: number, title: string, body: SafeHtml): APIGate
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${title} · Vigil</title>
-<style>${new SafeHtml(styles)}</style>
+<style>${new SafeHtml(styles + chartStyles)}</style>
 </head>
 <body>
 <main>

@@ -1,36 +1,39 @@
-import type { ColumnChart } from '#drift/charts';
 import { renderHtmlReport } from '#drift/html';
-import { profileChart } from '#drift/profile';
-import type { EvaluationRecord } from '../evaluation/store.ts';
-import { alignedWindow, readWindow } from '../evaluation/window.ts';
-import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
+import { type EvaluationRecord, listEvaluations } from '../evaluation/store.ts';
+import { html } from '../html/layout.ts';
+import { listIncidents } from '../incidents/store.ts';
+import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { evaluationCharts } from './distributions.ts';
+import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
+
+/** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
+async function trendsUpTo(model: ModelRecord, evaluation: EvaluationRecord) {
+  const [evaluations, incidents] = await Promise.all([
+    listEvaluations(model.modelId, { to: evaluation.windowEnd, limit: TREND_EVALUATIONS }),
+    listIncidents({ modelId: model.modelId, limit: TREND_EVALUATIONS }),
+  ]);
+  return {
+    model,
+    evaluations,
+    incidents: incidents.filter((incident) => incident.openedAt <= evaluation.createdAt),
+  };
+}
 
 /**
  * The HTML report of an evaluation: per feature, the baseline's and the window's distributions
  * as charts, the statistics and the verdict, drawn by the same renderer as `vigil drift --format
- * html`. The charts come from the window's profiles, read again for the evaluation's window.
+ * html`; after the summary, the model's trends over its evaluations up to this one.
  */
 export async function evaluationReportHtml(
   model: ModelRecord,
   evaluation: EvaluationRecord,
 ): Promise<string> {
-  const [profiles, baseline] = await Promise.all([
-    referenceProfiles(model.modelId, evaluation.baselineVersion),
+  const [charts, baseline, trends] = await Promise.all([
+    evaluationCharts(model, evaluation),
     getBaseline(model.modelId, evaluation.baselineVersion),
+    trendsUpTo(model, evaluation),
   ]);
-  const { resolution } = alignedWindow(model, new Date(evaluation.windowEnd), 'complete');
-  const window = await readWindow(
-    model,
-    evaluation.baselineVersion,
-    new Date(evaluation.windowStart),
-    new Date(evaluation.windowEnd),
-    resolution,
-  );
-  const charts: ColumnChart[] = evaluation.drift.columns.flatMap((column) => {
-    const profile = profiles.get(column.name);
-    return profile ? [profileChart(column.name, profile, window.columns.get(column.name) ?? {})] : [];
-  });
   return renderHtmlReport(
     {
       reference: { path: `baseline ${evaluation.baselineVersion}`, rows: baseline?.records ?? 0 },
@@ -39,6 +42,12 @@ export async function evaluationReportHtml(
       dataset: evaluation.drift.dataset,
     },
     charts,
-    { title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}` },
+    {
+      title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
+      sections: html`<section class="trends-section" aria-labelledby="trends">
+<h2 id="trends">Trends up to this evaluation</h2>
+${trendsSection(trends, 'h3')}
+</section>`.value,
+    },
   );
 }

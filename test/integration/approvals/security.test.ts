@@ -75,7 +75,7 @@ describe('approval pages', () => {
     expect(page).toContain('<html lang="en">');
     expect(page).toContain('for dsl@example.com as Data Science Lead');
     expect(page).toContain('<caption class="muted">Drift per feature</caption>');
-    expect(page).toMatch(/<td>age<\/td><td>numerical<\/td><td>psi<\/td><td class="num">0\.4100<\/td>/);
+    expect(page).toMatch(/<td>age<\/td><td>numerical<\/td><td>PSI<\/td><td class="num">0\.4100<\/td>/);
     expect(page).toContain('value="retrain"');
     expect(page).toContain('value="false_alarm"');
     expect(page).not.toMatch(/<script|https?:\/\/(?!localhost)/);
