@@ -154,7 +154,8 @@ async function unbinnedDeltaSteps(
 }
 
 /**
- * The write step of a batch's share of a day's totals: a delta in the day bucket (deltas.ts),
+ * The write steps of a batch's share of a day's totals: a delta (one small item) in the day's
+ * bucket (deltas.ts),
  * keyed by the batch like its window deltas, so a retry finds it instead of counting it again.
  * Kept as long as the table, as the report's denominators.
  */
