@@ -248,4 +248,23 @@ describe('window deltas and their compaction', () => {
     await window.compactRecentBuckets(model, new Date((minute + 30) * 1000));
     expect(await Promise.all(starts.map(deltasIn))).toEqual([3, 1, 1, 1, 1]);
   });
+
+  it("compacts the day bucket of daily totals that closed last, and today's only when busy", async () => {
+    const model = { modelId: 'm7', writeShards: 1, schedule: { window: 'PT1H' } } as Parameters<
+      typeof window.compactRecentBuckets
+    >[0];
+    const noon = Date.parse('2026-03-10T12:00:00Z');
+    const days = ['2026-03-08', '2026-03-09', '2026-03-10'];
+    const bucket = (day: string) => `TOTALS#m7#${day}#0`;
+    for (const day of days) await writeBatches(bucket(day), 3, `m7-${day}`);
+    const deltasIn = async (day: string) =>
+      (await partition(bucket(day))).filter((item) => String(item.sk).startsWith(deltas.DELTA_PREFIX)).length;
+
+    await window.compactRecentBuckets(model, new Date(noon));
+    expect(await Promise.all(days.map(deltasIn))).toEqual([3, 1, 3]);
+
+    await writeBatches(bucket('2026-03-10'), 97, 'm7-busy');
+    await window.compactRecentBuckets(model, new Date(noon));
+    expect(await Promise.all(days.map(deltasIn))).toEqual([3, 1, 1]);
+  });
 });

@@ -16,7 +16,13 @@ import {
   UNBINNED,
   worthCompacting,
 } from '../telemetry/deltas.ts';
-import { bucketResolution, FEEDBACK_COLUMN, PERFORMANCE_COLUMN, telemetryKeys } from '../telemetry/keys.ts';
+import {
+  bucketResolution,
+  FEEDBACK_COLUMN,
+  PERFORMANCE_COLUMN,
+  telemetryKeys,
+  utcDay,
+} from '../telemetry/keys.ts';
 
 const table = requireEnv('TELEMETRY_TABLE');
 const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
@@ -125,11 +131,11 @@ async function compactIfWorth(
   minimum?: number,
 ): Promise<void> {
   if (!worthCompacting(deltas, minimum)) return;
-  const bound = {
-    profiles: (baseline: number) => referenceProfiles(model.modelId, baseline),
-    counters: boundCounters,
-  };
-  await compactBucket(table, pk, deltas, { bound }).catch((error: unknown) => {
+  // Day buckets hold the daily totals only (bounded by the model's feedback categories).
+  const bound = pk.startsWith('TOTALS#')
+    ? undefined
+    : { profiles: (baseline: number) => referenceProfiles(model.modelId, baseline), counters: boundCounters };
+  await compactBucket(table, pk, deltas, bound ? { bound } : {}).catch((error: unknown) => {
     // What was read is complete either way; a later reader compacts.
     logger.warn('bucket compaction failed', { pk, error });
   });
@@ -140,27 +146,44 @@ const RECENT_BUCKETS = 3;
 /** Batch deltas that make a bucket still open worth compacting (its readers read them all). */
 const OPEN_BUCKET_DELTAS = 100;
 
+/** The partitions of a model's recent buckets: closed ones, and the open one (`minimum` set). */
+function recentPartitions(
+  model: ModelRecord,
+  nowSeconds: number,
+  resolution: number,
+  recent: number,
+  keyOf: (bucketStart: number, shard: number) => string,
+): { pk: string; minimum?: number }[] {
+  const lastEnd = Math.floor((nowSeconds - COMPACT_AFTER_SECONDS) / resolution) * resolution;
+  const partitions: { pk: string; minimum?: number }[] = [];
+  for (let t = lastEnd - recent * resolution; t < nowSeconds; t += resolution) {
+    for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
+      partitions.push({ pk: keyOf(t, shard), ...(t >= lastEnd ? { minimum: OPEN_BUCKET_DELTAS } : {}) });
+    }
+  }
+  return partitions;
+}
+
 /**
  * Compacts the model's buckets that closed most recently (the last three, on every write
- * shard), and the bucket still open once it holds 100 batch deltas. The scheduled evaluation
+ * shard), and the bucket still open once it holds 100 batch deltas; and likewise its day
+ * buckets of daily totals (the day that closed last, and today's). The scheduled evaluation
  * runs it for every model on every tick, due or not, so a busy model's window is compacted as it
  * fills, not all at once by the evaluation that reads it, and a long bucket (an hour or a day)
  * never piles up a delta per batch. A late delta in an older bucket waits for the evaluation
- * that reads it.
+ * that reads it; a late one in an older day stays a delta (reports read it as it is).
  */
 export async function compactRecentBuckets(model: ModelRecord, now: Date): Promise<void> {
   const resolution = bucketResolution(durationSeconds(model.schedule.window));
   const nowSeconds = now.getTime() / 1000;
-  const lastEnd = Math.floor((nowSeconds - COMPACT_AFTER_SECONDS) / resolution) * resolution;
-  const partitions: { pk: string; minimum?: number }[] = [];
-  for (let t = lastEnd - RECENT_BUCKETS * resolution; t < nowSeconds; t += resolution) {
-    for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
-      partitions.push({
-        pk: telemetryKeys.bucket(model.modelId, resolution, t, shard),
-        ...(t >= lastEnd ? { minimum: OPEN_BUCKET_DELTAS } : {}),
-      });
-    }
-  }
+  const partitions = [
+    ...recentPartitions(model, nowSeconds, resolution, RECENT_BUCKETS, (t, shard) =>
+      telemetryKeys.bucket(model.modelId, resolution, t, shard),
+    ),
+    ...recentPartitions(model, nowSeconds, 86400, 1, (t, shard) =>
+      telemetryKeys.dayBucket(model.modelId, utcDay(t * 1000), shard),
+    ),
+  ];
   await forEachConcurrently(partitions, 4, async ({ pk, minimum }) => {
     await compactIfWorth(model, pk, sortDeltas(await readBucket(table, pk)), minimum);
   });

@@ -1,11 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { listEvaluations } from '../evaluation/store.ts';
 import { listIncidents } from '../incidents/store.ts';
 import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { telemetryKeys } from '../telemetry/keys.ts';
+import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
+import { TOTALS_COLUMN, telemetryKeys, utcDay } from '../telemetry/keys.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 
@@ -49,10 +51,34 @@ function median(values: number[]): number | null {
 const within = (at: string | undefined, from: string, to: string) =>
   at !== undefined && at >= from && at < to;
 
-/** Daily totals (predictions, feedback by category) over [from, to), from every write shard. */
+/** The UTC days from `from`'s through `to`'s, both included (YYYY-MM-DD). */
+function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Date.parse(from.slice(0, 10)); t <= Date.parse(to.slice(0, 10)); t += 86400_000)
+    days.push(utcDay(t));
+  return days;
+}
+
+/**
+ * Daily totals (predictions, feedback by category) of the days from `from`'s to `to`'s, from
+ * every write shard: the live deltas of each day bucket (exact while compactions run, as a
+ * window's), plus the `ADD` items earlier versions kept per day.
+ */
 async function totals(model: ModelRecord, from: string, to: string): Promise<Record<string, number>> {
   const sum: Record<string, number> = {};
-  for (let shard = 0; shard < (model.writeShards ?? 1); shard++) {
+  const add = (counters: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(counters))
+      if (typeof value === 'number' && key !== 'expiresAt') sum[key] = (sum[key] ?? 0) + value;
+  };
+  const shards = Array.from({ length: model.writeShards ?? 1 }, (_, shard) => shard);
+  const buckets = daysBetween(from, to).flatMap((day) =>
+    shards.map((shard) => telemetryKeys.dayBucket(model.modelId, day, shard)),
+  );
+  await forEachConcurrently(buckets, 8, async (pk) => {
+    const deltas = sortDeltas(await readBucket(telemetryTable, pk));
+    add(bucketColumns(deltas, UNBINNED).get(TOTALS_COLUMN) ?? {});
+  });
+  for (const shard of shards) {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await dynamoDb.send(
@@ -60,17 +86,14 @@ async function totals(model: ModelRecord, from: string, to: string): Promise<Rec
           TableName: telemetryTable,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
           ExpressionAttributeValues: {
-            ':pk': telemetryKeys.totalsPartition(model.modelId, shard),
+            ':pk': telemetryKeys.legacyTotalsPartition(model.modelId, shard),
             ':from': `DAY#${from.slice(0, 10)}`,
             ':to': `DAY#${to.slice(0, 10)}`,
           },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) {
-        for (const [key, value] of Object.entries(item))
-          if (typeof value === 'number') sum[key] = (sum[key] ?? 0) + value;
-      }
+      for (const item of page.Items ?? []) add(item);
       start = page.LastEvaluatedKey;
     } while (start);
   }

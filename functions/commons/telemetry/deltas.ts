@@ -56,7 +56,8 @@ export interface DeltaItem {
   payload: Uint8Array;
   /** On part 0 of a merged delta: the sort keys of the items it merged. */
   covers?: string[];
-  expiresAt: number;
+  /** When DynamoDB's TTL deletes the item; none for items kept as long as the table. */
+  expiresAt?: number;
 }
 
 /**
@@ -81,7 +82,7 @@ export async function deltaItems(
   baseline: number,
   id: string,
   columns: ColumnCounters,
-  expiresAt: number,
+  expiresAt: number | undefined,
   covers?: readonly string[],
   partBytes = PART_BYTES,
 ): Promise<DeltaItem[]> {
@@ -131,7 +132,7 @@ export async function deltaItems(
       parts: chunks.length,
       payload: await deflate(`{${entries.join(',')}}`, { level: constants.Z_BEST_SPEED }),
       ...(covers && part === 0 ? { covers: [...covers] } : {}),
-      expiresAt,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     })),
   );
 }
@@ -357,7 +358,11 @@ export async function compactBucket(
         const last = chunk[chunk.length - 1] as ParsedDelta;
         // Sorts after every member: the last member's id, then `~`, which sorts after `#`.
         const id = `${last.id}~${randomBytes(4).toString('base64url')}`;
-        const expiresAt = Math.max(...chunk.map((m) => Number(m.item.expiresAt ?? 0)));
+        // Expires with its last member; kept for good if a member is.
+        const expiries = chunk.map((m) => m.item.expiresAt);
+        const expiresAt = expiries.every((e) => typeof e === 'number')
+          ? Math.max(...(expiries as number[]))
+          : undefined;
         const items = await deltaItems(
           pk,
           baseline,

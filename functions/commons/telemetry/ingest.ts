@@ -24,6 +24,7 @@ import {
   metricColumn,
   PERFORMANCE_COLUMN,
   PREDICTION_COLUMN,
+  TOTALS_COLUMN,
   telemetryKeys,
   utcDay,
 } from './keys.ts';
@@ -36,14 +37,7 @@ import {
   type PredictionRecord,
   timestampMs,
 } from './records.ts';
-import {
-  applyCounterUpdates,
-  batchPut,
-  counterSteps,
-  isConditionFailure,
-  runSteps,
-  type WriteStep,
-} from './writes.ts';
+import { batchPut, isConditionFailure, runSteps, type WriteStep } from './writes.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 const governanceTable = requireEnv('GOVERNANCE_TABLE');
@@ -159,13 +153,35 @@ async function unbinnedDeltaSteps(
   return steps;
 }
 
+/**
+ * The write steps of a batch's share of a day's totals: a delta (one small item) in the day's
+ * bucket (deltas.ts),
+ * keyed by the batch like its window deltas, so a retry finds it instead of counting it again.
+ * Kept as long as the table, as the report's denominators.
+ */
+async function totalsSteps(
+  model: ModelRecord,
+  id: string,
+  shard: number,
+  day: string,
+  counters: WindowCounters,
+  stepId: string,
+): Promise<WriteStep[]> {
+  const pk = telemetryKeys.dayBucket(model.modelId, day, shard);
+  const items = await deltaItems(pk, UNBINNED, id, { [TOTALS_COLUMN]: counters }, undefined);
+  return items.map((item, part) => ({
+    id: part === 0 ? stepId : `${stepId}/${item.sk}`,
+    run: () => putDeltaItem(telemetryTable, item),
+  }));
+}
+
 /** A number as a raw prediction keeps it: a string, exact for any double (DynamoDB numbers are not). */
 const storedValue = (value: string | number | boolean) => (typeof value === 'number' ? String(value) : value);
 
 /**
  * Aggregates a batch of predictions into the window profiles of their timestamps: per bucket,
  * the counters of every feature and the prediction become one delta item (deltas.ts) on one
- * write shard, plus one `ADD` to the day's totals. The cost of a batch is a write or two per
+ * write shard, plus one delta to the day's totals. The cost of a batch is a write or two per
  * bucket, whatever the number of records and features. Raw predictions are kept (with a TTL)
  * only for models expecting ground truth.
  */
@@ -230,15 +246,11 @@ export async function ingestPredictions(
       const day = utcDay(bucket * 1000);
       days.set(day, (days.get(day) ?? 0) + records);
     }
-    steps.push(
-      ...counterSteps(
-        telemetryTable,
-        [...days].map(([day, predictions]) => ({
-          id: `totals|${day}`,
-          update: { key: telemetryKeys.totals(model.modelId, shard, day), counters: { predictions } },
-        })),
-      ),
-    );
+    for (const [day, predictions] of days) {
+      // The id earlier versions gave the day's `ADD`: a batch they left half done resumes
+      // without counting its day again.
+      steps.push(...(await totalsSteps(model, id, shard, day, { predictions }, `totals|${day}/0`)));
+    }
     if (model.groundTruth) {
       const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
       const identified = batch.records.filter((r) => r.predictionId !== undefined);
@@ -588,14 +600,15 @@ export async function ingestFeedback(
     new Map([[bucket, { [FEEDBACK_COLUMN]: { n: 1, [`c:${feedback.category}`]: 1 } }]]),
   );
   await runSteps(steps);
-  await applyCounterUpdates(telemetryTable, [
-    {
-      id: 'totals',
-      update: {
-        key: telemetryKeys.totals(model.modelId, shardOf(model, feedbackId), utcDay(now.getTime())),
-        counters: { feedback: 1, [`feedback:${feedback.category}`]: 1 },
-      },
-    },
-  ]);
+  await runSteps(
+    await totalsSteps(
+      model,
+      deltaId(feedbackId, 'feedback'),
+      shardOf(model, feedbackId),
+      utcDay(now.getTime()),
+      { feedback: 1, [`feedback:${feedback.category}`]: 1 },
+      'totals',
+    ),
+  );
   return { accepted: 1, feedbackId };
 }

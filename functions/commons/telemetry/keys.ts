@@ -9,18 +9,24 @@
 export const PREDICTION_COLUMN = '@prediction';
 export const PERFORMANCE_COLUMN = '@performance';
 export const FEEDBACK_COLUMN = '@feedback';
+/** The column of a day bucket's deltas: `predictions`, `feedback` and `feedback:{category}`. */
+export const TOTALS_COLUMN = '@totals';
 export const metricColumn = (name: string) => `@metric#${name}`;
 
 export const telemetryKeys = {
   /** Every profile item of one bucket and shard shares a partition: one Query reads them all. */
   bucket: (modelId: string, resolution: number, bucketStart: number, shard: number) =>
     `PROFILE#${modelId}#${resolution}#${bucketStart}#${shard}`,
-  /** Daily totals of a model on one write shard (predictions, feedback), for period reports. */
-  totals: (modelId: string, shard: number, day: string) => ({
-    pk: `TOTALS#${modelId}#${shard}`,
-    sk: `DAY#${day}`,
-  }),
-  totalsPartition: (modelId: string, shard: number) => `TOTALS#${modelId}#${shard}`,
+  /**
+   * The day bucket of a model's daily totals (predictions, feedback) on one write shard, for
+   * period reports: deltas (baseline slot 0, column `@totals`) compacted like a window bucket's.
+   */
+  dayBucket: (modelId: string, day: string, shard: number) => `TOTALS#${modelId}#${day}#${shard}`,
+  /**
+   * Daily totals as earlier versions kept them: one `ADD` item per day and shard (`sk` =
+   * `DAY#{yyyy-mm-dd}`). Still read, never written.
+   */
+  legacyTotalsPartition: (modelId: string, shard: number) => `TOTALS#${modelId}#${shard}`,
   batch: (modelId: string, kind: string, batchId: string) => ({
     pk: `BATCH#${modelId}#${kind}#${batchId}`,
     sk: '#',
