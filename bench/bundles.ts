@@ -1,6 +1,6 @@
 /**
  * bench/bundles: for every Lambda function the stack deploys, the minified bundle size and the
- * module initialisation time in a fresh Node.js process (median of 5 runs), next to the same
+ * module initialisation time in a fresh Node.js process (median of 5 rounds), next to the same
  * figures for an empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with
  * one GetItemCommand, bundled with the same options), with each function's ratio to the
  * reference. Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's metafile
@@ -46,18 +46,14 @@ const lambdaEnvironment = {
   API_STAGE: 'v1',
 };
 
-/** Milliseconds to import `file` in a fresh process, as Lambda's init phase would (median of RUNS). */
+/** Milliseconds to import `file` in a fresh process, as Lambda's init phase would. */
 function initTime(file: string): number {
   const probe = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
-      env: { ...process.env, ...lambdaEnvironment },
-      encoding: 'utf8',
-    });
-    times.push(Number(out));
-  }
-  return median(times);
+  const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
+    env: { ...process.env, ...lambdaEnvironment },
+    encoding: 'utf8',
+  });
+  return Number(out);
 }
 
 /** The reference: what any handler that reads one DynamoDB item needs at the least. */
@@ -76,8 +72,8 @@ interface Row {
 
 const metafileDir = process.env.BENCH_METAFILE ? path.resolve(process.env.BENCH_METAFILE) : undefined;
 
-/** Bundles `entry` with the project's options and measures it. */
-async function measure(name: string, entry: string, dir: string): Promise<Row> {
+/** Bundles `entry` with the project's options; its init time is measured later, with the others. */
+async function bundle(name: string, entry: string, dir: string): Promise<Row & { file: string }> {
   const outfile = path.join(dir, name, 'index.mjs');
   const result = await build({
     entryPoints: [entry],
@@ -98,7 +94,7 @@ async function measure(name: string, entry: string, dir: string): Promise<Row> {
     await writeFile(path.join(metafileDir, `${name}.json`), JSON.stringify(result.metafile));
   }
   const code = readFileSync(outfile);
-  return { name, bytes: code.length, gzip: gzipSync(code).length, initMs: initTime(outfile) };
+  return { name, file: outfile, bytes: code.length, gzip: gzipSync(code).length, initMs: 0 };
 }
 
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
@@ -110,22 +106,30 @@ try {
   // The reference is bundled from inside the repository, so it resolves the project's SDK.
   const referenceEntry = path.join(repoRoot, 'bench', '.reference-handler.mjs');
   await writeFile(referenceEntry, referenceSource);
-  let reference: Row;
+  let reference: Row & { file: string };
   try {
-    reference = await measure('(reference)', referenceEntry, dir);
+    reference = await bundle('(reference)', referenceEntry, dir);
   } finally {
     await rm(referenceEntry, { force: true });
   }
-  const rows: Row[] = [
-    { name: '(empty module)', bytes: (await stat(empty)).size, gzip: 0, initMs: initTime(empty) },
+  const rows: (Row & { file: string })[] = [
+    { name: '(empty module)', file: empty, bytes: (await stat(empty)).size, gzip: 0, initMs: 0 },
     reference,
   ];
   for (const [name, definition] of Object.entries(functionCatalog)) {
-    rows.push(await measure(name, path.join(repoRoot, definition.entry), dir));
+    rows.push(await bundle(name, path.join(repoRoot, definition.entry), dir));
   }
+  // Round robin: each round imports every module once, so a busy machine slows all alike.
+  const times = rows.map(() => [] as number[]);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, row] of rows.entries()) times[i]?.push(initTime(row.file));
+  }
+  rows.forEach((row, i) => {
+    row.initMs = median(times[i] as number[]);
+  });
 
   console.log(
-    `Node.js ${process.version}, ${RUNS} fresh processes per module, NODE_OPTIONS=${bundling.nodeOptions}`,
+    `Node.js ${process.version}, ${RUNS} rounds of one fresh process per module, NODE_OPTIONS=${bundling.nodeOptions}`,
   );
   console.log(
     `${'function'.padEnd(20)} ${'minified'.padStart(10)} ${'gzip'.padStart(10)} ${'init (median)'.padStart(14)} ${'size/ref'.padStart(9)} ${'init/ref'.padStart(9)}`,

@@ -4,7 +4,7 @@ import { SnsNotifier } from './sns.ts';
 export type { Notification, Notifier } from './port.ts';
 
 const topicArn = process.env.NOTIFICATIONS_TOPIC_ARN;
-let configured: Notifier | undefined = topicArn ? new SnsNotifier(topicArn) : undefined;
+let configured: Notifier | undefined;
 
 /** Installs the notifier to use; the local runtime registers its outbox before it serves. */
 export function configureNotifier(notifier: Notifier): void {
@@ -13,6 +13,8 @@ export function configureNotifier(notifier: Notifier): void {
 
 /** The notifier of this environment: SNS when NOTIFICATIONS_TOPIC_ARN is set, else the configured one. */
 export function notifier(): Notifier {
+  // Built on first use, not at load: most requests of a function send no email.
+  if (!configured && topicArn) configured = new SnsNotifier(topicArn);
   if (!configured) {
     throw new Error(
       'No notifier: set NOTIFICATIONS_TOPIC_ARN (AWS) or configure one (the local runtime does)',

@@ -1,5 +1,4 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
-import { tracer } from '#powertools/tracer';
 import type { Notification, Notifier } from './port.ts';
 import { emailSubject } from './subject.ts';
 
@@ -19,7 +18,7 @@ export class SnsNotifier implements Notifier {
     private readonly topicArn: string,
     client?: SNSClient,
   ) {
-    this.client = client ?? tracer.captureAWSv3Client(new SNSClient({}));
+    this.client = client ?? new SNSClient({});
   }
 
   async send(notification: Notification): Promise<void> {
