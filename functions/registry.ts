@@ -6,6 +6,7 @@ import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { json } from '#commons/http';
 import { putBaseline } from '#commons/registry/baselines';
+import { sizeWriteShards } from '#commons/registry/capacity';
 import {
   keyInputSchema,
   modelIdSchema,
@@ -24,6 +25,7 @@ import {
   revokeModelKey,
 } from '#commons/registry/store';
 import { baselineSchema } from '#commons/telemetry/records';
+import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 
 const modelPath = z.object({ modelId: modelIdSchema });
@@ -42,9 +44,13 @@ export const handler = apiHandler({
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const input = parseBody(event, modelInputSchema);
-    const { created, model } = await putModel(modelId, input);
+    // Enough write shards for the declared load, or a warning in the answer when there cannot be.
+    const { writeShards, warnings } = sizeWriteShards(input);
+    for (const warning of warnings)
+      logger.warn('write shards sized for the expected load', { modelId, ...warning });
+    const { created, model } = await putModel(modelId, { ...input, writeShards });
     metrics.addMetric(created ? 'ModelsRegistered' : 'ModelsUpdated', 'Count', 1);
-    return json(created ? 201 : 200, model);
+    return json(created ? 201 : 200, warnings.length > 0 ? { ...model, warnings } : model);
   },
 
   'GET /v1/models': async (event) => {
