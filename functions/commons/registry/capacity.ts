@@ -11,8 +11,12 @@
 export const MAX_WRITE_SHARDS = 64;
 /** DynamoDB's write throughput of one partition key, in WCU per second. */
 export const PARTITION_WCU_PER_SECOND = 1000;
-/** The share of a partition's throughput a model is sized for; the rest absorbs uneven shard picks. */
-export const PARTITION_HEADROOM = 0.7;
+/**
+ * Batches arrive at random and pick their shard at random, so the deltas one key receives in a
+ * second are Poisson-distributed: a key sized for its mean λ deltas a second is sized for
+ * λ + 3.3·√λ, which one second in about 2,000 exceeds (`npm run bench:partitions` replays it).
+ */
+export const POISSON_MARGIN = 3.3;
 /**
  * Deflated size of a batch delta per column (a feature or the prediction), in KB: a batch of
  * 500 records with 12 features and the prediction is one delta of about 17 KB (`bench:ingest`),
@@ -30,16 +34,24 @@ export function deltaWcu(features: number): number {
   return Math.ceil((features + 1) * DELTA_KB_PER_COLUMN);
 }
 
-/** The write shards a model with `features` features needs for `load`, and the WCU/s it writes. */
+/**
+ * The write shards a model with `features` features needs for `load` so that no shard's bucket
+ * key goes over 1,000 WCU in a second but rarely (see {@link POISSON_MARGIN}), and the WCU/s
+ * its deltas write.
+ */
 export function requiredWriteShards(
   features: number,
   load: ExpectedLoad,
 ): { shards: number; wcuPerSecond: number } {
   const batchesPerSecond = load.predictionsPerSecond / load.recordsPerBatch;
-  const wcuPerSecond = batchesPerSecond * deltaWcu(features);
+  const perDelta = deltaWcu(features);
+  // The deltas a key takes a second, c = 1000 / perDelta, must cover λ + z·√λ: solve for √λ.
+  const capacity = PARTITION_WCU_PER_SECOND / perDelta;
+  const root = (-POISSON_MARGIN + Math.sqrt(POISSON_MARGIN ** 2 + 4 * capacity)) / 2;
+  const perShard = root * root;
   return {
-    shards: Math.max(1, Math.ceil(wcuPerSecond / (PARTITION_WCU_PER_SECOND * PARTITION_HEADROOM))),
-    wcuPerSecond,
+    shards: Math.max(1, Math.ceil(batchesPerSecond / perShard)),
+    wcuPerSecond: batchesPerSecond * perDelta,
   };
 }
 
@@ -73,7 +85,7 @@ export function sizeWriteShards(model: {
       warnings: [
         {
           path: 'writeShards',
-          message: `raised from ${model.writeShards} to ${shards}: ${rate} writes ${writes}, and one partition takes ${PARTITION_WCU_PER_SECOND} WCU/s`,
+          message: `raised from ${model.writeShards} to ${shards}: ${rate} writes ${writes}, and one partition key takes ${PARTITION_WCU_PER_SECOND} WCU/s`,
         },
       ],
     };
