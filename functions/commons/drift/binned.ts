@@ -34,6 +34,11 @@ export function uniqueQuantiles(sorted: Float64Array, probabilities: readonly nu
  * a copy of the reference and is left partially ordered), not by sorting the whole sample.
  */
 export function quantileEdgesBySelection(work: Float64Array, bins: number): number[] {
+  return selectQuantileEdges(work, bins).edges;
+}
+
+/** {@link quantileEdgesBySelection}, and the ranks it put in place (ascending). */
+function selectQuantileEdges(work: Float64Array, bins: number): { edges: number[]; ranks: number[] } {
   const n = work.length;
   const wanted = new Set<number>();
   for (let i = 0; i <= bins; i++) {
@@ -47,9 +52,26 @@ export function quantileEdgesBySelection(work: Float64Array, bins: number): numb
   // Every rank the interpolation reads now holds its order statistic, as in a sorted copy.
   const probe = { length: n } as { length: number; [index: number]: number };
   for (const rank of ranks) probe[rank] = work[rank] as number;
-  return uniqueSorted(
+  const edges = uniqueSorted(
     Array.from({ length: bins + 1 }, (_, i) => quantileSorted(probe, i / bins)).sort((x, y) => x - y),
   );
+  return { edges, ranks };
+}
+
+/**
+ * How many values of the sample `work` holds (partitioned by {@link selectQuantileEdges} at
+ * `ranks`) are below `edge`: k + 1 when the order statistics k and k + 1 are in place and
+ * work[k] < edge ≤ work[k + 1] (every value before k is at most work[k], every value after
+ * k + 1 at least work[k + 1]); otherwise, as where ties meet the edge, counted one by one.
+ */
+function countBelow(work: Float64Array, ranks: readonly number[], edge: number): number {
+  for (let i = 0; i + 1 < ranks.length; i++) {
+    const k = ranks[i] as number;
+    if (ranks[i + 1] === k + 1 && (work[k] as number) < edge && edge <= (work[k + 1] as number)) return k + 1;
+  }
+  let below = 0;
+  for (let i = 0; i < work.length; i++) if ((work[i] as number) < edge) below++;
+  return below;
 }
 
 /**
@@ -123,16 +145,26 @@ export function countIntoBins(values: Float64Array, innerEdges: readonly number[
 /**
  * The binned statistics of two unsorted, non-empty samples over the reference's quantile bins
  * (drift-spec.md, "Binned statistics"), for when nothing else needs them sorted: one copy of
- * the reference for the quantiles, then one pass over each sample.
+ * the reference, partitioned at the quantiles (which gives its counts), then one pass over the
+ * current sample.
  */
 export function binnedComparison(
   reference: Float64Array,
   current: Float64Array,
   bins: number,
 ): { edges: number[]; referenceCounts: number[]; currentCounts: number[]; stats: BinnedStats } {
-  const edges = quantileEdgesBySelection(reference.slice(), bins);
+  const work = reference.slice();
+  const { edges, ranks } = selectQuantileEdges(work, bins);
   const inner = edges.slice(1, -1);
-  const referenceCounts = countIntoBins(reference, inner);
+  // The selection has already split the reference at the quantiles: its counts come from ranks.
+  const referenceCounts: number[] = [];
+  let previous = 0;
+  for (const edge of inner) {
+    const below = countBelow(work, ranks, edge);
+    referenceCounts.push(below - previous);
+    previous = below;
+  }
+  referenceCounts.push(work.length - previous);
   const currentCounts = countIntoBins(current, inner);
   return { edges, referenceCounts, currentCounts, stats: binnedStats(referenceCounts, currentCounts) };
 }
