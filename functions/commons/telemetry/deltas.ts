@@ -144,43 +144,11 @@ export function decodePayload(payload: Uint8Array): ColumnCounters {
 
 const decoded = new WeakMap<object, ColumnCounters>();
 
-/**
- * Merged deltas decoded by earlier reads of this execution environment, by partition and sort
- * key, least recently used first. A merged delta never changes once written (its id is new and
- * it is put only if absent; compaction only ever deletes it), so its counters can be reused by
- * every later read of its bucket: an evaluation every minute re-reads all but one bucket of its
- * window. Bounded by the deflated bytes it stands for; callers never modify counters.
- */
-const mergedCache = new Map<string, { columns: ColumnCounters; bytes: number }>();
-let mergedCacheBytes = 0;
-/** Deflated payload bytes the cache may stand for (decoded, several times that in memory). */
-export const MERGED_CACHE_BYTES = 8 * 1024 * 1024;
-
-function cachedMerged(delta: ParsedDelta): ColumnCounters {
-  const key = `${String(delta.item.pk)}|${delta.sk}`;
-  const hit = mergedCache.get(key);
-  if (hit) {
-    mergedCache.delete(key);
-    mergedCache.set(key, hit);
-    return hit.columns;
-  }
-  const payload = delta.item.payload as Uint8Array;
-  const entry = { columns: decodePayload(payload), bytes: payload.byteLength };
-  mergedCache.set(key, entry);
-  mergedCacheBytes += entry.bytes;
-  for (const [oldest, { bytes }] of mergedCache) {
-    if (mergedCacheBytes <= MERGED_CACHE_BYTES) break;
-    mergedCache.delete(oldest);
-    mergedCacheBytes -= bytes;
-  }
-  return entry.columns;
-}
-
 /** A delta item's counters, decoded once however many times a read and its compaction use them. */
 function countersOf(delta: ParsedDelta): ColumnCounters {
   let columns = decoded.get(delta.item);
   if (!columns) {
-    columns = delta.merged ? cachedMerged(delta) : decodePayload(delta.item.payload as Uint8Array);
+    columns = decodePayload(delta.item.payload as Uint8Array);
     decoded.set(delta.item, columns);
   }
   return columns;
