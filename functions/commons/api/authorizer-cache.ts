@@ -1,4 +1,4 @@
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 
 const restApiId = process.env.API_ID;
 const stageName = process.env.API_STAGE;
@@ -7,12 +7,9 @@ let client: APIGatewayClient | undefined;
 /**
  * Makes a key revocation take effect at once: API Gateway caches the authorizer's answer per key,
  * so the stage's authorizer cache is flushed. Locally there is no cache and nothing to flush.
- * The API Gateway client is loaded on first use: only a key's revocation needs it, and the
- * registry's other routes should not pay for it at cold start.
  */
 export async function flushAuthorizerCache(): Promise<void> {
   if (!restApiId || !stageName) return;
-  const { APIGatewayClient, FlushStageAuthorizersCacheCommand } = await import('@aws-sdk/client-api-gateway');
   client ??= new APIGatewayClient({});
   await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
 }
