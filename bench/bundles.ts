@@ -1,11 +1,14 @@
 /**
  * bench/bundles: for every Lambda function the stack deploys, the minified bundle size and the
- * module initialisation time in a fresh Node.js process (median of 5 runs), next to the same
- * figure for an empty module. Run: `npm run bench:bundles`.
+ * module initialisation time in a fresh Node.js process (median of 5 rounds), next to the same
+ * figures for an empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with
+ * one GetItemCommand, bundled with the same options), with each function's ratio to the
+ * reference. Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's metafile
+ * of each bundle there, for https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -43,57 +46,110 @@ const lambdaEnvironment = {
   API_STAGE: 'v1',
 };
 
-/** Milliseconds to import `file` in a fresh process, as Lambda's init phase would (median of RUNS). */
-function initTime(file: string): number {
-  const probe = `const t = performance.now(); await import(${JSON.stringify(file)}); process.stdout.write(String(performance.now() - t));`;
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
-      env: { ...process.env, ...lambdaEnvironment },
-      encoding: 'utf8',
-    });
-    times.push(Number(out));
-  }
-  return median(times);
+/**
+ * Milliseconds to import `file` in a fresh process, as Lambda's init phase would: wall-clock
+ * time, and the CPU time (user + system) the process spent on it, which a busy machine
+ * disturbs far less.
+ */
+function initTime(file: string): { wall: number; cpu: number } {
+  const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1000 }));`;
+  const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
+    env: { ...process.env, ...lambdaEnvironment },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { wall: number; cpu: number };
 }
+
+/** The reference: what any handler that reads one DynamoDB item needs at the least. */
+const referenceSource = `import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+const client = new DynamoDBClient({});
+export const handler = async (event) =>
+  client.send(new GetItemCommand({ TableName: process.env.TELEMETRY_TABLE, Key: { pk: { S: event.pk } } }));
+`;
+
+interface Row {
+  name: string;
+  bytes: number;
+  gzip: number;
+  initMs: number;
+  cpuMs: number;
+}
+
+const metafileDir = process.env.BENCH_METAFILE ? path.resolve(process.env.BENCH_METAFILE) : undefined;
+
+/** Bundles `entry` with the project's options; its init time is measured later, with the others. */
+async function bundle(name: string, entry: string, dir: string): Promise<Row & { file: string }> {
+  const outfile = path.join(dir, name, 'index.mjs');
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: bundling.target,
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    mainFields: [...bundling.mainFields],
+    banner: { js: bundling.banner },
+    metafile: metafileDir !== undefined,
+    logLevel: 'warning',
+  });
+  if (metafileDir && result.metafile) {
+    await mkdir(metafileDir, { recursive: true });
+    await writeFile(path.join(metafileDir, `${name}.json`), JSON.stringify(result.metafile));
+  }
+  const code = readFileSync(outfile);
+  return { name, file: outfile, bytes: code.length, gzip: gzipSync(code).length, initMs: 0, cpuMs: 0 };
+}
+
+const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
 
 const dir = await mkdtemp(path.join(tmpdir(), 'vigil-bundles-'));
 try {
   const empty = path.join(dir, 'empty.mjs');
   await writeFile(empty, 'export const handler = async () => ({});\n');
-  const rows: { name: string; bytes: number; gzip: number; initMs: number }[] = [
-    { name: '(empty module)', bytes: (await stat(empty)).size, gzip: 0, initMs: initTime(empty) },
+  // The reference is bundled from inside the repository, so it resolves the project's SDK.
+  const referenceEntry = path.join(repoRoot, 'bench', '.reference-handler.mjs');
+  await writeFile(referenceEntry, referenceSource);
+  let reference: Row & { file: string };
+  try {
+    reference = await bundle('(reference)', referenceEntry, dir);
+  } finally {
+    await rm(referenceEntry, { force: true });
+  }
+  const rows: (Row & { file: string })[] = [
+    { name: '(empty module)', file: empty, bytes: (await stat(empty)).size, gzip: 0, initMs: 0, cpuMs: 0 },
+    reference,
   ];
   for (const [name, definition] of Object.entries(functionCatalog)) {
-    const outfile = path.join(dir, name, 'index.mjs');
-    await build({
-      entryPoints: [path.join(repoRoot, definition.entry)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: bundling.target,
-      minify: bundling.minify,
-      sourcemap: bundling.sourceMap,
-      mainFields: [...bundling.mainFields],
-      banner: { js: bundling.banner },
-      logLevel: 'warning',
-    });
-    const code = readFileSync(outfile);
-    rows.push({ name, bytes: code.length, gzip: gzipSync(code).length, initMs: initTime(outfile) });
+    rows.push(await bundle(name, path.join(repoRoot, definition.entry), dir));
   }
+  // Round robin: each round imports every module once, so a busy machine slows all alike.
+  const times = rows.map(() => [] as { wall: number; cpu: number }[]);
+  for (let round = 0; round < RUNS; round++) {
+    for (const [i, row] of rows.entries()) times[i]?.push(initTime(row.file));
+  }
+  rows.forEach((row, i) => {
+    row.initMs = median((times[i] ?? []).map((t) => t.wall));
+    row.cpuMs = median((times[i] ?? []).map((t) => t.cpu));
+  });
 
   console.log(
-    `Node.js ${process.version}, ${RUNS} fresh processes per module, NODE_OPTIONS=${bundling.nodeOptions}`,
+    `Node.js ${process.version}, ${RUNS} rounds of one fresh process per module, NODE_OPTIONS=${bundling.nodeOptions}`,
   );
   console.log(
-    `${'function'.padEnd(20)} ${'minified'.padStart(10)} ${'gzip'.padStart(10)} ${'init (median)'.padStart(14)}`,
+    `${'function'.padEnd(20)} ${'minified'.padStart(10)} ${'gzip'.padStart(10)} ${'init (median)'.padStart(14)} ${'init CPU'.padStart(10)} ${'size/ref'.padStart(9)} ${'init/ref'.padStart(9)} ${'CPU/ref'.padStart(8)}`,
   );
   for (const row of rows) {
     console.log(
       `${row.name.padEnd(20)} ${`${(row.bytes / 1024).toFixed(1)} KiB`.padStart(10)} ${
         row.gzip ? `${(row.gzip / 1024).toFixed(1)} KiB`.padStart(10) : '-'.padStart(10)
-      } ${`${row.initMs.toFixed(1)} ms`.padStart(14)}`,
+      } ${`${row.initMs.toFixed(1)} ms`.padStart(14)} ${`${row.cpuMs.toFixed(1)} ms`.padStart(10)} ${ratio(
+        row.bytes,
+        reference.bytes,
+      ).padStart(
+        9,
+      )} ${ratio(row.initMs, reference.initMs).padStart(9)} ${ratio(row.cpuMs, reference.cpuMs).padStart(8)}`,
     );
   }
 } finally {

@@ -12,6 +12,7 @@ import {
 } from '#commons/delivery/subscriptions';
 import { json } from '#commons/http';
 import { putBaseline } from '#commons/registry/baselines';
+import { sizeWriteShards } from '#commons/registry/capacity';
 import {
   keyInputSchema,
   modelIdSchema,
@@ -65,9 +66,14 @@ export const handler = apiHandler({
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const input = parseBody(event, modelInputSchema);
-    const { created, model, previous } = await putModel(modelId, input);
+    // Enough write shards for the declared load, or a warning in the answer when there cannot be.
+    const { writeShards, warnings } = sizeWriteShards(input);
+    for (const warning of warnings)
+      logger.warn('write shards sized for the expected load', { modelId, ...warning });
+    const { created, model, previous } = await putModel(modelId, { ...input, writeShards });
     metrics.addMetric(created ? 'ModelsRegistered' : 'ModelsUpdated', 'Count', 1);
-    return json(created ? 201 : 200, { ...model, delivery: await follow(model, previous) });
+    const answer = { ...model, delivery: await follow(model, previous) };
+    return json(created ? 201 : 200, warnings.length > 0 ? { ...answer, warnings } : answer);
   },
 
   'GET /v1/models': async (event) => {

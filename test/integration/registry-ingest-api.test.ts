@@ -118,6 +118,41 @@ describe('registry and ingest API (local runtime on dynalite)', () => {
       expect(JSON.stringify(one.body)).not.toContain(modelKey);
     });
 
+    it('sizes write shards for a declared load, and warns when it raises them', async () => {
+      // 100,000 predictions/s in batches of 500 with 2 features: 200 deltas/s of 5 WCU each.
+      const busy = { ...model, name: 'Busy', expectedLoad: { predictionsPerSecond: 100_000 } };
+      const raised = await api.call('PUT', '/v1/models/busy', { body: busy });
+      expect(raised.status).toBe(201);
+      expect(raised.body.writeShards).toBe(2);
+      expect(raised.body.expectedLoad).toEqual({ predictionsPerSecond: 100_000, recordsPerBatch: 500 });
+      expect(raised.body.warnings).toEqual([
+        { path: 'writeShards', message: expect.stringContaining('raised from 1 to 2') },
+      ]);
+      expect((await api.call('GET', '/v1/models/busy')).body.writeShards).toBe(2);
+
+      const enough = await api.call('PUT', '/v1/models/busy', { body: { ...busy, writeShards: 8 } });
+      expect(enough.status).toBe(200);
+      expect(enough.body.writeShards).toBe(8);
+      expect(enough.body.warnings).toBeUndefined();
+
+      const beyond = await api.call('PUT', '/v1/models/busy', {
+        body: { ...busy, expectedLoad: { predictionsPerSecond: 5_000_000, recordsPerBatch: 100 } },
+      });
+      expect(beyond.body.writeShards).toBe(64);
+      expect(beyond.body.warnings).toEqual([
+        { path: 'expectedLoad', message: expect.stringContaining('at most 64') },
+      ]);
+
+      const invalid = await api.call('PUT', '/v1/models/busy', {
+        body: { ...busy, expectedLoad: { predictionsPerSecond: 0 } },
+      });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error.issues.map((i: { path: string }) => i.path)).toEqual([
+        'expectedLoad.predictionsPerSecond',
+      ]);
+      expect((await api.call('GET', '/v1/models/busy')).body.writeShards).toBe(64);
+    });
+
     it('registers versions: the first becomes production, a repeated one is 409', async () => {
       const first = await api.call('POST', '/v1/models/churn/versions', {
         body: { version: '1.0.0', artifactUri: 's3://models/churn/1.0.0', metrics: { accuracy: 0.91 } },

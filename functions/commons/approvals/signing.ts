@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { tracer } from '#powertools/tracer';
 
 const secretArn = process.env.SIGNING_SECRET_ARN;
 const localSecret = process.env.VIGIL_SIGNING_SECRET;
@@ -16,7 +15,7 @@ let client: SecretsManagerClient | undefined;
 async function signingKey(): Promise<Buffer> {
   if (!secretArn) return Buffer.from(localSecret as string, 'utf8');
   if (cached && cached.until > Date.now()) return cached.key;
-  client ??= tracer.captureAWSv3Client(new SecretsManagerClient({}));
+  client ??= new SecretsManagerClient({});
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!SecretString) throw new Error('The approval signing secret is empty');
   cached = { key: Buffer.from(SecretString, 'utf8'), until: Date.now() + CACHE_MS };

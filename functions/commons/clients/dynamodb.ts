@@ -1,18 +1,20 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tracer } from '#powertools/tracer';
+
+/** The one low-level DynamoDB client of an execution environment (see {@link dynamoDb}). */
+export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8 });
 
 /**
- * The one DynamoDB document client of an execution environment, traced by X-Ray in AWS.
+ * The one DynamoDB document client of an execution environment. Handlers wrapped in `traced`
+ * (#powertools/traced) record its calls as X-Ray subsegments; the others load no X-Ray SDK.
  * Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so
  * the handlers talk to dynalite without knowing it. Throttling is retried by the SDK's
  * standard retry strategy with more attempts than its default: an accepted request must not
  * be dropped because a partition ran hot.
  */
-export const dynamoDb = DynamoDBDocumentClient.from(
-  tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 8 })),
-  { marshallOptions: { removeUndefinedValues: true } },
-);
+export const dynamoDb = DynamoDBDocumentClient.from(dynamoDbClient, {
+  marshallOptions: { removeUndefinedValues: true },
+});
 
 /** A record without its key attributes (table and gsi1 keys). */
 export function withoutKeys<T extends Record<string, unknown>>(

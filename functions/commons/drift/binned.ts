@@ -28,6 +28,147 @@ export function uniqueQuantiles(sorted: Float64Array, probabilities: readonly nu
   return uniqueSorted(probabilities.map((q) => quantileSorted(sorted, q)).sort((a, b) => a - b));
 }
 
+/**
+ * {@link quantileEdges} of an unsorted, non-empty reference, as `np.quantile` computes them:
+ * by selecting the order statistics the quantiles need (in place, in `work`, which must hold
+ * a copy of the reference and is left partially ordered), not by sorting the whole sample.
+ */
+export function quantileEdgesBySelection(work: Float64Array, bins: number): number[] {
+  return selectQuantileEdges(work, bins).edges;
+}
+
+/** {@link quantileEdgesBySelection}, and the ranks it put in place (ascending). */
+function selectQuantileEdges(work: Float64Array, bins: number): { edges: number[]; ranks: number[] } {
+  const n = work.length;
+  const wanted = new Set<number>();
+  for (let i = 0; i <= bins; i++) {
+    const virtualIndex = (n - 1) * (i / bins);
+    const previous = Math.min(Math.floor(virtualIndex), n - 1);
+    wanted.add(previous);
+    if (previous + 1 < n) wanted.add(previous + 1);
+  }
+  const ranks = [...wanted].sort((x, y) => x - y);
+  selectRanks(work, ranks, 0, ranks.length, 0, n - 1, 2 * Math.ceil(Math.log2(n + 1)));
+  // Every rank the interpolation reads now holds its order statistic, as in a sorted copy.
+  const probe = { length: n } as { length: number; [index: number]: number };
+  for (const rank of ranks) probe[rank] = work[rank] as number;
+  const edges = uniqueSorted(
+    Array.from({ length: bins + 1 }, (_, i) => quantileSorted(probe, i / bins)).sort((x, y) => x - y),
+  );
+  return { edges, ranks };
+}
+
+/**
+ * How many values of the sample `work` holds (partitioned by {@link selectQuantileEdges} at
+ * `ranks`) are below `edge`: k + 1 when the order statistics k and k + 1 are in place and
+ * work[k] < edge ≤ work[k + 1] (every value before k is at most work[k], every value after
+ * k + 1 at least work[k + 1]); otherwise, as where ties meet the edge, counted one by one.
+ */
+function countBelow(work: Float64Array, ranks: readonly number[], edge: number): number {
+  for (let i = 0; i + 1 < ranks.length; i++) {
+    const k = ranks[i] as number;
+    if (ranks[i + 1] === k + 1 && (work[k] as number) < edge && edge <= (work[k + 1] as number)) return k + 1;
+  }
+  let below = 0;
+  for (let i = 0; i < work.length; i++) if ((work[i] as number) < edge) below++;
+  return below;
+}
+
+/**
+ * Moves the order statistics `ranks[first..last)` (ascending) of `values[left..right]` into
+ * place, as `np.partition` with several kth does: quickselect (median of three, Hoare
+ * partition) that recurses only into the parts holding a wanted rank. A part that does not
+ * shrink within `budget` partitions is sorted instead, so the worst case stays O(n log n).
+ */
+function selectRanks(
+  values: Float64Array,
+  ranks: readonly number[],
+  first: number,
+  last: number,
+  left: number,
+  right: number,
+  budget: number,
+): void {
+  if (first >= last || right <= left) return;
+  if (budget === 0 || right - left < 16) {
+    values.subarray(left, right + 1).sort();
+    return;
+  }
+  const a = values[left] as number;
+  const b = values[(left + right) >>> 1] as number;
+  const c = values[right] as number;
+  const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c)); // the median of three
+  let i = left;
+  let j = right;
+  while (i <= j) {
+    while ((values[i] as number) < pivot) i++;
+    while ((values[j] as number) > pivot) j--;
+    if (i <= j) {
+      const t = values[i] as number;
+      values[i] = values[j] as number;
+      values[j] = t;
+      i++;
+      j--;
+    }
+  }
+  // Now values[left..j] ≤ pivot, values[j+1..i-1] = pivot, values[i..right] ≥ pivot.
+  let split = first;
+  while (split < last && (ranks[split] as number) <= j) split++;
+  let after = split;
+  while (after < last && (ranks[after] as number) < i) after++;
+  selectRanks(values, ranks, first, split, left, j, budget - 1);
+  selectRanks(values, ranks, after, last, i, right, budget - 1);
+}
+
+/**
+ * The count of an unsorted sample in each bin delimited by ascending inner edges: bin k holds
+ * the values v with `searchsorted(innerEdges, v, side="right") == k`.
+ */
+export function countIntoBins(values: Float64Array, innerEdges: readonly number[]): number[] {
+  const edges = Float64Array.from(innerEdges);
+  const m = edges.length;
+  const counts = new Float64Array(m + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((edges[mid] as number) <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo] = (counts[lo] as number) + 1;
+  }
+  return Array.from(counts);
+}
+
+/**
+ * The binned statistics of two unsorted, non-empty samples over the reference's quantile bins
+ * (drift-spec.md, "Binned statistics"), for when nothing else needs them sorted: one copy of
+ * the reference, partitioned at the quantiles (which gives its counts), then one pass over the
+ * current sample.
+ */
+export function binnedComparison(
+  reference: Float64Array,
+  current: Float64Array,
+  bins: number,
+): { edges: number[]; referenceCounts: number[]; currentCounts: number[]; stats: BinnedStats } {
+  const work = reference.slice();
+  const { edges, ranks } = selectQuantileEdges(work, bins);
+  const inner = edges.slice(1, -1);
+  // The selection has already split the reference at the quantiles: its counts come from ranks.
+  const referenceCounts: number[] = [];
+  let previous = 0;
+  for (const edge of inner) {
+    const below = countBelow(work, ranks, edge);
+    referenceCounts.push(below - previous);
+    previous = below;
+  }
+  referenceCounts.push(work.length - previous);
+  const currentCounts = countIntoBins(current, inner);
+  return { edges, referenceCounts, currentCounts, stats: binnedStats(referenceCounts, currentCounts) };
+}
+
 /** The count of a sorted sample in each bin delimited by ascending inner edges. */
 export function countSortedIntoBins(sorted: Float64Array, innerEdges: readonly number[]): number[] {
   const counts: number[] = [];

@@ -16,7 +16,8 @@ export const KS_MAX_EXACT_N = 10000;
  * inputs are left untouched.
  */
 export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
-  return ks2sampSorted(sortedCopy(a), sortedCopy(b));
+  const scratch = new Float64Array(Math.max(a.length, b.length));
+  return ks2sampSorted(sortedCopy(a, scratch), sortedCopy(b, scratch));
 }
 
 /** As {@link ks2samp}, on samples already sorted ascending. */

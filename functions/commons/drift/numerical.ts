@@ -1,6 +1,6 @@
 import { type BinnedStats, binnedStats, countSortedIntoBins, quantileEdges } from './binned.ts';
 import { type KsResult, ks2sampSorted } from './ks.ts';
-import { npSum } from './numpy.ts';
+import { npSum, StreamingSum } from './numpy.ts';
 import { sortedCopy } from './sort.ts';
 
 /** The statistics of a numerical column (docs/drift.md, "Numerical columns"). */
@@ -25,7 +25,8 @@ export interface NumericalComparison {
 /**
  * Compares two non-empty samples of finite values. The inputs are not modified: the
  * reference's standard deviation is taken in input order (as `np.std` on the same data), then
- * sorted copies of both sides feed KS and Wasserstein (one merge pass each) and the bins.
+ * sorted copies of both sides feed KS and Wasserstein (one merge pass each) and the bins. The
+ * two sorts share one scratch buffer, and no other array of the samples' length is made.
  */
 export function compareNumerical(
   reference: Float64Array,
@@ -33,8 +34,9 @@ export function compareNumerical(
   bins: number,
 ): NumericalComparison {
   const std = populationStd(reference);
-  const r = sortedCopy(reference);
-  const c = sortedCopy(current);
+  const scratch = new Float64Array(Math.max(reference.length, current.length));
+  const r = sortedCopy(reference, scratch);
+  const c = sortedCopy(current, scratch);
   const wasserstein = wassersteinSorted(r, c);
   const edges = quantileEdges(r, bins);
   const inner = edges.slice(1, -1);
@@ -53,33 +55,37 @@ export function compareNumerical(
   };
 }
 
-/** `np.std(values)` (ddof = 0): two passes with NumPy's pairwise sums. */
+/** `np.std(values)` (ddof = 0): two passes with NumPy's pairwise sums, streamed. */
 export function populationStd(values: Float64Array): number {
   const n = values.length;
   const mean = npSum(values) / n;
-  const squares = new Float64Array(n);
+  const squares = new StreamingSum();
   for (let i = 0; i < n; i++) {
     const d = (values[i] as number) - mean;
-    squares[i] = d * d;
+    squares.add(d * d);
   }
-  return Math.sqrt(npSum(squares) / n);
+  return Math.sqrt(squares.sum() / n);
 }
 
 /** `scipy.stats.wasserstein_distance(u, v)` on unsorted finite samples; the inputs are left untouched. */
 export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
-  return wassersteinSorted(sortedCopy(u), sortedCopy(v));
+  const scratch = new Float64Array(Math.max(u.length, v.length));
+  return wassersteinSorted(sortedCopy(u, scratch), sortedCopy(v, scratch));
 }
 
 /**
  * The 1-Wasserstein distance ∫|F_u − F_v| of two sorted, non-empty samples, as SciPy's
  * `_cdf_distance(1, u, v)`: over the merged sorted values w_0 ≤ … ≤ w_{N−1}, the terms
  * |F_u(w_i) − F_v(w_i)|·(w_{i+1} − w_i) (zero between tied values) are laid out in merged order
- * and summed with NumPy's pairwise sum, so the result is bit-identical to SciPy's.
+ * and summed with NumPy's pairwise sum, so the result is bit-identical to SciPy's. The terms
+ * are summed as they are produced (see {@link StreamingSum}), not kept.
  */
 export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
   const n1 = u.length;
   const n2 = v.length;
-  const terms = new Float64Array(n1 + n2 - 1);
+  const length = n1 + n2 - 1;
+  const terms = new StreamingSum();
+  let written = 0; // terms laid out so far; the slots of tied values hold 0
   let i = 0;
   let j = 0;
   while (i < n1 || j < n2) {
@@ -88,11 +94,14 @@ export function wassersteinSorted(u: Float64Array, v: Float64Array): number {
     while (i < n1 && (u[i] as number) <= x) i++;
     while (j < n2 && (v[j] as number) <= x) j++;
     const position = i + j - 1; // the last merged slot holding x
-    if (position < terms.length) {
+    if (position < length) {
+      for (; written < position; written++) terms.add(0);
       const next =
         j >= n2 || (i < n1 && (u[i] as number) <= (v[j] as number)) ? (u[i] as number) : (v[j] as number);
-      terms[position] = Math.abs(i / n1 - j / n2) * (next - x);
+      terms.add(Math.abs(i / n1 - j / n2) * (next - x));
+      written++;
     }
   }
-  return npSum(terms);
+  for (; written < length; written++) terms.add(0);
+  return terms.sum();
 }

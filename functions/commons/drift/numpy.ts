@@ -19,6 +19,30 @@ export function npSum(values: ArrayLike<number>): number {
   return total;
 }
 
+/**
+ * `np.sum` of values produced one at a time, without holding them all: the values are gathered
+ * in one block of 8192 and each full block is reduced as {@link npSum} reduces it, so the total
+ * is bit-identical to `npSum` of the whole sequence. Memory is one block, whatever the length.
+ */
+export class StreamingSum {
+  private readonly block = new Float64Array(REDUCE_BLOCK);
+  private filled = 0;
+  private total = 0;
+
+  add(value: number): void {
+    this.block[this.filled++] = value;
+    if (this.filled === REDUCE_BLOCK) {
+      this.total += pairwiseSum(this.block, 0, REDUCE_BLOCK);
+      this.filled = 0;
+    }
+  }
+
+  /** The sum of every value added; the accumulator is left as it is. */
+  sum(): number {
+    return this.filled === 0 ? this.total : this.total + pairwiseSum(this.block, 0, this.filled);
+  }
+}
+
 function pairwiseSum(a: ArrayLike<number>, offset: number, n: number): number {
   if (n < 8) {
     let sum = 0;

@@ -10,10 +10,8 @@ export type {
 } from './port.ts';
 
 const topicArn = process.env.NOTIFICATIONS_TOPIC_ARN;
-let configured: Notifier | undefined = topicArn ? new SnsNotifier(topicArn) : undefined;
-let configuredSubscriptions: EmailSubscriptions | undefined = topicArn
-  ? new SnsSubscriptions(topicArn)
-  : undefined;
+let configured: Notifier | undefined;
+let configuredSubscriptions: EmailSubscriptions | undefined;
 
 /** Installs the email subscriptions to use; the local runtime registers its outbox before it serves. */
 export function configureSubscriptions(subscriptions: EmailSubscriptions): void {
@@ -22,6 +20,8 @@ export function configureSubscriptions(subscriptions: EmailSubscriptions): void 
 
 /** The topic's email subscriptions: SNS when NOTIFICATIONS_TOPIC_ARN is set, else the configured ones. */
 export function subscriptions(): EmailSubscriptions {
+  // Built on first use, not at load: most requests of a function manage no subscription.
+  if (!configuredSubscriptions && topicArn) configuredSubscriptions = new SnsSubscriptions(topicArn);
   if (!configuredSubscriptions) {
     throw new Error(
       'No email subscriptions: set NOTIFICATIONS_TOPIC_ARN (AWS) or configure them (the local runtime does)',
@@ -37,6 +37,8 @@ export function configureNotifier(notifier: Notifier): void {
 
 /** The notifier of this environment: SNS when NOTIFICATIONS_TOPIC_ARN is set, else the configured one. */
 export function notifier(): Notifier {
+  // Built on first use, not at load: most requests of a function send no email.
+  if (!configured && topicArn) configured = new SnsNotifier(topicArn);
   if (!configured) {
     throw new Error(
       'No notifier: set NOTIFICATIONS_TOPIC_ARN (AWS) or configure one (the local runtime does)',

@@ -9,7 +9,6 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { tracer } from '#powertools/tracer';
 import {
   type EmailSubscription,
   type EmailSubscriptions,
@@ -35,7 +34,7 @@ export class SnsNotifier implements Notifier {
     private readonly topicArn: string,
     client?: SNSClient,
   ) {
-    this.client = client ?? tracer.captureAWSv3Client(new SNSClient({}));
+    this.client = client ?? new SNSClient({});
   }
 
   async send(notification: Notification): Promise<void> {
@@ -79,7 +78,7 @@ export class SnsSubscriptions implements EmailSubscriptions {
     private readonly topicArn: string,
     client?: SNSClient,
   ) {
-    this.client = client ?? tracer.captureAWSv3Client(new SNSClient({}));
+    this.client = client ?? new SNSClient({});
   }
 
   /**

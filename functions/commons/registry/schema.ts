@@ -3,6 +3,7 @@ import { KEY_SCOPES } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
+import { MAX_WRITE_SHARDS } from './capacity.ts';
 
 /**
  * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
@@ -130,8 +131,18 @@ export const modelInputSchema = z
       })
       .prefault({}),
     groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),
-    /** Write shards per window profile: raise for models above ~1,000 batches per second. */
-    writeShards: z.int().min(1).max(64).default(1),
+    /**
+     * Write shards per window profile: each spreads a bucket's deltas over one more partition.
+     * Vigil raises it to what `expectedLoad` needs (capacity.ts, docs/scale.md).
+     */
+    writeShards: z.int().min(1).max(MAX_WRITE_SHARDS).default(1),
+    /** The prediction rate the model is expected to sustain, for sizing its write shards. */
+    expectedLoad: z
+      .strictObject({
+        predictionsPerSecond: z.number().gt(0).max(10_000_000),
+        recordsPerBatch: z.int().min(1).max(1000).default(500),
+      })
+      .optional(),
   })
   .superRefine((model, ctx) => {
     // zod may run this refinement on a partly invalid model too: read defensively.

@@ -45,6 +45,7 @@ const MODEL_FIELDS = [
   'governance',
   'groundTruth',
   'writeShards',
+  'expectedLoad',
 ] as const satisfies readonly (keyof ModelInput)[];
 
 /**

@@ -8,7 +8,6 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { tracer } from '#powertools/tracer';
 import { TaskNotWaitingError, type WorkflowEngine } from './port.ts';
 
 /** Step Functions, for the one state machine whose ARN it is given. */
@@ -19,7 +18,7 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     private readonly stateMachineArn: string,
     client?: SFNClient,
   ) {
-    this.client = client ?? tracer.captureAWSv3Client(new SFNClient({}));
+    this.client = client ?? new SFNClient({});
   }
 
   async startExecution(
