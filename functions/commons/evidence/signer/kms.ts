@@ -1,5 +1,4 @@
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import { tracer } from '#powertools/tracer';
 import { derToJose, jwkFromSpki, type PublicJwk } from '../jws.ts';
 import type { EvidenceSigner } from './port.ts';
 
@@ -15,7 +14,7 @@ export class KmsEvidenceSigner implements EvidenceSigner {
   constructor(
     private readonly currentKeyId: string,
     private readonly retiredKeyIds: readonly string[] = [],
-    private readonly client: KMSClient = tracer.captureAWSv3Client(new KMSClient({})),
+    private readonly client: KMSClient = new KMSClient({}),
   ) {}
 
   async keyId(): Promise<string> {
