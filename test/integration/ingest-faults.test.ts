@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { approvers } from '../support/api.ts';
 import { countingDeltas } from '../support/deltas.ts';
 import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
@@ -23,6 +23,12 @@ describe('ingestion under throttling and partial failures', () => {
     db = await startTestDynamoDb();
     proxy = await startFaultyDynamoDb(db.endpoint, (operation, n, body) => fault(operation, n, body));
     useLocalDynamoDb(proxy.endpoint, db.tableNames);
+  });
+  // A fresh execution environment per test, as Lambda would have after a cold start: the SDK's
+  // retry quota is per client, and the failures these tests inject on purpose would otherwise
+  // spend it, so that a later test's dropped connection is no longer retried.
+  beforeEach(async () => {
+    vi.resetModules();
     ingest = await import('../../functions/commons/telemetry/ingest.ts');
     registry = await import('../../functions/commons/registry/store.ts');
     baselines = await import('../../functions/commons/registry/baselines.ts');
