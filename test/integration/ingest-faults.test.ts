@@ -284,7 +284,8 @@ describe('ingestion under throttling and partial failures', () => {
   it('counts feedback once when its write was applied but the connection dropped, and the client retried', async () => {
     const model = await registerModel('feedback-dropped');
     // The feedback item is written, but every answer is lost: the request fails after the write.
-    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('FEEDBACK#') ? 'drop' : 'pass');
+    fault = (operation, _n, body) =>
+      operation === 'PutItem' && body.includes('FEEDBACK#') ? 'drop' : 'pass';
     const feedback = { batchId: 'fb-2', category: 'complaint', message: 'slow' };
     await expect(ingest.ingestFeedback(model, feedback, {})).rejects.toThrow();
     expect(proxy.seen.PutItem?.drop).toBeGreaterThan(0);

@@ -36,13 +36,7 @@ import {
   type PredictionRecord,
   timestampMs,
 } from './records.ts';
-import {
-  batchPut,
-  counterSteps,
-  isConditionFailure,
-  runSteps,
-  type WriteStep,
-} from './writes.ts';
+import { batchPut, counterSteps, isConditionFailure, runSteps, type WriteStep } from './writes.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 const governanceTable = requireEnv('GOVERNANCE_TABLE');
