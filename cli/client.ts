@@ -5,9 +5,10 @@
  *
  * - 429 (throttled), 5xx and network errors of a request with a `batchId`: Vigil counts a
  *   batch once, however many times it arrives, and answers a replay with the first answer;
- * - 409 `batch_in_progress`: another request with the same `batchId` is being processed;
- * - 429 alone for feedback, which has no `batchId`: a throttled request never reached Vigil,
- *   while a 5xx may come after the feedback was recorded.
+ * - 409 `batch_in_progress`: another request with the same `batchId` is being processed.
+ *
+ * Feedback is sent with a `batchId` too: the caller's, or one drawn for the call and kept by
+ * its retries.
  *
  * Anything else (400 with the fields at fault, 401, 403, 404, 413) is thrown at once as a
  * {@link VigilApiError}.
@@ -42,6 +43,8 @@ export interface Feedback {
   category: string;
   message: string;
   predictionId?: string;
+  /** Makes a retry count once; drawn by {@link VigilClient.sendFeedback} when absent. */
+  batchId?: string;
 }
 
 /** A batch: up to 1,000 records, and the id that makes a retry count once. */
@@ -173,19 +176,27 @@ export class VigilClient {
     return this.sendBatch(modelId, 'metrics', batch);
   }
 
-  /** `POST /v1/models/{id}/feedback`: retried on 429 only (feedback has no batch id). */
-  sendFeedback(modelId: string, feedback: Feedback): Promise<{ accepted: 1; feedbackId: string }> {
-    return this.post(`/v1/models/${encodeURIComponent(modelId)}/feedback`, feedback, false);
+  /**
+   * `POST /v1/models/{id}/feedback`, with the feedback's `batchId` or a new one, so that a retry
+   * after a 5xx or a lost answer counts it once.
+   */
+  sendFeedback(
+    modelId: string,
+    feedback: Feedback,
+  ): Promise<{ accepted: 1; feedbackId: string; replayed?: true }> {
+    const body = { ...feedback, batchId: feedback.batchId || newBatchId() };
+    return this.post(`/v1/models/${encodeURIComponent(modelId)}/feedback`, body);
   }
 
   private sendBatch<R>(modelId: string, kind: string, batch: Batch<R>): Promise<IngestResult> {
     if (typeof batch.batchId !== 'string' || batch.batchId === '') {
       throw new TypeError(`VigilClient: a ${kind} batch needs a batchId, so that a retry counts once`);
     }
-    return this.post(`/v1/models/${encodeURIComponent(modelId)}/${kind}`, batch, true);
+    return this.post(`/v1/models/${encodeURIComponent(modelId)}/${kind}`, batch);
   }
 
-  private async post<T>(path: string, body: unknown, idempotent: boolean): Promise<T> {
+  /** Posts a body that carries a `batchId`, so that every retryable answer may be retried. */
+  private async post<T>(path: string, body: unknown): Promise<T> {
     const { maxAttempts, timeoutMs } = this.options;
     const payload = JSON.stringify(body);
     for (let attempt = 1; ; attempt++) {
@@ -224,7 +235,7 @@ export class VigilClient {
           error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
         message = `no answer from ${this.url}: ${cause || String(error)}`;
       }
-      if (attempt >= maxAttempts || !isRetryable(status, code, idempotent)) {
+      if (attempt >= maxAttempts || !isRetryable(status, code, true)) {
         const spent = attempt > 1 ? ` (after ${attempt} attempts)` : '';
         const fields = issues.map((issue) => `; ${issue.path}: ${issue.message}`).join('');
         throw new VigilApiError(`${message}${fields}${spent}`, status, code, issues, attempt);

@@ -79,6 +79,22 @@ export async function get<T>(conn: Connection, path: string, method: 'GET' | 'PO
   return body as T;
 }
 
+/** Every item of a paged list route (`field` of each page), following `nextToken` to the end. */
+export async function getAll<T>(conn: Connection, path: string, field: string): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const page = await get<Record<string, unknown> & { nextToken?: string }>(
+      conn,
+      nextToken ? `${path}${separator}nextToken=${encodeURIComponent(nextToken)}` : path,
+    );
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return items;
+}
+
 /** Fixed-width columns for text output; empty values show as "-". */
 function columns(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = [
@@ -169,7 +185,7 @@ export async function runModels(args: string[], out: Write, err: Write): Promise
   if (values.resend) throw new CliError('--resend goes with "vigil models delivery ID"');
   const conn = connection(values);
   return calling('models', err, async () => {
-    const body = await get<{ models: ModelSummary[] }>(conn, '/v1/models');
+    const body = { models: await getAll<ModelSummary>(conn, '/v1/models', 'models') };
     if (values.json) return out(`${JSON.stringify(body, null, 2)}\n`);
     if (body.models.length === 0) return out('No model is registered.\n');
     out(
@@ -276,10 +292,13 @@ export async function runIncidents(args: string[], out: Write, err: Write): Prom
     if (values.model) query.set('modelId', values.model);
     if (values.status) query.set('status', values.status);
     return calling('incidents', err, async () => {
-      const body = await get<{ incidents: IncidentSummary[] }>(
-        conn,
-        `/v1/incidents${query.size ? `?${query}` : ''}`,
-      );
+      const body = {
+        incidents: await getAll<IncidentSummary>(
+          conn,
+          `/v1/incidents${query.size ? `?${query}` : ''}`,
+          'incidents',
+        ),
+      };
       if (values.json) return out(`${JSON.stringify(body, null, 2)}\n`);
       if (body.incidents.length === 0) return out('No incident.\n');
       out(

@@ -1,22 +1,19 @@
 import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
+import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
-import { listEvaluations, loadEvaluation } from '#commons/evaluation/store';
+import { evaluationListQuerySchema } from '#commons/evaluation/schema';
+import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 
 const modelPath = z.object({ modelId: modelIdSchema });
 const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-});
 
 /** Evaluations: run one now, list a model's, read one. Admin key. */
 export const handler = apiHandler({
@@ -42,9 +39,12 @@ export const handler = apiHandler({
   'GET /v1/models/{modelId}/evaluations': async (event) => {
     requireAdmin(principalOf(event));
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-    const query = parseParams(event.queryStringParameters, listQuery, 'query');
+    const query = parseParams(event.queryStringParameters, evaluationListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, (key) => isEvaluationPageKey(modelId, key));
     await loadModel(modelId);
-    return json(200, { evaluations: await listEvaluations(modelId, query) });
+    const page = await listEvaluationSummaries(modelId, { ...query, after });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { evaluations: page.evaluations, ...(nextToken ? { nextToken } : {}) });
   },
 
   'GET /v1/evaluations/{evaluationId}': async (event) => {

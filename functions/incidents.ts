@@ -1,23 +1,18 @@
 import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
+import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { json } from '#commons/http';
 import { submitCandidate } from '#commons/incidents/candidate';
 import { requestOrigin } from '#commons/incidents/origin';
-import { candidateInputSchema } from '#commons/incidents/schema';
-import { listIncidents } from '#commons/incidents/store';
+import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
+import { isIncidentPageKey, listIncidentPage } from '#commons/incidents/store';
 import { incidentDetail, incidentListItem } from '#commons/incidents/view';
-import { modelIdSchema } from '#commons/registry/schema';
 import { metrics } from '#powertools/metrics';
 
 const incidentPath = z.object({
   incidentId: z.string().regex(/^inc_[0-9a-f]{20}$/, 'an incident id such as inc_0123456789abcdef0123'),
-});
-const listQuery = z.object({
-  modelId: modelIdSchema.optional(),
-  status: z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'failed']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
 /**
@@ -27,9 +22,14 @@ const listQuery = z.object({
 export const handler = apiHandler({
   'GET /v1/incidents': async (event) => {
     requireAdmin(principalOf(event));
-    const query = parseParams(event.queryStringParameters, listQuery, 'query');
-    const incidents = await listIncidents(query);
-    return json(200, { incidents: incidents.map(incidentListItem) });
+    const query = parseParams(event.queryStringParameters, incidentListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, isIncidentPageKey);
+    const page = await listIncidentPage({ ...query, after });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, {
+      incidents: page.incidents.map(incidentListItem),
+      ...(nextToken ? { nextToken } : {}),
+    });
   },
 
   'GET /v1/incidents/{incidentId}': async (event) => {

@@ -97,7 +97,7 @@ export const handler = apiHandler({
         sourceIp: event.requestContext.identity?.sourceIp ?? undefined,
         userAgent: event.requestContext.identity?.userAgent ?? undefined,
       });
-      metrics.addMetric('FeedbackReceived', 'Count', 1);
+      if (!result.replayed) metrics.addMetric('FeedbackReceived', 'Count', 1);
       return json(202, result);
     }),
 });

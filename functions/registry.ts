@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
 import { apiHandler } from '#commons/api/handler';
+import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import {
@@ -17,14 +18,16 @@ import {
   keyInputSchema,
   modelIdSchema,
   modelInputSchema,
+  modelListQuerySchema,
   versionInputSchema,
 } from '#commons/registry/schema';
 import {
   addVersion,
   createModelKey,
   getModel,
+  isModelPageKey,
   listModelKeys,
-  listModels,
+  listModelPage,
   listVersions,
   loadModel,
   type ModelRecord,
@@ -78,7 +81,13 @@ export const handler = apiHandler({
 
   'GET /v1/models': async (event) => {
     admin(event);
-    return json(200, { models: await listModels() });
+    const query = parseParams(event.queryStringParameters, modelListQuerySchema, 'query');
+    const page = await listModelPage({
+      limit: query.limit,
+      after: decodePageToken(query.nextToken, isModelPageKey),
+    });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { models: page.models, ...(nextToken ? { nextToken } : {}) });
   },
 
   'GET /v1/models/{modelId}': async (event) => {

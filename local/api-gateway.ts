@@ -157,6 +157,33 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
   };
 }
 
+/**
+ * Lambda's limit on a synchronous invocation's response, the proxy result's JSON: a function
+ * that returns more fails with `Function.ResponseSizeTooLarge`.
+ */
+export const MAX_LAMBDA_RESPONSE_BYTES = 6_291_556;
+
+/**
+ * Writes a handler's result as API Gateway would after invoking its function: a result past
+ * Lambda's response limit is an invocation error, which API Gateway answers with 502 and its own
+ * `{"message": "Internal server error"}`.
+ */
+export function sendLambdaResult(response: ServerResponse, result: APIGatewayProxyResult): void {
+  const size = Buffer.byteLength(JSON.stringify(result), 'utf8');
+  if (size > MAX_LAMBDA_RESPONSE_BYTES) {
+    console.error(
+      `vigil: the function's response is ${size} bytes, past Lambda's ${MAX_LAMBDA_RESPONSE_BYTES} (Function.ResponseSizeTooLarge)`,
+    );
+    sendProxyResult(response, {
+      statusCode: 502,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'Internal server error' }),
+    });
+    return;
+  }
+  sendProxyResult(response, result);
+}
+
 /** Writes a handler's proxy result to the Node.js response, as API Gateway would. */
 export function sendProxyResult(response: ServerResponse, result: APIGatewayProxyResult): void {
   const body = result.isBase64Encoded

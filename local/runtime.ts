@@ -13,6 +13,7 @@ import {
   PayloadTooLargeError,
   readBody,
   sendError,
+  sendLambdaResult,
   sendProxyResult,
   toProxyEvent,
 } from './api-gateway.ts';
@@ -225,7 +226,7 @@ async function serve(
     event,
     lambdaContext(`vigil-${matched.route.handler}`),
   );
-  sendProxyResult(response, result);
+  sendLambdaResult(response, result);
 }
 
 /** Imports every handler once, after the environment is set, so each reads its configuration at load. */

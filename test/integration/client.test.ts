@@ -89,20 +89,21 @@ describe('the ingest client against a server that refuses first', () => {
     }
   });
 
-  it('retries feedback (no batch id) when throttled, never after a 5xx', async () => {
+  it('sends feedback with a batch id of its own and retries it after a 5xx with the same one', async () => {
     const server = await scriptedServer([
       json(429, { message: 'Too Many Requests' }, { 'retry-after': '0' }),
       json(500, { message: 'x' }),
+      json(202, { accepted: 1, feedbackId: 'f-1' }),
     ]);
     try {
       const client = new VigilClient({ url: server.url, key: 'k', ...fast });
       await expect(
         client.sendFeedback('churn', { category: 'complaint', message: 'wrong' }),
-      ).rejects.toMatchObject({
-        status: 500,
-        attempts: 2,
-      });
-      expect(server.bodies).toHaveLength(2);
+      ).resolves.toEqual({ accepted: 1, feedbackId: 'f-1' });
+      expect(server.bodies).toHaveLength(3);
+      const sent = server.bodies.map((body) => JSON.parse(body) as { batchId?: string });
+      expect(sent[0]?.batchId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(sent.map((body) => body.batchId)).size).toBe(1);
     } finally {
       await server.close();
     }
@@ -211,6 +212,40 @@ describe('the ingest client against the local runtime', () => {
       });
       expect(forwarded).toBe(2);
       expect((await counted()) - before).toBe(40);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('retries feedback whose answer was lost, and counts it once', async () => {
+    let forwarded = 0;
+    const forward = (drop: boolean) => async (req: IncomingMessage, res: ServerResponse, body: string) => {
+      forwarded++;
+      const answer = await fetch(`${api.url}${req.url}`, {
+        method: req.method,
+        headers: { 'content-type': 'application/json', 'x-api-key': String(req.headers['x-api-key']) },
+        body,
+      });
+      const text = await answer.text();
+      if (drop) return hangUp(req);
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(text);
+    };
+    const proxy = await scriptedServer([forward(true), forward(false)]);
+    try {
+      const client = new VigilClient({ url: proxy.url, key: modelKey, baseDelayMs: 1 });
+      const answer = await client.sendFeedback('churn-client', { category: 'complaint', message: 'lost' });
+      expect(answer).toMatchObject({ accepted: 1, replayed: true });
+      expect(forwarded).toBe(2);
+      const db = localDynamoDbClient(api.dynamoEndpoint);
+      const page = await db.send(
+        new ScanCommand({ TableName: localTableNames().Governance, ConsistentRead: true }),
+      );
+      db.destroy();
+      const stored = (page.Items ?? [])
+        .map((item) => unmarshall(item))
+        .filter((item) => item.pk === 'FEEDBACK#churn-client' && item.message === 'lost');
+      expect(stored.map((item) => item.feedbackId)).toEqual([answer.feedbackId]);
     } finally {
       await proxy.close();
     }

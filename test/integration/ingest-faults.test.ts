@@ -308,6 +308,61 @@ describe('ingestion under throttling and partial failures', () => {
     expect(latency).toBe(2);
   });
 
+  /** The model's stored feedback items and the feedback counted in its window deltas and daily totals. */
+  async function feedbackOf(modelId: string) {
+    const page = await db.client.send(new ScanCommand({ TableName: db.tableNames.Governance }));
+    const stored = (page.Items ?? [])
+      .map((item) => unmarshall(item))
+      .filter((item) => item.pk === `FEEDBACK#${modelId}`);
+    const counted = (await countingDeltas(await items(modelId))).reduce(
+      (n, delta) => n + (delta['@feedback']?.n ?? 0),
+      0,
+    );
+    const totals = (await items(modelId))
+      .filter((item) => String(item.pk).startsWith('TOTALS#'))
+      .reduce((n, item) => n + Number(item.feedback ?? 0), 0);
+    return { stored, counted, totals };
+  }
+
+  it('counts feedback with a batch id once: a replay answers the first answer, other content 422', async () => {
+    const model = await registerModel('feedback-replay');
+    const feedback = { batchId: 'fb-1', category: 'complaint', message: 'wrong answer' };
+    const first = await ingest.ingestFeedback(model, feedback, {});
+    const replayed = await ingest.ingestFeedback(model, feedback, {});
+    const reused = await ingest
+      .ingestFeedback(model, { ...feedback, message: 'another answer' }, {})
+      .catch((error: unknown) => error);
+
+    expect(replayed).toEqual({ ...first, replayed: true });
+    expect(reused).toMatchObject({ statusCode: 422, code: 'idempotency_key_reused' });
+    const { stored, counted, totals } = await feedbackOf('feedback-replay');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ feedbackId: first.feedbackId, message: 'wrong answer' });
+    expect(stored[0]?.batchId).toBeUndefined();
+    expect(counted).toBe(1);
+    expect(totals).toBe(1);
+  });
+
+  it('counts feedback once when its write was applied but the connection dropped, and the client retried', async () => {
+    const model = await registerModel('feedback-dropped');
+    // The feedback item is written, but every answer is lost: the request fails after the write.
+    fault = (operation, _n, body) =>
+      operation === 'PutItem' && body.includes('FEEDBACK#') ? 'drop' : 'pass';
+    const feedback = { batchId: 'fb-2', category: 'complaint', message: 'slow' };
+    await expect(ingest.ingestFeedback(model, feedback, {})).rejects.toThrow();
+    expect(proxy.seen.PutItem?.drop).toBeGreaterThan(0);
+    expect((await feedbackOf('feedback-dropped')).stored).toHaveLength(1);
+    fault = () => 'pass';
+
+    const retried = await ingest.ingestFeedback(model, feedback, {});
+
+    const { stored, counted, totals } = await feedbackOf('feedback-dropped');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.feedbackId).toBe(retried.feedbackId);
+    expect(counted).toBe(1);
+    expect(totals).toBe(1);
+  });
+
   it('counts a batch id used again once the ledger forgot it as a new batch', async () => {
     const model = await registerModel('forgotten');
     await ingest.ingestPredictions(model, { batchId: 'daily', records: batch(30, 'f1') });

@@ -1,8 +1,16 @@
-import { IncomingMessage } from 'node:http';
+import { createServer, IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '../../lib/routes.ts';
-import { lambdaContext, matchRoute, toProxyEvent } from '../../local/api-gateway.ts';
+import {
+  lambdaContext,
+  MAX_LAMBDA_RESPONSE_BYTES,
+  matchRoute,
+  sendLambdaResult,
+  toProxyEvent,
+} from '../../local/api-gateway.ts';
 
 const routes: RouteDefinition[] = [
   { method: 'GET', path: '/v1/models', handler: 'health', auth: 'apiKey' },
@@ -114,5 +122,42 @@ describe('lambdaContext', () => {
     expect(context.functionName).toBe('vigil-health');
     expect(context.getRemainingTimeInMillis()).toBeGreaterThan(0);
     expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(1000);
+  });
+});
+
+describe('sendLambdaResult', () => {
+  /** What a client receives when the function returns `result`. */
+  async function served(result: APIGatewayProxyResult) {
+    const server = createServer((_request, response) => sendLambdaResult(response, result));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      return { status: response.status, body: await response.text() };
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  /** A result whose JSON, as Lambda measures it, is `bytes` long. */
+  const EMPTY_RESULT_BYTES = JSON.stringify({ statusCode: 200, body: '' }).length;
+  function resultOf(bytes: number): APIGatewayProxyResult {
+    const result = { statusCode: 200, body: 'x'.repeat(bytes - EMPTY_RESULT_BYTES) };
+    expect(Buffer.byteLength(JSON.stringify(result))).toBe(bytes);
+    return result;
+  }
+
+  it("passes a response at Lambda's 6 MB limit and refuses one byte more, as API Gateway answers it", async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const atLimit = await served(resultOf(MAX_LAMBDA_RESPONSE_BYTES));
+      expect(atLimit.status).toBe(200);
+      expect(atLimit.body.length).toBe(MAX_LAMBDA_RESPONSE_BYTES - EMPTY_RESULT_BYTES);
+      const over = await served(resultOf(MAX_LAMBDA_RESPONSE_BYTES + 1));
+      expect(over).toEqual({ status: 502, body: '{"message":"Internal server error"}' });
+      expect(errors).toHaveBeenCalledTimes(1);
+    } finally {
+      errors.mockRestore();
+    }
   });
 });

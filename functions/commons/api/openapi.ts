@@ -1,8 +1,14 @@
 import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
+import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
-import { candidateInputSchema } from '../incidents/schema.ts';
-import { keyInputSchema, modelInputSchema, versionInputSchema } from '../registry/schema.ts';
+import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
+import {
+  keyInputSchema,
+  modelInputSchema,
+  modelListQuerySchema,
+  versionInputSchema,
+} from '../registry/schema.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -68,6 +74,20 @@ const readRoutes: Record<
   string,
   { summary: string; query?: z.ZodObject; content?: Record<string, { schema: unknown }> }
 > = {
+  'GET /v1/models/{modelId}/evaluations': {
+    summary:
+      "A page of the model's evaluation summaries, newest window first; nextToken, when present, reads the next page (GET /v1/evaluations/{evaluationId} reads one whole)",
+    query: evaluationListQuerySchema,
+  },
+  'GET /v1/models': {
+    summary: 'A page of the registered models, by id; nextToken, when present, reads the next page',
+    query: modelListQuerySchema,
+  },
+  'GET /v1/incidents': {
+    summary:
+      'A page of incidents, newest first, of one model and in one status if asked; nextToken, when present, reads the next page',
+    query: incidentListQuerySchema,
+  },
   'GET /v1/incidents/{incidentId}/evidence': {
     summary:
       "An incident's evidence bundle: every governance event of its hash chain, the head and its signature (format=html: one self-contained page)",

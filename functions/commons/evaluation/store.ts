@@ -60,6 +60,47 @@ export interface EvaluationRecord {
   readonly incidentId?: string;
 }
 
+/** What a list of evaluations shows of each: enough to pick one and read it whole. */
+export type EvaluationSummary = Pick<
+  EvaluationRecord,
+  | 'evaluationId'
+  | 'modelId'
+  | 'trigger'
+  | 'windowStart'
+  | 'windowEnd'
+  | 'createdAt'
+  | 'status'
+  | 'reasons'
+  | 'samples'
+  | 'minSamples'
+  | 'baselineVersion'
+  | 'productionVersion'
+  | 'incidentId'
+>;
+
+/** A reason as a summary lists it; the evaluation itself keeps it whole. */
+export const SUMMARY_REASON_CHARS = 300;
+
+export function summaryOf(record: EvaluationRecord): EvaluationSummary {
+  return {
+    evaluationId: record.evaluationId,
+    modelId: record.modelId,
+    trigger: record.trigger,
+    windowStart: record.windowStart,
+    windowEnd: record.windowEnd,
+    createdAt: record.createdAt,
+    status: record.status,
+    reasons: record.reasons.map((reason) =>
+      reason.length > SUMMARY_REASON_CHARS ? `${reason.slice(0, SUMMARY_REASON_CHARS - 1)}…` : reason,
+    ),
+    samples: record.samples,
+    minSamples: record.minSamples,
+    baselineVersion: record.baselineVersion,
+    ...(record.productionVersion !== undefined ? { productionVersion: record.productionVersion } : {}),
+    ...(record.incidentId !== undefined ? { incidentId: record.incidentId } : {}),
+  };
+}
+
 /**
  * Stores an evaluation. Its statistics go in one JSON attribute: DynamoDB numbers cannot hold
  * every double (a p-value of 1e-300 underflows their range), and docs/drift.md asks for full
@@ -79,6 +120,7 @@ export async function putEvaluation(record: EvaluationRecord): Promise<void> {
         windowStart: record.windowStart,
         windowEnd: record.windowEnd,
         createdAt: record.createdAt,
+        summary: JSON.stringify(summaryOf(record)),
         data: JSON.stringify(record),
       },
     }),
@@ -147,6 +189,60 @@ export async function listEvaluations(
     start = page.LastEvaluatedKey;
   } while (start && out.length < limit);
   return out;
+}
+
+/**
+ * One page of a model's evaluation summaries, newest window first, and the key to resume after
+ * it when there may be more. Reads the `summary` attribute alone; an evaluation stored before
+ * summaries were kept is read whole once to make its summary.
+ */
+export async function listEvaluationSummaries(
+  modelId: string,
+  options: { limit: number; from?: string; to?: string; after?: Record<string, string> },
+): Promise<{ evaluations: EvaluationSummary[]; nextKey?: Record<string, unknown> }> {
+  const evaluations: EvaluationSummary[] = [];
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': evaluationKeys.index(modelId),
+          ':from': options.from ?? '0',
+          ':to': `${options.to ?? '9999'}\uffff`,
+        },
+        ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, summary, incidentId',
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
+        Limit: options.limit - evaluations.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (typeof item.summary === 'string') {
+        const summary = JSON.parse(item.summary) as EvaluationSummary;
+        evaluations.push(item.incidentId ? { ...summary, incidentId: item.incidentId as string } : summary);
+      } else {
+        const whole = await getEvaluation(String(item.pk).slice('EVAL#'.length));
+        if (whole) evaluations.push(summaryOf(whole));
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && evaluations.length < options.limit);
+  return { evaluations, ...(start ? { nextKey: start } : {}) };
+}
+
+/** Whether a page key is one of the model's evaluation index (see {@link listEvaluationSummaries}). */
+export function isEvaluationPageKey(modelId: string, key: Record<string, string>): boolean {
+  return (
+    key.gsi1pk === evaluationKeys.index(modelId) &&
+    typeof key.gsi1sk === 'string' &&
+    typeof key.pk === 'string' &&
+    key.pk.startsWith('EVAL#') &&
+    key.sk === '#EVAL' &&
+    Object.keys(key).length === 4
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { metricsSchema, semverSchema } from '#commons/registry/schema';
+import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/schema';
 
 /** `POST /v1/incidents/{id}/candidate`: the retrained version a training pipeline submits. */
 export const candidateInputSchema = z.strictObject({
@@ -12,3 +12,17 @@ export const candidateInputSchema = z.strictObject({
 });
 
 export type CandidateInput = z.output<typeof candidateInputSchema>;
+
+/**
+ * Incidents per page at most: their list items (reasons cut to 300 characters each) stay far
+ * below Lambda's 6 MB response.
+ */
+const MAX_INCIDENTS_PER_PAGE = 100;
+
+/** `GET /v1/incidents`: a page of incidents, newest first. */
+export const incidentListQuerySchema = z.object({
+  modelId: modelIdSchema.optional(),
+  status: z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_INCIDENTS_PER_PAGE).default(MAX_INCIDENTS_PER_PAGE),
+  nextToken: z.string().max(4096).optional(),
+});

@@ -171,6 +171,85 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
   return incidents;
 }
 
+/** The fields of an incident that a list shows (see `incidentListItem`). */
+const LIST_FIELDS = [
+  'incidentId',
+  'modelId',
+  'status',
+  'currentStep',
+  'openedAt',
+  'closedAt',
+  'timeToResolutionSeconds',
+  'retrainingCycles',
+  'reasons',
+] as const;
+
+export type IncidentListFields = Pick<IncidentRecord, (typeof LIST_FIELDS)[number]>;
+
+/**
+ * One page of incidents, newest first, optionally of one model and in one status, with the
+ * listed fields only, and the key to resume after its last incident when there may be more.
+ */
+export async function listIncidentPage(
+  filter: IncidentFilter & { limit: number; after?: Record<string, string> },
+): Promise<{ incidents: IncidentListFields[]; nextKey?: Record<string, unknown> }> {
+  const conditions: string[] = [];
+  const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
+  const names: Record<string, string> = {};
+  LIST_FIELDS.forEach((field, i) => {
+    names[`#f${i}`] = field;
+  });
+  if (filter.modelId) {
+    conditions.push('#f1 = :modelId');
+    values[':modelId'] = filter.modelId;
+  }
+  if (filter.status) {
+    conditions.push('#f2 = :status');
+    values[':status'] = filter.status;
+  }
+  const incidents: IncidentListFields[] = [];
+  let start: Record<string, unknown> | undefined = filter.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: values,
+        ExpressionAttributeNames: names,
+        ProjectionExpression: ['pk', 'sk', 'gsi1pk', 'gsi1sk', ...LIST_FIELDS.map((_, i) => `#f${i}`)].join(
+          ', ',
+        ),
+        ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
+        ScanIndexForward: false,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      incidents.push(strip(item) as unknown as IncidentListFields);
+      if (incidents.length === filter.limit) {
+        const more = item !== page.Items?.at(-1) || page.LastEvaluatedKey !== undefined;
+        const { pk, sk, gsi1pk, gsi1sk } = item;
+        return { incidents, ...(more ? { nextKey: { pk, sk, gsi1pk, gsi1sk } } : {}) };
+      }
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return { incidents };
+}
+
+/** Whether a page key is one of the incident index (see {@link listIncidentPage}). */
+export function isIncidentPageKey(key: Record<string, string>): boolean {
+  return (
+    key.gsi1pk === keys.incidentsIndex &&
+    typeof key.gsi1sk === 'string' &&
+    typeof key.pk === 'string' &&
+    key.pk.startsWith('INCIDENT#') &&
+    key.sk === '#INCIDENT' &&
+    Object.keys(key).length === 4
+  );
+}
+
 export interface IncidentChanges {
   /** Top-level attributes to set. */
   readonly set?: Record<string, unknown>;

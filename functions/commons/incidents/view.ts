@@ -1,6 +1,6 @@
 import { type ApprovalRecord, listApprovals } from '#commons/approvals/store';
 import { listAudit } from './audit.ts';
-import { listIncidentRecords, loadIncident } from './store.ts';
+import { type IncidentListFields, listIncidentRecords, loadIncident } from './store.ts';
 import type { AuditEvent, IncidentRecord } from './types.ts';
 
 export interface IncidentDetail extends IncidentRecord {
@@ -32,7 +32,10 @@ export async function incidentDetail(incidentId: string): Promise<IncidentDetail
 }
 
 /** The fields of an incident a listing shows. */
-export function incidentListItem(incident: IncidentRecord) {
+/** A reason as an incident list shows it; the incident keeps it whole. */
+export const LIST_REASON_CHARS = 300;
+
+export function incidentListItem(incident: IncidentListFields) {
   return {
     incidentId: incident.incidentId,
     modelId: incident.modelId,
@@ -42,6 +45,8 @@ export function incidentListItem(incident: IncidentRecord) {
     closedAt: incident.closedAt,
     timeToResolutionSeconds: incident.timeToResolutionSeconds,
     retrainingCycles: incident.retrainingCycles,
-    reasons: incident.reasons,
+    reasons: incident.reasons.map((reason) =>
+      reason.length > LIST_REASON_CHARS ? `${reason.slice(0, LIST_REASON_CHARS - 1)}…` : reason,
+    ),
   };
 }

@@ -230,3 +230,15 @@ export const keyInputSchema = z.strictObject({
     .default(['ingest'])
     .transform((scopes) => [...new Set(scopes)]),
 });
+
+/**
+ * Models per page at most: a model record is 130 KB at the very worst ("Item sizes"), so 25 of
+ * them stay below Lambda's 6 MB response.
+ */
+const MAX_MODELS_PER_PAGE = 25;
+
+/** `GET /v1/models`: a page of the registered models, by id. */
+export const modelListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_MODELS_PER_PAGE).default(MAX_MODELS_PER_PAGE),
+  nextToken: z.string().max(4096).optional(),
+});

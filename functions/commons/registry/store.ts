@@ -126,6 +126,41 @@ export async function listModels(): Promise<ModelRecord[]> {
   return models;
 }
 
+/** One page of the registered models, by id, and the key to resume after it when there may be more. */
+export async function listModelPage(options: {
+  limit: number;
+  after?: Record<string, string>;
+}): Promise<{ models: ModelRecord[]; nextKey?: Record<string, unknown> }> {
+  const models: ModelRecord[] = [];
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.modelsIndex },
+        ExclusiveStartKey: start,
+        Limit: options.limit - models.length,
+      }),
+    );
+    for (const item of page.Items ?? []) models.push(strip(item) as unknown as ModelRecord);
+    start = page.LastEvaluatedKey;
+  } while (start && models.length < options.limit);
+  return { models, ...(start ? { nextKey: start } : {}) };
+}
+
+/** Whether a page key is one of the model index (see {@link listModelPage}). */
+export function isModelPageKey(key: Record<string, string>): boolean {
+  return (
+    key.gsi1pk === keys.modelsIndex &&
+    typeof key.gsi1sk === 'string' &&
+    key.pk === keys.model(key.gsi1sk).pk &&
+    key.sk === keys.model(key.gsi1sk).sk &&
+    Object.keys(key).length === 4
+  );
+}
+
 /** A key item's scopes: keys made before scopes existed are `ingest` keys. */
 function storedScopes(value: unknown): KeyScope[] {
   return Array.isArray(value) ? KEY_SCOPES.filter((scope) => value.includes(scope)) : [...DEFAULT_KEY_SCOPES];

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
@@ -554,15 +554,24 @@ export async function ingestMetrics(
   });
 }
 
+/** A feedback id derived from its batch's token: a UUID every attempt of the batch derives alike. */
+function feedbackIdOf(token: string): string {
+  const hex = createHash('sha256').update(`feedback:${token}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 /**
  * Records user feedback (SOP metric 4): the message is kept with the governance records, and
  * the bucket's feedback counters (total and per category), a delta, feed the complaint rate.
+ * With a `batchId`, it is counted once however many times it arrives: its id and time come from
+ * the batch's ledger, so a retry rewrites the same item and delta.
  */
 export async function ingestFeedback(
   model: ModelRecord,
-  feedback: { category: string; message: string; predictionId?: string },
+  feedback: { batchId?: string; category: string; message: string; predictionId?: string },
   source: { sourceIp?: string; userAgent?: string },
-): Promise<{ accepted: 1; feedbackId: string }> {
+): Promise<{ accepted: 1; feedbackId: string; replayed?: true }> {
   const refused = await admitNames(telemetryTable, model.modelId, 'feedback', [feedback.category]);
   if (refused.length > 0) {
     throw new HttpError(
@@ -577,38 +586,47 @@ export async function ingestFeedback(
       ],
     );
   }
-  const now = new Date();
-  const feedbackId = randomUUID();
-  await dynamoDb.send(
-    new PutCommand({
-      TableName: governanceTable,
-      Item: {
-        ...governanceKeys.feedback(model.modelId, now.toISOString(), feedbackId),
-        feedbackId,
-        modelId: model.modelId,
-        ...feedback,
-        receivedAt: now.toISOString(),
-        ...source,
+  const { batchId, ...content } = feedback;
+  return once(model, 'feedback', batchId, feedback, async ({ token, receivedAt, shard }) => {
+    const now = new Date(receivedAt);
+    const feedbackId = feedbackIdOf(token);
+    const steps: WriteStep[] = [
+      {
+        id: 'feedback',
+        run: async () => {
+          await dynamoDb.send(
+            new PutCommand({
+              TableName: governanceTable,
+              Item: {
+                ...governanceKeys.feedback(model.modelId, now.toISOString(), feedbackId),
+                feedbackId,
+                modelId: model.modelId,
+                ...content,
+                receivedAt: now.toISOString(),
+                ...source,
+              },
+            }),
+          );
+        },
       },
-    }),
-  );
-  const bucket = bucketStart(Math.floor(now.getTime() / 1000), windowOf(model));
-  const steps = await unbinnedDeltaSteps(
-    model,
-    deltaId(feedbackId, 'feedback'),
-    shardOf(model, feedbackId),
-    new Map([[bucket, { [FEEDBACK_COLUMN]: { n: 1, [`c:${feedback.category}`]: 1 } }]]),
-  );
-  await runSteps(steps);
-  await runSteps(
-    await totalsSteps(
-      model,
-      deltaId(feedbackId, 'feedback'),
-      shardOf(model, feedbackId),
-      utcDay(now.getTime()),
-      { feedback: 1, [`feedback:${feedback.category}`]: 1 },
-      'totals',
-    ),
-  );
-  return { accepted: 1, feedbackId };
+    ];
+    const bucket = bucketStart(Math.floor(now.getTime() / 1000), windowOf(model));
+    steps.push(
+      ...(await unbinnedDeltaSteps(
+        model,
+        deltaId(token, 'feedback'),
+        shard,
+        new Map([[bucket, { [FEEDBACK_COLUMN]: { n: 1, [`c:${feedback.category}`]: 1 } }]]),
+      )),
+      ...(await totalsSteps(
+        model,
+        deltaId(token, 'feedback'),
+        shard,
+        utcDay(now.getTime()),
+        { feedback: 1, [`feedback:${feedback.category}`]: 1 },
+        'totals',
+      )),
+    );
+    return { steps, response: { accepted: 1 as const, feedbackId } };
+  });
 }

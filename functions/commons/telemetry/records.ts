@@ -73,6 +73,8 @@ export const metricsBatchSchema = z.strictObject({
 });
 
 export const feedbackSchema = z.strictObject({
+  /** Makes a retry count once, as a batch id does for the other ingest routes. */
+  batchId: id.optional(),
   category: z
     .string()
     .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query')
