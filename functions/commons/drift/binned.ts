@@ -144,7 +144,7 @@ export function countIntoBins(values: Float64Array, innerEdges: readonly number[
 
 /**
  * The binned statistics of two unsorted, non-empty samples over the reference's quantile bins
- * (drift-spec.md, "Binned statistics"), for when nothing else needs them sorted: one copy of
+ * (docs/drift.md, "Numerical columns"), for when nothing else needs them sorted: one copy of
  * the reference, partitioned at the quantiles (which gives its counts), then one pass over the
  * current sample.
  */
