@@ -318,9 +318,10 @@ describe('ingestion under throttling and partial failures', () => {
       (n, delta) => n + (delta['@feedback']?.n ?? 0),
       0,
     );
-    const totals = (await items(modelId))
-      .filter((item) => String(item.pk).startsWith('TOTALS#'))
-      .reduce((n, item) => n + Number(item.feedback ?? 0), 0);
+    const totals = (await countingDeltas(await items(modelId), 'TOTALS#')).reduce(
+      (n, delta) => n + (delta['@totals']?.feedback ?? 0),
+      0,
+    );
     return { stored, counted, totals };
   }
 
