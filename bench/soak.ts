@@ -394,8 +394,13 @@ try {
     );
   }
   const sumExact = counted.metricSum === exactValue(1) * expected.metricSum;
+  // The points are integers: their exact sum prints as one, anything else as the nearest double.
+  const countedSum =
+    counted.metricSum % exactValue(1) === 0n
+      ? counted.metricSum / exactValue(1)
+      : exactQuotient(counted.metricSum);
   console.log(
-    `  metric sum                     expected ${expected.metricSum}, counted ${exactQuotient(counted.metricSum)}: ${sumExact ? 'exact' : 'DIFFERENT'}`,
+    `  metric sum                     expected ${expected.metricSum}, counted ${countedSum}: ${sumExact ? 'exact' : 'DIFFERENT'}`,
   );
   console.log(`  writes left by 4xx requests    ${leftovers} (of ${badMarkers.length} invalid requests)`);
   console.log(`lost: ${lostTotal}; double counted: ${doubleTotal}; 4xx writes: ${leftovers}`);
