@@ -3,96 +3,14 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
-
-/** Counters per item: top-level number attributes that DynamoDB `ADD` increments atomically. */
-export interface CounterUpdate {
-  readonly key: { pk: string; sk: string };
-  readonly counters: Record<string, number>;
-  /** Extra attributes set when the item is first written (e.g. `expiresAt`). */
-  readonly setOnce?: Record<string, string | number>;
-}
-
-/** Update expressions are limited to 4 KB, so large counter sets go in several updates. */
-const MAX_EXPRESSION_CHARS = 3500;
-
-/** Splits one item's counters into update expressions that each stay under the limit. */
-export function counterExpressions(update: CounterUpdate): {
-  UpdateExpression: string;
-  ExpressionAttributeNames: Record<string, string>;
-  ExpressionAttributeValues: Record<string, number | string>;
-}[] {
-  const out: ReturnType<typeof counterExpressions> = [];
-  let adds: string[] = [];
-  let names: Record<string, string> = {};
-  let values: Record<string, number | string> = {};
-  let length = 0;
-  const flush = (withSets: boolean) => {
-    const sets: string[] = [];
-    if (withSets) {
-      for (const [i, [name, value]] of Object.entries(update.setOnce ?? {}).entries()) {
-        names[`#s${i}`] = name;
-        values[`:s${i}`] = value;
-        sets.push(`#s${i} = if_not_exists(#s${i}, :s${i})`);
-      }
-    }
-    if (adds.length === 0 && sets.length === 0) return;
-    out.push({
-      UpdateExpression: [
-        adds.length ? `ADD ${adds.join(', ')}` : '',
-        sets.length ? `SET ${sets.join(', ')}` : '',
-      ]
-        .filter(Boolean)
-        .join(' '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    });
-    adds = [];
-    names = {};
-    values = {};
-    length = 0;
-  };
-  let i = 0;
-  for (const [name, value] of Object.entries(update.counters)) {
-    if (value === 0) continue;
-    const clause = `#a${i} :a${i}`;
-    if (length + clause.length + 2 > MAX_EXPRESSION_CHARS) flush(false);
-    names[`#a${i}`] = name;
-    values[`:a${i}`] = value;
-    adds.push(clause);
-    length += clause.length + 2;
-    i++;
-  }
-  flush(true);
-  return out;
-}
 
 /** One idempotency-tracked write of a batch: `run` is sent at most once per successful attempt. */
 export interface WriteStep {
   readonly id: string;
   run(): Promise<void>;
-}
-
-/**
- * The writes of counter updates: each is an atomic ADD, so concurrent batches and write shards
- * never lose an increment, and throttled calls are retried by the client's retry strategy. An
- * item's counters may take several update expressions, each a step (`<update id>/<n>`).
- */
-export function counterSteps(
-  table: string,
-  updates: readonly { id: string; update: CounterUpdate }[],
-): WriteStep[] {
-  return updates.flatMap(({ id, update }) =>
-    counterExpressions(update).map((expression, n) => ({
-      id: `${id}/${n}`,
-      run: async () => {
-        await dynamoDb.send(new UpdateCommand({ TableName: table, Key: update.key, ...expression }));
-      },
-    })),
-  );
 }
 
 /**
@@ -110,14 +28,6 @@ export async function runSteps(
     await step.run();
     options.done?.(step.id);
   });
-}
-
-/** Applies counter updates (see {@link counterSteps}). */
-export function applyCounterUpdates(
-  table: string,
-  updates: readonly { id: string; update: CounterUpdate }[],
-): Promise<void> {
-  return runSteps(counterSteps(table, updates));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
