@@ -7,10 +7,13 @@
  * which puts SciPy's asymptotic KS p-value on its `smirnov` path), it times, as medians of
  * several runs on data already in memory: KS (`ks_2samp`, sorting included), Wasserstein
  * (`wasserstein_distance`) and the binned statistics (10 reference-quantile bins; PSI, KL,
- * Jensen–Shannon, Hellinger). When /usr/bin/python3 has SciPy, bench/drift_scipy.py times the
+ * Jensen–Shannon, Hellinger). Vigil runs them as `vigil drift` does on the columns it parsed:
+ * sorting (or partitioning) arrays it owns in place, so each run starts from a fresh copy of the
+ * data, made before its timer starts. When /usr/bin/python3 has SciPy, bench/drift_scipy.py times the
  * same work on the same float64 data (written to a temporary file; loading is not timed); when it
  * has not, the benchmark says so and how to install it (`apt-get install python3-scipy`). Vigil's
- * peak memory is measured in a fresh child process that runs only the Vigil computation, from
+ * peak memory is measured in a fresh child process that runs only the Vigil computations (the
+ * four above, one after another, on the data it generated), from
  * this file bundled by esbuild and run by plain Node.js, as Lambda runs it (under tsx, the
  * TypeScript loader alone adds about 30 MB).
  */
@@ -19,9 +22,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { binnedComparison } from '#drift/binned';
-import { ks2samp } from '#drift/ks';
-import { compareNumerical, wassersteinDistance } from '#drift/numerical';
+import { binnedComparisonInPlace } from '#drift/binned';
+import { ks2sampInPlace } from '#drift/ks';
+import { compareNumericalInPlace, wassersteinInPlace } from '#drift/numerical';
 import { checkScipy, DEFAULT_PYTHON } from './scipy.ts';
 
 const BINS = 10;
@@ -77,27 +80,39 @@ function data(scenario: Scenario): { reference: Float64Array; current: Float64Ar
 
 /** The binned statistics as the spec defines them, from unsorted samples. */
 function binned(reference: Float64Array, current: Float64Array) {
-  return binnedComparison(reference, current, BINS).stats;
+  return binnedComparisonInPlace(reference, current, BINS).stats;
 }
 
-function timed<T>(fn: () => T): { ms: number; value: T } {
+/**
+ * The median time of `fn` on the samples, which it may reorder. With `fresh`, every run gets
+ * its own copies, made before its timer starts; without, the runs share the arrays (the child
+ * measuring memory, where copies would be counted).
+ */
+function timed<T>(
+  reference: Float64Array,
+  current: Float64Array,
+  fn: (reference: Float64Array, current: Float64Array) => T,
+  fresh: boolean,
+): { ms: number; value: T } {
   const times: number[] = [];
   let value: T | undefined;
   for (let i = 0; i < repeats; i++) {
+    const r = fresh ? reference.slice() : reference;
+    const c = fresh ? current.slice() : current;
     const start = performance.now();
-    value = fn();
+    value = fn(r, c);
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
   return { ms: times[Math.floor(times.length / 2)] as number, value: value as T };
 }
 
-function runVigil(reference: Float64Array, current: Float64Array) {
+function runVigil(reference: Float64Array, current: Float64Array, fresh = true) {
   return {
-    ks: timed(() => ks2samp(reference, current)),
-    wasserstein: timed(() => wassersteinDistance(reference, current)),
-    binned: timed(() => binned(reference, current)),
-    all: timed(() => compareNumerical(reference, current, BINS)),
+    ks: timed(reference, current, ks2sampInPlace, fresh),
+    wasserstein: timed(reference, current, wassersteinInPlace, fresh),
+    binned: timed(reference, current, binned, fresh),
+    all: timed(reference, current, (r, c) => compareNumericalInPlace(r, c, BINS), fresh),
   };
 }
 
@@ -159,7 +174,7 @@ const ms = (x: number) => x.toFixed(0);
 if (args.child !== undefined) {
   const scenario = SCENARIOS.find((s) => s.name === args.child) as Scenario;
   const { reference, current } = data(scenario);
-  runVigil(reference, current);
+  runVigil(reference, current, false);
   process.stdout.write(`${process.resourceUsage().maxRSS / 1024}\n`);
 } else {
   const scipyCheck = checkScipy(PYTHON);

@@ -146,27 +146,45 @@ export function countIntoBins(values: Float64Array, innerEdges: readonly number[
  * The binned statistics of two unsorted, non-empty samples over the reference's quantile bins
  * (docs/drift.md, "Numerical columns"), for when nothing else needs them sorted: one copy of
  * the reference, partitioned at the quantiles (which gives its counts), then one pass over the
- * current sample.
+ * current sample. Neither input is modified.
  */
 export function binnedComparison(
   reference: Float64Array,
   current: Float64Array,
   bins: number,
-): { edges: number[]; referenceCounts: number[]; currentCounts: number[]; stats: BinnedStats } {
-  const work = reference.slice();
-  const { edges, ranks } = selectQuantileEdges(work, bins);
+): BinnedComparison {
+  return binnedComparisonInPlace(reference.slice(), current, bins);
+}
+
+/**
+ * As {@link binnedComparison}, partitioning the reference in place (its order is lost, its
+ * values kept) instead of a copy: for callers that own it. The current sample is only read.
+ */
+export function binnedComparisonInPlace(
+  reference: Float64Array,
+  current: Float64Array,
+  bins: number,
+): BinnedComparison {
+  const { edges, ranks } = selectQuantileEdges(reference, bins);
   const inner = edges.slice(1, -1);
   // The selection has already split the reference at the quantiles: its counts come from ranks.
   const referenceCounts: number[] = [];
   let previous = 0;
   for (const edge of inner) {
-    const below = countBelow(work, ranks, edge);
+    const below = countBelow(reference, ranks, edge);
     referenceCounts.push(below - previous);
     previous = below;
   }
-  referenceCounts.push(work.length - previous);
+  referenceCounts.push(reference.length - previous);
   const currentCounts = countIntoBins(current, inner);
   return { edges, referenceCounts, currentCounts, stats: binnedStats(referenceCounts, currentCounts) };
+}
+
+export interface BinnedComparison {
+  edges: number[];
+  referenceCounts: number[];
+  currentCounts: number[];
+  stats: BinnedStats;
 }
 
 /** The count of a sorted sample in each bin delimited by ascending inner edges. */

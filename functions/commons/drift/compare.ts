@@ -2,7 +2,7 @@ import { countSortedIntoBins, quantileEdges } from './binned.ts';
 import { categoricalStats, categoryTable } from './categorical.ts';
 import { type ColumnChart, categoricalChart, numericalChart } from './charts.ts';
 import { columnResult, DriftInputError, datasetDrift, resolveMethod, sideSummary } from './methods.ts';
-import { compareNumerical } from './numerical.ts';
+import { compareNumericalInPlace } from './numerical.ts';
 import { sortedCopy } from './sort.ts';
 import type { ColumnDrift, ColumnType, DriftReport, MethodChoice, Row } from './types.ts';
 import { categoryOf, isMissing, numericValue } from './values.ts';
@@ -139,7 +139,8 @@ function analyzeNumerical(
       chart: referenceOnlyChart(name, reference.values, current.values, bins),
     };
   }
-  const comparison = compareNumerical(reference.values, current.values, bins);
+  // The sides are this function's own arrays: sorting them in place saves a copy of each.
+  const comparison = compareNumericalInPlace(reference.values, current.values, bins);
   return {
     column: columnResult(name, 'numerical', referenceSummary, currentSummary, method, comparison.stats),
     chart: numericalChart(name, comparison.edges, comparison.referenceCounts, comparison.currentCounts),

@@ -1,6 +1,6 @@
 import { kstwoSf } from './kolmogorov.ts';
 import { clip01, gcd, roundHalfEven } from './numpy.ts';
-import { sortedCopy } from './sort.ts';
+import { sortedCopy, sortInPlace } from './sort.ts';
 
 /** The two-sided two-sample Kolmogorov–Smirnov test: D and its p-value. */
 export interface KsResult {
@@ -18,6 +18,15 @@ export const KS_MAX_EXACT_N = 10000;
 export function ks2samp(a: Float64Array, b: Float64Array): KsResult {
   const scratch = new Float64Array(Math.max(a.length, b.length));
   return ks2sampSorted(sortedCopy(a, scratch), sortedCopy(b, scratch));
+}
+
+/**
+ * As {@link ks2samp}, sorting the samples in place instead of copying them: for callers that own
+ * the arrays (their order is lost, their values kept). The two sorts share one scratch buffer.
+ */
+export function ks2sampInPlace(a: Float64Array, b: Float64Array): KsResult {
+  const scratch = new Float64Array(Math.max(a.length, b.length));
+  return ks2sampSorted(sortInPlace(a, scratch), sortInPlace(b, scratch));
 }
 
 /** As {@link ks2samp}, on samples already sorted ascending. */

@@ -1,7 +1,7 @@
 import { type BinnedStats, binnedStats, countSortedIntoBins, quantileEdges } from './binned.ts';
 import { type KsResult, ks2sampSorted } from './ks.ts';
 import { npSum, StreamingSum } from './numpy.ts';
-import { sortedCopy } from './sort.ts';
+import { sortedCopy, sortInPlace } from './sort.ts';
 
 /** The statistics of a numerical column (docs/drift.md, "Numerical columns"). */
 export interface NumericalStats extends BinnedStats {
@@ -26,7 +26,8 @@ export interface NumericalComparison {
  * Compares two non-empty samples of finite values. The inputs are not modified: the
  * reference's standard deviation is taken in input order (as `np.std` on the same data), then
  * sorted copies of both sides feed KS and Wasserstein (one merge pass each) and the bins. The
- * two sorts share one scratch buffer, and no other array of the samples' length is made.
+ * two sorts share one scratch buffer. Callers that own the arrays use
+ * {@link compareNumericalInPlace}, which makes no copy.
  */
 export function compareNumerical(
   reference: Float64Array,
@@ -35,8 +36,25 @@ export function compareNumerical(
 ): NumericalComparison {
   const std = populationStd(reference);
   const scratch = new Float64Array(Math.max(reference.length, current.length));
-  const r = sortedCopy(reference, scratch);
-  const c = sortedCopy(current, scratch);
+  return compareSorted(sortedCopy(reference, scratch), sortedCopy(current, scratch), std, bins);
+}
+
+/**
+ * As {@link compareNumerical}, sorting the samples in place (their order is lost, their values
+ * kept): the only array it makes is the sorts' shared scratch buffer. The standard deviation is
+ * still taken in input order, before the sort, so the results are identical.
+ */
+export function compareNumericalInPlace(
+  reference: Float64Array,
+  current: Float64Array,
+  bins: number,
+): NumericalComparison {
+  const std = populationStd(reference);
+  const scratch = new Float64Array(Math.max(reference.length, current.length));
+  return compareSorted(sortInPlace(reference, scratch), sortInPlace(current, scratch), std, bins);
+}
+
+function compareSorted(r: Float64Array, c: Float64Array, std: number, bins: number): NumericalComparison {
   const wasserstein = wassersteinSorted(r, c);
   const edges = quantileEdges(r, bins);
   const inner = edges.slice(1, -1);
@@ -71,6 +89,12 @@ export function populationStd(values: Float64Array): number {
 export function wassersteinDistance(u: Float64Array, v: Float64Array): number {
   const scratch = new Float64Array(Math.max(u.length, v.length));
   return wassersteinSorted(sortedCopy(u, scratch), sortedCopy(v, scratch));
+}
+
+/** As {@link wassersteinDistance}, sorting the samples in place (for callers that own them). */
+export function wassersteinInPlace(u: Float64Array, v: Float64Array): number {
+  const scratch = new Float64Array(Math.max(u.length, v.length));
+  return wassersteinSorted(sortInPlace(u, scratch), sortInPlace(v, scratch));
 }
 
 /**

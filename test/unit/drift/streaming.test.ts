@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { binnedComparison, binnedStats, countSortedIntoBins, quantileEdges } from '#drift/binned';
-import { compareNumerical, populationStd, wassersteinDistance } from '#drift/numerical';
+import {
+  binnedComparison,
+  binnedComparisonInPlace,
+  binnedStats,
+  countSortedIntoBins,
+  quantileEdges,
+} from '#drift/binned';
+import { ks2samp, ks2sampInPlace } from '#drift/ks';
+import {
+  compareNumerical,
+  compareNumericalInPlace,
+  populationStd,
+  wassersteinDistance,
+  wassersteinInPlace,
+} from '#drift/numerical';
 import { npSum, StreamingSum } from '#drift/numpy';
 import { sortedCopy, sortInPlace } from '#drift/sort';
 import { prng } from './support.ts';
@@ -74,5 +87,35 @@ describe('memory-lean drift statistics give the same bits', () => {
       });
       expect(compareNumerical(reference, current, bins).edges).toEqual(edges);
     }
+  }, 30_000);
+
+  it('sorts owned samples in place to the same results, keeping their values', () => {
+    const reference = samples(8, 20_000);
+    const current = samples(9, 17_003);
+    const copy = (x: Float64Array) => x.slice();
+    const unchanged = (x: Float64Array, original: Float64Array) =>
+      expect(x.slice().sort()).toEqual(original.slice().sort());
+
+    const [r1, c1] = [copy(reference), copy(current)];
+    expect(ks2sampInPlace(r1, c1)).toEqual(ks2samp(reference, current));
+    unchanged(r1, reference);
+    unchanged(c1, current);
+
+    const [r2, c2] = [copy(reference), copy(current)];
+    expect(wassersteinInPlace(r2, c2)).toBe(wassersteinDistance(reference, current));
+    unchanged(r2, reference);
+
+    const [r3, c3] = [copy(reference), copy(current)];
+    expect(binnedComparisonInPlace(r3, c3, 10)).toEqual(binnedComparison(reference, current, 10));
+    expect(c3).toEqual(current); // only the reference is partitioned
+    unchanged(r3, reference);
+
+    // The standard deviation is taken before the sort: identical bits, Wasserstein normed included.
+    const [r4, c4] = [copy(reference), copy(current)];
+    expect(compareNumericalInPlace(r4, c4, 10)).toEqual(compareNumerical(reference, current, 10));
+    unchanged(c4, current);
+    // The copying variants leave their inputs as they were.
+    expect(reference).toEqual(samples(8, 20_000));
+    expect(current).toEqual(samples(9, 17_003));
   }, 30_000);
 });
