@@ -89,6 +89,10 @@ export const baselineSchema = z.strictObject({
       z.strictObject({
         features: featuresSchema,
         prediction: predictionValueSchema,
+        /** The model's probability of its positive class: required with positiveClass. */
+        score: z.number().optional(),
+        /** The true class: required with positiveClass, to calibrate the scores. */
+        actual: predictionValueSchema.optional(),
       }),
     )
     .min(1)
