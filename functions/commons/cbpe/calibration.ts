@@ -38,11 +38,9 @@ export interface Calibration {
 }
 
 /** Thresholds of the isotonic regression of `y` on `x` (increasing, unit weights, trimmed). */
-export function fitIsotonic(
-  x: readonly number[],
-  y: readonly number[],
-): { x: number[]; y: number[] } {
-  if (x.length !== y.length || x.length === 0) throw new RangeError('fitIsotonic needs as many x as y, at least one');
+export function fitIsotonic(x: readonly number[], y: readonly number[]): { x: number[]; y: number[] } {
+  if (x.length !== y.length || x.length === 0)
+    throw new RangeError('fitIsotonic needs as many x as y, at least one');
   // 1. Sorted by x, then y; ties in both are interchangeable.
   const order = x.map((_, i) => i);
   order.sort((a, b) => (x[a] as number) - (x[b] as number) || (y[a] as number) - (y[b] as number));

@@ -145,7 +145,11 @@ export function realisedMetrics(
   const big = (v: number) => BigInt(v);
   const fp = predicted - tp;
   const fn = actual - tp;
-  return { ...metricsOf(big(tp), big(fp), big(fn), big(samples - tp - fp - fn)), accuracy: correct / samples, samples };
+  return {
+    ...metricsOf(big(tp), big(fp), big(fn), big(samples - tp - fp - fn)),
+    accuracy: correct / samples,
+    samples,
+  };
 }
 
 /** Estimate minus realised, metric by metric. */

@@ -3,12 +3,7 @@ import { checkThresholds } from '../evaluation/performance.ts';
 import type { BaselineRecord } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { CBPE_COLUMN } from './counters.ts';
-import {
-  type EstimatedPerformance,
-  estimateError,
-  estimateMetrics,
-  realisedMetrics,
-} from './estimate.ts';
+import { type EstimatedPerformance, estimateError, estimateMetrics, realisedMetrics } from './estimate.ts';
 
 /**
  * The estimated performance of a window (docs/drift.md, "Estimated performance"), when its
@@ -23,7 +18,10 @@ export function estimatedPerformance(
 ): EstimatedPerformance | undefined {
   const calibration = baseline?.calibration;
   if (!calibration) return undefined;
-  const { samples, clipped, ...estimate } = estimateMetrics(calibration, window.columns.get(CBPE_COLUMN) ?? {});
+  const { samples, clipped, ...estimate } = estimateMetrics(
+    calibration,
+    window.columns.get(CBPE_COLUMN) ?? {},
+  );
   const realised = realisedMetrics(calibration.positiveClass, window.performance);
   const bounds = model.thresholds.estimatedPerformance ?? {};
   const checks = checkThresholds(

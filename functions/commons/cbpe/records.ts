@@ -2,8 +2,8 @@ import type * as z from 'zod';
 import { HttpError } from '#commons/http';
 import type { IssueList } from '../telemetry/records.ts';
 import { type Calibration, fitIsotonic, MAX_CALIBRATION_THRESHOLDS } from './calibration.ts';
-import { ESTIMATED_METRICS } from './estimate.ts';
 import { labelOf } from './counters.ts';
+import { ESTIMATED_METRICS } from './estimate.ts';
 
 /**
  * What estimated performance asks of a model and of its records (docs/drift.md, "Estimated

@@ -7,7 +7,10 @@ const cache = new Map<string, Promise<Calibration | undefined>>();
  * The calibration of a baseline, if it has one. Baselines never change, so it is cached for the
  * life of the execution environment, like the reference profiles: ingestion reads it once.
  */
-export function baselineCalibration(modelId: string, baselineVersion: number): Promise<Calibration | undefined> {
+export function baselineCalibration(
+  modelId: string,
+  baselineVersion: number,
+): Promise<Calibration | undefined> {
   const key = `${modelId}#${baselineVersion}`;
   let cached = cache.get(key);
   if (!cached) {
