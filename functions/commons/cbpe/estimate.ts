@@ -83,8 +83,8 @@ export function confusionSums(
       else above += value;
     } else if (kind === 's' && b !== undefined) {
       const cell = `s:${a}:${b.slice(0, b.indexOf('.'))}`;
-      let sub = limbs.get(cell);
-      if (!sub) limbs.set(cell, (sub = {}));
+      const sub = limbs.get(cell) ?? {};
+      limbs.set(cell, sub);
       sub[key] = value;
     }
   }

@@ -9,10 +9,10 @@ import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
+import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import { CbpeBuckets } from '../cbpe/counters.ts';
 import { checkScores } from '../cbpe/records.ts';
 import { baselineCalibration } from '../cbpe/store.ts';
-import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -245,7 +245,9 @@ export async function ingestPredictions(
     for (const [bucket, { records, counters }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
       const delta = {
-        ...Object.fromEntries(columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()])),
+        ...Object.fromEntries(
+          columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+        ),
         ...cbpe.columns(bucket),
       };
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {

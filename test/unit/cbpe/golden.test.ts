@@ -72,9 +72,9 @@ describe('estimated performance against scikit-learn 1.2 (test/fixtures/cbpe)', 
 
       it('predicts as scikit-learn does, clipped outside the thresholds', () => {
         const calibration = fixture.thresholds;
-        fixture.window.forEach((r, i) =>
-          close(calibrate(calibration, r.score), fixture.calibrated[i] as number),
-        );
+        fixture.window.forEach((r, i) => {
+          close(calibrate(calibration, r.score), fixture.calibrated[i] as number);
+        });
       });
 
       it('estimates the confusion sums and metrics from the window counters', () => {
