@@ -158,9 +158,40 @@ describe('estimated performance through the server (test/fixtures/cbpe)', () => 
     });
     for (const metric of ['accuracy', 'precision', 'recall', 'f1'] as const)
       expect(estimate.error[metric]).toBe(estimate[metric] - estimate.realised[metric]);
+
+    // The evaluation's HTML report and the model report show them side by side.
+    const report = await api.call('GET', `/v1/evaluations/${evaluation.body.evaluationId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toContain('<h2 id="estimated-performance">Estimated performance</h2>');
+    expect(report.body).toContain('realised from 100 prediction–actual pairs joined so far');
+    const kpi = await api.call('GET', '/v1/models/cbpe-realised/report');
+    expect(kpi.body.estimatedPerformance).toEqual({
+      evaluations: 1,
+      withActuals: 1,
+      meanAbsoluteError: {
+        accuracy: Math.abs(estimate.error.accuracy),
+        precision: Math.abs(estimate.error.precision),
+        recall: Math.abs(estimate.error.recall),
+        f1: Math.abs(estimate.error.f1),
+      },
+      latest: {
+        evaluationId: evaluation.body.evaluationId,
+        windowEnd: evaluation.body.windowEnd,
+        estimated: {
+          accuracy: estimate.accuracy,
+          precision: estimate.precision,
+          recall: estimate.recall,
+          f1: estimate.f1,
+          samples: estimate.samples,
+        },
+        realised: estimate.realised,
+        error: estimate.error,
+      },
+    });
   });
 
   it('refuses what estimated performance cannot use, naming the field, and writes nothing', async () => {
+    const before = await api.snapshot();
     const regression = await api.call('PUT', '/v1/models/cbpe-bad', {
       body: { ...model('1'), task: 'regression' },
     });
@@ -178,13 +209,16 @@ describe('estimated performance through the server (test/fixtures/cbpe)', () => 
     expect(unknownMetric.status).toBe(400);
     expect(JSON.stringify(unknownMetric.body)).toContain('auc');
     expect((await api.call('GET', '/v1/models/cbpe-bad')).status).toBe(404);
+    expect(await api.snapshot()).toBe(before);
 
     expect((await api.call('PUT', '/v1/models/cbpe-records', { body: model(1) })).status).toBe(201);
+    const registered = await api.snapshot();
     const noActual = await api.call('PUT', '/v1/models/cbpe-records/baseline', {
       body: { records: [{ features: { amount: 1 }, prediction: 1, score: 0.9 }] },
     });
     expect(noActual.status).toBe(400);
     expect(noActual.body.error.issues).toEqual([{ path: 'records[0].actual', message: expect.any(String) }]);
+    expect(await api.snapshot()).toBe(registered);
     const f = fixture('separated');
     await api.call('PUT', '/v1/models/cbpe-records/baseline', {
       body: {
@@ -196,6 +230,7 @@ describe('estimated performance through the server (test/fixtures/cbpe)', () => 
         })),
       },
     });
+    const fitted = await api.snapshot();
     const noScore = await api.call('POST', '/v1/models/cbpe-records/predictions', {
       body: {
         records: [
@@ -210,6 +245,7 @@ describe('estimated performance through the server (test/fixtures/cbpe)', () => 
       'records[1].score',
       'records[2].score',
     ]);
+    expect(await api.snapshot()).toBe(fitted);
     const evaluation = await api.call('POST', '/v1/models/cbpe-records/evaluations');
     expect(evaluation.body.samples).toBe(0);
     expect(evaluation.body.estimatedPerformance.samples).toBe(0);
