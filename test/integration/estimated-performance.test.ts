@@ -190,6 +190,24 @@ describe('estimated performance through the server (test/fixtures/cbpe)', () => 
     });
   });
 
+  it('documents the fields in the OpenAPI document', async () => {
+    const doc = (await api.call('GET', '/openapi.json', { key: null })).body;
+    const schema = (path: string, method: string) =>
+      doc.paths[path][method].requestBody.content['application/json'].schema;
+    expect(schema('/v1/models/{modelId}', 'put').properties.positiveClass).toBeDefined();
+    expect(
+      schema('/v1/models/{modelId}', 'put').properties.thresholds.properties.estimatedPerformance,
+    ).toBeDefined();
+    expect(schema('/v1/models/{modelId}/baseline', 'put').properties.records.items.properties).toMatchObject({
+      score: { type: 'number' },
+      actual: expect.any(Object),
+    });
+    expect(
+      doc.paths['/v1/evaluations/{evaluationId}'].get.responses['200'].content['application/json'].schema
+        .properties.estimatedPerformance.required,
+    ).toContain('f1');
+  });
+
   it('refuses what estimated performance cannot use, naming the field, and writes nothing', async () => {
     const before = await api.snapshot();
     const regression = await api.call('PUT', '/v1/models/cbpe-bad', {
