@@ -69,6 +69,39 @@ const evidenceBundleSchema = {
   },
 } as const;
 
+const binaryMetrics = Object.fromEntries(
+  ['accuracy', 'precision', 'recall', 'f1'].map((m) => [m, { type: ['number', 'null'] }]),
+);
+
+/** The evaluation's fields documented here (the rest: docs/drift.md). */
+const evaluationResponseSchema = {
+  type: 'object',
+  properties: {
+    estimatedPerformance: {
+      type: 'object',
+      description:
+        'Performance of the positive class estimated from calibrated scores (docs/drift.md, "Estimated performance"); present when the baseline has a calibration',
+      required: ['accuracy', 'precision', 'recall', 'f1', 'samples', 'positiveClass', 'clipped', 'checks'],
+      properties: {
+        ...binaryMetrics,
+        samples: { type: 'integer', minimum: 0 },
+        positiveClass: { type: 'string' },
+        clipped: {
+          type: 'object',
+          properties: { below: { type: 'integer' }, above: { type: 'integer' } },
+        },
+        realised: {
+          type: 'object',
+          description: 'The same metrics from the actuals joined so far',
+          properties: { ...binaryMetrics, samples: { type: 'integer', minimum: 0 } },
+        },
+        error: { type: 'object', description: 'Estimate minus realised', properties: binaryMetrics },
+        checks: { type: 'array', items: { type: 'object' }, description: 'thresholds.estimatedPerformance' },
+      },
+    },
+  },
+} as const;
+
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
@@ -96,6 +129,11 @@ const readRoutes: Record<
       'application/json': { schema: evidenceBundleSchema },
       'text/html': { schema: { type: 'string' } },
     },
+  },
+  'GET /v1/evaluations/{evaluationId}': {
+    summary:
+      'One evaluation whole: drift, performance, complaints, and the estimated performance of a model with a positive class',
+    content: { 'application/json': { schema: evaluationResponseSchema } },
   },
   'GET /.well-known/jwks.json': {
     summary: 'The public keys that verify signed heads, as a JWK Set (current key first, then retired ones)',

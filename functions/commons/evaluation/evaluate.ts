@@ -3,6 +3,7 @@ import { datasetDrift } from '#drift/methods';
 import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
+import { estimatedPerformance, estimatedReasons } from '../cbpe/evaluation.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
@@ -164,6 +165,7 @@ export async function evaluateModel(
   for (const [name, point] of Object.entries(points))
     if (!Object.hasOwn(values, name) || values[name] == null) values[name] = point.mean;
   const checks = checkThresholds(model, values, baseline?.metrics ?? {});
+  const estimated = estimatedPerformance(model, baseline, window);
 
   const byCategory: Record<string, number> = {};
   for (const [key, value] of Object.entries(window.feedback)) {
@@ -183,6 +185,7 @@ export async function evaluateModel(
       );
     }
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
+    reasons.push(...estimatedReasons(estimated));
     status = reasons.length > 0 ? 'breach' : 'ok';
   }
 
@@ -209,6 +212,7 @@ export async function evaluateModel(
     predictionDrift,
     missing,
     performance: { fromActuals, points, checks },
+    ...(estimated ? { estimatedPerformance: estimated } : {}),
     complaints: {
       count: complaintCount,
       perThousandPredictions: samples > 0 ? (complaintCount / samples) * 1000 : null,

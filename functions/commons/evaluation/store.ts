@@ -4,6 +4,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { EstimatedPerformance } from '../cbpe/estimate.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
@@ -56,6 +57,8 @@ export interface EvaluationRecord {
     perThousandPredictions: number | null;
     byCategory: Record<string, number>;
   };
+  /** Performance estimated from calibrated scores, before the actuals (docs/drift.md). */
+  readonly estimatedPerformance?: EstimatedPerformance;
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
 }

@@ -3,6 +3,8 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { fitReferenceProfile, type ReferenceProfile } from '#drift/profile';
+import type { Calibration } from '../cbpe/calibration.ts';
+import { checkCalibrationRecords, fitCalibration } from '../cbpe/records.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkRecords, IssueList } from '../telemetry/records.ts';
 import { isConditionFailure } from '../telemetry/writes.ts';
@@ -12,7 +14,12 @@ import type { ModelRecord } from './store.ts';
 const table = requireEnv('GOVERNANCE_TABLE');
 
 export interface BaselineInput {
-  readonly records: readonly { features: Record<string, unknown>; prediction: unknown }[];
+  readonly records: readonly {
+    features: Record<string, unknown>;
+    prediction: unknown;
+    score?: number;
+    actual?: unknown;
+  }[];
   readonly metrics: Record<string, number>;
 }
 
@@ -24,6 +31,8 @@ export interface BaselineRecord {
   readonly metrics: Record<string, number>;
   /** Per column: type, values and missing values in the reference. */
   readonly columns: Record<string, { type: 'numerical' | 'categorical'; count: number; missing: number }>;
+  /** With a positive class: the calibration of estimated performance (stored as JSON text). */
+  readonly calibration?: Calibration;
 }
 
 /**
@@ -50,6 +59,7 @@ export function predictionType(model: ModelRecord): 'numerical' | 'categorical' 
 export async function putBaseline(model: ModelRecord, input: BaselineInput): Promise<BaselineRecord> {
   const issues = new IssueList();
   checkRecords(model, input.records, Date.now(), issues);
+  checkCalibrationRecords(model, input.records, issues);
   if (issues.count > 0) {
     throw new HttpError(
       400,
@@ -58,6 +68,7 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
       issues.issues,
     );
   }
+  const calibration = fitCalibration(model, input.records);
 
   const { Attributes } = await dynamoDb.send(
     new UpdateCommand({
@@ -110,11 +121,17 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     records: input.records.length,
     metrics: input.metrics,
     columns,
+    ...(calibration ? { calibration } : {}),
   };
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.baseline(model.modelId, baselineVersion), ...baseline },
+      Item: {
+        ...keys.baseline(model.modelId, baselineVersion),
+        ...baseline,
+        // Text: thresholds are doubles of any magnitude, which DynamoDB numbers are not.
+        ...(calibration ? { calibration: JSON.stringify(calibration) } : {}),
+      },
     }),
   );
   try {
@@ -142,8 +159,11 @@ export async function getBaseline(
     new GetCommand({ TableName: table, Key: keys.baseline(modelId, baselineVersion) }),
   );
   if (!Item) return undefined;
-  const { pk: _pk, sk: _sk, ...baseline } = Item;
-  return baseline as BaselineRecord;
+  const { pk: _pk, sk: _sk, calibration, ...baseline } = Item;
+  return {
+    ...(baseline as BaselineRecord),
+    ...(typeof calibration === 'string' ? { calibration: JSON.parse(calibration) as Calibration } : {}),
+  };
 }
 
 const profileCache = new Map<string, Promise<ReferenceProfiles>>();

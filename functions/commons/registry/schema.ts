@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { KEY_SCOPES } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
+import { checkPositiveClassModel } from '#commons/cbpe/records';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
@@ -96,6 +97,12 @@ export const modelInputSchema = z
     name: z.string().trim().min(1).max(200),
     owner: z.string().trim().min(1).max(200),
     task: z.enum(['classification', 'regression']),
+    positiveClass: z
+      .union([z.string().min(1).max(256), z.number(), z.boolean()])
+      .optional()
+      .describe(
+        'Binary classification: the class whose probability predictions carry as score; compared as a string',
+      ),
     features: z.array(featureSchema).min(1).max(100),
     schedule: z
       .strictObject({
@@ -115,6 +122,10 @@ export const modelInputSchema = z
           )
           .default({}),
         performance: namedMetrics(performanceBoundSchema).default({}),
+        /** Bounds on the estimated performance (accuracy, precision, recall, f1); needs positiveClass. */
+        estimatedPerformance: namedMetrics(performanceBoundSchema)
+          .optional()
+          .describe('Bounds on accuracy, precision, recall or f1 as estimated before the actuals arrive'),
         consecutiveBreaches: z.int().min(1).max(100).default(1),
       })
       .prefault({}),
@@ -166,6 +177,7 @@ export const modelInputSchema = z
         });
       }
     }
+    checkPositiveClassModel(model, ctx);
     for (const field of ['window', 'every'] as const) {
       const seconds = durationSecondsOrNaN(model.schedule?.[field]);
       if (seconds < 60)

@@ -38,6 +38,7 @@ const MODEL_FIELDS = [
   'name',
   'owner',
   'task',
+  'positiveClass',
   'features',
   'schedule',
   'thresholds',

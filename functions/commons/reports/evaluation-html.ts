@@ -4,6 +4,7 @@ import { html } from '../html/layout.ts';
 import { listIncidents } from '../incidents/store.ts';
 import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { estimatedPerformanceSection } from './cbpe-html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 
@@ -47,7 +48,8 @@ export async function evaluationReportHtml(
       sections: html`<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
-</section>`.value,
+</section>
+${estimatedPerformanceSection(evaluation)}`.value,
     },
   );
 }

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
+import { type EstimatedPerformanceSummary, summariseEstimates } from '../cbpe/evaluation.ts';
 import { listEvaluations } from '../evaluation/store.ts';
 import { listIncidents } from '../incidents/store.ts';
 import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
@@ -37,6 +38,8 @@ export interface KpiReport {
     perThousandPredictions: number | null;
   };
   readonly incidentsByOutcome: Record<IncidentStatus, number>;
+  /** Estimated against realised performance, for a model with a positive class (docs/drift.md). */
+  readonly estimatedPerformance?: EstimatedPerformanceSummary;
 }
 
 function median(values: number[]): number | null {
@@ -98,6 +101,11 @@ async function totals(model: ModelRecord, from: string, to: string): Promise<Rec
     } while (start);
   }
   return sum;
+}
+
+function withEstimates(evaluations: Parameters<typeof summariseEstimates>[0]) {
+  const estimatedPerformance = summariseEstimates(evaluations);
+  return estimatedPerformance ? { estimatedPerformance } : {};
 }
 
 /**
@@ -170,5 +178,6 @@ export async function kpiReport(model: ModelRecord, from: string, to: string): P
       perThousandPredictions: predictions > 0 ? (feedback / predictions) * 1000 : null,
     },
     incidentsByOutcome: byOutcome,
+    ...withEstimates(evaluations.filter((e) => within(e.createdAt, from, to))),
   };
 }

@@ -3,6 +3,7 @@ import type { ColumnDrift } from '#drift/types';
 import type { EvaluationRecord } from '../evaluation/store.ts';
 import { html, type SafeHtml } from '../html/layout.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { estimatedTrends } from './cbpe-html.ts';
 import { formatValue, type TimeMarker, type TrendPoint, trendFigure } from './charts.ts';
 
 /** Evaluations a trend goes back over. */
@@ -95,6 +96,7 @@ export function modelTrends(data: TrendData): Trends {
     });
   });
 
+  performance.push(...estimatedTrends(data.model, evaluations, markers));
   const minSamples = evaluations[evaluations.length - 1]?.minSamples;
   const samples = trendFigure(
     html`Samples per window<span class="note">${minSamples !== undefined ? `minimum ${minSamples} for a verdict (dashed line)` : ''}</span>`,

@@ -10,6 +10,9 @@ import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounters } from '#drift/profile';
+import { CbpeBuckets } from '../cbpe/counters.ts';
+import { checkScores } from '../cbpe/records.ts';
+import { baselineCalibration } from '../cbpe/store.ts';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -191,6 +194,7 @@ export async function ingestPredictions(
 ): Promise<{ accepted: number; replayed?: true }> {
   const issues = new IssueList();
   checkRecords(model, batch.records, Date.now(), issues);
+  checkScores(model, batch.records, issues);
   rejectIfInvalid(issues);
   if (model.baselineVersion === undefined) {
     throw new HttpError(
@@ -202,6 +206,7 @@ export async function ingestPredictions(
   }
   const baseline = model.baselineVersion;
   const profiles = await referenceProfiles(model.modelId, baseline);
+  const calibration = await baselineCalibration(model.modelId, baseline);
   const resolution = windowOf(model);
 
   const columns: { name: string; profile: ReferenceProfile; value: (r: PredictionRecord) => unknown }[] = [];
@@ -217,6 +222,7 @@ export async function ingestPredictions(
   return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     // Per bucket: the records in it and one counter per column.
     const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
+    const cbpe = new CbpeBuckets(calibration);
     for (const record of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, receivedAt) / 1000), resolution);
       let entry = buckets.get(bucket);
@@ -225,6 +231,7 @@ export async function ingestPredictions(
         buckets.set(bucket, entry);
       }
       entry.records++;
+      cbpe.add(bucket, record);
       for (let c = 0; c < columns.length; c++) {
         (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
       }
@@ -237,9 +244,12 @@ export async function ingestPredictions(
     const days = new Map<string, number>();
     for (const [bucket, { records, counters }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
-      const delta = Object.fromEntries(
-        columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
-      );
+      const delta = {
+        ...Object.fromEntries(
+          columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+        ),
+        ...cbpe.columns(bucket),
+      };
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
         steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
       }

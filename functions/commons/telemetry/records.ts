@@ -43,7 +43,12 @@ export const predictionRecordSchema = z.strictObject({
   timestamp: timestampSchema.optional(),
   features: featuresSchema,
   prediction: predictionValueSchema,
-  score: z.number().optional(),
+  score: z
+    .number()
+    .optional()
+    .describe(
+      "The model's probability of its positive class, in [0, 1]: required when the model declares positiveClass",
+    ),
 });
 
 export const predictionBatchSchema = z.strictObject({
@@ -89,6 +94,13 @@ export const baselineSchema = z.strictObject({
       z.strictObject({
         features: featuresSchema,
         prediction: predictionValueSchema,
+        score: z
+          .number()
+          .optional()
+          .describe("The model's probability of its positive class, in [0, 1]: required with positiveClass"),
+        actual: predictionValueSchema
+          .optional()
+          .describe('The true class: required with positiveClass, to calibrate the scores'),
       }),
     )
     .min(1)
