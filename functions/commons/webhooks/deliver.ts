@@ -93,13 +93,17 @@ async function deliver(
     const delay = retryDelaySeconds(message.attempt, (now.getTime() - Date.parse(firstAttemptAt)) / 1000);
     if (delay !== undefined) {
       logger.info('webhook attempt failed; retrying', { ...log, retryInSeconds: delay });
+      // A wait beyond the queue's longest delay is taken in hops, until `notBefore`.
+      const { notBefore: _done, ...next } = message;
       await context.queue.send([
         {
           message: {
-            ...message,
+            ...next,
             attempt: message.attempt + 1,
             firstAttemptAt,
-            notBefore: new Date(now.getTime() + delay * 1000).toISOString(),
+            ...(delay > MAX_QUEUE_DELAY_SECONDS
+              ? { notBefore: new Date(now.getTime() + delay * 1000).toISOString() }
+              : {}),
           },
           delaySeconds: Math.min(MAX_QUEUE_DELAY_SECONDS, delay),
         },

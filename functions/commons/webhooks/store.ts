@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import type { WebhookEventType } from './events.ts';
@@ -55,44 +55,56 @@ export const webhookKeys = {
 };
 
 /**
- * Keeps a new webhook, unless {@link MAX_WEBHOOKS} exist already (false): the webhook and the
- * count change in one transaction.
+ * Keeps a new webhook, unless {@link MAX_WEBHOOKS} exist already (false). The count is taken
+ * first (a conditional increment, so two creations never both pass the limit), then the webhook
+ * is written; a write that fails gives the count back.
  */
 export async function putNewWebhook(webhook: WebhookRecord): Promise<boolean> {
   try {
     await dynamoDb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: table,
-              Item: {
-                ...webhookKeys.webhook(webhook.webhookId),
-                gsi1pk: webhookKeys.index,
-                gsi1sk: `${webhook.createdAt}#${webhook.webhookId}`,
-                ...webhook,
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: webhookKeys.count,
-              UpdateExpression: 'ADD #n :one',
-              ConditionExpression: 'attribute_not_exists(#n) OR #n < :max',
-              ExpressionAttributeNames: { '#n': 'webhooks' },
-              ExpressionAttributeValues: { ':one': 1, ':max': MAX_WEBHOOKS },
-            },
-          },
-        ],
+      new UpdateCommand({
+        TableName: table,
+        Key: webhookKeys.count,
+        UpdateExpression: 'ADD #n :one',
+        ConditionExpression: 'attribute_not_exists(#n) OR #n < :max',
+        ExpressionAttributeNames: { '#n': 'webhooks' },
+        ExpressionAttributeValues: { ':one': 1, ':max': MAX_WEBHOOKS },
       }),
     );
-    return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException) return false;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
+  try {
+    await dynamoDb.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          ...webhookKeys.webhook(webhook.webhookId),
+          gsi1pk: webhookKeys.index,
+          gsi1sk: `${webhook.createdAt}#${webhook.webhookId}`,
+          ...webhook,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    await countDown();
+    throw error;
+  }
+  return true;
+}
+
+async function countDown(): Promise<void> {
+  await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: webhookKeys.count,
+      UpdateExpression: 'ADD #n :minus',
+      ExpressionAttributeNames: { '#n': 'webhooks' },
+      ExpressionAttributeValues: { ':minus': -1 },
+    }),
+  );
 }
 
 export async function getWebhook(webhookId: string): Promise<WebhookRecord | undefined> {
@@ -122,36 +134,22 @@ export async function listWebhooks(): Promise<WebhookRecord[]> {
   return found;
 }
 
-/** Deletes a webhook (false when there is none); its failures age out with their TTL. */
+/** Deletes a webhook (false when there is none) and gives its count back; its failures age out with their TTL. */
 export async function deleteWebhook(webhookId: string): Promise<boolean> {
   try {
     await dynamoDb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: table,
-              Key: webhookKeys.webhook(webhookId),
-              ConditionExpression: 'attribute_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: table,
-              Key: webhookKeys.count,
-              UpdateExpression: 'ADD #n :minus',
-              ExpressionAttributeNames: { '#n': 'webhooks' },
-              ExpressionAttributeValues: { ':minus': -1 },
-            },
-          },
-        ],
+      new DeleteCommand({
+        TableName: table,
+        Key: webhookKeys.webhook(webhookId),
+        ConditionExpression: 'attribute_exists(pk)',
       }),
     );
-    return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException) return false;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
+  await countDown();
+  return true;
 }
 
 /**
