@@ -101,6 +101,19 @@ export const functionCatalog = {
     memorySize: 512,
     timeoutSeconds: 29,
   },
+  webhooks: {
+    entry: 'functions/webhooks.ts',
+    description: 'Outbound webhooks API: register, list, delete, test, failed deliveries',
+    memorySize: 512,
+    timeoutSeconds: 29,
+  },
+  webhookDelivery: {
+    entry: 'functions/webhook-delivery.ts',
+    description:
+      'Webhook queue consumer: fans events out to webhooks, signs and delivers them, retries with backoff',
+    memorySize: 512,
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionId = keyof typeof functionCatalog;

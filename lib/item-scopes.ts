@@ -67,6 +67,25 @@ export const itemScopes = {
     // the drifted features an approval page draws.
     Telemetry: { read: ['PROFILE#*'] },
   },
+  /** The webhooks API: webhooks, their count and their failed deliveries; nothing else. */
+  webhooks: {
+    Governance: {
+      read: ['WEBHOOK#*', 'WEBHOOKS'],
+      write: ['WEBHOOK#*', 'WEBHOOKS'],
+      indexes: { gsi1: ['WEBHOOKS'] },
+    },
+  },
+  /**
+   * The delivery function, which calls URLs from outside: reads webhooks (their sealed secrets)
+   * and writes failed deliveries, and nothing else of the table.
+   */
+  webhookDelivery: {
+    Governance: {
+      read: ['WEBHOOK#*'],
+      write: ['WEBHOOK#*#FAILURES'],
+      indexes: { gsi1: ['WEBHOOKS'] },
+    },
+  },
 } as const satisfies Partial<Record<FunctionId, Partial<Record<TableId, ItemScope>>>>;
 
 export type ScopedFunctionId = keyof typeof itemScopes;

@@ -11,7 +11,10 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   /** API Gateway resource path, with `{name}` path parameters. */
   readonly path: string;
-  readonly handler: Exclude<FunctionId, 'authorizer' | 'scheduledEvaluation' | 'deliveryRefresh'>;
+  readonly handler: Exclude<
+    FunctionId,
+    'authorizer' | 'scheduledEvaluation' | 'deliveryRefresh' | 'webhookDelivery'
+  >;
   /** `apiKey`: the request authorizer checks `x-api-key`; `none`: public. */
   readonly auth: 'apiKey' | 'none';
 }
@@ -47,6 +50,12 @@ export const routes: readonly RouteDefinition[] = [
   // Evidence: the signed hash chain of an incident (admin) and the public keys that verify it (public)
   { method: 'GET', path: '/v1/incidents/{incidentId}/evidence', handler: 'evidence', auth: 'apiKey' },
   { method: 'GET', path: '/.well-known/jwks.json', handler: 'evidence', auth: 'none' },
+  // Outbound webhooks (admin)
+  { method: 'POST', path: '/v1/webhooks', handler: 'webhooks', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/webhooks', handler: 'webhooks', auth: 'apiKey' },
+  { method: 'DELETE', path: '/v1/webhooks/{webhookId}', handler: 'webhooks', auth: 'apiKey' },
+  { method: 'POST', path: '/v1/webhooks/{webhookId}/test', handler: 'webhooks', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/webhooks/{webhookId}/failures', handler: 'webhooks', auth: 'apiKey' },
   // Approval pages: public, every link signed for one recipient
   { method: 'GET', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },
   { method: 'POST', path: '/approvals/{approvalId}', handler: 'approvals', auth: 'none' },

@@ -1,6 +1,7 @@
 import {
   CfnOutput,
   DefaultStackSynthesizer,
+  Duration,
   Fn,
   RemovalPolicy,
   Stack,
@@ -13,6 +14,7 @@ import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { SubscriptionFilter, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { VIGIL_ROLE_PATH } from './constructs/vigil-function.ts';
 import { evidenceKeyGeneration, evidenceSignerRoleName } from './evidence.ts';
@@ -37,6 +39,10 @@ export class StatefulStack extends Stack {
   readonly adminKeySecret: Secret;
   /** Signs the heads of incidents' hash chains (ES256); only the evidence function may use it. */
   readonly evidenceKey: Key;
+  /** Outbound webhooks: published events and deliveries waiting for their next attempt. */
+  readonly webhookQueue: Queue;
+  /** Webhook messages the delivery function failed to handle on every receive. */
+  readonly webhookDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -85,6 +91,7 @@ export class StatefulStack extends Stack {
     }
 
     this.evidenceKey = this.evidenceSigningKey();
+    [this.webhookQueue, this.webhookDeadLetters] = this.webhookQueues();
 
     new CfnOutput(this, 'AdminKeySecretArn', { value: this.adminKeySecret.secretArn });
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn });
@@ -149,6 +156,37 @@ export class StatefulStack extends Stack {
     });
     new CfnOutput(this, 'EvidenceSigningKeyArn', { value: key.keyArn });
     return key;
+  }
+
+  /**
+   * The webhook queue and its dead-letter queue, both encrypted with the data key and refusing
+   * requests without TLS. The delivery function (timeout 60 s) sees a message again after six
+   * times its timeout when it failed to handle it, and five receives later the message moves to
+   * the dead-letter queue, kept 14 days. A receiver's failures are not those: the function sends
+   * the delivery back with a delay (see docs/architecture.md, "Webhooks").
+   */
+  private webhookQueues(): [Queue, Queue] {
+    const deadLetters = new Queue(this, 'WebhookDeadLetters', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const queue = new Queue(this, 'WebhookQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(360),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the webhook queue.',
+    });
+    return [queue, deadLetters];
   }
 
   private table(definition: TableDefinition): TableV2 {

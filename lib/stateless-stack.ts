@@ -10,10 +10,12 @@ import {
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import type { Construct } from 'constructs';
@@ -129,6 +131,7 @@ export class StatelessStack extends Stack {
     this.governance = this.governanceWorkflow(data, stageName);
     this.subscriptions(data, stageName);
     this.evidence(data);
+    this.webhooks(data, stageName);
 
     const validator = this.api.addRequestValidator('Validator', {
       validateRequestBody: true,
@@ -473,6 +476,58 @@ export class StatelessStack extends Stack {
         }),
       );
     }
+  }
+
+  /**
+   * Outbound webhooks: the API function keeps webhooks and queues test events; the delivery
+   * function consumes the webhook queue (batches of ten, failed messages reported one by one),
+   * reads webhooks and writes failed deliveries only, and sends deliveries back to the queue
+   * for their retries. Both open webhook secrets with the signing secret. The functions that
+   * publish events may send to the queue, and do nothing else with it.
+   */
+  private webhooks(data: StatefulStack, stageName: string): void {
+    const { webhooks, webhookDelivery } = this.functions;
+    webhooks
+      .useItems(governanceTable, data.governance, itemScopes.webhooks.Governance)
+      .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN');
+    webhookDelivery
+      .useItems(governanceTable, data.governance, itemScopes.webhookDelivery.Governance)
+      .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
+      .setEnv('PUBLIC_URL', this.publicUrl(stageName));
+    webhookDelivery.function.addEventSource(
+      new SqsEventSource(data.webhookQueue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+    const publishers: FunctionId[] = [
+      'evaluations',
+      'scheduledEvaluation',
+      'workflowApproval',
+      'workflowSteps',
+      'approvals',
+      'webhooks',
+      'webhookDelivery',
+    ];
+    for (const id of publishers) this.allowWebhookEvents(this.functions[id], data.webhookQueue);
+  }
+
+  /** Lets a function put messages on the webhook queue (encrypted with the data key), and nothing else. */
+  private allowWebhookEvents(f: VigilFunction, queue: IQueue): void {
+    f.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    if (queue.encryptionMasterKey) {
+      f.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [queue.encryptionMasterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    f.setEnv('WEBHOOK_QUEUE_URL', queue.queueUrl);
   }
 
   /** Lets a function email people: publish to the notifications topic (encrypted with the data key). */

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { configureWebhookQueue } from '../functions/commons/webhooks/queue.ts';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
 import { authErrors, routes } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
@@ -31,6 +32,7 @@ import { type LocalGovernance, startLocalGovernance } from './governance.ts';
 import { asFunction } from './invocation.ts';
 import type { ConfirmMode } from './outbox.ts';
 import { startScheduler } from './scheduler.ts';
+import { LocalWebhookQueue, type SqsHandler, type Timer } from './webhooks.ts';
 
 export interface RuntimeOptions {
   /** Folder for the DynamoDB data and the admin key. */
@@ -55,6 +57,8 @@ export interface RuntimeOptions {
    * following the confirmation link in the outbox, as in AWS.
    */
   readonly confirmSubscriptions?: ConfirmMode;
+  /** The webhook queue's waits (delays, backoff); tests give one that does not wait. */
+  readonly webhookTimer?: Timer;
 }
 
 export interface Runtime {
@@ -65,6 +69,8 @@ export interface Runtime {
   readonly adminKeyGenerated: boolean;
   /** The governance workflow's local adapters: outbox and engine. */
   readonly governance: LocalGovernance;
+  /** The webhook queue's local stand-in (SQS in AWS). */
+  readonly webhooks: LocalWebhookQueue;
   close(): Promise<void>;
 }
 
@@ -100,6 +106,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       options.confirmSubscriptions ?? 'auto',
     );
     const handlers = await loadHandlers();
+    const webhooks = new LocalWebhookQueue({
+      handler: handlers.webhookDelivery as unknown as SqsHandler,
+      ...(options.webhookTimer ? { timer: options.webhookTimer } : {}),
+    });
+    configureWebhookQueue(webhooks);
     const dashboard = await startDashboard(governance);
     const server = createServer((request, response) => {
       if (governance.route(request, response)) return;
@@ -132,6 +143,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       adminKey,
       adminKeyGenerated: generated,
       governance,
+      webhooks,
       close: async () => {
         await demo?.stop();
         await new Promise<void>((resolve) => {
@@ -139,6 +151,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           server.closeAllConnections();
         });
         await scheduler.stop();
+        await webhooks.close();
+        configureWebhookQueue(undefined);
         await governance.close();
         await dynamo?.close();
         await releaseLock();
@@ -254,6 +268,8 @@ function configureEnvironment(endpoint: string, tableNames: Record<string, strin
   env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   env.VIGIL_ADMIN_KEY = adminKey;
+  // Webhooks may reach receivers on this machine (never in AWS, where the flag is unset).
+  env.VIGIL_WEBHOOKS_ALLOW_LOOPBACK ??= 'true';
   for (const table of tables) env[table.envVar] = tableNames[table.id];
 }
 

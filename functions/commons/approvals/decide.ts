@@ -7,6 +7,8 @@ import { recordStep } from '#commons/incidents/track';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { getModel, type ModelRecord } from '#commons/registry/store';
 import { evaluationCharts } from '#commons/reports/distributions';
+import { decidedEvent } from '#commons/webhooks/emit';
+import { publishEvent } from '#commons/webhooks/publish';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import type { ColumnChart } from '#drift/charts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
@@ -253,6 +255,16 @@ export async function decideApproval(
   }).catch((error: unknown) => {
     if (!(error instanceof IncidentNotOpenError)) throw error;
   });
+  const decided = decidedEvent({
+    incidentId: approval.incidentId,
+    modelId: approval.modelId,
+    step: approval.step,
+    decision,
+    comment,
+    decidedBy: recipient,
+    decidedAt,
+  });
+  await publishEvent(decided.type, decided.data);
   return { ...approval, status: 'decided', decision, comment, decidedBy: recipient, decidedAt };
 }
 

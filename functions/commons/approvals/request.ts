@@ -15,6 +15,8 @@ import { recordStep } from '#commons/incidents/track';
 import { type IncidentRecord, roles } from '#commons/incidents/types';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
 import { getModel, type ModelRecord } from '#commons/registry/store';
+import { stepWaitingEvent } from '#commons/webhooks/emit';
+import { publishEvent } from '#commons/webhooks/publish';
 import { StepFailedError } from '#commons/workflow/errors';
 import { sign } from './signing.ts';
 import { type HumanStep, humanSteps, isHumanStep, roleLabels } from './steps.ts';
@@ -153,6 +155,13 @@ export async function requestHumanStep(
       step: request.step,
       unreachable: await unreachableRoles(model, request.roles),
     });
+    const { type: webhookType, data } = stepWaitingEvent(
+      incident,
+      { step: request.step, kind: step.kind, title: step.title },
+      request.roles,
+      expiresAt,
+    );
+    await publishEvent(webhookType, data);
   }
   return { ...(approvalId ? { approvalId } : {}), sent: recipients.length };
 }

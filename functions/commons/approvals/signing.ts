@@ -12,7 +12,7 @@ let cached: { key: Buffer; until: number } | undefined;
 let client: SecretsManagerClient | undefined;
 
 /** The HMAC key: Secrets Manager in AWS (cached five minutes), VIGIL_SIGNING_SECRET locally. */
-async function signingKey(): Promise<Buffer> {
+export async function signingKey(): Promise<Buffer> {
   if (!secretArn) return Buffer.from(localSecret as string, 'utf8');
   if (cached && cached.until > Date.now()) return cached.key;
   client ??= new SecretsManagerClient({});

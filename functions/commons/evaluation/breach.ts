@@ -7,6 +7,8 @@ import type { IncidentRecord } from '../incidents/types.ts';
 import { notifier, uniqueRecipients } from '../notifier/index.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { VIEW_LINK_SECONDS, viewLink } from '../views/links.ts';
+import { breachEvents } from '../webhooks/emit.ts';
+import { publishEvents } from '../webhooks/publish.ts';
 import { type EvaluationRecord, recordOutcome, setEvaluationIncident } from './store.ts';
 
 export interface BreachOutcome {
@@ -65,6 +67,7 @@ export async function afterEvaluation(
     if (lock) incident = await getIncident(lock.incidentId);
   }
   if (incident?.status === 'open' && !incident.executionArn) incident = await ensureWorkflowStarted(incident);
+  await publishEvents(breachEvents(model, evaluation, incident, opened));
   return { streak, ...(incident ? { incident } : {}), opened };
 }
 

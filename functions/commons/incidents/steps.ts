@@ -3,6 +3,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { closePendingApprovals } from '#commons/approvals/store';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
 import { getModel, getVersion, type ModelRecord, setProductionVersion } from '#commons/registry/store';
+import { closedEvent, promotedEvent, rolledBackEvent } from '#commons/webhooks/emit';
+import { publishEvents } from '#commons/webhooks/publish';
 import { StepFailedError } from '#commons/workflow/errors';
 import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
@@ -155,6 +157,9 @@ export async function promote(incidentId: string): Promise<Promotion> {
     details: { ...promotion },
   });
   metrics.addMetric('VersionsPromoted', MetricUnit.Count, 1);
+  // Once per promotion: a task run again after it succeeded changes and tells nothing.
+  if (incident.promotion?.version !== candidate.version)
+    await publishEvents([promotedEvent(incident, promotion)]);
   return promotion;
 }
 
@@ -299,6 +304,7 @@ export async function rollback(
     ].join('\n'),
   });
   metrics.addMetric('Rollbacks', MetricUnit.Count, 1);
+  await publishEvents([rolledBackEvent(incident, done, decision.decidedBy)]);
   return done;
 }
 
@@ -328,6 +334,7 @@ export async function closeIncident(incidentId: string, status: ClosedStatus) {
     metrics.addMetric('TimeToResolution', MetricUnit.Seconds, timeToResolutionSeconds);
     metrics.addMetric('RetrainingCycles', MetricUnit.Count, incident.retrainingCycles);
     await releaseIncident(closed, `the incident closed as ${status}`);
+    await publishEvents([closedEvent(closed, status)]);
     const model = await getModel(incident.modelId);
     if (model) {
       await notifier().send({
@@ -395,6 +402,7 @@ export async function failIncident(incidentId: string, fullError: string, fullCa
     });
     metrics.addMetric('IncidentsFailed', MetricUnit.Count, 1);
     await releaseIncident(failed, 'the incident failed');
+    await publishEvents([closedEvent(failed, 'failed')]);
     const model = await getModel(incident.modelId);
     if (model) {
       await notifier().send({
