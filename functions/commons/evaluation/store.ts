@@ -297,8 +297,8 @@ export async function recordOutcome(
 const RUN_LEASE_SECONDS = 900;
 
 /**
- * Claims the model's scheduled run when it is due: `lastScheduledAt` is `every` or more behind
- * `now` and no other invocation holds the run. The claim is a lease (`runOwner`, `runLeaseUntil`)
+ * Claims the model's scheduled run when it is due: `lastScheduledAt` is `every` (seconds) or more
+ * behind `now`, or, given a cron fire time, before that time; and no other invocation holds the run. The claim is a lease (`runOwner`, `runLeaseUntil`)
  * taken with a conditional write, so overlapping invocations evaluate a model once; the run is
  * recorded ({@link completeScheduledRun}) only once its evaluation is stored and acted on, so a
  * run that fails leaves the model due for the next tick. Returns the owner token, or undefined.
@@ -306,8 +306,12 @@ const RUN_LEASE_SECONDS = 900;
 export async function claimScheduledRun(
   modelId: string,
   now: Date,
-  everySeconds: number,
+  everySeconds: number | { readonly firedAt: Date },
 ): Promise<string | undefined> {
+  const due =
+    typeof everySeconds === 'number'
+      ? new Date(now.getTime() - everySeconds * 1000)
+      : new Date(everySeconds.firedAt.getTime() - 1);
   const owner = randomUUID();
   try {
     await dynamoDb.send(
@@ -320,7 +324,7 @@ export async function claimScheduledRun(
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': now.getTime() + RUN_LEASE_SECONDS * 1000,
-          ':due': new Date(now.getTime() - everySeconds * 1000).toISOString(),
+          ':due': due.toISOString(),
           ':now': now.getTime(),
         },
       }),

@@ -3,7 +3,9 @@ import { KEY_SCOPES } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
+import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
+import { seasonalScheduleIssues } from './seasonal-rules.ts';
 
 /**
  * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
@@ -99,11 +101,21 @@ export const modelInputSchema = z
     features: z.array(featureSchema).min(1).max(100),
     schedule: z
       .strictObject({
-        every: durationSchema.default('P1D'),
+        /** Evaluate every so long (default P1D), or at the times of `cron` in `timezone` (default UTC). */
+        every: durationSchema.optional(),
+        cron: cronSchema.optional(),
+        timezone: timezoneSchema.optional(),
         window: durationSchema.default('P1D'),
         minSamples: z.int().min(1).max(10_000_000).default(100),
+        /** A window below `minSamples` grows backwards up to this span (docs/drift.md). */
+        extendUntilMinSamples: durationSchema.optional(),
       })
+      .transform((s) => (s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s))
       .prefault({}),
+    /** Compare each window also with the window one `lag` earlier (docs/drift.md, "Seasonal reference"). */
+    reference: z
+      .strictObject({ lag: durationSchema, mode: z.enum(['both', 'seasonal']).default('both') })
+      .optional(),
     thresholds: z
       .strictObject({
         driftShare: storableNumber().gt(0).max(1).default(0.5),
@@ -167,10 +179,13 @@ export const modelInputSchema = z
       }
     }
     for (const field of ['window', 'every'] as const) {
+      if (field === 'every' && model.schedule?.every === undefined) continue;
       const seconds = durationSecondsOrNaN(model.schedule?.[field]);
       if (seconds < 60)
         ctx.addIssue({ code: 'custom', path: ['schedule', field], message: 'must be at least one minute' });
     }
+    for (const issue of seasonalScheduleIssues(model.schedule, model.reference, durationSecondsOrNaN))
+      ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type ModelInput = z.output<typeof modelInputSchema>;

@@ -46,6 +46,7 @@ const MODEL_FIELDS = [
   'groundTruth',
   'writeShards',
   'expectedLoad',
+  'reference',
 ] as const satisfies readonly (keyof ModelInput)[];
 
 /**
