@@ -4,6 +4,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { UsedWindow } from './extend.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
@@ -26,6 +27,8 @@ export interface EvaluationRecord {
   readonly trigger: 'schedule' | 'manual';
   readonly windowStart: string;
   readonly windowEnd: string;
+  /** The window used, when the model may extend it (`schedule.extendUntilMinSamples`). */
+  readonly window?: UsedWindow;
   readonly createdAt: string;
   readonly status: EvaluationStatus;
   /** Why the evaluation breached, in words (empty when it did not). */
