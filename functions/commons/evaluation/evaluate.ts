@@ -9,6 +9,7 @@ import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { readExtendedWindow } from './extend.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
+import { applySeasonalReference } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow } from './window.ts';
 
@@ -151,6 +152,14 @@ export async function evaluateModel(
       change: column.current.missingShare - column.reference.missingShare,
     };
   }
+  const seasonal = await applySeasonalReference(
+    model,
+    baselineVersion,
+    profiles,
+    columns,
+    { data: window, start, end, resolution },
+    (w) => rows(w.columns.get(PREDICTION_COLUMN)),
+  );
   const dataset = datasetDrift(columns, model.thresholds.driftShare);
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   const predictionCounters = window.columns.get(PREDICTION_COLUMN) ?? {};
@@ -203,6 +212,7 @@ export async function evaluateModel(
     windowStart: start.toISOString(),
     windowEnd: end.toISOString(),
     ...(used ? { window: used } : {}),
+    ...(seasonal ? { reference: seasonal } : {}),
     createdAt: createdAt.toISOString(),
     status,
     reasons,

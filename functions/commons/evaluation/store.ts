@@ -6,6 +6,7 @@ import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { UsedWindow } from './extend.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
+import type { SeasonalReference } from './seasonal.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -59,6 +60,8 @@ export interface EvaluationRecord {
     perThousandPredictions: number | null;
     byCategory: Record<string, number>;
   };
+  /** The seasonal reference: the lagged window and its dataset verdict (docs/drift.md). */
+  readonly reference?: SeasonalReference;
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
 }
