@@ -101,21 +101,33 @@ export const modelInputSchema = z
     features: z.array(featureSchema).min(1).max(100),
     schedule: z
       .strictObject({
-        /** Evaluate every so long (default P1D), or at the times of `cron` in `timezone` (default UTC). */
-        every: durationSchema.optional(),
-        cron: cronSchema.optional(),
-        timezone: timezoneSchema.optional(),
+        every: durationSchema
+          .optional()
+          .meta({ description: 'Evaluate every so long; P1D unless cron is given' }),
+        cron: cronSchema
+          .optional()
+          .meta({
+            description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
+          }),
+        timezone: timezoneSchema.optional().meta({ description: 'IANA time zone of cron (default UTC)' }),
         window: durationSchema.default('P1D'),
         minSamples: z.int().min(1).max(10_000_000).default(100),
-        /** A window below `minSamples` grows backwards up to this span (docs/drift.md). */
-        extendUntilMinSamples: durationSchema.optional(),
+        extendUntilMinSamples: durationSchema
+          .optional()
+          .meta({
+            description: 'A window below minSamples grows back up to this span (at least the window)',
+          }),
       })
       .transform((s) => (s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s))
       .prefault({}),
     /** Compare each window also with the window one `lag` earlier (docs/drift.md, "Seasonal reference"). */
     reference: z
       .strictObject({ lag: durationSchema, mode: z.enum(['both', 'seasonal']).default('both') })
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          'Compare each window also with the window one lag earlier: a feature drifts against both (mode both) or against the lagged window (seasonal)',
+      }),
     thresholds: z
       .strictObject({
         driftShare: storableNumber().gt(0).max(1).default(0.5),
