@@ -76,6 +76,37 @@ describe('compareWindows (a window against an earlier window, on the baseline pr
     },
   );
 
+  it('bounds KS and Wasserstein on 60 seeded pairs: edges, point masses, heavy tails, outside the range', () => {
+    const edges = profile.sketch.edges;
+    const kinds = [
+      (r: ReturnType<typeof prng>) => edges[Math.floor(r.uniform() * edges.length)] as number,
+      (r: ReturnType<typeof prng>) => (r.uniform() < 0.5 ? 0.25 : 0.2500001),
+      (r: ReturnType<typeof prng>) => Math.tan(Math.PI * (r.uniform() - 0.5)),
+      (r: ReturnType<typeof prng>) => 10 + r.normal(),
+      (r: ReturnType<typeof prng>) => r.normal() * 0.5 + (r.uniform() < 0.3 ? -2 : 1),
+    ];
+    for (let seed = 0; seed < 60; seed++) {
+      const r = prng(100 + seed);
+      const draw = (kind: number, n: number) =>
+        Array.from({ length: n }, () => (kinds[kind] as (x: typeof r) => number)(r));
+      const a = draw(seed % kinds.length, 50 + Math.floor(r.uniform() * 500));
+      const b = draw(Math.floor(seed / kinds.length) % kinds.length, 50 + Math.floor(r.uniform() * 500));
+      const stats = compareWindows('x', profile, counters(profile, a), counters(profile, b), {
+        method: 'ks',
+        threshold: 0.05,
+      }).stats as Estimated;
+      const sortedA = sortedCopy(Float64Array.from(a));
+      const sortedB = sortedCopy(Float64Array.from(b));
+      const d = ksStatisticSorted(sortedA, sortedB);
+      expect(d, `seed ${seed}`).toBeGreaterThanOrEqual(stats.ks.statistic - slack(d));
+      expect(d, `seed ${seed}`).toBeLessThanOrEqual(stats.ks.statistic + stats.ks.errorBound + slack(d));
+      const w = wassersteinSorted(sortedA, sortedB);
+      expect(Math.abs(w - stats.wasserstein), `seed ${seed}`).toBeLessThanOrEqual(
+        stats.wassersteinErrorBound + slack(w),
+      );
+    }
+  });
+
   it('does not flag two windows of the same shifted distribution that the baseline flags', () => {
     const a = normal(4, 800, 1, 1);
     const b = normal(5, 800, 1, 1);
