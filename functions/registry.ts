@@ -11,6 +11,7 @@ import {
   followApprovers,
   resendConfirmations,
 } from '#commons/delivery/subscriptions';
+import { nextFire } from '#commons/evaluation/cron';
 import { json } from '#commons/http';
 import { putBaseline } from '#commons/registry/baselines';
 import { sizeWriteShards } from '#commons/registry/capacity';
@@ -99,7 +100,9 @@ export const handler = apiHandler({
       listModelKeys(modelId),
       deliveryOf(model),
     ]);
-    return json(200, { ...model, versions, keys, delivery });
+    const next =
+      model.schedule.cron === undefined ? {} : { nextScheduledRun: nextFire(model.schedule, new Date()) };
+    return json(200, { ...model, ...next, versions, keys, delivery });
   },
 
   'POST /v1/models/{modelId}/delivery/resend': async (event) => {

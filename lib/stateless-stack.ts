@@ -230,7 +230,7 @@ export class StatelessStack extends Stack {
 
   /**
    * Scheduled evaluations (SOP 6.2): EventBridge Scheduler invokes the evaluation function every
-   * minute; the function evaluates each model whose own `schedule.every` is due.
+   * minute; the function evaluates each model whose own `schedule.every` or `schedule.cron` is due.
    */
   private evaluations(data: StatefulStack, stageName: string): void {
     const { evaluations, scheduledEvaluation } = this.functions;

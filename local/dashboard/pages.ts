@@ -457,7 +457,7 @@ export function modelPage(data: ModelPageData): string {
 <dt>Task</dt><dd>${model.task}</dd>
 <dt>Production version</dt><dd>${model.productionVersion ?? html`<span class="empty">none</span>`}</dd>
 <dt>Baseline</dt><dd>${model.baselineVersion ? html`v${model.baselineVersion}${age ? `, ${age.days} day${age.days === 1 ? '' : 's'} old` : ''}${age?.stale ? html` <span class="status warn">stale</span>` : ''}` : html`<span class="empty">none</span>`}</dd>
-<dt>Schedule</dt><dd>every ${model.schedule.every}, window ${model.schedule.window}, at least ${model.schedule.minSamples} samples</dd>
+<dt>Schedule</dt><dd>${model.schedule.cron === undefined ? `every ${model.schedule.every}` : `cron ${model.schedule.cron} (${model.schedule.timezone ?? 'UTC'})`}, window ${model.schedule.window}, at least ${model.schedule.minSamples} samples</dd>
 <dt>Performance thresholds</dt><dd>${bounds.length ? bounds.join('; ') : html`<span class="empty">none</span>`}</dd>
 </dl>`;
   const evaluations = data.evaluations.length

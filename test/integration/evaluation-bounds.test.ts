@@ -37,7 +37,8 @@ describe('the largest evaluation', () => {
       owner: 'ml@example.com',
       task: 'classification',
       features: features.map((f) => ({ name: f, type: 'categorical' })),
-      schedule: { every: 'PT1H', window: 'PT1H', minSamples: 1 },
+      schedule: { every: 'PT1H', window: 'PT1H', minSamples: 1, extendUntilMinSamples: 'PT2H' },
+      reference: { lag: 'P7D' },
       thresholds: {
         performance: Object.fromEntries(
           Array.from({ length: 50 }, (_, i) => [metricName(i), { min: 1e15 + 0.5, maxRelativeDrop: 0.5 }]),
@@ -61,6 +62,11 @@ describe('the largest evaluation', () => {
       prediction: name('label', i),
     }));
     await ingest.ingestPredictions(model, { records });
+    // The same a week earlier: every column has its lagged comparison.
+    const weekAgo = Date.now() - 7 * 86400_000;
+    await ingest.ingestPredictions(model, {
+      records: Array.from({ length: 30 }, (_, i) => ({ ...row('w', i), timestamp: weekAgo })),
+    });
     await ingest.ingestActuals(model, {
       records: records.map((r, i) => ({ predictionId: r.predictionId, actual: name('label', (i + 1) % 30) })),
     });
@@ -81,6 +87,8 @@ describe('the largest evaluation', () => {
     expect(Object.keys(evaluation.performance.points)).toHaveLength(100);
     expect(Object.keys(evaluation.complaints.byCategory)).toHaveLength(50);
     expect(evaluation.performance.checks.filter((c) => c.ok === false)).toHaveLength(50);
+    expect(evaluation.reference?.applied).toBe(true);
+    expect(evaluation.window).toBeDefined();
     const { Item } = await db.client.send(
       new GetItemCommand({
         TableName: db.tableNames.Governance,
@@ -88,7 +96,7 @@ describe('the largest evaluation', () => {
       }),
     );
     const bytes = Buffer.byteLength(Item?.data?.S ?? '');
-    // 270 KB when measured.
+    // 278 KB when measured (with the lagged comparison of every column and the window used).
     expect(bytes).toBeLessThan(300 * 1024);
     expect(await getEvaluation(evaluation.evaluationId)).toEqual(evaluation);
   });

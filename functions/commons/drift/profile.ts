@@ -392,13 +392,13 @@ export function profileChart(name: string, ref: ReferenceProfile, window: Window
 
 // ---- numerical ----
 
-interface NumericalWindow {
+export interface NumericalWindow {
   count: number;
   sketchCounts: number[];
   sketchOffsets: number[];
 }
 
-function numericalWindow(ref: NumericalProfile, window: WindowCounters): NumericalWindow {
+export function numericalWindow(ref: NumericalProfile, window: WindowCounters): NumericalWindow {
   const bins = ref.sketch.counts.length;
   const sketchCounts = new Array<number>(bins).fill(0);
   const sketchOffsets = new Array<number>(bins).fill(0);
@@ -414,7 +414,7 @@ function numericalWindow(ref: NumericalProfile, window: WindowCounters): Numeric
 }
 
 /** Folds sketch bin counts into drift bin counts: each sketch bin lies inside one drift bin. */
-function driftBinCounts(ref: NumericalProfile, sketchCounts: readonly number[]): number[] {
+export function driftBinCounts(ref: NumericalProfile, sketchCounts: readonly number[]): number[] {
   const inner = ref.bins.edges.slice(1, -1);
   const counts = new Array<number>(inner.length + 1).fill(0);
   sketchCounts.forEach((c, k) => {

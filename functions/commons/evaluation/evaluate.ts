@@ -8,9 +8,11 @@ import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
+import { readExtendedWindow } from './extend.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
+import { applySeasonalReference } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
-import { alignedWindow, readWindow } from './window.ts';
+import { alignedWindow } from './window.ts';
 
 /** A baseline older than this is flagged for reassessment (SOP Appendix A: quarterly). */
 export const BASELINE_MAX_AGE_DAYS = 90;
@@ -121,8 +123,15 @@ export async function evaluateModel(
   ]);
   const aligned = alignedWindow(model, options.end, options.trigger === 'schedule' ? 'complete' : 'current');
   const { end, resolution } = aligned;
-  const start = sinceProduction(model, aligned.start, end, resolution);
-  const window = await readWindow(model, baselineVersion, start, end, resolution, { compact: true });
+  const requested = {
+    start: sinceProduction(model, aligned.start, end, resolution),
+    end,
+    resolution,
+    notBefore: sinceProduction(model, new Date(0), end, resolution),
+  };
+  const { window, start, used } = await readExtendedWindow(model, baselineVersion, requested, (w) =>
+    rows(w.columns.get(PREDICTION_COLUMN)),
+  );
   const samples = rows(window.columns.get(PREDICTION_COLUMN));
 
   const columns: ColumnDrift[] = [];
@@ -144,6 +153,14 @@ export async function evaluateModel(
       change: column.current.missingShare - column.reference.missingShare,
     };
   }
+  const seasonal = await applySeasonalReference(
+    model,
+    baselineVersion,
+    profiles,
+    columns,
+    { data: window, start, end, resolution },
+    (w) => rows(w.columns.get(PREDICTION_COLUMN)),
+  );
   const dataset = datasetDrift(columns, model.thresholds.driftShare);
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   const predictionCounters = window.columns.get(PREDICTION_COLUMN) ?? {};
@@ -197,6 +214,8 @@ export async function evaluateModel(
     trigger: options.trigger,
     windowStart: start.toISOString(),
     windowEnd: end.toISOString(),
+    ...(used ? { window: used } : {}),
+    ...(seasonal ? { reference: seasonal } : {}),
     createdAt: createdAt.toISOString(),
     status,
     reasons,

@@ -1,7 +1,8 @@
 import { logger } from '#powertools/logger';
 import { durationSeconds } from '../registry/schema.ts';
-import { listModels } from '../registry/store.ts';
+import { listModels, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
+import { latestFire } from './cron.ts';
 import { evaluateModel } from './evaluate.ts';
 import { recordEvaluationMetrics } from './metrics.ts';
 import { claimScheduledRun, completeScheduledRun, releaseScheduledRun } from './store.ts';
@@ -16,8 +17,23 @@ export interface ScheduledRun {
 }
 
 /**
+ * When the model's next scheduled run is due, and the end of its window: `every` after its last
+ * run, over the window ending now; or, with `cron`, once the latest fire time has passed since its
+ * last run (fire times before the model was registered do not count), over the window ending at
+ * that fire time. Ticks missed in between coalesce into that one run.
+ */
+function dueRun(model: ModelRecord, now: Date): { since: number | { firedAt: Date }; end: Date } | undefined {
+  if (model.schedule.cron === undefined)
+    return { since: durationSeconds(model.schedule.every ?? 'P1D'), end: now };
+  const firedAt = latestFire(model.schedule, now);
+  if (!firedAt || firedAt.getTime() < Date.parse(model.createdAt)) return undefined;
+  return { since: { firedAt }, end: firedAt };
+}
+
+/**
  * The periodic assessment (SOP 6.2.1): every model with a baseline whose `schedule.every` has
- * elapsed since its last scheduled run is evaluated over its last complete window. A model is
+ * elapsed since its last scheduled run, or whose `schedule.cron` fired since then, is evaluated
+ * over its last complete window ({@link dueRun}). A model is
  * claimed before it is evaluated, so overlapping invocations evaluate it once, and its run is
  * recorded only after the evaluation is stored and acted on: a model whose run failed is due
  * again on the next tick. One model's failure is reported and does not stop the others. Every model's recently closed buckets are
@@ -30,10 +46,12 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
     await compactRecentBuckets(model, now).catch((error: unknown) => {
       logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
     });
-    const claim = await claimScheduledRun(model.modelId, now, durationSeconds(model.schedule.every));
+    const due = dueRun(model, now);
+    if (!due) continue;
+    const claim = await claimScheduledRun(model.modelId, now, due.since);
     if (!claim) continue;
     try {
-      const evaluation = await evaluateModel(model, { end: now, trigger: 'schedule' });
+      const evaluation = await evaluateModel(model, { end: due.end, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
       await completeScheduledRun(model.modelId, claim, now);
       recordEvaluationMetrics(evaluation);

@@ -5,7 +5,9 @@ import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { EstimatedPerformance } from '../cbpe/estimate.ts';
+import type { UsedWindow } from './extend.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
+import type { SeasonalReference } from './seasonal.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -27,6 +29,8 @@ export interface EvaluationRecord {
   readonly trigger: 'schedule' | 'manual';
   readonly windowStart: string;
   readonly windowEnd: string;
+  /** The window used, when the model may extend it (`schedule.extendUntilMinSamples`). */
+  readonly window?: UsedWindow;
   readonly createdAt: string;
   readonly status: EvaluationStatus;
   /** Why the evaluation breached, in words (empty when it did not). */
@@ -59,6 +63,8 @@ export interface EvaluationRecord {
   };
   /** Performance estimated from calibrated scores, before the actuals (docs/drift.md). */
   readonly estimatedPerformance?: EstimatedPerformance;
+  /** The seasonal reference: the lagged window and its dataset verdict (docs/drift.md). */
+  readonly reference?: SeasonalReference;
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
 }
@@ -300,8 +306,8 @@ export async function recordOutcome(
 const RUN_LEASE_SECONDS = 900;
 
 /**
- * Claims the model's scheduled run when it is due: `lastScheduledAt` is `every` or more behind
- * `now` and no other invocation holds the run. The claim is a lease (`runOwner`, `runLeaseUntil`)
+ * Claims the model's scheduled run when it is due: `lastScheduledAt` is `every` (seconds) or more
+ * behind `now`, or, given a cron fire time, before that time; and no other invocation holds the run. The claim is a lease (`runOwner`, `runLeaseUntil`)
  * taken with a conditional write, so overlapping invocations evaluate a model once; the run is
  * recorded ({@link completeScheduledRun}) only once its evaluation is stored and acted on, so a
  * run that fails leaves the model due for the next tick. Returns the owner token, or undefined.
@@ -309,8 +315,12 @@ const RUN_LEASE_SECONDS = 900;
 export async function claimScheduledRun(
   modelId: string,
   now: Date,
-  everySeconds: number,
+  everySeconds: number | { readonly firedAt: Date },
 ): Promise<string | undefined> {
+  const due =
+    typeof everySeconds === 'number'
+      ? new Date(now.getTime() - everySeconds * 1000)
+      : new Date(everySeconds.firedAt.getTime() - 1);
   const owner = randomUUID();
   try {
     await dynamoDb.send(
@@ -323,7 +333,7 @@ export async function claimScheduledRun(
         ExpressionAttributeValues: {
           ':owner': owner,
           ':until': now.getTime() + RUN_LEASE_SECONDS * 1000,
-          ':due': new Date(now.getTime() - everySeconds * 1000).toISOString(),
+          ':due': due.toISOString(),
           ':now': now.getTime(),
         },
       }),

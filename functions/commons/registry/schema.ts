@@ -4,7 +4,9 @@ import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { checkPositiveClassModel } from '#commons/cbpe/records';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
+import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
+import { seasonalScheduleIssues } from './seasonal-rules.ts';
 
 /**
  * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
@@ -106,11 +108,33 @@ export const modelInputSchema = z
     features: z.array(featureSchema).min(1).max(100),
     schedule: z
       .strictObject({
-        every: durationSchema.default('P1D'),
+        every: durationSchema
+          .optional()
+          .meta({ description: 'Evaluate every so long; P1D unless cron is given' }),
+        cron: cronSchema
+          .optional()
+          .meta({
+            description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
+          }),
+        timezone: timezoneSchema.optional().meta({ description: 'IANA time zone of cron (default UTC)' }),
         window: durationSchema.default('P1D'),
         minSamples: z.int().min(1).max(10_000_000).default(100),
+        extendUntilMinSamples: durationSchema
+          .optional()
+          .meta({
+            description: 'A window below minSamples grows back up to this span (at least the window)',
+          }),
       })
+      .transform((s) => (s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s))
       .prefault({}),
+    /** Compare each window also with the window one `lag` earlier (docs/drift.md, "Seasonal reference"). */
+    reference: z
+      .strictObject({ lag: durationSchema, mode: z.enum(['both', 'seasonal']).default('both') })
+      .optional()
+      .meta({
+        description:
+          'Compare each window also with the window one lag earlier: a feature drifts against both (mode both) or against the lagged window (seasonal)',
+      }),
     thresholds: z
       .strictObject({
         driftShare: storableNumber().gt(0).max(1).default(0.5),
@@ -179,10 +203,13 @@ export const modelInputSchema = z
     }
     checkPositiveClassModel(model, ctx);
     for (const field of ['window', 'every'] as const) {
+      if (field === 'every' && model.schedule?.every === undefined) continue;
       const seconds = durationSecondsOrNaN(model.schedule?.[field]);
       if (seconds < 60)
         ctx.addIssue({ code: 'custom', path: ['schedule', field], message: 'must be at least one minute' });
     }
+    for (const issue of seasonalScheduleIssues(model.schedule, model.reference, durationSecondsOrNaN))
+      ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type ModelInput = z.output<typeof modelInputSchema>;

@@ -47,6 +47,7 @@ const MODEL_FIELDS = [
   'groundTruth',
   'writeShards',
   'expectedLoad',
+  'reference',
 ] as const satisfies readonly (keyof ModelInput)[];
 
 /**

@@ -40,13 +40,17 @@ import {
   type PredictionRecord,
   timestampMs,
 } from './records.ts';
+import { profileTtlSeconds } from './retention.ts';
 import { batchPut, isConditionFailure, runSteps, type WriteStep } from './writes.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 const governanceTable = requireEnv('GOVERNANCE_TABLE');
 const ledger = new BatchLedger(telemetryTable);
 
-/** Profile items live a little longer than the oldest window anyone evaluates. */
+/**
+ * Profile items live a little longer than the oldest window anyone evaluates; a model with a
+ * seasonal reference keeps them as long as its lag needs (retention.ts).
+ */
 const PROFILE_TTL_SECONDS = 400 * 86400;
 
 function windowOf(model: ModelRecord) {
@@ -145,7 +149,7 @@ async function unbinnedDeltaSteps(
   perBucket: ReadonlyMap<number, ColumnCounters>,
 ): Promise<WriteStep[]> {
   const resolution = windowOf(model);
-  const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
+  const expiresAt = expiresIn(profileTtlSeconds(model, PROFILE_TTL_SECONDS));
   const steps: WriteStep[] = [];
   for (const [bucket, columns] of perBucket) {
     const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
@@ -238,7 +242,7 @@ export async function ingestPredictions(
     }
 
     const id = deltaId(token);
-    const expiresAt = expiresIn(PROFILE_TTL_SECONDS);
+    const expiresAt = expiresIn(profileTtlSeconds(model, PROFILE_TTL_SECONDS));
     const steps: WriteStep[] = [];
     // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
     const days = new Map<string, number>();
