@@ -4,6 +4,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
@@ -58,6 +59,9 @@ export interface EvaluationRecord {
   };
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
+  /** Per segment of the baseline: drift and performance, breaching ones first (docs/drift.md, Segments). */
+  readonly segments?: SegmentEvaluation[];
+  readonly segmentCounts?: SegmentCounts;
 }
 
 /** What a list of evaluations shows of each: enough to pick one and read it whole. */

@@ -3,6 +3,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { fitReferenceProfile, type ReferenceProfile } from '#drift/profile';
+import { putSegmentProfiles } from '../segments/baseline.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkRecords, IssueList } from '../telemetry/records.ts';
 import { isConditionFailure } from '../telemetry/writes.ts';
@@ -24,6 +25,8 @@ export interface BaselineRecord {
   readonly metrics: Record<string, number>;
   /** Per column: type, values and missing values in the reference. */
   readonly columns: Record<string, { type: 'numerical' | 'categorical'; count: number; missing: number }>;
+  /** Per segment feature, how many segments it has (its tracked values and `__other__`). */
+  readonly segments?: Record<string, number>;
 }
 
 /**
@@ -102,6 +105,17 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     predictionType(model),
     input.records.map((r) => r.prediction),
   );
+  const segments = await putSegmentProfiles(
+    model,
+    baselineVersion,
+    input.records,
+    (values, type) =>
+      fitReferenceProfile(values, type, {
+        bins: model.thresholds.bins,
+        maxCategoryBytes: REFERENCE_CATEGORY_BYTES,
+      }),
+    predictionType(model),
+  );
 
   const baseline: BaselineRecord = {
     modelId: model.modelId,
@@ -110,6 +124,9 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     records: input.records.length,
     metrics: input.metrics,
     columns,
+    ...(segments.length > 0
+      ? { segments: Object.fromEntries(segments.map((s) => [s.feature, s.values.length])) }
+      : {}),
   };
   await dynamoDb.send(
     new PutCommand({
@@ -176,8 +193,10 @@ async function loadProfiles(modelId: string, baselineVersion: number): Promise<R
         ConsistentRead: true,
       }),
     );
-    for (const item of page.Items ?? [])
-      profiles.set(item.column as string, JSON.parse(item.profile as string));
+    for (const item of page.Items ?? []) {
+      // The partition also holds the baseline's segment indexes (segments/baseline.ts).
+      if (typeof item.profile === 'string') profiles.set(item.column as string, JSON.parse(item.profile));
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return profiles;

@@ -46,6 +46,7 @@ const MODEL_FIELDS = [
   'groundTruth',
   'writeShards',
   'expectedLoad',
+  'segments',
 ] as const satisfies readonly (keyof ModelInput)[];
 
 /**
