@@ -25,56 +25,95 @@ export interface SegmentIndex {
   readonly values: readonly SegmentValue[];
 }
 
+type BaselineRow = { readonly features: Record<string, unknown>; readonly prediction: unknown };
+
+/** A baseline's segments fitted: the index of each segment feature, and the profiles by delta column. */
+export interface FittedSegments {
+  readonly indexes: SegmentIndex[];
+  readonly profiles: Map<string, ReferenceProfile>;
+}
+
 /**
- * Fits and stores a baseline's segment profiles: per segment feature, the index of its tracked
- * values (one item, `SEGMENTS#{feature}`, at most 51 values of 256 characters), and per value
- * and column (every feature and the prediction) the reference profile fitted by `fit` from the
- * baseline records of that value, one item each (`FEATURE#@segment#{feature}#{key}#{column}`,
- * bounded like any reference profile). They share the partition of the baseline's other
- * profiles, so `referenceProfiles` reads them with the rest, keyed by their delta column.
+ * Fits a baseline's segments: per segment feature of the model, its tracked values
+ * ({@link topSegmentValues}), and per value and column (every feature and the prediction) the
+ * reference profile fitted by `fitProfile` from the baseline records of that value, keyed by the
+ * column's delta name (`@segment#{feature}#{key}#{column}`).
  */
-export async function putSegmentProfiles(
-  model: ModelRecord,
-  baselineVersion: number,
-  records: readonly { features: Record<string, unknown>; prediction: unknown }[],
+export function fitSegmentProfiles(
+  model: Pick<ModelRecord, 'features' | 'segments'>,
+  records: readonly BaselineRow[],
   fitProfile: (values: unknown[], type: 'numerical' | 'categorical') => ReferenceProfile,
   predictionType: 'numerical' | 'categorical',
-): Promise<SegmentIndex[]> {
-  const pk = partition(model.modelId, baselineVersion);
+): FittedSegments {
   const indexes: SegmentIndex[] = [];
+  const profiles = new Map<string, ReferenceProfile>();
   const columns = [
     ...model.features.map((f) => ({
       name: f.name,
       type: f.type,
-      value: (r: (typeof records)[number]) => r.features[f.name] ?? null,
+      value: (r: BaselineRow) => r.features[f.name] ?? null,
     })),
-    { name: PREDICTION_COLUMN, type: predictionType, value: (r: (typeof records)[number]) => r.prediction },
+    { name: PREDICTION_COLUMN, type: predictionType, value: (r: BaselineRow) => r.prediction },
   ];
   for (const feature of model.segments ?? []) {
     const values = topSegmentValues(records.map((r) => r.features[feature]));
     const assigner = new SegmentAssigner(values.map((v) => v.key));
-    const groups = new Map<string, (typeof records)[number][]>(values.map((v) => [v.key, []]));
+    const groups = new Map<string, BaselineRow[]>(values.map((v) => [v.key, []]));
     const cache = new Map<string, string>();
     for (const record of records) {
       const key = assigner.keyOf(record.features[feature], cache);
       if (key !== undefined) groups.get(key)?.push(record);
     }
-    const items: Record<string, unknown>[] = [
-      { pk, sk: `${INDEX_PREFIX}${feature}`, feature, values: JSON.stringify(values) },
-    ];
     for (const { key } of values) {
       const members = groups.get(key) ?? [];
       for (const column of columns) {
-        const name = segmentColumn(feature, key, column.name);
-        const profile = fitProfile(members.map(column.value), column.type);
-        items.push({ pk, sk: `FEATURE#${name}`, column: name, profile: JSON.stringify(profile) });
+        profiles.set(
+          segmentColumn(feature, key, column.name),
+          fitProfile(members.map(column.value), column.type),
+        );
       }
     }
-    // Profiles first, the index last: a reader that finds the index finds every profile.
-    await batchPut(table, items.slice(1));
-    await batchPut(table, items.slice(0, 1));
     indexes.push({ feature, values });
   }
+  return { indexes, profiles };
+}
+
+/**
+ * Fits ({@link fitSegmentProfiles}) and stores a baseline's segments: per segment feature, the
+ * index of its tracked values (one item, `SEGMENTS#{feature}`: at most 51 values of 256
+ * characters), and each segment profile as an item of its own
+ * (`FEATURE#@segment#{feature}#{key}#{column}`, bounded like any reference profile). They share
+ * the partition of the baseline's other profiles, so `referenceProfiles` reads them with the
+ * rest, keyed by their delta column.
+ */
+export async function putSegmentProfiles(
+  model: ModelRecord,
+  baselineVersion: number,
+  records: readonly BaselineRow[],
+  fitProfile: (values: unknown[], type: 'numerical' | 'categorical') => ReferenceProfile,
+  predictionType: 'numerical' | 'categorical',
+): Promise<SegmentIndex[]> {
+  const pk = partition(model.modelId, baselineVersion);
+  const { indexes, profiles } = fitSegmentProfiles(model, records, fitProfile, predictionType);
+  // Profiles first, the indexes last: a reader that finds an index finds its profiles.
+  await batchPut(
+    table,
+    [...profiles].map(([column, profile]) => ({
+      pk,
+      sk: `FEATURE#${column}`,
+      column,
+      profile: JSON.stringify(profile),
+    })),
+  );
+  await batchPut(
+    table,
+    indexes.map(({ feature, values }) => ({
+      pk,
+      sk: `${INDEX_PREFIX}${feature}`,
+      feature,
+      values: JSON.stringify(values),
+    })),
+  );
   return indexes;
 }
 

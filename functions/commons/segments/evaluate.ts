@@ -100,6 +100,37 @@ export function evaluateSegments(
   columns: ReadonlyMap<string, WindowCounters>,
   baselineMetrics: Record<string, number>,
 ): { segments: SegmentEvaluation[]; counts: SegmentCounts; reasons: string[] } {
+  const evaluated = segmentResults(model, indexes, profiles, columns, baselineMetrics);
+  const segments = bounded(evaluated.map((e) => e.entry));
+  const breaching = evaluated.filter((e) => e.reasons.length > 0);
+  const reasons = breaching.slice(0, SEGMENT_REASONS).flatMap((e) => e.reasons);
+  if (breaching.length > SEGMENT_REASONS) {
+    reasons.push(
+      `${breaching.length - SEGMENT_REASONS} more segments breach (see the evaluation's segments)`,
+    );
+  }
+  const count = (status: EvaluationStatus) => evaluated.filter((e) => e.entry.status === status).length;
+  return {
+    segments,
+    counts: {
+      total: evaluated.length,
+      listed: segments.length,
+      breach: count('breach'),
+      ok: count('ok'),
+      insufficient_data: count('insufficient_data'),
+    },
+    reasons,
+  };
+}
+
+/** Every segment evaluated in full, breaching ones first, then by predictions in the window. */
+export function segmentResults(
+  model: ModelRecord,
+  indexes: readonly SegmentIndex[],
+  profiles: ReadonlyMap<string, ReferenceProfile>,
+  columns: ReadonlyMap<string, WindowCounters>,
+  baselineMetrics: Record<string, number>,
+): Evaluated[] {
   const evaluated: Evaluated[] = [];
   for (const index of indexes) {
     for (const { value, key, records } of index.values) {
@@ -158,26 +189,7 @@ export function evaluateSegments(
       compareCodePoints(a.entry.feature, b.entry.feature) ||
       compareCodePoints(a.entry.value, b.entry.value),
   );
-  const segments = bounded(evaluated.map((e) => e.entry));
-  const breaching = evaluated.filter((e) => e.reasons.length > 0);
-  const reasons = breaching.slice(0, SEGMENT_REASONS).flatMap((e) => e.reasons);
-  if (breaching.length > SEGMENT_REASONS) {
-    reasons.push(
-      `${breaching.length - SEGMENT_REASONS} more segments breach (see the evaluation's segments)`,
-    );
-  }
-  const count = (status: EvaluationStatus) => evaluated.filter((e) => e.entry.status === status).length;
-  return {
-    segments,
-    counts: {
-      total: evaluated.length,
-      listed: segments.length,
-      breach: count('breach'),
-      ok: count('ok'),
-      insufficient_data: count('insufficient_data'),
-    },
-    reasons,
-  };
+  return evaluated;
 }
 
 /**
