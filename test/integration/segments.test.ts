@@ -108,6 +108,18 @@ describe('segments (local runtime on dynalite)', () => {
     }
   });
 
+  it('shows the segments in the HTML report as a table, breaching ones first', async () => {
+    const report = await api.call('GET', `/v1/evaluations/${evaluation.evaluationId}/report`);
+    expect(report.status).toBe(200);
+    const section = String(report.body).match(/<section class="segments"[\s\S]*?<\/section>/)?.[0] ?? '';
+    const statuses = [...section.matchAll(/class="segment-status (\w+)"/g)].map((m) => m[1]);
+    const breaching = fixture.expected.segments.filter((s) => s.status === 'breach').length;
+    expect(statuses).toHaveLength(fixture.expected.segments.length);
+    expect(statuses.slice(0, breaching)).toEqual(Array(breaching).fill('breach'));
+    expect(statuses.slice(breaching)).not.toContain('breach');
+    expect(section).toContain('region = south');
+  });
+
   it("computes each segment's performance from the actuals joined to its predictions", () => {
     for (const want of fixture.expected.segments.filter((s) => s.value === 'south' || s.value === 'north')) {
       const members = current

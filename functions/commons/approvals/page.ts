@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
+import { segmentsTable } from '#commons/segments/html';
 import { distributionChartSvg, METHOD_NAMES } from '#drift/html';
 import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
 import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
@@ -73,6 +74,7 @@ ${
 }
 <h3>Performance</h3>
 ${performanceTable(evaluation)}
+${segmentsTable(evaluation, 'h3')}
 ${driftedCharts(evidence)}`;
 }
 

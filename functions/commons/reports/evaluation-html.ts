@@ -4,6 +4,7 @@ import { html } from '../html/layout.ts';
 import { listIncidents } from '../incidents/store.ts';
 import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { segmentsTable } from '../segments/html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 
@@ -44,7 +45,7 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`<section class="trends-section" aria-labelledby="trends">
+      sections: html`${segmentsTable(evaluation)}<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
 </section>`.value,
