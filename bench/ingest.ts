@@ -11,7 +11,9 @@
  * prediction answered 202 is counted in the window profiles.
  *
  * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 5, of BENCH_SECONDS per design,
- * default 10).
+ * default 10). `BENCH_SEGMENTS=1..3` declares that many segment features (docs/drift.md,
+ * Segments): `country` (5 values), `device` (3), and with 3 a 13th feature, `region`, of 60
+ * values (the 50 most frequent tracked, the rest `__other__`).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -28,6 +30,9 @@ import { startRuntime } from '../local/runtime.ts';
 import { spawnDynalite } from './dynalite.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SEGMENTS = Number(process.env.BENCH_SEGMENTS ?? 0);
+if (!(Number.isInteger(SEGMENTS) && SEGMENTS >= 0 && SEGMENTS <= 3))
+  throw new Error('BENCH_SEGMENTS: 0 to 3');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 4;
 const BATCH = 500;
@@ -36,7 +41,9 @@ const features = [
   ...Array.from({ length: 10 }, (_, i) => ({ name: `n${i}`, type: 'numerical' as const })),
   { name: 'country', type: 'categorical' as const },
   { name: 'device', type: 'categorical' as const },
+  ...(SEGMENTS === 3 ? [{ name: 'region', type: 'categorical' as const }] : []),
 ];
+const segments = ['country', 'device', 'region'].slice(0, SEGMENTS);
 
 let seed = 42;
 const random = () => {
@@ -48,6 +55,7 @@ const record = () => ({
     ...Object.fromEntries(features.slice(0, 10).map((f, i) => [f.name, (random() - 0.5) * 10 * (i + 1)])),
     country: ['de', 'fr', 'us', 'jp', 'br'][Math.floor(random() * 5)],
     device: ['ios', 'android', 'web'][Math.floor(random() * 3)],
+    ...(SEGMENTS === 3 ? { region: `region-${Math.floor(random() * random() * 60)}` } : {}),
   },
   prediction: random() < 0.3 ? 'churn' : 'stay',
   score: random(),
@@ -109,6 +117,7 @@ await call('PUT', '/v1/models/bench', {
   task: 'classification',
   features,
   schedule: { every: 'PT1H', window: 'PT1H' },
+  ...(segments.length > 0 ? { segments } : {}),
   approvers: Object.fromEntries(
     ['dataScienceLead', 'devTeam', 'qa', 'irbLiaison', 'legal', 'mlops', 'operations', 'support'].map((r) => [
       r,
@@ -255,7 +264,7 @@ const median = (values: number[]) =>
 
 try {
   console.log(
-    `ingest: ${BATCH} predictions per batch, 10 numerical + 2 categorical features, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per design, Node.js ${process.version}`,
+    `ingest: ${BATCH} predictions per batch, 10 numerical + ${features.length - 10} categorical features, ${segments.length} segment features${segments.length ? ` (${segments.join(', ')})` : ''}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s per design, Node.js ${process.version}`,
   );
   // Rounds alternate which design goes first, and each round's ratio compares runs a few seconds
   // apart, so that drift in the machine's speed weighs on both designs alike.

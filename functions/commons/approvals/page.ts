@@ -3,6 +3,7 @@ import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { estimatedPerformanceTable } from '#commons/reports/cbpe-html';
 import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
+import { segmentsTable } from '#commons/segments/html';
 import { distributionChartSvg, METHOD_NAMES } from '#drift/html';
 import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
 import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
@@ -75,6 +76,7 @@ ${
 <h3>Performance</h3>
 ${performanceTable(evaluation)}
 ${estimatedPerformanceTable(evaluation)}
+${segmentsTable(evaluation, 'h3')}
 ${driftedCharts(evidence)}`;
 }
 

@@ -6,6 +6,8 @@ import { compareCodePoints } from '#drift/values';
 import { estimatedPerformance, estimatedReasons } from '../cbpe/evaluation.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { getSegmentIndexes } from '../segments/baseline.ts';
+import { evaluateSegments } from '../segments/evaluate.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { readExtendedWindow } from './extend.ts';
@@ -71,7 +73,7 @@ function withListedCategories(
 }
 
 /** Counted values of a column in a window: non-missing plus missing. */
-function rows(counters: Record<string, number> | undefined): number {
+export function rows(counters: Record<string, number> | undefined): number {
   if (!counters) return 0;
   let n = 0;
   for (const [key, value] of Object.entries(counters)) {
@@ -80,10 +82,42 @@ function rows(counters: Record<string, number> | undefined): number {
   return n;
 }
 
-function driftReason(column: ColumnDrift): string {
+export function driftReason(column: ColumnDrift): string {
   const score = column.score === null ? 'no data' : fmt(column.score);
   const relation = column.method === 'ks' || column.method === 'chiSquare' ? '<' : '≥';
   return `${column.name} (${column.method} ${score} ${relation} ${fmt(column.threshold)})`;
+}
+
+/**
+ * The drift of every feature of the model with a reference profile (`profileOf` by feature name)
+ * against the window's counters (`countersOf`), with the model's methods and thresholds, and the
+ * missing shares on both sides: the model's drift columns, and a segment's (segments/evaluate.ts).
+ */
+export function featureDrift(
+  model: ModelRecord,
+  profileOf: (feature: string) => ReferenceProfile | undefined,
+  countersOf: (feature: string) => WindowCounters | undefined,
+): { columns: ColumnDrift[]; missing: EvaluationRecord['missing'] } {
+  const columns: ColumnDrift[] = [];
+  const missing: EvaluationRecord['missing'] = {};
+  for (const feature of model.features) {
+    const profile = profileOf(feature.name);
+    if (!profile) continue;
+    const choice = model.thresholds.drift[feature.name];
+    const counters = countersOf(feature.name) ?? {};
+    const column = withListedCategories(
+      evaluateProfile(feature.name, profile, counters, choice ?? {}),
+      profile,
+      counters,
+    );
+    columns.push(column);
+    missing[feature.name] = {
+      reference: column.reference.missingShare,
+      current: column.current.missingShare,
+      change: column.current.missingShare - column.reference.missingShare,
+    };
+  }
+  return { columns, missing };
 }
 
 /**
@@ -134,25 +168,11 @@ export async function evaluateModel(
   );
   const samples = rows(window.columns.get(PREDICTION_COLUMN));
 
-  const columns: ColumnDrift[] = [];
-  const missing: EvaluationRecord['missing'] = {};
-  for (const feature of model.features) {
-    const profile = profiles.get(feature.name);
-    if (!profile) continue;
-    const choice = model.thresholds.drift[feature.name];
-    const counters = window.columns.get(feature.name) ?? {};
-    const column = withListedCategories(
-      evaluateProfile(feature.name, profile, counters, choice ?? {}),
-      profile,
-      counters,
-    );
-    columns.push(column);
-    missing[feature.name] = {
-      reference: column.reference.missingShare,
-      current: column.current.missingShare,
-      change: column.current.missingShare - column.reference.missingShare,
-    };
-  }
+  const { columns, missing } = featureDrift(
+    model,
+    (name) => profiles.get(name),
+    (name) => window.columns.get(name),
+  );
   const seasonal = await applySeasonalReference(
     model,
     baselineVersion,
@@ -184,6 +204,12 @@ export async function evaluateModel(
   const checks = checkThresholds(model, values, baseline?.metrics ?? {});
   const estimated = estimatedPerformance(model, baseline, window);
 
+  const segmentIndexes = await getSegmentIndexes(model.modelId, baselineVersion);
+  const segments =
+    segmentIndexes.length > 0
+      ? evaluateSegments(model, segmentIndexes, profiles, window.columns, baseline?.metrics ?? {})
+      : undefined;
+
   const byCategory: Record<string, number> = {};
   for (const [key, value] of Object.entries(window.feedback)) {
     if (key.startsWith('c:')) byCategory[key.slice(2)] = value;
@@ -203,6 +229,7 @@ export async function evaluateModel(
     }
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
     reasons.push(...estimatedReasons(estimated));
+    reasons.push(...(segments?.reasons ?? []));
     status = reasons.length > 0 ? 'breach' : 'ok';
   }
 
@@ -237,6 +264,7 @@ export async function evaluateModel(
       perThousandPredictions: samples > 0 ? (complaintCount / samples) * 1000 : null,
       byCategory,
     },
+    ...(segments ? { segments: segments.segments, segmentCounts: segments.counts } : {}),
   };
   await putEvaluation(record);
   return record;

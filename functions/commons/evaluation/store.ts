@@ -6,6 +6,7 @@ import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { EstimatedPerformance } from '../cbpe/estimate.ts';
 import type { UsedWindow } from './extend.ts';
+import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 import type { SeasonalReference } from './seasonal.ts';
 
@@ -67,6 +68,9 @@ export interface EvaluationRecord {
   readonly reference?: SeasonalReference;
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
+  /** Per segment of the baseline: drift and performance, breaching ones first (docs/drift.md, Segments). */
+  readonly segments?: SegmentEvaluation[];
+  readonly segmentCounts?: SegmentCounts;
 }
 
 /** What a list of evaluations shows of each: enough to pick one and read it whole. */

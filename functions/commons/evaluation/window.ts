@@ -36,7 +36,10 @@ const COMPACT_AFTER_SECONDS = 10;
 export interface WindowData {
   readonly windowStart: Date;
   readonly windowEnd: Date;
-  /** Per column (features and `@prediction`), the counters binned by `baselineVersion`. */
+  /**
+   * Per column (features and `@prediction`, and segments' columns), the counters binned by
+   * `baselineVersion`; and the segments' performance counters (`@segment#...#@performance`).
+   */
   readonly columns: ReadonlyMap<string, WindowCounters>;
   readonly performance: WindowCounters;
   /** Per metric name: `n`, `sum`, `sq`. */
@@ -95,6 +98,9 @@ export async function readWindow(
   const take = (column: string, counters: WindowCounters) => {
     if (column === PERFORMANCE_COLUMN) performance = mergeCounters(performance, counters);
     else if (column === FEEDBACK_COLUMN) feedback = mergeCounters(feedback, counters);
+    // Segments' performance (segment columns of a baseline's deltas are in `columns` already).
+    else if (column.startsWith('@segment#'))
+      columns.set(column, mergeCounters(columns.get(column) ?? {}, counters));
     else if (column.startsWith('@metric#')) {
       const name = column.slice('@metric#'.length);
       metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));

@@ -5,6 +5,7 @@ import { HttpError } from '#commons/http';
 import { fitReferenceProfile, type ReferenceProfile } from '#drift/profile';
 import type { Calibration } from '../cbpe/calibration.ts';
 import { checkCalibrationRecords, fitCalibration } from '../cbpe/records.ts';
+import { putSegmentProfiles } from '../segments/baseline.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkRecords, IssueList } from '../telemetry/records.ts';
 import { isConditionFailure } from '../telemetry/writes.ts';
@@ -33,6 +34,8 @@ export interface BaselineRecord {
   readonly columns: Record<string, { type: 'numerical' | 'categorical'; count: number; missing: number }>;
   /** With a positive class: the calibration of estimated performance (stored as JSON text). */
   readonly calibration?: Calibration;
+  /** Per segment feature, how many segments it has (its tracked values and `__other__`). */
+  readonly segments?: Record<string, number>;
 }
 
 /**
@@ -113,6 +116,17 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     predictionType(model),
     input.records.map((r) => r.prediction),
   );
+  const segments = await putSegmentProfiles(
+    model,
+    baselineVersion,
+    input.records,
+    (values, type) =>
+      fitReferenceProfile(values, type, {
+        bins: model.thresholds.bins,
+        maxCategoryBytes: REFERENCE_CATEGORY_BYTES,
+      }),
+    predictionType(model),
+  );
 
   const baseline: BaselineRecord = {
     modelId: model.modelId,
@@ -122,6 +136,9 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
     metrics: input.metrics,
     columns,
     ...(calibration ? { calibration } : {}),
+    ...(segments.length > 0
+      ? { segments: Object.fromEntries(segments.map((s) => [s.feature, s.values.length])) }
+      : {}),
   };
   await dynamoDb.send(
     new PutCommand({
@@ -196,8 +213,10 @@ async function loadProfiles(modelId: string, baselineVersion: number): Promise<R
         ConsistentRead: true,
       }),
     );
-    for (const item of page.Items ?? [])
-      profiles.set(item.column as string, JSON.parse(item.profile as string));
+    for (const item of page.Items ?? []) {
+      // The partition also holds the baseline's segment indexes (segments/baseline.ts).
+      if (typeof item.profile === 'string') profiles.set(item.column as string, JSON.parse(item.profile));
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return profiles;

@@ -8,6 +8,9 @@ import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
 import { seasonalScheduleIssues } from './seasonal-rules.ts';
 
+/** Most segment features a model may declare. */
+export const MAX_SEGMENT_FEATURES = 3;
+
 /**
  * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
  * 2^53 − 1 (the largest the SDK writes as given). Anything else is refused at the edge with 400
@@ -171,6 +174,12 @@ export const modelInputSchema = z
      * Vigil raises it to what `expectedLoad` needs (capacity.ts, docs/scale.md).
      */
     writeShards: z.int().min(1).max(MAX_WRITE_SHARDS).default(1),
+    /**
+     * Categorical features whose values slice the monitoring: each of the baseline's 50 most
+     * frequent values (the rest `__other__`) gets its own reference profiles and window counters
+     * (docs/drift.md, Segments).
+     */
+    segments: z.array(featureName).max(MAX_SEGMENT_FEATURES).optional(),
     /** The prediction rate the model is expected to sustain, for sizing its write shards. */
     expectedLoad: z
       .strictObject({
@@ -202,6 +211,7 @@ export const modelInputSchema = z
       }
     }
     checkPositiveClassModel(model, ctx);
+    checkSegments(model, ctx);
     for (const field of ['window', 'every'] as const) {
       if (field === 'every' && model.schedule?.every === undefined) continue;
       const seconds = durationSecondsOrNaN(model.schedule?.[field]);
@@ -213,6 +223,29 @@ export const modelInputSchema = z
   });
 
 export type ModelInput = z.output<typeof modelInputSchema>;
+
+/** Refuses a segment feature that is not a declared categorical feature, or named twice. */
+function checkSegments(
+  model: { features?: unknown; segments?: unknown },
+  ctx: { addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string }): void },
+): void {
+  if (!Array.isArray(model.segments)) return;
+  const types = new Map(
+    (Array.isArray(model.features) ? model.features : []).map((f: { name?: string; type?: string }) => [
+      f?.name,
+      f?.type,
+    ]),
+  );
+  const seen = new Set<string>();
+  model.segments.forEach((name: string, i: number) => {
+    const type = types.get(name);
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['segments', i], message });
+    if (type === undefined) issue(`unknown feature "${name}"; declare it in features`);
+    else if (type !== 'categorical') issue(`segment feature "${name}" must be categorical`);
+    else if (seen.has(name)) issue(`duplicate segment feature "${name}"`);
+    seen.add(name);
+  });
+}
 
 const semver = z
   .string()

@@ -48,6 +48,7 @@ const MODEL_FIELDS = [
   'writeShards',
   'expectedLoad',
   'reference',
+  'segments',
 ] as const satisfies readonly (keyof ModelInput)[];
 
 /**

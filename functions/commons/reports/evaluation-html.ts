@@ -5,6 +5,7 @@ import { listIncidents } from '../incidents/store.ts';
 import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { estimatedPerformanceSection } from './cbpe-html.ts';
+import { segmentsTable } from '../segments/html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 
@@ -45,7 +46,7 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`<section class="trends-section" aria-labelledby="trends">
+      sections: html`${segmentsTable(evaluation)}<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
 </section>

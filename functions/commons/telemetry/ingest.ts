@@ -17,6 +17,8 @@ import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { segmentPerformanceColumns } from '../segments/columns.ts';
+import { SegmentCounters } from '../segments/ingest.ts';
 import { BatchLedger, fingerprint } from './batches.ts';
 import { type ColumnCounters, deltaId, deltaItems, putDeltaItem, UNBINNED } from './deltas.ts';
 import { addLimbs, exactSquare, exactValue } from './exact.ts';
@@ -182,6 +184,9 @@ async function totalsSteps(
   }));
 }
 
+/** The segment keys a stored prediction keeps, for its actual's per-segment performance. */
+const withSegments = (keys: Record<string, string> | undefined) => (keys ? { segments: keys } : {});
+
 /** A number as a raw prediction keeps it: a string, exact for any double (DynamoDB numbers are not). */
 const storedValue = (value: string | number | boolean) => (typeof value === 'number' ? String(value) : value);
 
@@ -225,13 +230,20 @@ export async function ingestPredictions(
 
   return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     // Per bucket: the records in it and one counter per column.
-    const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
     const cbpe = new CbpeBuckets(calibration);
+    const buckets = new Map<
+      number,
+      { records: number; counters: ColumnCounter[]; segments: SegmentCounters }
+    >();
     for (const record of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, receivedAt) / 1000), resolution);
       let entry = buckets.get(bucket);
       if (!entry) {
-        entry = { records: 0, counters: columns.map((column) => new ColumnCounter(column.profile)) };
+        entry = {
+          records: 0,
+          counters: columns.map((column) => new ColumnCounter(column.profile)),
+          segments: new SegmentCounters(profiles),
+        };
         buckets.set(bucket, entry);
       }
       entry.records++;
@@ -239,6 +251,7 @@ export async function ingestPredictions(
       for (let c = 0; c < columns.length; c++) {
         (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
       }
+      entry.segments.add(record);
     }
 
     const id = deltaId(token);
@@ -246,13 +259,14 @@ export async function ingestPredictions(
     const steps: WriteStep[] = [];
     // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
     const days = new Map<string, number>();
-    for (const [bucket, { records, counters }] of buckets) {
+    for (const [bucket, { records, counters, segments }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
       const delta = {
         ...Object.fromEntries(
           columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
         ),
         ...cbpe.columns(bucket),
+        ...segments.columns(),
       };
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
         steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
@@ -278,9 +292,11 @@ export async function ingestPredictions(
               model.modelId,
               identified.map((r) => r.predictionId as string),
             );
+            const segmentKeys = new SegmentCounters(profiles);
             const items = identified
               .filter((r) => !stored.has(r.predictionId as string))
               .map((r) => ({
+                ...withSegments(segmentKeys.keysOf(r)),
                 ...telemetryKeys.prediction(model.modelId, r.predictionId as string),
                 prediction: storedValue(r.prediction),
                 ...(r.score !== undefined ? { score: String(r.score) } : {}),
@@ -386,22 +402,35 @@ export async function ingestActuals(
           if (!isConditionFailure(error)) throw error;
         }
       });
-      const perBucket = new Map<number, PerformanceSums>();
+      const perBucket = new Map<number, Map<string, PerformanceSums>>();
       for (const record of ours) {
         const prediction = stored.get(record.predictionId) as Record<string, unknown>;
         const bucket = bucketStart(Math.floor(Number(prediction.timestamp) / 1000), resolution);
         let sums = perBucket.get(bucket);
         if (!sums) {
-          sums = new PerformanceSums(model.task, labels);
+          sums = new Map();
           perBucket.set(bucket, sums);
         }
-        sums.add(prediction.prediction, record.actual);
+        // The model's performance, and that of the prediction's segments (segments/performance.ts).
+        for (const column of [PERFORMANCE_COLUMN, ...segmentPerformanceColumns(prediction.segments)]) {
+          let columnSums = sums.get(column);
+          if (!columnSums) {
+            columnSums = new PerformanceSums(model.task, labels);
+            sums.set(column, columnSums);
+          }
+          columnSums.add(prediction.prediction, record.actual);
+        }
       }
       const steps = await unbinnedDeltaSteps(
         model,
         deltaId(attempt.token, 'actuals'),
         attempt.shard,
-        new Map([...perBucket].map(([bucket, sums]) => [bucket, { [PERFORMANCE_COLUMN]: sums.counters() }])),
+        new Map(
+          [...perBucket].map(([bucket, sums]) => [
+            bucket,
+            Object.fromEntries([...sums].map(([column, columnSums]) => [column, columnSums.counters()])),
+          ]),
+        ),
       );
       return {
         steps,
