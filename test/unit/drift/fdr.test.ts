@@ -50,7 +50,9 @@ describe('Benjamini–Hochberg against the golden fixtures', () => {
       expect(adjusted).toHaveLength(testCase.pValues.length);
       testCase.adjusted.forEach((expected, i) => expectClose(adjusted[i], expected));
       for (const alpha of alphas) {
-        expect(adjusted.map((q) => (q === null ? null : q <= alpha))).toEqual(testCase.rejected[String(alpha)]);
+        expect(adjusted.map((q) => (q === null ? null : q <= alpha))).toEqual(
+          testCase.rejected[String(alpha)],
+        );
       }
     });
   }
@@ -74,7 +76,13 @@ describe('benjaminiHochberg', () => {
   });
 
   it('leaves missing p-values out of m and returns null for them', () => {
-    expect(benjaminiHochberg([0.01, null, Number.NaN, undefined, 0.02])).toEqual([0.02, null, null, null, 0.02]);
+    expect(benjaminiHochberg([0.01, null, Number.NaN, undefined, 0.02])).toEqual([
+      0.02,
+      null,
+      null,
+      null,
+      0.02,
+    ]);
     expect(benjaminiHochberg([null])).toEqual([null]);
     expect(benjaminiHochberg([])).toEqual([]);
   });
@@ -109,9 +117,9 @@ describe('the fdr dataset rule', () => {
       const p = column.type === 'numerical' ? column.stats?.ks.pValue : column.stats?.chiSquare.pValue;
       // The p-values agree to 1e-9 (docs/drift.md); BH keeps that agreement.
       expect(Math.abs((p as number) - (fixture.pValues[i] as number))).toBeLessThanOrEqual(1e-9);
-      expect(Math.abs((column.adjustedPValue as number) - (fixture.adjusted[i] as number))).toBeLessThanOrEqual(
-        1e-9,
-      );
+      expect(
+        Math.abs((column.adjustedPValue as number) - (fixture.adjusted[i] as number)),
+      ).toBeLessThanOrEqual(1e-9);
     });
     expect(report.dataset).toMatchObject({
       rule: 'fdr',
@@ -123,7 +131,11 @@ describe('the fdr dataset rule', () => {
   });
 
   it('uses the test p-value whatever the column method, and ignores columns without data', () => {
-    const reference: Row[] = Array.from({ length: 200 }, (_, i) => ({ a: i, b: i % 3 === 0 ? 'x' : 'y', e: i }));
+    const reference: Row[] = Array.from({ length: 200 }, (_, i) => ({
+      a: i,
+      b: i % 3 === 0 ? 'x' : 'y',
+      e: i,
+    }));
     const current: Row[] = Array.from({ length: 200 }, (_, i) => ({ a: i + 150, b: 'x', e: null }));
     const report = compareDatasets(reference, current, {
       columnTypes: { a: 'numerical', b: 'categorical', e: 'numerical' },
@@ -164,7 +176,9 @@ describe('the fdr dataset rule', () => {
   });
 
   it('keeps the share rule as it was and checks the rule numbers', () => {
-    const report = compareDatasets([{ a: 'x' }], [{ a: 'y' }], { datasetRule: { rule: 'share', share: 0.5 } });
+    const report = compareDatasets([{ a: 'x' }], [{ a: 'y' }], {
+      datasetRule: { rule: 'share', share: 0.5 },
+    });
     expect(report.dataset).toEqual({ driftedColumns: 0, columns: 1, driftedShare: 0, drifted: false });
     expect(report.columns[0]).not.toHaveProperty('adjustedPValue');
     expect(() => applyDatasetRule([], { rule: 'fdr', alpha: 0 })).toThrow(DriftInputError);
