@@ -48,7 +48,9 @@ describe('Benjamini–Hochberg against the golden fixtures', () => {
     it(`${testCase.name}: adjusted p-values to 1e-12 and the same rejections`, () => {
       const adjusted = benjaminiHochberg(testCase.pValues);
       expect(adjusted).toHaveLength(testCase.pValues.length);
-      testCase.adjusted.forEach((expected, i) => expectClose(adjusted[i], expected));
+      testCase.adjusted.forEach((expected, i) => {
+        expectClose(adjusted[i], expected);
+      });
       for (const alpha of alphas) {
         expect(adjusted.map((q) => (q === null ? null : q <= alpha))).toEqual(
           testCase.rejected[String(alpha)],
