@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { datasetDrift } from '#drift/methods';
+import { applyDatasetRule } from '#drift/fdr';
 import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
+import { qualityChecks, qualityReason } from '../quality/checks.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
+import { datasetRuleOf, fdrReason } from './dataset-rule.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow, readWindow } from './window.ts';
@@ -143,7 +145,10 @@ export async function evaluateModel(
       change: column.current.missingShare - column.reference.missingShare,
     };
   }
-  const dataset = datasetDrift(columns, model.thresholds.driftShare);
+  const rule = datasetRuleOf(model);
+  const verdict = applyDatasetRule(columns, rule);
+  const dataset = verdict.dataset;
+  const quality = qualityChecks(model.features, profiles, window.columns);
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   const predictionCounters = window.columns.get(PREDICTION_COLUMN) ?? {};
   const predictionDrift = predictionProfile
@@ -176,12 +181,14 @@ export async function evaluateModel(
   if (samples < model.schedule.minSamples) {
     status = 'insufficient_data';
   } else {
-    if (dataset.drifted) {
+    if (dataset.drifted && rule.rule === 'fdr') reasons.push(fdrReason(verdict.columns, dataset));
+    else if (dataset.drifted && rule.rule === 'share') {
       const drifted = columns.filter((c) => c.drifted);
       reasons.push(
-        `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(model.thresholds.driftShare * 100)}%): ${drifted.map(driftReason).join(', ')}`,
+        `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(rule.share * 100)}%): ${drifted.map(driftReason).join(', ')}`,
       );
     }
+    for (const check of quality) if (check.ok === false) reasons.push(qualityReason(check));
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
     status = reasons.length > 0 ? 'breach' : 'ok';
   }
@@ -205,9 +212,10 @@ export async function evaluateModel(
       createdAt.getTime() - Date.parse(baselineCreatedAt) > BASELINE_MAX_AGE_DAYS * 86400 * 1000,
     samples,
     minSamples: model.schedule.minSamples,
-    drift: { columns, dataset },
+    drift: { columns: verdict.columns, dataset },
     predictionDrift,
     missing,
+    ...(quality.length > 0 ? { quality } : {}),
     performance: { fromActuals, points, checks },
     complaints: {
       count: complaintCount,

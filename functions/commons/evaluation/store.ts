@@ -4,6 +4,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { QualityCheck } from '../quality/checks.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
@@ -44,6 +45,8 @@ export interface EvaluationRecord {
   readonly predictionDrift: ColumnDrift | null;
   /** Per feature, the missing share in the baseline and in the window. */
   readonly missing: Record<string, { reference: number; current: number; change: number }>;
+  /** The features' data-quality checks (quality/checks.ts); absent when no feature has a rule. */
+  readonly quality?: QualityCheck[];
   readonly performance: {
     readonly fromActuals: PerformanceFromActuals;
     /** Ingested metric points: count and mean per name. */

@@ -10,6 +10,8 @@ import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounters } from '#drift/profile';
+import { QualityCounter, qualityColumn } from '../quality/counter.ts';
+import { countsAtIngest } from '../quality/rules.ts';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -213,20 +215,34 @@ export async function ingestPredictions(
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   if (predictionProfile)
     columns.push({ name: PREDICTION_COLUMN, profile: predictionProfile, value: (r) => r.prediction });
+  // Features whose data-quality rule needs counts at ingest: `@quality#<feature>` columns.
+  const checked = model.features.filter((f) => countsAtIngest(f.quality));
 
   return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     // Per bucket: the records in it and one counter per column.
-    const buckets = new Map<number, { records: number; counters: ColumnCounter[] }>();
+    const buckets = new Map<
+      number,
+      { records: number; counters: ColumnCounter[]; quality: QualityCounter[] }
+    >();
     for (const record of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, receivedAt) / 1000), resolution);
       let entry = buckets.get(bucket);
       if (!entry) {
-        entry = { records: 0, counters: columns.map((column) => new ColumnCounter(column.profile)) };
+        entry = {
+          records: 0,
+          counters: columns.map((column) => new ColumnCounter(column.profile)),
+          quality: checked.map((f) => new QualityCounter(f.quality ?? {}, f.type)),
+        };
         buckets.set(bucket, entry);
       }
       entry.records++;
       for (let c = 0; c < columns.length; c++) {
         (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
+      }
+      for (let q = 0; q < checked.length; q++) {
+        (entry.quality[q] as QualityCounter).add(
+          record.features[(checked[q] as (typeof checked)[number]).name] ?? null,
+        );
       }
     }
 
@@ -235,11 +251,14 @@ export async function ingestPredictions(
     const steps: WriteStep[] = [];
     // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
     const days = new Map<string, number>();
-    for (const [bucket, { records, counters }] of buckets) {
+    for (const [bucket, { records, counters, quality }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
       const delta = Object.fromEntries(
         columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
       );
+      checked.forEach((f, q) => {
+        delta[qualityColumn(f.name)] = (quality[q] as QualityCounter).counters();
+      });
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
         steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
       }
