@@ -67,7 +67,7 @@ export function qualityChecks(
     if (ranged) {
       const check = type === 'numerical' ? 'range' : 'allowed';
       const counted = columns.get(qualityColumn(name));
-      if (!counted || !counted.rows) {
+      if (!counted?.rows) {
         const skipped = drift.values + drift.missing === 0 ? 'no-values' : 'not-counted';
         checks.push({ feature: name, check, value: null, limit: outOfRange, ok: null, skipped });
       } else {
