@@ -63,6 +63,21 @@ describe('data-quality rules and false discovery rate (local runtime on dynalite
     });
   }
 
+  /** The page behind the first link of `to`'s email about `modelId` that leads to `part`. */
+  async function linkedPage(to: string, modelId: string, part: string): Promise<string> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const link = api.runtime.governance.outbox
+        .list()
+        .filter((m) => m.to === to && m.subject.includes(modelId))
+        .flatMap((m) => m.links)
+        .find((l) => l.includes(part));
+      if (link) return (await fetch(link)).text();
+      if (Date.now() > deadline) throw new Error(`no ${part} link for ${to} about ${modelId}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async function send(modelId: string, records: RecordRow[]) {
     for (let i = 0; i < records.length; i += 500) {
       const sent = await api.call('POST', `/v1/models/${modelId}/predictions`, {
@@ -114,6 +129,18 @@ describe('data-quality rules and false discovery rate (local runtime on dynalite
     const stored = await api.call('GET', `/v1/evaluations/${evaluation.body.evaluationId}`);
     expect(stored.body.drift.columns[5].adjustedPValue).toBe(columns[5].adjustedPValue);
     expect(stored.body.drift.dataset.rule).toBe('fdr');
+
+    // The evaluation report and the approval page show the rule and the adjusted p-values.
+    const report = await linkedPage('dsl@example.com', '(fdr)', '/report');
+    expect(report).toContain('<th scope="col" class="num">Adjusted p (BH)</th>');
+    expect(report).toContain(
+      `Benjamini–Hochberg at false discovery rate 0.05: ${fdr.rejectedColumns} of 8 columns rejected`,
+    );
+    const approval = await linkedPage('dsl@example.com', 'fdr', '/approvals/');
+    expect(approval).toContain('<th scope="col">Adjusted p (BH)</th>');
+    expect(approval).toContain(
+      `Benjamini–Hochberg at false discovery rate 0.05: ${fdr.rejectedColumns} of 8 features rejected`,
+    );
   });
 
   it('keeps thresholds.driftShare as the share rule when no datasetDrift is given', async () => {
@@ -155,6 +182,16 @@ describe('data-quality rules and false discovery rate (local runtime on dynalite
         `quality: ${check.feature} ${words[check.check]} ${pct(check.value)} > ${pct(check.limit)}`,
       );
     }
+
+    // The evaluation report and the approval page list the checks.
+    const rangeCheck = quality.checks[0] as (typeof quality.checks)[number];
+    const row = `<td>age</td><td>out of range</td><td>${pct(rangeCheck.value)}</td><td>≤ 1%</td>`;
+    const report = await linkedPage('dsl@example.com', '(quality)', '/report');
+    expect(report).toContain('<h2 id="quality">Data quality</h2>');
+    expect(report).toContain(`${row}<td><span class="badge drift">fail</span></td>`);
+    const approval = await linkedPage('dsl@example.com', 'quality', '/approvals/');
+    expect(approval).toContain('<h3>Data quality</h3>');
+    expect(approval).toContain(`${row}<td><span class="verdict bad">fail</span></td>`);
   });
 
   it('passes clean data, and a rule declared after the data arrived judges only what it can', async () => {
