@@ -251,3 +251,45 @@ describe('data-quality rules in the model schema', () => {
     );
   });
 });
+
+describe("the demo model's data-quality rules", () => {
+  it('register, and hold on the demo traffic, healthy and shifted, so that only drift and accuracy breach', async () => {
+    const { demoFeatures, drawRecords, rng } = await import('../../local/demo/data.ts');
+    const features = demoFeatures.map((f) => ({ ...f })) as {
+      name: string;
+      type: 'numerical' | 'categorical';
+      quality?: QualityRule;
+    }[];
+    expect(features.filter((f) => f.quality).length).toBeGreaterThan(0);
+    const approvers = Object.fromEntries(
+      ['dataScienceLead', 'devTeam', 'qa', 'irbLiaison', 'legal', 'mlops', 'operations', 'support'].map(
+        (r) => [r, ['a@example.com']],
+      ),
+    );
+    expect(
+      modelInputSchema.safeParse({ name: 'd', owner: 'o', task: 'classification', features, approvers })
+        .success,
+    ).toBe(true);
+    for (const population of ['normal', 'shifted'] as const) {
+      const records = drawRecords(rng(7), 20_000, population, 0.9);
+      const profiles = new Map<string, ReferenceProfile>();
+      const columns = new Map<string, WindowCounters>();
+      for (const feature of features) {
+        const values = records.map((r) => (r.features as Record<string, unknown>)[feature.name]);
+        const profile = fitReferenceProfile(values, feature.type);
+        const drift = new ColumnCounter(profile);
+        const quality = new QualityCounter(feature.quality ?? {}, feature.type);
+        for (const v of values) {
+          drift.add(v);
+          quality.add(v);
+        }
+        profiles.set(feature.name, profile);
+        columns.set(feature.name, drift.counters());
+        columns.set(qualityColumn(feature.name), quality.counters());
+      }
+      const checks = qualityChecks(features, profiles, columns);
+      expect(checks.length).toBeGreaterThan(0);
+      expect(checks.every((c) => c.ok === true)).toBe(true);
+    }
+  });
+});
