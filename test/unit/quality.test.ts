@@ -7,7 +7,7 @@ import {
   type ReferenceProfile,
   type WindowCounters,
 } from '#drift/profile';
-import { type QualityCheck, qualityChecks, qualityReason } from '../../functions/commons/quality/checks.ts';
+import { type QualityCheck, qualityChecks, qualityReasons } from '../../functions/commons/quality/checks.ts';
 import { QualityCounter, qualityColumn } from '../../functions/commons/quality/counter.ts';
 import { MAX_ALLOWED_CHARACTERS, type QualityRule } from '../../functions/commons/quality/rules.ts';
 import { modelInputSchema } from '../../functions/commons/registry/schema.ts';
@@ -147,13 +147,30 @@ describe('data-quality checks', () => {
     ]);
   });
 
-  it('words a failed check as a breach reason', () => {
-    expect(qualityReason({ feature: 'age', check: 'range', value: 0.031, limit: 0, ok: false })).toBe(
-      'quality: age out of range 3.1% > 0%',
-    );
+  it('words the failed checks as one breach reason, naming at most ten', () => {
+    const fail = (feature: string, value: number): QualityCheck => ({
+      feature,
+      check: 'range',
+      value,
+      limit: 0,
+      ok: false,
+    });
+    expect(qualityReasons([fail('age', 0.031)])).toEqual(['quality: age out of range 3.1% > 0%']);
     expect(
-      qualityReason({ feature: 'plan', check: 'newCategories', value: 0.25, limit: 0.02, ok: false }),
-    ).toBe('quality: plan in new categories 25% > 2%');
+      qualityReasons([
+        fail('age', 0.031),
+        { feature: 'age', check: 'missing', value: 0.01, limit: 0.05, ok: true },
+        { feature: 'plan', check: 'newCategories', value: 0.25, limit: 0.02, ok: false },
+      ]),
+    ).toEqual(['quality: age out of range 3.1% > 0%; plan in new categories 25% > 2%']);
+    const many = qualityReasons(Array.from({ length: 25 }, (_, i) => fail(`f${i}`, 0.5)));
+    expect(many).toHaveLength(1);
+    expect(many[0]).toMatch(/^quality: f0 out of range 50% > 0%; .*; f9 out of range 50% > 0%; and 15 more$/);
+    expect(
+      qualityReasons([
+        { feature: 'a', check: 'range', value: null, limit: 0, ok: null, skipped: 'no-values' },
+      ]),
+    ).toEqual([]);
   });
 });
 

@@ -3,7 +3,7 @@ import { applyDatasetRule } from '#drift/fdr';
 import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
-import { qualityChecks, qualityReason } from '../quality/checks.ts';
+import { qualityChecks, qualityReasons } from '../quality/checks.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
@@ -188,7 +188,7 @@ export async function evaluateModel(
         `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(rule.share * 100)}%): ${drifted.map(driftReason).join(', ')}`,
       );
     }
-    for (const check of quality) if (check.ok === false) reasons.push(qualityReason(check));
+    reasons.push(...qualityReasons(quality));
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
     status = reasons.length > 0 ? 'breach' : 'ok';
   }

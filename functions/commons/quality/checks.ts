@@ -114,7 +114,20 @@ const WORDS: Record<QualityCheck['check'], string> = {
 
 const percent = (share: number) => `${Number((share * 100).toPrecision(3))}%`;
 
-/** The breach reason of a failed check, e.g. `quality: age out of range 3.1% > 0%`. */
-export function qualityReason(check: QualityCheck): string {
-  return `quality: ${check.feature} ${WORDS[check.check]} ${percent(check.value ?? 0)} > ${percent(check.limit)}`;
+/** Failed checks a breach reason names; the rest are counted (the evaluation lists them all). */
+export const NAMED_FAILURES = 10;
+
+/**
+ * The breach reason of the failed checks, one line however many failed (incidents copy reasons):
+ * `quality: age out of range 3.1% > 0%`, further failures joined by `; `, past
+ * {@link NAMED_FAILURES} counted as `and N more`. Empty when none failed.
+ */
+export function qualityReasons(checks: readonly QualityCheck[]): string[] {
+  const failed = checks.filter((check) => check.ok === false);
+  if (failed.length === 0) return [];
+  const named = failed
+    .slice(0, NAMED_FAILURES)
+    .map((c) => `${c.feature} ${WORDS[c.check]} ${percent(c.value ?? 0)} > ${percent(c.limit)}`);
+  const more = failed.length > NAMED_FAILURES ? `; and ${failed.length - NAMED_FAILURES} more` : '';
+  return [`quality: ${named.join('; ')}${more}`];
 }
