@@ -6,6 +6,7 @@ import {
   type ColumnDrift,
   type ColumnType,
   type CompareOptions,
+  DEFAULT_FDR_ALPHA,
   DRIFT_METHODS,
   DriftInputError,
   type DriftMethod,
@@ -31,6 +32,11 @@ Options:
   --method NAME=METHOD[:T]       method and threshold for a column (repeatable); methods:
                                  ${DRIFT_METHODS.join(', ')}
   --drift-share X                share of drifted columns that makes dataset drift (default 0.5)
+  --dataset-rule share|fdr       how dataset drift is decided: share (of drifted columns, the
+                                 default) or fdr (Benjamini–Hochberg over the columns' KS and
+                                 chi-square p-values: drift when any is rejected); fdr adds
+                                 adjustedPValue to each column and rule, alpha to the dataset
+  --alpha A                      false discovery rate of --dataset-rule fdr (default 0.05)
   -h, --help                     show this help
 
 On a terminal, inputs of more than 100,000 rows show progress on standard error.
@@ -197,6 +203,21 @@ function parseDriftArgs(args: string[]): DriftOptions | 'help' {
     }
     compare.driftShare = share;
   }
+  const rule = values['dataset-rule'];
+  if (rule !== undefined && rule !== 'share' && rule !== 'fdr') {
+    throw new CliError(`--dataset-rule must be share or fdr, not "${rule}"`);
+  }
+  if (values.alpha !== undefined && rule !== 'fdr') throw new CliError('--alpha needs --dataset-rule fdr');
+  if (rule === 'fdr') {
+    if (values['drift-share'] !== undefined) {
+      throw new CliError('--drift-share applies to --dataset-rule share, not fdr');
+    }
+    const alpha = values.alpha === undefined ? DEFAULT_FDR_ALPHA : parseNumber(values.alpha);
+    if (alpha === undefined || alpha <= 0 || alpha > 1) {
+      throw new CliError(`--alpha must be a number above 0 and at most 1, not "${values.alpha}"`);
+    }
+    compare.datasetRule = { rule: 'fdr', alpha };
+  }
   return { reference: values.reference, current: values.current, format, output: values.output, compare };
 }
 
@@ -215,6 +236,8 @@ function parse(args: string[]) {
       bins: { type: 'string' },
       method: { type: 'string', multiple: true },
       'drift-share': { type: 'string' },
+      'dataset-rule': { type: 'string' },
+      alpha: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -315,6 +338,9 @@ function verdict(column: ColumnDrift): string {
 
 function datasetLine(report: DriftReport): string {
   const { dataset } = report;
+  if (dataset.rule === 'fdr') {
+    return `Dataset drift: ${dataset.drifted ? 'YES' : 'no'} (${dataset.rejectedColumns} of ${dataset.columns} columns rejected by Benjamini–Hochberg at FDR ${dataset.alpha}).`;
+  }
   return `Dataset drift: ${dataset.drifted ? 'YES' : 'no'} (${dataset.driftedColumns} of ${dataset.columns} columns drifted, ${formatPercent(dataset.driftedShare)}).`;
 }
 

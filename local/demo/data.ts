@@ -6,10 +6,11 @@
 
 /** The demo model's features, as registered. */
 export const demoFeatures = [
-  { name: 'tenure_months', type: 'numerical' },
+  // A data-quality rule: a tenure outside 0 to 120 months or missing is a broken pipeline.
+  { name: 'tenure_months', type: 'numerical', quality: { min: 0, max: 120, maxMissingShare: 0 } },
   { name: 'monthly_charges', type: 'numerical' },
   { name: 'support_calls', type: 'numerical' },
-  { name: 'contract', type: 'categorical' },
+  { name: 'contract', type: 'categorical', quality: { allowed: ['month-to-month', 'one-year', 'two-year'] } },
 ] as const;
 
 export type DemoFeatureValues = Record<(typeof demoFeatures)[number]['name'], number | string>;

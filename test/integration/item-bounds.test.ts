@@ -310,7 +310,17 @@ describe('item sizes stay bounded (local runtime on dynalite)', () => {
     const email = (role: string, i: number) => `${`${role}${i}.`.padEnd(64, 'x')}@${domain}`;
     const largest = {
       ...model(
-        Array.from({ length: 100 }, (_, i) => ({ name: `f${i}`.padEnd(64, 'x'), type: 'categorical' })),
+        Array.from({ length: 100 }, (_, i) => ({
+          name: `f${i}`.padEnd(64, 'x'),
+          type: 'categorical',
+          // Data-quality rules at their largest: 8,100 of the 8,192 allowed characters, 3 bytes each.
+          quality: {
+            allowed: [String(i).padEnd(81, '€')],
+            maxMissingShare: 0.123456789012345,
+            maxOutOfRangeShare: 0.123456789012345,
+            maxNewCategoryShare: 0.123456789012345,
+          },
+        })),
       ),
       name: 'n'.repeat(200),
       owner: 'o'.repeat(200),
@@ -318,6 +328,7 @@ describe('item sizes stay bounded (local runtime on dynalite)', () => {
         Object.keys(approvers).map((role) => [role, Array.from({ length: 50 }, (_, i) => email(role, i))]),
       ),
       thresholds: {
+        datasetDrift: { rule: 'fdr', alpha: 0.123456789012345 },
         drift: Object.fromEntries(
           Array.from({ length: 100 }, (_, i) => [`f${i}`.padEnd(64, 'x'), { method: 'psi', threshold: 0.2 }]),
         ),

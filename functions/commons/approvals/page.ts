@@ -4,6 +4,7 @@ import type { IncidentRecord } from '#commons/incidents/types';
 import { estimatedPerformanceTable } from '#commons/reports/cbpe-html';
 import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
 import { segmentsTable } from '#commons/segments/html';
+import { fdrRuleText, qualityApprovalTable } from '#commons/reports/quality-html';
 import { distributionChartSvg, METHOD_NAMES } from '#drift/html';
 import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
 import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
@@ -43,6 +44,7 @@ function evaluationSection(evidence: Evidence): SafeHtml {
     return html`<h2>Evaluation</h2><p class="muted">The evaluation ${evidence.incident.evaluationId} is not available.</p>`;
   const columns = evaluation.drift?.columns ?? [];
   const dataset = evaluation.drift?.dataset;
+  const fdr = dataset?.rule === 'fdr';
   return html`<h2>Evaluation that opened the incident</h2>
 ${facts([
   ['Evaluation', evaluation.evaluationId],
@@ -54,12 +56,13 @@ ${facts([
       ? `${dataset.driftedColumns} of ${dataset.columns ?? columns.length}`
       : undefined,
   ],
+  ['Dataset rule', dataset ? fdrRuleText(dataset) : undefined],
 ])}
 ${
   columns.length
     ? table(
         'Drift per feature',
-        ['Feature', 'Type', 'Method', 'Score', 'Threshold', 'Verdict'],
+        ['Feature', 'Type', 'Method', 'Score', 'Threshold', 'Verdict', ...(fdr ? ['Adjusted p (BH)'] : [])],
         columns.map((column) => [
           column.name,
           column.type ?? '',
@@ -69,10 +72,12 @@ ${
           column.drifted
             ? html`<span class="verdict bad">drift</span>`
             : html`<span class="verdict good">no drift</span>`,
+          ...(fdr ? [column.adjustedPValue ?? '–'] : []),
         ]),
       )
     : html`<p class="muted">No per-feature drift in this evaluation.</p>`
 }
+${qualityApprovalTable(evaluation.quality)}
 <h3>Performance</h3>
 ${performanceTable(evaluation)}
 ${estimatedPerformanceTable(evaluation)}

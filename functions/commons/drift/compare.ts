@@ -1,6 +1,7 @@
 import { countSortedIntoBins, quantileEdges } from './binned.ts';
 import { categoricalStats, categoryTable } from './categorical.ts';
 import { type ColumnChart, categoricalChart, numericalChart } from './charts.ts';
+import { applyDatasetRule, type DatasetRule } from './fdr.ts';
 import { columnResult, DriftInputError, datasetDrift, resolveMethod, sideSummary } from './methods.ts';
 import { compareNumericalInPlace } from './numerical.ts';
 import { sortedCopy } from './sort.ts';
@@ -18,6 +19,8 @@ export interface CompareOptions {
   methods?: Record<string, MethodChoice>;
   /** The share of drifted columns from which the data set drifts (default 0.5). */
   driftShare?: number;
+  /** The dataset rule (fdr.ts); when given, it takes precedence over `driftShare`. */
+  datasetRule?: DatasetRule;
   /** Called before each column is compared (1-based `index` of `total`), e.g. to show progress. */
   onColumn?: (name: string, index: number, total: number) => void;
 }
@@ -69,12 +72,15 @@ export function analyzeDatasets(
     columns.push(analysis.column);
     charts.push(analysis.chart);
   }
+  const verdict = options.datasetRule
+    ? applyDatasetRule(columns, options.datasetRule)
+    : { columns, dataset: datasetDrift(columns, options.driftShare) };
   return {
     report: {
       reference: { rows: reference.length },
       current: { rows: current.length },
-      columns,
-      dataset: datasetDrift(columns, options.driftShare),
+      columns: verdict.columns,
+      dataset: verdict.dataset,
     },
     charts,
   };

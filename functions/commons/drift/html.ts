@@ -26,6 +26,7 @@ export function renderHtmlReport(
   const title = options.title ?? 'Vigil drift report';
   const chartByColumn = new Map(charts.map((chart) => [chart.column, chart]));
   const { dataset } = report;
+  const fdr = dataset.rule === 'fdr';
   const sections = report.columns.map((column, i) =>
     columnSection(column, i, chartByColumn.get(column.name)),
   );
@@ -45,12 +46,12 @@ export function renderHtmlReport(
 <main>
 <section aria-labelledby="summary">
 <h2 id="summary">Summary</h2>
-<p class="verdict ${dataset.drifted ? 'drift' : 'stable'}"><strong>${dataset.drifted ? 'Dataset drift detected' : 'No dataset drift'}</strong>: ${dataset.driftedColumns} of ${dataset.columns} columns drifted (${formatPercent(dataset.driftedShare)}).</p>
+<p class="verdict ${dataset.drifted ? 'drift' : 'stable'}"><strong>${dataset.drifted ? 'Dataset drift detected' : 'No dataset drift'}</strong>: ${dataset.driftedColumns} of ${dataset.columns} columns drifted (${formatPercent(dataset.driftedShare)})${fdr ? `; the rule is Benjamini–Hochberg at false discovery rate ${formatNumber(dataset.alpha as number)}: ${dataset.rejectedColumns} of ${dataset.columns} columns rejected` : ''}.</p>
 <table class="summary">
 <caption>Columns compared</caption>
-<thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col" class="num">Score</th><th scope="col" class="num">Threshold</th><th scope="col">Verdict</th><th scope="col" class="num">Missing (reference)</th><th scope="col" class="num">Missing (current)</th></tr></thead>
+<thead><tr><th scope="col">Column</th><th scope="col">Type</th><th scope="col">Method</th><th scope="col" class="num">Score</th><th scope="col" class="num">Threshold</th><th scope="col">Verdict</th><th scope="col" class="num">Missing (reference)</th><th scope="col" class="num">Missing (current)</th>${fdr ? '<th scope="col" class="num">Adjusted p (BH)</th>' : ''}</tr></thead>
 <tbody>
-${report.columns.map(summaryRow).join('\n')}
+${report.columns.map((column, i) => summaryRow(column, i, fdr)).join('\n')}
 </tbody>
 </table>
 </section>
@@ -68,8 +69,11 @@ function side(s: DatasetSide): string {
   return s.path ? `<code>${escapeHtml(s.path)}</code> (${rows})` : `(${rows})`;
 }
 
-function summaryRow(column: ColumnDrift, i: number): string {
-  return `<tr><th scope="row"><a href="#column-${i}">${escapeHtml(column.name)}</a></th><td>${column.type}</td><td>${METHOD_NAMES[column.method]}</td><td class="num">${column.score === null ? '—' : formatNumber(column.score)}</td><td class="num">${formatNumber(column.threshold)}</td><td>${verdictBadge(column)}</td><td class="num">${formatPercent(column.reference.missingShare)}</td><td class="num">${formatPercent(column.current.missingShare)}</td></tr>`;
+function summaryRow(column: ColumnDrift, i: number, fdr = false): string {
+  const adjusted = fdr
+    ? `<td class="num">${column.adjustedPValue == null ? '—' : formatNumber(column.adjustedPValue)}</td>`
+    : '';
+  return `<tr><th scope="row"><a href="#column-${i}">${escapeHtml(column.name)}</a></th><td>${column.type}</td><td>${METHOD_NAMES[column.method]}</td><td class="num">${column.score === null ? '—' : formatNumber(column.score)}</td><td class="num">${formatNumber(column.threshold)}</td><td>${verdictBadge(column)}</td><td class="num">${formatPercent(column.reference.missingShare)}</td><td class="num">${formatPercent(column.current.missingShare)}</td>${adjusted}</tr>`;
 }
 
 function verdictBadge(column: ColumnDrift): string {

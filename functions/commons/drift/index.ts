@@ -13,6 +13,8 @@ export { chiSquareHomogeneity } from './categorical.ts';
 export type { ChartBin, ColumnChart } from './charts.ts';
 export type { CompareOptions, DriftAnalysis } from './compare.ts';
 export { analyzeDatasets, compareDatasets, DEFAULT_BINS, inferColumnType } from './compare.ts';
+export type { DatasetRule } from './fdr.ts';
+export { applyDatasetRule, benjaminiHochberg, columnPValue, DEFAULT_FDR_ALPHA } from './fdr.ts';
 export type { HtmlReportOptions } from './html.ts';
 export { renderHtmlReport } from './html.ts';
 export type { KsResult } from './ks.ts';

@@ -52,6 +52,8 @@ interface ColumnDriftBase {
   score: number | null;
   threshold: number;
   drifted: boolean;
+  /** Under the `fdr` dataset rule: the Benjamini–Hochberg adjusted p-value (null without data). */
+  adjustedPValue?: number | null;
 }
 
 export interface NumericalColumnDrift extends ColumnDriftBase {
@@ -76,6 +78,10 @@ export interface DatasetDrift {
   columns: number;
   driftedShare: number;
   drifted: boolean;
+  /** Present under the `fdr` rule (fdr.ts): the rule, its false discovery rate, the rejections. */
+  rule?: 'fdr';
+  alpha?: number;
+  rejectedColumns?: number;
 }
 
 export interface DatasetSide {

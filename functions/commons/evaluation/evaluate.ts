@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { datasetDrift } from '#drift/methods';
+import { applyDatasetRule } from '#drift/fdr';
 import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
 import { estimatedPerformance, estimatedReasons } from '../cbpe/evaluation.ts';
+import { qualityChecks, qualityReasons } from '../quality/checks.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { getSegmentIndexes } from '../segments/baseline.ts';
@@ -11,6 +12,7 @@ import { evaluateSegments } from '../segments/evaluate.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { readExtendedWindow } from './extend.ts';
+import { datasetRuleOf, fdrReason } from './dataset-rule.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { applySeasonalReference } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
@@ -181,7 +183,10 @@ export async function evaluateModel(
     { data: window, start, end, resolution },
     (w) => rows(w.columns.get(PREDICTION_COLUMN)),
   );
-  const dataset = datasetDrift(columns, model.thresholds.driftShare);
+  const rule = datasetRuleOf(model);
+  const verdict = applyDatasetRule(columns, rule);
+  const dataset = verdict.dataset;
+  const quality = qualityChecks(model.features, profiles, window.columns);
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   const predictionCounters = window.columns.get(PREDICTION_COLUMN) ?? {};
   const predictionDrift = predictionProfile
@@ -221,12 +226,14 @@ export async function evaluateModel(
   if (samples < model.schedule.minSamples) {
     status = 'insufficient_data';
   } else {
-    if (dataset.drifted) {
+    if (dataset.drifted && rule.rule === 'fdr') reasons.push(fdrReason(verdict.columns, dataset));
+    else if (dataset.drifted && rule.rule === 'share') {
       const drifted = columns.filter((c) => c.drifted);
       reasons.push(
-        `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(model.thresholds.driftShare * 100)}%): ${drifted.map(driftReason).join(', ')}`,
+        `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(rule.share * 100)}%): ${drifted.map(driftReason).join(', ')}`,
       );
     }
+    reasons.push(...qualityReasons(quality));
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
     reasons.push(...estimatedReasons(estimated));
     reasons.push(...(segments?.reasons ?? []));
@@ -254,9 +261,10 @@ export async function evaluateModel(
       createdAt.getTime() - Date.parse(baselineCreatedAt) > BASELINE_MAX_AGE_DAYS * 86400 * 1000,
     samples,
     minSamples: model.schedule.minSamples,
-    drift: { columns, dataset },
+    drift: { columns: verdict.columns, dataset },
     predictionDrift,
     missing,
+    ...(quality.length > 0 ? { quality } : {}),
     performance: { fromActuals, points, checks },
     ...(estimated ? { estimatedPerformance: estimated } : {}),
     complaints: {

@@ -7,6 +7,7 @@ import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { EstimatedPerformance } from '../cbpe/estimate.ts';
 import type { UsedWindow } from './extend.ts';
 import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
+import type { QualityCheck } from '../quality/checks.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 import type { SeasonalReference } from './seasonal.ts';
 
@@ -50,6 +51,8 @@ export interface EvaluationRecord {
   readonly predictionDrift: ColumnDrift | null;
   /** Per feature, the missing share in the baseline and in the window. */
   readonly missing: Record<string, { reference: number; current: number; change: number }>;
+  /** The features' data-quality checks (quality/checks.ts); absent when no feature has a rule. */
+  readonly quality?: QualityCheck[];
   readonly performance: {
     readonly fromActuals: PerformanceFromActuals;
     /** Ingested metric points: count and mean per name. */

@@ -5,6 +5,7 @@ import { checkPositiveClassModel } from '#commons/cbpe/records';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
+import { MAX_ALLOWED_LENGTH, MAX_ALLOWED_VALUES, qualityRuleIssues } from '../quality/rules.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
 import { seasonalScheduleIssues } from './seasonal-rules.ts';
 
@@ -55,9 +56,36 @@ export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration su
 /** Drift methods of docs/drift.md. */
 export const driftMethodSchema = z.enum(DRIFT_METHODS as [DriftMethod, ...DriftMethod[]]);
 
+/** A share in [0, 1] (data-quality limits). */
+const share = () => storableNumber().min(0).max(1);
+
+/** A feature's data-quality rule (quality/rules.ts, docs/drift.md "Data-quality rules"). */
+export const qualityRuleSchema = z
+  .strictObject({
+    min: storableNumber().optional().describe('numerical: a value below min is out of range'),
+    max: storableNumber().optional().describe('numerical: a value above max is out of range'),
+    allowed: z
+      .array(z.string().max(MAX_ALLOWED_LENGTH))
+      .min(1)
+      .max(MAX_ALLOWED_VALUES)
+      .optional()
+      .describe('categorical: the accepted values, compared as text'),
+    maxMissingShare: share().optional().describe('largest share of missing values'),
+    maxOutOfRangeShare: share()
+      .optional()
+      .describe(
+        'largest share of values out of [min, max] or not allowed (default 0 when min, max or allowed is given)',
+      ),
+    maxNewCategoryShare: share()
+      .optional()
+      .describe("categorical: largest share of values in categories the baseline doesn't have"),
+  })
+  .refine((rule) => Object.keys(rule).length > 0, { message: 'give at least one rule' });
+
 export const featureSchema = z.strictObject({
   name: featureName,
   type: z.enum(['numerical', 'categorical']),
+  quality: qualityRuleSchema.optional(),
 });
 
 const emails = z.array(z.email().max(254)).max(50);
@@ -141,6 +169,16 @@ export const modelInputSchema = z
     thresholds: z
       .strictObject({
         driftShare: storableNumber().gt(0).max(1).default(0.5),
+        /** The dataset drift rule; when given, it takes precedence over `driftShare` (fdr.ts). */
+        datasetDrift: z
+          .discriminatedUnion('rule', [
+            z.strictObject({ rule: z.literal('share'), share: storableNumber().gt(0).max(1).default(0.5) }),
+            z.strictObject({ rule: z.literal('fdr'), alpha: storableNumber().gt(0).max(1).default(0.05) }),
+          ])
+          .optional()
+          .describe(
+            "share: dataset drift when the share of drifted features is at least share; fdr: Benjamini–Hochberg over the features' KS and chi-square p-values, dataset drift when any is rejected at false discovery rate alpha",
+          ),
         bins: z.int().min(2).max(50).default(10),
         drift: z
           .record(
@@ -201,6 +239,9 @@ export const modelInputSchema = z
       }
       seen.add(feature?.name);
     });
+    for (const issue of qualityRuleIssues(Array.isArray(model.features) ? model.features : [])) {
+      ctx.addIssue({ code: 'custom', ...issue });
+    }
     for (const name of Object.keys(model.thresholds?.drift ?? {})) {
       if (!seen.has(name)) {
         ctx.addIssue({

@@ -7,6 +7,7 @@ import type { ModelRecord } from '../registry/store.ts';
 import { estimatedPerformanceSection } from './cbpe-html.ts';
 import { segmentsTable } from '../segments/html.ts';
 import { evaluationCharts } from './distributions.ts';
+import { qualityReportSection } from './quality-html.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 
 /** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
@@ -46,7 +47,8 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`${segmentsTable(evaluation)}<section class="trends-section" aria-labelledby="trends">
+      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}
+<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
 </section>

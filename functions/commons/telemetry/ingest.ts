@@ -13,6 +13,8 @@ import { ColumnCounter, OTHER_CATEGORY, type ReferenceProfile, type WindowCounte
 import { CbpeBuckets } from '../cbpe/counters.ts';
 import { checkScores } from '../cbpe/records.ts';
 import { baselineCalibration } from '../cbpe/store.ts';
+import { QualityCounter, qualityColumn } from '../quality/counter.ts';
+import { countsAtIngest } from '../quality/rules.ts';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { governanceKeys } from '../registry/keys.ts';
 import { durationSeconds } from '../registry/schema.ts';
@@ -227,13 +229,15 @@ export async function ingestPredictions(
   const predictionProfile = profiles.get(PREDICTION_COLUMN);
   if (predictionProfile)
     columns.push({ name: PREDICTION_COLUMN, profile: predictionProfile, value: (r) => r.prediction });
+  // Features whose data-quality rule needs counts at ingest: `@quality#<feature>` columns.
+  const checked = model.features.filter((f) => countsAtIngest(f.quality));
 
   return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
     // Per bucket: the records in it and one counter per column.
     const cbpe = new CbpeBuckets(calibration);
     const buckets = new Map<
       number,
-      { records: number; counters: ColumnCounter[]; segments: SegmentCounters }
+      { records: number; counters: ColumnCounter[]; segments: SegmentCounters; quality: QualityCounter[] }
     >();
     for (const record of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(record.timestamp, receivedAt) / 1000), resolution);
@@ -243,6 +247,7 @@ export async function ingestPredictions(
           records: 0,
           counters: columns.map((column) => new ColumnCounter(column.profile)),
           segments: new SegmentCounters(profiles),
+          quality: checked.map((f) => new QualityCounter(f.quality ?? {}, f.type)),
         };
         buckets.set(bucket, entry);
       }
@@ -252,6 +257,11 @@ export async function ingestPredictions(
         (entry.counters[c] as ColumnCounter).add((columns[c] as (typeof columns)[number]).value(record));
       }
       entry.segments.add(record);
+      for (let q = 0; q < checked.length; q++) {
+        (entry.quality[q] as QualityCounter).add(
+          record.features[(checked[q] as (typeof checked)[number]).name] ?? null,
+        );
+      }
     }
 
     const id = deltaId(token);
@@ -259,15 +269,18 @@ export async function ingestPredictions(
     const steps: WriteStep[] = [];
     // Buckets never straddle a day (resolutions divide 24 h), so a bucket's day is its records' day.
     const days = new Map<string, number>();
-    for (const [bucket, { records, counters, segments }] of buckets) {
+    for (const [bucket, { records, counters, segments, quality }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
-      const delta = {
+      const delta: Record<string, WindowCounters> = {
         ...Object.fromEntries(
           columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
         ),
         ...cbpe.columns(bucket),
         ...segments.columns(),
       };
+      checked.forEach((f, q) => {
+        delta[qualityColumn(f.name)] = (quality[q] as QualityCounter).counters();
+      });
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
         steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
       }
