@@ -12,6 +12,7 @@ import type { ColumnChart } from '#drift/charts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
 import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
 import {
+  type AgentDecision,
   type ApprovalRecord,
   claimDecision,
   closeApproval,
@@ -190,6 +191,54 @@ export async function decideApproval(
     refuseClosed(now?.approval ?? approval, new Date().toISOString());
     throw new HttpError(410, 'gone', 'This request can no longer be decided.');
   }
+  // A person deciding while an agent's decision waits out its overrule window overrules it.
+  const { agentDecision } = (await getApproval(approvalId))?.approval ?? approval;
+  return passOnDecision(
+    approval,
+    taskToken,
+    { decision, comment, decidedBy: recipient, decidedAt, ...(pir ? { pir } : {}) },
+    origin,
+    agentDecision ? { overrules: overruled(agentDecision) } : {},
+  );
+}
+
+/** What the audit trail keeps of an agent's decision a person overruled. */
+function overruled(agent: AgentDecision) {
+  return {
+    decision: agent.decision,
+    decidedBy: agent.decidedBy,
+    keyId: agent.keyId,
+    ...(agent.keyName ? { keyName: agent.keyName } : {}),
+    decidedAt: agent.decidedAt,
+    effectiveAt: agent.effectiveAt,
+  };
+}
+
+/** A decision claimed on an approval, as it is passed on to the workflow. */
+export interface ClaimedDecision {
+  readonly decision: string;
+  readonly comment: string;
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly pir?: Record<PirField, string>;
+}
+
+/**
+ * Passes a claimed decision on: its effects on the incident and the audit event (with
+ * `auditDetails`), then the waiting task resumes with `{decision, comment, decidedBy,
+ * decidedAt}`. A task that no longer waits marks the request lapsed (410); an engine that cannot
+ * be reached gives the claim back (503, try again). A person's form and an authorized agent's
+ * decision (`functions/commons/agents/`) both end here.
+ */
+export async function passOnDecision(
+  approval: ApprovalRecord,
+  taskToken: string,
+  claimed: ClaimedDecision,
+  origin: RequestOrigin,
+  auditDetails: Record<string, unknown> = {},
+): Promise<ApprovalRecord> {
+  const { approvalId } = approval;
+  const { decision, comment, decidedBy: recipient, decidedAt, pir } = claimed;
   await applyToIncident(approval, decision, recipient, decidedAt, pir);
   await appendAudit(approval.incidentId, {
     at: decidedAt,
@@ -201,6 +250,7 @@ export async function decideApproval(
       decision,
       comment,
       ...(pir ? { form: pir } : {}),
+      ...auditDetails,
       ...(await reviewedEvidence(approval.incidentId, approval.step)),
     },
     ...origin,
