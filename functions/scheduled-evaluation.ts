@@ -1,4 +1,4 @@
-import { runAgentTick } from '#commons/agents/decide';
+import { runAgentTick } from '#commons/agents/tick';
 import { runScheduledEvaluations } from '#commons/evaluation/schedule';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { lambdaContext } from '../../../local/api-gateway.ts';
 import { approvers, Harness } from './harness.ts';
 
-type Tick = typeof import('../../../functions/commons/agents/decide.ts').runAgentTick;
+type Tick = typeof import('../../../functions/commons/agents/tick.ts').runAgentTick;
 
 /**
  * Authorized agents (SOP section 4) on the local runtime: a model delegates human steps in
@@ -16,7 +17,7 @@ describe('authorized agents', () => {
   beforeAll(async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     h = await Harness.start({ schedulerTickSeconds: 0 });
-    tick = (await import('../../../functions/commons/agents/decide.ts')).runAgentTick;
+    tick = (await import('../../../functions/commons/agents/tick.ts')).runAgentTick;
   });
   afterAll(async () => h?.close());
 
@@ -65,8 +66,8 @@ describe('authorized agents', () => {
     const minutes = await register('agents-minutes', { agents: ['qa'], agentOverruleMinutes: 1441 });
     const fractional = await register('agents-fraction', { agentOverruleMinutes: 1.5 });
     const stored = await Promise.all(
-      ['agents-irb', 'agents-legal', 'agents-unknown', 'agents-minutes', 'agents-fraction'].map(
-        (id) => h.call('GET', `/v1/models/${id}`).then((r) => r.status),
+      ['agents-irb', 'agents-legal', 'agents-unknown', 'agents-minutes', 'agents-fraction'].map((id) =>
+        h.call('GET', `/v1/models/${id}`).then((r) => r.status),
       ),
     );
     const fine = await register('agents-fine', { agents: ['investigate', 'qa', 'operations', 'qa'] });
@@ -97,7 +98,11 @@ describe('authorized agents', () => {
   it('decides a delegated step, tells the role with their overrule links, and applies it once the window ends', async () => {
     // Prepare
     const { incidentId, agent } = await waitingIncident('agent-delay', ['investigate'], 15);
-    const body = { step: 'investigate', decision: 'retrain', comment: 'Age shifted by 25 years: real drift.' };
+    const body = {
+      step: 'investigate',
+      decision: 'retrain',
+      comment: 'Age shifted by 25 years: real drift.',
+    };
 
     // Act: the decision, its replay, the announcement, a tick before the window ends, one after.
     const decided = await decide(incidentId, agent.key, body);
@@ -180,14 +185,17 @@ describe('authorized agents', () => {
       comment: 'Confirmed drift.',
     });
     const retraining = await h.message('dev@example.com', /Retrain the model/);
-    const announced = await tick(at(decided.body.decidedAt, 1000));
+    // The announcement goes out on the scheduled evaluation's tick, as EventBridge Scheduler runs it.
+    const { handler } = await import('../../../functions/scheduled-evaluation.ts');
+    await handler({}, lambdaContext('vigil-scheduled-evaluation', 300_000));
     const email = await h.message('dsl@example.com', /Agent decision: Investigate the alert/);
+    const again = await tick(at(decided.body.decidedAt, 60_000));
 
     // Assess
     expect(decided.status, decided.text).toBe(200);
     expect(decided.body).toMatchObject({ status: 'applied', effectiveAt: decided.body.decidedAt });
     expect(retraining.subject).toContain('Retrain the model');
-    expect(announced).toMatchObject({ announced: 1, applied: 0 });
+    expect(again).toEqual({ announced: 0, applied: 0, dropped: 0, failed: [] });
     expect(email.text).toContain('It takes effect at once');
     expect(email.links).toEqual([]);
     const incident = await h.incident(incidentId);
@@ -220,9 +228,13 @@ describe('authorized agents', () => {
       { path: 'step', message: 'governance.agents delegates only investigate, qa' },
     ]);
     expect(notWaiting.status).toBe(409);
-    expect(notWaiting.body.error.issues).toEqual([{ path: 'step', message: 'the current step is investigate' }]);
+    expect(notWaiting.body.error.issues).toEqual([
+      { path: 'step', message: 'the current step is investigate' },
+    ]);
     expect(badDecision.status).toBe(400);
-    expect(badDecision.body.error.issues).toEqual([{ path: 'decision', message: 'one of retrain, false_alarm' }]);
+    expect(badDecision.body.error.issues).toEqual([
+      { path: 'decision', message: 'one of retrain, false_alarm' },
+    ]);
     expect(noComment.status).toBe(400);
     expect(noComment.body.error.issues[0].path).toBe('comment');
     expect(badBody.status).toBe(400);
@@ -237,7 +249,11 @@ describe('authorized agents', () => {
   it('lets a person of the role overrule the agent from the email while the window is open', async () => {
     // Prepare
     const { incidentId, agent } = await waitingIncident('agent-overruled', ['investigate'], 30);
-    const agentDecision = { step: 'investigate', decision: 'false_alarm', comment: 'Looks like a one-off batch.' };
+    const agentDecision = {
+      step: 'investigate',
+      decision: 'false_alarm',
+      comment: 'Looks like a one-off batch.',
+    };
     const decided = await decide(incidentId, agent.key, agentDecision);
     await tick(at(decided.body.decidedAt, 1000));
     const email = await h.message('dsl2@example.com', /Agent decision: Investigate the alert/);
@@ -277,7 +293,9 @@ describe('authorized agents', () => {
       'agent.decided',
     ]);
     expect(replayed.status).toBe(409);
-    expect(replayed.body.error.issues).toEqual([{ path: 'decision', message: 'a person of the role decided first' }]);
+    expect(replayed.body.error.issues).toEqual([
+      { path: 'decision', message: 'a person of the role decided first' },
+    ]);
     expect(anotherAgent.status).toBe(409);
   });
 });
