@@ -298,4 +298,22 @@ describe('authorized agents', () => {
     ]);
     expect(anotherAgent.status).toBe(409);
   });
+
+  it('is described in the OpenAPI document: the route, the key scope and name, the governance fields', async () => {
+    const doc = (await h.call('GET', '/openapi.json', { key: null })).body;
+    const route = doc.paths['/v1/incidents/{incidentId}/decisions'].post;
+    expect(route.security).toEqual([{ apiKey: [] }]);
+    expect(route.requestBody.content['application/json'].schema).toMatchObject({
+      required: ['step', 'decision'],
+      additionalProperties: false,
+    });
+    const key = doc.paths['/v1/models/{modelId}/keys'].post.requestBody.content['application/json'].schema;
+    expect(key.properties.scopes.items.enum).toContain('agent');
+    expect(key.properties.name.pattern).toBeDefined();
+    const model = doc.paths['/v1/models/{modelId}'].put.requestBody.content['application/json'].schema;
+    expect(model.properties.governance.properties).toMatchObject({
+      agents: { type: 'array', description: expect.stringContaining('never irb, legal, pir_signoff') },
+      agentOverruleMinutes: { type: 'integer', minimum: 0, maximum: 1440, default: 15 },
+    });
+  });
 });

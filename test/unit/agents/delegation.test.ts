@@ -65,7 +65,7 @@ describe('delegation to authorized agents', () => {
       principalOf({
         requestContext: { authorizer: { principal: 'model', modelId: 'm', keyId: 'k', scopes } },
       } as unknown as APIGatewayProxyEvent);
-    expect(key('agent').kind === 'model' && key('agent').scopes).toEqual(['agent']);
+    expect(key('agent')).toMatchObject({ kind: 'model', scopes: ['agent'] });
     expect(() => requireModelAccess(key('agent'), 'm', 'agent')).not.toThrow();
     expect(() => requireModelAccess(key('ingest candidate'), 'm', 'agent')).toThrow(
       'This key does not have the agent scope',
