@@ -101,7 +101,7 @@ describe('authorized agents', () => {
     const body = {
       step: 'investigate',
       decision: 'retrain',
-      comment: 'Age shifted by 25 years: real drift.',
+      comment: 'Age shifted by 25 years: real drift. <script>alert(1)</script>',
     };
 
     // Act: the decision, its replay, the announcement, a tick before the window ends, one after.
@@ -144,6 +144,8 @@ describe('authorized agents', () => {
     expect(email.text).toContain(`It takes effect at ${effectiveAt}`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('An authorized agent');
+    expect(page.text).toContain('real drift. &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.text).not.toContain('<script>');
     expect(page.text).toContain('name="token"');
 
     // Nothing took effect before the window ended; then the workflow went on with the decision.
