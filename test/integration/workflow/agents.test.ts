@@ -301,6 +301,51 @@ describe('authorized agents', () => {
     expect(anotherAgent.status).toBe(409);
   });
 
+  it('decides once when a person and the tick, or two ticks, act at the same moment', async () => {
+    // Prepare: two incidents with an announced agent decision each, due at their effectiveAt.
+    const first = await waitingIncident('agent-race', ['investigate'], 15);
+    const decided = await decide(first.incidentId, first.agent.key, {
+      step: 'investigate',
+      decision: 'retrain',
+    });
+    await tick(at(decided.body.decidedAt, 1000));
+    const email = await h.message('dsl@example.com', /Agent decision: Investigate the alert/);
+    const { token } = await h.open(email);
+    const second = await waitingIncident('agent-race-2', ['investigate'], 15);
+    const other = await decide(second.incidentId, second.agent.key, {
+      step: 'investigate',
+      decision: 'retrain',
+    });
+    await tick(at(other.body.decidedAt, 1000));
+
+    // Act: the person's form and the tick at once; then two ticks at once.
+    const [person, racing] = await Promise.all([
+      h.call('POST', email.links[0] as string, {
+        key: null,
+        form: { token: token as string, decision: 'false_alarm', comment: 'A one-off batch.' },
+      }),
+      tick(at(decided.body.effectiveAt)),
+    ]);
+    const [one, two] = await Promise.all([
+      tick(at(other.body.effectiveAt)),
+      tick(at(other.body.effectiveAt)),
+    ]);
+
+    // Assess: exactly one decision each, passed on once.
+    expect(person.status === 200 ? 0 : 1).toBe(racing.applied);
+    expect([200, 409]).toContain(person.status);
+    const raced = await h.incident(first.incidentId);
+    expect(raced.audit.filter((e) => e.type === 'decision')).toHaveLength(1);
+    expect(raced.history.filter((e) => e.step === 'investigate' && e.event === 'left')).toHaveLength(1);
+    expect(one.applied + two.applied).toBe(1);
+    const ticked = await h.incident(second.incidentId);
+    expect(ticked.audit.filter((e) => e.type === 'decision')).toHaveLength(1);
+    expect(ticked.approvals.at(-1)).toMatchObject({
+      status: 'decided',
+      decidedBy: `agent:${second.agent.keyId}`,
+    });
+  });
+
   it('is described in the OpenAPI document: the route, the key scope and name, the governance fields', async () => {
     const doc = (await h.call('GET', '/openapi.json', { key: null })).body;
     const route = doc.paths['/v1/incidents/{incidentId}/decisions'].post;
