@@ -10,8 +10,8 @@ import { metrics } from '#powertools/metrics';
  * The API's request authorizer: `x-api-key` is the admin key or an active model key. API
  * Gateway caches the answer per key, so the policy covers every route the key may call:
  * everything for the admin key; a model key, by its scopes, its own model's ingest routes
- * (`ingest`) and the candidate callback of incidents (`candidate`; the handler checks the
- * incident's model). The scopes travel in the context for the handlers to check again. An unknown or revoked key is
+ * (`ingest`), the candidate callback of incidents (`candidate`) and an agent's decisions on
+ * incidents (`agent`); for the last two the handler checks the incident's model. The scopes travel in the context for the handlers to check again. An unknown or revoked key is
  * 401 (thrown "Unauthorized"); a known key outside its policy is 403.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
@@ -52,6 +52,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
           )
         : []),
       ...(found.scopes.includes('candidate') ? [`${base}/POST/v1/incidents/*/candidate`] : []),
+      ...(found.scopes.includes('agent') ? [`${base}/POST/v1/incidents/*/decisions`] : []),
     ],
     context,
   );

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { submitAgentDecision } from '#commons/agents/decide';
+import { agentDecisionInputSchema } from '#commons/agents/schema';
 import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
@@ -16,8 +18,9 @@ const incidentPath = z.object({
 });
 
 /**
- * The incident API: listing and detail (admin), and the candidate callback of the retraining
- * step (the admin key or a key of the incident's model).
+ * The incident API: listing and detail (admin), the candidate callback of the retraining
+ * step (the admin key or a key of the incident's model), and an authorized agent's decisions
+ * (the admin key or an `agent` key of the incident's model).
  */
 export const handler = apiHandler({
   'GET /v1/incidents': async (event) => {
@@ -45,5 +48,13 @@ export const handler = apiHandler({
     const { candidate } = await submitCandidate(incidentId, input, principal, requestOrigin(event));
     metrics.addMetric('CandidatesSubmitted', 'Count', 1);
     return json(202, { incidentId, candidate, next: 'revalidation' });
+  },
+
+  'POST /v1/incidents/{incidentId}/decisions': async (event) => {
+    const principal = principalOf(event);
+    const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
+    const input = parseBody(event, agentDecisionInputSchema);
+    const decided = await submitAgentDecision(incidentId, input, principal, requestOrigin(event));
+    return json(decided.status === 'applied' ? 200 : 202, decided);
   },
 });

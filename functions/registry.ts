@@ -117,9 +117,9 @@ export const handler = apiHandler({
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     // No body at all is an `ingest` key, as before scopes existed.
-    const { scopes } = event.body?.trim() ? parseBody(event, keyInputSchema) : keyInputSchema.parse({});
+    const { scopes, name } = event.body?.trim() ? parseBody(event, keyInputSchema) : keyInputSchema.parse({});
     await loadModel(modelId);
-    const created = await createModelKey(modelId, scopes);
+    const created = await createModelKey(modelId, scopes, name);
     return json(201, created);
   },
 

@@ -43,13 +43,14 @@ export const itemScopes = {
       write: ['PROFILE#*', 'TOTALS#*', 'BATCH#*', 'PRED#*', 'NAMES#*'],
     },
   },
-  /** The incident API, which model keys reach through the candidate callback. */
+  /** The incident API, which model keys reach through the candidate callback and agents' decisions. */
   incidents: {
     Governance: {
       // Incidents (record, candidate task), their chain of events (appended, never changed) and
-      // the model (its versions).
-      read: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*'],
-      write: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*'],
+      // the model (its versions, a key's name); the approval an agent decides and the items that
+      // have the scheduled tick announce and apply its decision.
+      read: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'APPROVAL#*'],
+      write: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'APPROVAL#*', 'AGENT_DUE', 'AGENT_ANNOUNCE'],
       // The list of incidents, and an incident's approvals.
       indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'] },
     },

@@ -47,6 +47,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/incidents', handler: 'incidents', auth: 'apiKey' },
   { method: 'GET', path: '/v1/incidents/{incidentId}', handler: 'incidents', auth: 'apiKey' },
   { method: 'POST', path: '/v1/incidents/{incidentId}/candidate', handler: 'incidents', auth: 'apiKey' },
+  // An authorized agent's decision of a delegated step (admin, or a key of the model with the agent scope)
+  { method: 'POST', path: '/v1/incidents/{incidentId}/decisions', handler: 'incidents', auth: 'apiKey' },
   // Evidence: the signed hash chain of an incident (admin) and the public keys that verify it (public)
   { method: 'GET', path: '/v1/incidents/{incidentId}/evidence', handler: 'evidence', auth: 'apiKey' },
   { method: 'GET', path: '/.well-known/jwks.json', handler: 'evidence', auth: 'none' },
@@ -109,7 +111,7 @@ export const authErrors = {
           {
             path: 'x-api-key',
             message:
-              "a model key may only call its own model's routes, within its scopes (ingest, candidate)",
+              "a model key may only call its own model's routes, within its scopes (ingest, candidate, agent)",
           },
         ],
       },

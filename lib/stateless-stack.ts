@@ -352,6 +352,10 @@ export class StatelessStack extends Stack {
     for (const f of [fn.workflowApproval, fn.workflowSteps, fn.evaluations, fn.scheduledEvaluation]) {
       this.allowNotifications(f, data.notifications);
     }
+    // Authorized agents: the incident API (which agents' keys reach) records an agent's decision
+    // but holds no signing key; the scheduled tick, which does, emails the step's role their
+    // signed links to overrule it, and applies the decisions whose overrule window has ended.
+    machine.grantTaskResponse(fn.scheduledEvaluation.role);
 
     new CfnOutput(this, 'GovernanceStateMachineArn', { value: machine.stateMachineArn });
     return machine;

@@ -134,6 +134,36 @@ describe('governance workflow infrastructure', () => {
     }
   });
 
+  it("lets the scheduled tick apply agents' decisions, and keeps the signing key from the incident API", () => {
+    // The tick resumes the task of a decision whose overrule window ended, and signs the links
+    // that let people overrule; the incident API, which agents' keys reach, only records them.
+    const tick = statementsOf(service, 'ScheduledEvaluationRole').flatMap((s) => [s.Action].flat());
+    expect(tick).toEqual(
+      expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure', 'sns:Publish']),
+    );
+    expect(Object.keys(envOf(service, 'ScheduledEvaluationFunction'))).toEqual(
+      expect.arrayContaining(['SIGNING_SECRET_ARN', 'PUBLIC_URL', 'STATE_MACHINE_ARN']),
+    );
+    const incidents = statementsOf(service, 'IncidentsRole').flatMap((s) => [s.Action].flat());
+    expect(incidents).not.toContain('sns:Publish');
+    expect(incidents).not.toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('bundles the incident API without the link signing, which would refuse to load without its key', async () => {
+    const result = await build({
+      entryPoints: [path.join(repoRoot, functionCatalog.incidents.entry)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('functions/commons/agents/decide.ts');
+    expect(inputs).not.toContain('functions/commons/approvals/signing.ts');
+  });
+
   it('lets the evaluations sign the alert links, and the pages opened from emails read the report', () => {
     const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
     for (const prefix of ['EvaluationsFunction', 'ScheduledEvaluationFunction']) {

@@ -174,6 +174,39 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('incidents')).toEqual([]);
   });
 
+  it('the incident API stays within its keys when an agent decides', async () => {
+    // Prepare: a model that lets an agent decide the investigation at once, an incident waiting
+    // for it, and the agent's key.
+    await h.registerModel('scoped-agent', {
+      approvalTimeoutHours: 1,
+      agents: ['investigate'],
+      agentOverruleMinutes: 0,
+    });
+    const agentKey = (
+      await h.call('POST', '/v1/models/scoped-agent/keys', { body: { scopes: ['agent'], name: 'bot' } })
+    ).body.key as string;
+    const { incidentId } = await h.openIncident('scoped-agent');
+    await h.message('dsl@example.com', /Investigate the alert/);
+    const body = { step: 'investigate', decision: 'retrain', comment: 'Real drift.' };
+    const from = recorder.requests.length;
+
+    // Act: the decision, applied at once, and its replay.
+    const decided = await h.call('POST', `/v1/incidents/${incidentId}/decisions`, { key: agentKey, body });
+    const replayed = await h.call('POST', `/v1/incidents/${incidentId}/decisions`, { key: agentKey, body });
+
+    // Assess
+    expect(decided.status, decided.text).toBe(200);
+    expect(replayed.status).toBe(200);
+    const incidents = recorder.requests.slice(from).filter((r) => r.fn === 'incidents');
+    const touched = (action: string, prefix: string) =>
+      incidents.some((r) => r.action === action && r.leadingKeys.some((k) => k.startsWith(prefix)));
+    expect(touched('UpdateItem', 'APPROVAL#')).toBe(true);
+    expect(touched('PutItem', 'AGENT_DUE')).toBe(true);
+    expect(touched('PutItem', 'AGENT_ANNOUNCE')).toBe(true);
+    expect(touched('DeleteItem', 'AGENT_DUE')).toBe(true);
+    expect(refusals('incidents')).toEqual([]);
+  });
+
   it('the check refuses what the grants do not cover', () => {
     const request = (fn: ItemRequest['fn'], action: string, keys: string[], index?: string): ItemRequest => ({
       fn,

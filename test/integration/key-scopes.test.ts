@@ -104,6 +104,58 @@ describe('model key scopes', () => {
     });
   });
 
+  it('names keys, and keeps an agent key to the decisions route and other keys off it', async () => {
+    // Prepare
+    const agent = await create({ scopes: ['agent'], name: 'triage-bot' });
+    const ingest = (await create()).body.key as string;
+    const pipeline = (await create({ scopes: ['candidate'] })).body.key as string;
+    const decision = { step: 'investigate', decision: 'retrain', comment: 'Drift confirmed.' };
+
+    // Act
+    const badNames = await Promise.all(
+      ['', ' bot', 'x'.repeat(65), 'bot<script>'].map((name) => create({ scopes: ['agent'], name })),
+    );
+    const listed = (await h.call('GET', '/v1/models/scoped')).body.keys.find(
+      (k: { keyId: string }) => k.keyId === agent.body.keyId,
+    );
+    const key = agent.body.key as string;
+    const ingestByAgent = await h.call('POST', '/v1/models/scoped/metrics', { key, body: metric });
+    const candidateByAgent = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      key,
+      body: { ...candidate, version: '1.3.0' },
+    });
+    const decisionByIngest = await h.call('POST', `/v1/incidents/${incidentId}/decisions`, {
+      key: ingest,
+      body: decision,
+    });
+    const decisionByPipeline = await h.call('POST', `/v1/incidents/${incidentId}/decisions`, {
+      key: pipeline,
+      body: decision,
+    });
+    // The model delegates nothing: the agent key reaches the route and is refused on the step.
+    const decisionByAgent = await h.call('POST', `/v1/incidents/${incidentId}/decisions`, {
+      key,
+      body: decision,
+    });
+
+    // Assess
+    expect(agent.status).toBe(201);
+    expect(agent.body).toMatchObject({ scopes: ['agent'], name: 'triage-bot' });
+    for (const bad of badNames) {
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.issues[0].path).toBe('name');
+    }
+    expect(listed).toMatchObject({ scopes: ['agent'], name: 'triage-bot' });
+    for (const refused of [ingestByAgent, candidateByAgent, decisionByIngest, decisionByPipeline]) {
+      expect(refused.status).toBe(403);
+      expect(refused.body.error).toMatchObject({ code: 'forbidden', issues: [{ path: 'x-api-key' }] });
+    }
+    expect(decisionByAgent.status).toBe(403);
+    expect(decisionByAgent.body.error.issues).toEqual([
+      { path: 'step', message: 'governance.agents delegates no step' },
+    ]);
+  });
+
   it('treats a key stored before scopes existed as an ingest key', async () => {
     // Prepare: a key whose items have no scopes, as every key made before them.
     const made = (await create({ scopes: ['ingest', 'candidate'] })).body as { keyId: string; key: string };

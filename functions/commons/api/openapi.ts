@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { routes } from '../../../lib/routes.ts';
+import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
@@ -34,6 +35,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
     summary: 'Submit a retrained candidate for an incident waiting for one',
+  },
+  'POST /v1/incidents/{incidentId}/decisions': {
+    schema: agentDecisionInputSchema,
+    summary:
+      "An authorized agent decides a step the model delegates (admin or an agent key of the incident's model): 202 pending until governance.agentOverruleMinutes pass, during which the step's role may overrule it by email; 200 once applied",
   },
 };
 

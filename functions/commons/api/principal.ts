@@ -3,10 +3,11 @@ import { HttpError } from '#commons/http';
 
 /**
  * What a model key may do: `ingest` (predictions, actuals, metrics, feedback; the inference
- * host's key, and every key made before scopes existed) and `candidate` (the retrained candidate
- * of an incident; the training pipeline's key).
+ * host's key, and every key made before scopes existed), `candidate` (the retrained candidate
+ * of an incident; the training pipeline's key) and `agent` (the decisions of the human steps the
+ * model's `governance.agents` delegates; an authorized agent's key).
  */
-export const KEY_SCOPES = ['ingest', 'candidate'] as const;
+export const KEY_SCOPES = ['ingest', 'candidate', 'agent'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 export const DEFAULT_KEY_SCOPES: readonly KeyScope[] = ['ingest'];
 
@@ -55,7 +56,8 @@ export function requireAdmin(principal: Principal): void {
 
 /**
  * Model routes: the admin key, or a key of this very model that holds the scope the route
- * needs (`ingest` for the ingest routes, `candidate` for the candidate callback).
+ * needs (`ingest` for the ingest routes, `candidate` for the candidate callback, `agent` for an
+ * agent's decisions).
  */
 export function requireModelAccess(principal: Principal, modelId: string, scope: KeyScope): void {
   if (principal.kind === 'admin') return;

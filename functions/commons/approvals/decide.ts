@@ -1,25 +1,21 @@
 import { HttpError } from '#commons/http';
-import { appendAudit, reviewedEvidence } from '#commons/incidents/audit';
+import { reviewedEvidence } from '#commons/incidents/audit';
 import { type EvaluationRecord, getEvaluation } from '#commons/incidents/evaluations';
 import type { RequestOrigin } from '#commons/incidents/origin';
-import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
-import { recordStep } from '#commons/incidents/track';
+import { getIncident } from '#commons/incidents/store';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { getModel, type ModelRecord } from '#commons/registry/store';
 import { evaluationCharts } from '#commons/reports/distributions';
-import { decidedEvent } from '#commons/webhooks/emit';
-import { publishEvent } from '#commons/webhooks/publish';
-import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import type { ColumnChart } from '#drift/charts';
+import { passOnDecision } from './pass-on.ts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
 import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
 import {
+  type AgentDecision,
   type ApprovalRecord,
   claimDecision,
-  closeApproval,
   getApproval,
   listApprovals,
-  releaseClaim,
 } from './store.ts';
 
 export const MAX_COMMENT = 4000;
@@ -192,80 +188,27 @@ export async function decideApproval(
     refuseClosed(now?.approval ?? approval, new Date().toISOString());
     throw new HttpError(410, 'gone', 'This request can no longer be decided.');
   }
-  await applyToIncident(approval, decision, recipient, decidedAt, pir);
-  await appendAudit(approval.incidentId, {
-    at: decidedAt,
-    type: 'decision',
-    actor: recipient,
-    step: approval.step,
-    details: {
-      approvalId,
-      decision,
-      comment,
-      ...(pir ? { form: pir } : {}),
-      ...(await reviewedEvidence(approval.incidentId, approval.step)),
-    },
-    ...origin,
-  });
+  // A person deciding while an agent's decision waits out its overrule window overrules it.
+  const { agentDecision } = (await getApproval(approvalId))?.approval ?? approval;
+  return passOnDecision(
+    approval,
+    taskToken,
+    { decision, comment, decidedBy: recipient, decidedAt, ...(pir ? { pir } : {}) },
+    origin,
+    agentDecision ? { overrules: overruled(agentDecision) } : {},
+  );
+}
 
-  try {
-    await workflow().sendTaskSuccess(taskToken, { decision, comment, decidedBy: recipient, decidedAt });
-  } catch (error) {
-    if (error instanceof TaskNotWaitingError) {
-      await closeApproval(
-        approvalId,
-        'decided',
-        'lapsed',
-        'the step stopped waiting before the decision arrived',
-      );
-      await appendAudit(approval.incidentId, {
-        type: 'decision.lapsed',
-        actor: recipient,
-        step: approval.step,
-        details: { approvalId, decision },
-        ...origin,
-      });
-      throw new HttpError(
-        410,
-        'gone',
-        'This step no longer waits for a decision (it timed out, or the incident ended). Your decision was recorded but not applied.',
-      );
-    }
-    await releaseClaim(approvalId, decidedAt);
-    await appendAudit(approval.incidentId, {
-      type: 'decision.withdrawn',
-      actor: recipient,
-      step: approval.step,
-      details: { approvalId, decision, reason: 'the workflow engine could not be reached' },
-      ...origin,
-    });
-    throw new HttpError(
-      503,
-      'unavailable',
-      'Vigil could not pass your decision on just now. Nothing was decided; please submit the form again.',
-    );
-  }
-
-  await recordStep(approval.incidentId, {
-    step: approval.step,
-    at: decidedAt,
-    left: { outcome: decision, by: recipient },
-    details: { approvalId, comment },
-    ...origin,
-  }).catch((error: unknown) => {
-    if (!(error instanceof IncidentNotOpenError)) throw error;
-  });
-  const decided = decidedEvent({
-    incidentId: approval.incidentId,
-    modelId: approval.modelId,
-    step: approval.step,
-    decision,
-    comment,
-    decidedBy: recipient,
-    decidedAt,
-  });
-  await publishEvent(decided.type, decided.data);
-  return { ...approval, status: 'decided', decision, comment, decidedBy: recipient, decidedAt };
+/** What the audit trail keeps of an agent's decision a person overruled. */
+function overruled(agent: AgentDecision) {
+  return {
+    decision: agent.decision,
+    decidedBy: agent.decidedBy,
+    keyId: agent.keyId,
+    ...(agent.keyName ? { keyName: agent.keyName } : {}),
+    decidedAt: agent.decidedAt,
+    effectiveAt: agent.effectiveAt,
+  };
 }
 
 function validForm(
@@ -310,31 +253,4 @@ function validForm(
     pir[field] = value;
   }
   return { decision, comment, pir };
-}
-
-/** The post-implementation review lives on the incident; its sign-off is added to it. */
-async function applyToIncident(
-  approval: ApprovalRecord,
-  decision: string,
-  recipient: string,
-  decidedAt: string,
-  pir: Record<PirField, string> | undefined,
-): Promise<void> {
-  if (approval.step === 'pir' && pir) {
-    await updateIncident(approval.incidentId, {
-      set: { pir: { ...pir, submittedBy: recipient, submittedAt: decidedAt } },
-    }).catch(ignoreClosed);
-  }
-  if (approval.step === 'pir_signoff' && decision === 'approve') {
-    const incident = await getIncident(approval.incidentId);
-    if (incident?.pir) {
-      await updateIncident(approval.incidentId, {
-        set: { pir: { ...incident.pir, approvedBy: recipient, approvedAt: decidedAt } },
-      }).catch(ignoreClosed);
-    }
-  }
-}
-
-function ignoreClosed(error: unknown): void {
-  if (!(error instanceof IncidentNotOpenError)) throw error;
 }

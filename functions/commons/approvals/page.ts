@@ -216,6 +216,14 @@ ${approval.options.map(
 </form>`;
 }
 
+/** An authorized agent's decision waiting out its overrule window: the person may overrule it. */
+function agentNotice(approval: ApprovalRecord): SafeHtml {
+  const agent = approval.agentDecision;
+  if (!agent) return html``;
+  return html`<div class="notice"><p>An authorized agent (${agent.keyName ? `"${agent.keyName}", ` : ''}key ${agent.keyId}) decided <strong>${optionLabel(approval.step, agent.decision)}</strong> at ${agent.decidedAt}. It takes effect at ${agent.effectiveAt} unless you decide before then: your decision overrules it and applies at once.</p>
+${agent.comment ? html`<p>The agent's comment: ${agent.comment}</p>` : ''}</div>`;
+}
+
 /** The page of `GET /approvals/{id}`: who it is for, what is asked, the evidence, and the form. */
 export function approvalPage(view: ApprovalView): APIGatewayProxyResult {
   const { approval, recipient } = view;
@@ -247,6 +255,7 @@ ${approval.comment ? html`<p>Comment: ${approval.comment}</p>` : ''}</div>
     html`${header}
 <p>${step?.ask ?? ''}</p>
 <p class="muted">Open until ${approval.expiresAt}${approval.reminder > 0 ? ` (reminder ${approval.reminder})` : ''}. Reading this page changes nothing; only the form at the end records a decision, once.</p>
+${agentNotice(approval)}
 ${evidence(view)}
 ${decisionForm(approval, view.formToken)}`,
   );

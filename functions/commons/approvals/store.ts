@@ -40,6 +40,25 @@ export interface ApprovalRecord {
   readonly form?: Record<string, string>;
   /** Why it ended without a decision. */
   readonly closedReason?: string;
+  /** An authorized agent's decision, waiting out its overrule window (`functions/commons/agents/`). */
+  readonly agentDecision?: AgentDecision;
+}
+
+/** What an authorized agent decided on a pending approval, and when it takes effect. */
+export interface AgentDecision {
+  readonly decision: string;
+  readonly comment: string;
+  /** `agent:{keyId}` (`agent:admin` for the admin key): who the decision is recorded as. */
+  readonly decidedBy: string;
+  readonly keyId: string;
+  readonly keyName?: string;
+  readonly decidedAt: string;
+  /** When it applies unless a person of the role decides first. */
+  readonly effectiveAt: string;
+  /** When the role was emailed about it. */
+  readonly announcedAt?: string;
+  /** Until when a scheduled tick holds the sending of those emails. */
+  readonly announcingUntil?: string;
 }
 
 /** The id of the approval for a task token: the same invocation twice makes the same approval. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { agentGovernanceFields, keyNameSchema } from '#commons/agents/schema';
 import { KEY_SCOPES } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { checkPositiveClassModel } from '#commons/cbpe/records';
@@ -204,6 +205,7 @@ export const modelInputSchema = z
           .max(30 * 24 * 3600)
           .default(3600),
         maxRetrainingCycles: z.int().min(1).max(20).default(3),
+        ...agentGovernanceFields,
       })
       .prefault({}),
     groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),
@@ -342,6 +344,8 @@ export const keyInputSchema = z.strictObject({
     .min(1)
     .default(['ingest'])
     .transform((scopes) => [...new Set(scopes)]),
+  /** A label for the audit trail, e.g. the agent that holds the key. */
+  name: keyNameSchema.optional(),
 });
 
 /**

@@ -178,7 +178,8 @@ export function hashKey(key: string): string {
 export async function createModelKey(
   modelId: string,
   scopes: readonly KeyScope[] = DEFAULT_KEY_SCOPES,
-): Promise<{ keyId: string; key: string; scopes: KeyScope[]; createdAt: string }> {
+  name?: string,
+): Promise<{ keyId: string; key: string; scopes: KeyScope[]; name?: string; createdAt: string }> {
   const keyId = `key_${randomBytes(8).toString('hex')}`;
   const key = `vgl_${randomBytes(32).toString('base64url')}`;
   const hash = hashKey(key);
@@ -187,17 +188,32 @@ export async function createModelKey(
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.modelKey(modelId, keyId), keyId, modelId, hash, scopes: [...scopes], createdAt },
+      Item: {
+        ...keys.modelKey(modelId, keyId),
+        keyId,
+        modelId,
+        hash,
+        scopes: [...scopes],
+        ...(name ? { name } : {}),
+        createdAt,
+      },
     }),
   );
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys.apiKey(hash), keyId, modelId, scopes: [...scopes], createdAt },
+      Item: {
+        ...keys.apiKey(hash),
+        keyId,
+        modelId,
+        scopes: [...scopes],
+        ...(name ? { name } : {}),
+        createdAt,
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
-  return { keyId, key, scopes: [...scopes], createdAt };
+  return { keyId, key, scopes: [...scopes], ...(name ? { name } : {}), createdAt };
 }
 
 /** Revokes a model key: its lookup record goes at once, so the next request with it is refused. */
@@ -246,7 +262,7 @@ export async function findActiveKey(
 
 export async function listModelKeys(
   modelId: string,
-): Promise<{ keyId: string; scopes: KeyScope[]; createdAt: string; revokedAt?: string }[]> {
+): Promise<{ keyId: string; scopes: KeyScope[]; name?: string; createdAt: string; revokedAt?: string }[]> {
   const { Items } = await dynamoDb.send(
     new QueryCommand({
       TableName: table,
@@ -257,6 +273,7 @@ export async function listModelKeys(
   return (Items ?? []).map((item) => ({
     keyId: item.keyId as string,
     scopes: storedScopes(item.scopes),
+    ...(item.name ? { name: item.name as string } : {}),
     createdAt: item.createdAt as string,
     ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
   }));

@@ -44,7 +44,7 @@ export class Harness {
   ) {}
 
   static async start(
-    options: Pick<RuntimeOptions, 'confirmSubscriptions' | 'webhookTimer'> = {},
+    options: Pick<RuntimeOptions, 'confirmSubscriptions' | 'webhookTimer' | 'schedulerTickSeconds'> = {},
   ): Promise<Harness> {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'vigil-workflow-'));
     const runtime = await startRuntime({
@@ -119,6 +119,8 @@ export class Harness {
       approvalTimeoutHours?: number;
       stabilisationSeconds?: number;
       maxRetrainingCycles?: number;
+      agents?: string[];
+      agentOverruleMinutes?: number;
     } = {},
   ): Promise<void> {
     this.current = modelId;

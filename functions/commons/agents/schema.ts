@@ -1,0 +1,68 @@
+import * as z from 'zod';
+import { delegableSteps, NEVER_DELEGATED, notDelegable } from './steps.ts';
+
+/** The longest comment an agent may give, as on a person's form. */
+export const MAX_AGENT_COMMENT = 4000;
+
+/** Most steps a model may delegate (there are fewer decision steps than that). */
+const MAX_DELEGATED_STEPS = 20;
+/** The longest overrule window: one day. */
+export const MAX_OVERRULE_MINUTES = 1440;
+
+/**
+ * The model's `governance` fields for authorized agents: which human steps an agent key of the
+ * model may decide, and how long people of the step's role have to overrule its decision.
+ */
+export const agentGovernanceFields = {
+  agents: z
+    .array(
+      z
+        .string()
+        .max(64)
+        .superRefine((step, ctx) => {
+          const problem = notDelegable(step);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    )
+    .max(MAX_DELEGATED_STEPS)
+    .default([])
+    .transform((steps) => [...new Set(steps)])
+    .describe(
+      `Human steps an authorized agent (a key with the agent scope) may decide: any of ${delegableSteps().join(', ')}; never ${NEVER_DELEGATED.join(', ')}`,
+    ),
+  agentOverruleMinutes: z
+    .int()
+    .min(0)
+    .max(MAX_OVERRULE_MINUTES)
+    .default(15)
+    .describe(
+      "Minutes an agent's decision waits before it takes effect, while the step's role may overrule it; 0 applies it at once",
+    ),
+};
+
+/** `POST /v1/incidents/{id}/decisions`: an authorized agent's decision of the step waiting for one. */
+export const agentDecisionInputSchema = z.strictObject({
+  step: z
+    .string()
+    .min(1)
+    .max(64)
+    .describe("The step waiting for a decision, one the model's governance.agents names"),
+  decision: z.string().min(1).max(64).describe("One of the step's options"),
+  comment: z
+    .string()
+    .trim()
+    .max(MAX_AGENT_COMMENT)
+    .default('')
+    .describe('Why; required where the option needs one'),
+});
+
+export type AgentDecisionInput = z.output<typeof agentDecisionInputSchema>;
+
+/** A key's name, so that the audit trail can say which agent decided. */
+export const keyNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
+    'letters, digits, spaces, "_", "." and "-", at most 64, starting with a letter or digit',
+  )
+  .describe('A label for the key, named with its id in the audit trail (e.g. the agent holding it)');
