@@ -26,7 +26,13 @@ import { Observability } from './observability.ts';
 import { authErrors, publicRouteThrottle, routes, type Throttle } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { governanceTable, telemetryTable } from './tables.ts';
-import { governanceDefinitionFile, governanceEventBusPlaceholder, governanceFunctions } from './workflow.ts';
+import {
+  baselineReviewDefinitionFile,
+  baselineReviewFunctions,
+  governanceDefinitionFile,
+  governanceEventBusPlaceholder,
+  governanceFunctions,
+} from './workflow.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
@@ -45,6 +51,8 @@ export class StatelessStack extends Stack {
   readonly observability: Observability;
   /** The governance workflow (statemachines/governance.asl.json). */
   readonly governance: sfn.StateMachine;
+  /** The baseline review (statemachines/baseline-review.asl.json). */
+  readonly baselineReview: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -127,6 +135,7 @@ export class StatelessStack extends Stack {
 
     this.evaluations(data, stageName);
     this.governance = this.governanceWorkflow(data, stageName);
+    this.baselineReview = this.baselineReviewWorkflow();
     this.subscriptions(data, stageName);
     this.evidence(data);
 
@@ -173,6 +182,7 @@ export class StatelessStack extends Stack {
       functions: this.functions,
       api: this.api,
       stateMachine: this.governance,
+      baselineReview: this.baselineReview,
       alarmTopic: data.operations,
     });
 
@@ -351,6 +361,58 @@ export class StatelessStack extends Stack {
     }
 
     new CfnOutput(this, 'GovernanceStateMachineArn', { value: machine.stateMachineArn });
+    return machine;
+  }
+
+  /**
+   * The baseline review (SOP Appendix A): its own state machine, with the governance workflow's
+   * task functions (set up by `governanceWorkflow`), logged without execution data and traced.
+   * Its role may invoke exactly those functions. The scheduled evaluation alone starts reviews;
+   * the decision pages and the registry (whose baseline PUT ends the wait for a new baseline)
+   * resume its waiting tasks.
+   */
+  private baselineReviewWorkflow(): sfn.StateMachine {
+    const fn = this.functions;
+    const role = new iam.Role(this, 'BaselineReviewRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Execution role of the Vigil baseline review',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(baselineReviewFunctions).map((id) => fn[id].function.functionArn),
+      }),
+    );
+    const machine = new sfn.StateMachine(this, 'BaselineReview', {
+      definitionBody: sfn.DefinitionBody.fromFile(baselineReviewDefinitionFile),
+      definitionSubstitutions: Object.fromEntries(
+        Object.entries(baselineReviewFunctions).map(([placeholder, id]) => [
+          placeholder,
+          fn[id].function.functionArn,
+        ]),
+      ),
+      role,
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'BaselineReviewLogs', { retention: RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        // Task tokens and comments stay out of the logs: the audit trail keeps decisions.
+        includeExecutionData: false,
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray support no resource-level permissions.',
+    });
+    const env = 'BASELINE_REVIEW_STATE_MACHINE_ARN';
+    for (const f of [fn.approvals, fn.registry]) {
+      machine.grantTaskResponse(f.role);
+      f.setEnv(env, machine.stateMachineArn);
+    }
+    machine.grantStartExecution(fn.scheduledEvaluation.role);
+    fn.scheduledEvaluation.setEnv(env, machine.stateMachineArn);
+    new CfnOutput(this, 'BaselineReviewStateMachineArn', { value: machine.stateMachineArn });
     return machine;
   }
 
