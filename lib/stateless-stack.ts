@@ -509,6 +509,8 @@ export class StatelessStack extends Stack {
       'approvals',
       'workflowApproval',
       'workflowSteps',
+      // The baseline PUT that resumes a baseline review records the new baseline in its chain.
+      'registry',
     ]);
     const eventItems = {
       'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${evidenceEventsPrefix}*`] },

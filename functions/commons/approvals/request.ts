@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { newBaselineText } from '#commons/baseline-review/messages';
+import { getBaselineTask, putBaselineTask } from '#commons/baseline-review/store';
 import { requireEnv } from '#commons/config';
 import { tellMlopsUnreachable, unreachableRoles } from '#commons/delivery/unreachable';
 import { appendAudit } from '#commons/incidents/audit';
@@ -39,7 +41,7 @@ function publicUrl(): string {
 export const humanStepRequestSchema = z.strictObject({
   incidentId: z.string().min(1),
   step: z.string().min(1),
-  kind: z.enum(['decision', 'pir', 'candidate']),
+  kind: z.enum(['decision', 'pir', 'candidate', 'baseline']),
   roles: z.array(z.enum(roles)).min(1),
   options: z.array(z.string()),
   cycle: z.int().min(0),
@@ -112,6 +114,33 @@ export async function requestHumanStep(
       to: recipients,
       subject: subject(request, step, model, incident),
       text: await candidateText(request, step, model, incident, expiresAt),
+    });
+  } else if (step.kind === 'baseline') {
+    // Kept by model: the registry's baseline PUT finds the waiting review there.
+    if ((await getBaselineTask(incident.modelId))?.taskToken === request.taskToken) return { sent: 0 };
+    await putBaselineTask(incident.modelId, {
+      incidentId: incident.incidentId,
+      taskToken: request.taskToken,
+      requestedAt,
+      expiresAt,
+      roles: request.roles,
+      recipients,
+      reminder: request.reminder,
+      timeoutSeconds: request.timeoutSeconds,
+    });
+    await trackRequest(incident, request, { recipients, expiresAt });
+    await notifier().send({
+      to: recipients,
+      subject: subject(request, step, model, incident),
+      text: await newBaselineText({
+        ...step,
+        incident,
+        model,
+        reminder: reminderLine(request, request.timeoutSeconds),
+        late: [],
+        publicUrl: publicUrl(),
+        expiresAt,
+      }),
     });
   } else {
     approvalId = approvalIdFor(request.taskToken);

@@ -29,6 +29,11 @@ export const incidentKeys = {
   incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
   /** The task token of the retraining step while it waits for a candidate (server-side only). */
   candidateTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#CANDIDATE_TASK' }),
+  /**
+   * The task token of a baseline review waiting for a new baseline (server-side only), by model:
+   * the registry's baseline PUT finds it there. Its own partition, which no scoped function reads.
+   */
+  baselineTask: (modelId: string) => ({ pk: `BASELINE_TASK#${modelId}`, sk: '#BASELINE_TASK' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: '#APPROVAL' }),
   /** gsi1 of an incident's approvals, in request order by `gsi1sk` = `{requestedAt}#{approvalId}`. */
   approvalsIndex: (incidentId: string) => `INCIDENT#${incidentId}#APPROVALS`,

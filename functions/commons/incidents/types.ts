@@ -123,8 +123,35 @@ export interface IncidentRecord {
   readonly rollbacks?: readonly Rollback[];
   readonly pir?: PostImplementationReview;
   readonly failure?: { readonly error: string; readonly cause: string; readonly at: string };
+  /** A baseline review (kind `baseline_review`): the baseline, the decision, the new baseline. */
+  readonly baselineReview?: BaselineReview;
   /** Lists that reached their limit and no longer grow (`history`, `rollbacks`); the audit trail has every event. */
   readonly truncated?: readonly string[];
+}
+
+/** The quarterly review of a model's baseline (SOP Appendix A). */
+export interface BaselineReview {
+  /** The baseline under review: its version, when it was fitted and last reviewed. */
+  readonly baselineVersion: number;
+  readonly fittedAt: string;
+  readonly reviewedAt?: string;
+  /** `governance.baselineReviewDays`, and when the review fell due. */
+  readonly reviewDays: number;
+  readonly dueAt: string;
+  /** `kept` (recorded as reviewed) or `replaced` (a new baseline, approved by QA, is in use). */
+  readonly outcome?: 'kept' | 'replaced';
+  readonly comment?: string;
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  /** The latest baseline fitted for the review, until QA approves it (then `adoptedAt`). */
+  readonly newBaseline?: {
+    readonly baselineVersion: number;
+    readonly createdAt: string;
+    readonly records: number;
+    readonly metrics: Record<string, number>;
+    readonly submittedBy: string;
+  };
+  readonly adoptedAt?: string;
 }
 
 /** One append-only audit event. */

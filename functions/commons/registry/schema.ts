@@ -128,6 +128,8 @@ export const modelInputSchema = z
           .max(30 * 24 * 3600)
           .default(3600),
         maxRetrainingCycles: z.int().min(1).max(20).default(3),
+        /** Days after the baseline was fitted or last reviewed until it is reviewed again. */
+        baselineReviewDays: z.int().min(1).max(3650).default(90),
       })
       .prefault({}),
     groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),
