@@ -70,6 +70,7 @@ export async function prepare(incidentId: string) {
   return {
     incidentId,
     modelId: incident.modelId,
+    kind: incident.kind,
     config: workflowConfig(model.governance),
     retraining: { cycles: incident.retrainingCycles },
     answer: { reminders: 0 },
@@ -423,5 +424,5 @@ export async function failIncident(incidentId: string, fullError: string, fullCa
 async function releaseIncident(incident: IncidentRecord, reason: string): Promise<void> {
   await closePendingApprovals(incident.incidentId, 'withdrawn', reason);
   await deleteCandidateTask(incident.incidentId);
-  await releaseOpenIncidentLock(incident.modelId, incident.incidentId);
+  await releaseOpenIncidentLock(incident.modelId, incident.incidentId, incident.kind);
 }
