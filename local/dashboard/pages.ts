@@ -342,7 +342,7 @@ export function incidentPage(data: IncidentPageData): string {
 <dt>Opened</dt><dd>${time(incident.openedAt)}</dd>
 ${incident.closedAt ? html`<dt>Closed</dt><dd>${time(incident.closedAt)}</dd>` : ''}
 <dt>Retraining cycles</dt><dd>${incident.retrainingCycles}</dd>
-<dt>Evaluations</dt><dd>${(incident.evaluations.length ? incident.evaluations : [incident.evaluationId]).map((id, i) => html`${i ? ', ' : ''}${evaluationLink(id, `report ${id.slice(0, 8)}`)}`)}</dd>
+<dt>Evaluations</dt><dd>${(incident.evaluations.length ? incident.evaluations : incident.evaluationId ? [incident.evaluationId] : []).map((id, i) => html`${i ? ', ' : ''}${evaluationLink(id, `report ${id.slice(0, 8)}`)}`)}</dd>
 <dt>Why it opened</dt><dd>${list(incident.reasons)}</dd>
 <dt>Evidence</dt><dd>${evidenceLinks(incident.incidentId)}: the hash chain of every governance event, its head signed</dd>
 ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.error}: ${incident.failure.cause}</dd>` : ''}

@@ -3,6 +3,7 @@ import { routes } from '../../../lib/routes.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
+import { incidentKinds } from '../incidents/types.ts';
 import {
   keyInputSchema,
   modelInputSchema,
@@ -69,6 +70,26 @@ const evidenceBundleSchema = {
   },
 } as const;
 
+/** The fields every incident shows, in a list and whole. */
+const incidentSchema = {
+  type: 'object',
+  required: ['incidentId', 'modelId', 'kind', 'status', 'currentStep', 'openedAt', 'reasons'],
+  properties: {
+    incidentId: { type: 'string' },
+    modelId: { type: 'string' },
+    kind: {
+      enum: incidentKinds,
+      description:
+        'What the incident is about: a monitoring breach, predictions served by an unapproved version, or a due baseline review; one open incident per model and kind',
+    },
+    status: { enum: ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'] },
+    currentStep: { type: 'string' },
+    openedAt: { type: 'string', format: 'date-time' },
+    closedAt: { type: 'string', format: 'date-time' },
+    reasons: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
@@ -85,8 +106,22 @@ const readRoutes: Record<
   },
   'GET /v1/incidents': {
     summary:
-      'A page of incidents, newest first, of one model and in one status if asked; nextToken, when present, reads the next page',
+      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page',
     query: incidentListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['incidents'],
+          properties: { incidents: { type: 'array', items: incidentSchema }, nextToken: { type: 'string' } },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}': {
+    summary:
+      'An incident whole: its kind, steps, candidates, re-validation reports, approvals and audit trail',
+    content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
     summary:

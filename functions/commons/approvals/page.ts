@@ -37,6 +37,7 @@ ${facts([
 
 function evaluationSection(evidence: Evidence): SafeHtml {
   const evaluation = evidence.evaluation;
+  if (!evaluation && !evidence.incident.evaluationId) return html``;
   if (!evaluation)
     return html`<h2>Evaluation</h2><p class="muted">The evaluation ${evidence.incident.evaluationId} is not available.</p>`;
   const columns = evaluation.drift?.columns ?? [];

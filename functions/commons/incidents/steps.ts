@@ -71,6 +71,7 @@ export async function prepare(incidentId: string) {
   return {
     incidentId,
     modelId: incident.modelId,
+    kind: incident.kind,
     config: workflowConfig(model.governance),
     retraining: { cycles: incident.retrainingCycles },
     answer: { reminders: 0 },
@@ -425,5 +426,5 @@ async function releaseIncident(incident: IncidentRecord, reason: string): Promis
   await closePendingApprovals(incident.incidentId, 'withdrawn', reason);
   await deleteCandidateTask(incident.incidentId);
   await deleteBaselineTask(incident.modelId, incident.incidentId);
-  await releaseOpenIncidentLock(incident.modelId, incident.incidentId);
+  await releaseOpenIncidentLock(incident.modelId, incident.incidentId, incident.kind);
 }

@@ -4,6 +4,15 @@
  * promotion, Operations' verification and the post-implementation review.
  */
 
+/**
+ * What an incident is about: a monitoring `breach` (opened by an evaluation), predictions served
+ * by an `unapproved_version`, or a due `baseline_review`. A model has at most one open incident
+ * of each kind. Incidents written before kinds existed have none: they are breaches.
+ */
+export const incidentKinds = ['breach', 'unapproved_version', 'baseline_review'] as const;
+
+export type IncidentKind = (typeof incidentKinds)[number];
+
 /** `open` while the workflow runs; every other status is final. */
 export type IncidentStatus = 'open' | 'resolved' | 'false_alarm' | 'abandoned' | 'failed';
 
@@ -97,11 +106,18 @@ export interface PostImplementationReview {
 export interface IncidentRecord {
   readonly incidentId: string;
   readonly modelId: string;
+  /** `breach` when the stored record has none (see {@link incidentKinds}); reads fill it in. */
+  readonly kind: IncidentKind;
   /** Production version when the incident opened. */
   readonly version: string;
-  /** The evaluation that opened it, and every breach evaluation attached while it was open. */
-  readonly evaluationId: string;
+  /**
+   * The evaluation that opened a breach, and every breach evaluation attached while it was open.
+   * Incidents of other kinds have no evaluation (`evaluations` is empty).
+   */
+  readonly evaluationId?: string;
   readonly evaluations: readonly string[];
+  /** What opened an incident of another kind than `breach` (bounded by its kind), also in its first audit event. */
+  readonly details?: Record<string, unknown>;
   readonly reasons: readonly string[];
   readonly status: IncidentStatus;
   readonly currentStep: string;
