@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { baselineReviewSection } from '#commons/baseline-review/page';
 import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
@@ -172,6 +173,7 @@ function evidence(view: { readonly evidence: Evidence }): SafeHtml {
   const { incident } = view.evidence;
   return html`${verificationSection(view.evidence)}
 ${candidateSection(incident, view.evidence.revalidationReport)}
+${baselineReviewSection(incident)}
 ${pirSection(incident)}
 ${incidentSection(incident, view.evidence)}
 ${evaluationSection(view.evidence)}

@@ -3,6 +3,7 @@ import { datasetDrift } from '#drift/methods';
 import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
+import { isBaselineReviewDue } from '../baseline-review/due.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
@@ -10,9 +11,6 @@ import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow, readWindow } from './window.ts';
-
-/** A baseline older than this is flagged for reassessment (SOP Appendix A: quarterly). */
-export const BASELINE_MAX_AGE_DAYS = 90;
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
@@ -200,9 +198,8 @@ export async function evaluateModel(
     ...(model.productionVersion ? { productionVersion: model.productionVersion } : {}),
     baselineVersion,
     ...(baselineCreatedAt ? { baselineCreatedAt } : {}),
-    baselineStale:
-      baselineCreatedAt !== undefined &&
-      createdAt.getTime() - Date.parse(baselineCreatedAt) > BASELINE_MAX_AGE_DAYS * 86400 * 1000,
+    // Due for its review (SOP Appendix A): the scheduled run opens a baseline_review incident.
+    baselineStale: isBaselineReviewDue({ ...model, baselineCreatedAt }, createdAt),
     samples,
     minSamples: model.schedule.minSamples,
     drift: { columns, dataset },

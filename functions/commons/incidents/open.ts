@@ -1,4 +1,4 @@
-import { workflow } from '#commons/workflow/index';
+import { machineFor, workflow } from '#commons/workflow/index';
 import { appendAudit } from './audit.ts';
 import { getEvaluation } from './evaluations.ts';
 import {
@@ -146,11 +146,12 @@ async function writeIncident(
  */
 export async function ensureWorkflowStarted(incident: IncidentRecord): Promise<IncidentRecord> {
   if (incident.status !== 'open' || incident.executionArn) return incident;
-  const { executionArn, started } = await workflow().startExecution(incident.incidentId, {
-    incidentId: incident.incidentId,
-    modelId: incident.modelId,
-    kind: incident.kind,
-  });
+  // The state machine of the incident's kind: the baseline review has its own.
+  const { executionArn, started } = await workflow().startExecution(
+    incident.incidentId,
+    { incidentId: incident.incidentId, modelId: incident.modelId, kind: incident.kind },
+    machineFor(incident.kind),
+  );
   const updated = await updateIncident(incident.incidentId, { set: { executionArn }, whileOpen: false });
   if (started) {
     await appendAudit(incident.incidentId, {

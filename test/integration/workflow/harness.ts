@@ -43,7 +43,9 @@ export class Harness {
     private readonly dataDir: string,
   ) {}
 
-  static async start(options: Pick<RuntimeOptions, 'confirmSubscriptions'> = {}): Promise<Harness> {
+  static async start(
+    options: Pick<RuntimeOptions, 'confirmSubscriptions' | 'schedulerTickSeconds'> = {},
+  ): Promise<Harness> {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'vigil-workflow-'));
     const runtime = await startRuntime({
       dataDir,

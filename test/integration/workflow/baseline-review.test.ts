@@ -1,0 +1,150 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Harness } from './harness.ts';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The baseline review (statemachines/baseline-review.asl.json) on the local engine: the
+ * scheduled run opens it once the baseline is due (the clock is injected: 90 days do not pass in
+ * a test), and every email is answered the way its recipient would (link, page, form; the new
+ * baseline over the API).
+ */
+describe('baseline review', () => {
+  let h: Harness;
+  let schedule: typeof import('../../../functions/commons/evaluation/schedule.ts');
+  beforeAll(async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    // No background ticks: each test runs the scheduled evaluation itself, at the time it sets.
+    h = await Harness.start({ schedulerTickSeconds: 0 });
+    schedule = await import('../../../functions/commons/evaluation/schedule.ts');
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  afterAll(async () => h?.close());
+
+  let seed = 11;
+  function records(n: number, shift = 0) {
+    const random = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 32;
+    };
+    return Array.from({ length: n }, () => ({
+      features: { age: Math.round(30 + shift + 20 * random()), plan: random() < 0.5 ? 'basic' : 'pro' },
+      prediction: random() < 0.3 ? 'churn' : 'stay',
+    }));
+  }
+
+  async function model(modelId: string) {
+    const response = await h.call('GET', `/v1/models/${modelId}`);
+    expect(response.status).toBe(200);
+    return response.body as {
+      baselineVersion: number;
+      baselineCreatedAt: string;
+      baselineReviewedAt?: string;
+    };
+  }
+
+  /** The scheduled run at `at` (the clock set there): the model's run, if it was due. */
+  async function scheduledRunAt(modelId: string, at: number) {
+    vi.useFakeTimers({ toFake: ['Date'], now: at });
+    const runs = await schedule.runScheduledEvaluations(new Date());
+    return runs.find((run) => run.modelId === modelId);
+  }
+
+  it('opens when the baseline is due, once, and the kept baseline starts its review period again', async () => {
+    // Prepare: a model with a baseline, reviewed every 90 days (the default); requests are
+    // answered within 3 days (the clock moves by days here).
+    await h.registerModel('review-keep', { approvalTimeoutHours: 72 });
+    expect(
+      (await h.call('PUT', '/v1/models/review-keep/baseline', { body: { records: records(300) } })).status,
+    ).toBe(201);
+    const fittedAt = Date.parse((await model('review-keep')).baselineCreatedAt);
+
+    // Act: the scheduled runs 89 days later, then 91 and 92 days later.
+    const early = await scheduledRunAt('review-keep', fittedAt + 89 * DAY_MS);
+    const due = await scheduledRunAt('review-keep', fittedAt + 91 * DAY_MS);
+    const again = await scheduledRunAt('review-keep', fittedAt + 92 * DAY_MS);
+
+    // Assess: nothing before it is due; then one review incident, found again while it is open.
+    expect(early).toMatchObject({ status: 'insufficient_data' });
+    expect(early?.baselineReviewIncidentId).toBeUndefined();
+    const incidentId = due?.baselineReviewIncidentId as string;
+    expect(incidentId).toEqual(expect.any(String));
+    expect(again?.baselineReviewIncidentId).toBe(incidentId);
+    const evaluation = await h.call('GET', `/v1/evaluations/${due?.evaluationId}`);
+    expect(evaluation.body.baselineStale).toBe(true);
+    const opened = await h.incident(incidentId);
+    expect(opened).toMatchObject({
+      kind: 'baseline_review',
+      modelId: 'review-keep',
+      status: 'open',
+      baselineReview: {
+        baselineVersion: 1,
+        reviewDays: 90,
+        dueAt: new Date(fittedAt + 90 * DAY_MS).toISOString(),
+      },
+    });
+    expect(opened.evaluationId).toBeUndefined();
+
+    // Act: the Data Science Lead keeps it, from the email's link.
+    const request = await h.message('dsl@example.com', /Quarterly baseline review/);
+    expect(request.text).toContain('Keep it, or ask the AI Dev Team for a new one.');
+    const page = await h.open(request);
+    expect(page.page.status).toBe(200);
+    expect(page.page.text).toContain('Baseline under review');
+    const withoutComment = await h.decide(request, 'keep');
+    const kept = await h.decide(request, 'keep', 'Population unchanged since the spring refit.');
+
+    // Assess: recorded as reviewed with the comment, the incident closed, the chain signed.
+    expect(withoutComment.status).toBe(400);
+    expect(kept.status).toBe(200);
+    const closed = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+    expect(closed).toMatchObject({
+      status: 'resolved',
+      baselineReview: {
+        outcome: 'kept',
+        comment: 'Population unchanged since the spring refit.',
+        decidedBy: 'dsl@example.com',
+      },
+    });
+    const reviewedAt = (await model('review-keep')).baselineReviewedAt as string;
+    expect(reviewedAt).toBe(closed.baselineReview?.decidedAt);
+    expect(closed.audit).toContainEqual(
+      expect.objectContaining({
+        type: 'decision',
+        actor: 'dsl@example.com',
+        step: 'baseline_review',
+        details: expect.objectContaining({ decision: 'keep' }),
+      }),
+    );
+    expect(closed.audit).toContainEqual(
+      expect.objectContaining({
+        type: 'step.left',
+        step: 'baseline_kept',
+        details: expect.objectContaining({ outcome: 'kept', recorded: true }),
+      }),
+    );
+    const execution = await h.runtime.governance.baselineReview.settled(incidentId);
+    expect(execution?.status).toBe('SUCCEEDED');
+    expect(execution?.states).toEqual([
+      'Prepare',
+      'Review baseline',
+      'Keep or replace?',
+      'Record review',
+      'Close as reviewed',
+      'Sign evidence',
+    ]);
+
+    // Act: the scheduled runs 89 and 91 days after the review.
+    const reviewed = Date.parse(reviewedAt);
+    const notYet = await scheduledRunAt('review-keep', reviewed + 89 * DAY_MS);
+    const next = await scheduledRunAt('review-keep', reviewed + 91 * DAY_MS);
+
+    // Assess: the review restarted the clock; the next review is a new incident.
+    expect(notYet).toBeDefined();
+    expect(notYet?.baselineReviewIncidentId).toBeUndefined();
+    expect(next?.baselineReviewIncidentId).toEqual(expect.any(String));
+    expect(next?.baselineReviewIncidentId).not.toBe(incidentId);
+  });
+});
