@@ -6,12 +6,12 @@ import type { ModelRecord } from '../registry/store.ts';
 /** Why a new baseline is asked for: the Data Science Lead's decision, or QA's latest rejection. */
 async function askedBecause(incident: IncidentRecord): Promise<string[]> {
   const decided = (await listApprovals(incident.incidentId)).filter(
-    (approval) =>
-      approval.status === 'decided' &&
-      ((approval.step === 'baseline_review' && approval.decision === 'replace') ||
-        (approval.step === 'baseline_qa' && approval.decision === 'reject')),
+    (approval) => approval.status === 'decided',
   );
-  const latest = decided.at(-1);
+  // QA's rejections come after the Data Science Lead's decision: the latest of them, if any.
+  const latest =
+    decided.filter((approval) => approval.step === 'baseline_qa' && approval.decision === 'reject').at(-1) ??
+    decided.find((approval) => approval.step === 'baseline_review' && approval.decision === 'replace');
   if (!latest) return [];
   const who =
     latest.step === 'baseline_qa'

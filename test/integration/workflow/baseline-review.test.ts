@@ -147,4 +147,118 @@ describe('baseline review', () => {
     expect(next?.baselineReviewIncidentId).toEqual(expect.any(String));
     expect(next?.baselineReviewIncidentId).not.toBe(incidentId);
   });
+
+  it('replaces the baseline: the AI Dev Team puts a new one, which resumes the review, and QA approves it', async () => {
+    // Prepare: a model reviewed every 30 days, its review opened 31 days after the baseline.
+    await h.registerModel('review-replace', { approvalTimeoutHours: 72 });
+    const registered = await h.call('GET', '/v1/models/review-replace');
+    expect(
+      (
+        await h.call('PUT', '/v1/models/review-replace', {
+          body: {
+            ...Object.fromEntries(
+              Object.entries(registered.body).filter(([field]) =>
+                ['name', 'owner', 'task', 'features', 'thresholds', 'approvers'].includes(field),
+              ),
+            ),
+            governance: { approvalTimeoutHours: 72, stabilisationSeconds: 0, baselineReviewDays: 30 },
+          },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await h.call('PUT', '/v1/models/review-replace/baseline', { body: { records: records(300) } })).status,
+    ).toBe(201);
+    const fittedAt = Date.parse((await model('review-replace')).baselineCreatedAt);
+    const incidentId = (await scheduledRunAt('review-replace', fittedAt + 31 * DAY_MS))
+      ?.baselineReviewIncidentId as string;
+    expect(incidentId).toEqual(expect.any(String));
+
+    // Act: the Data Science Lead asks for a new baseline.
+    const review = await h.message('dsl@example.com', /Quarterly baseline review/);
+    expect((await h.decide(review, 'replace', 'Customers moved to the pro plan.')).status).toBe(200);
+
+    // Assess: the AI Dev Team is asked, with the reason and how to put the baseline.
+    const ask = await h.message('dev@example.com', /Fit a new baseline/);
+    expect(ask.text).toContain('Customers moved to the pro plan.');
+    expect(ask.text).toContain('PUT http://');
+    expect(ask.text).toContain('/v1/models/review-replace/baseline');
+    await h.incidentWhen(incidentId, (i) => i.currentStep === 'new_baseline');
+
+    // Act: a baseline the model refuses, then one it takes.
+    const refused = await h.call('PUT', '/v1/models/review-replace/baseline', {
+      body: { records: [{ features: { age: 'old', plan: 'pro' }, prediction: 'stay' }] },
+    });
+    const second = await h.call('PUT', '/v1/models/review-replace/baseline', {
+      body: { records: records(300, 10), metrics: { accuracy: 0.88 } },
+    });
+
+    // Assess: the refused one changed nothing and the review still waited; the second resumed it,
+    // fitted but not in use until QA approves it.
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues[0].path).toEqual(expect.stringContaining('age'));
+    expect(second.status).toBe(201);
+    expect(second.body).toMatchObject({ baselineVersion: 2, inUse: false, reviewIncidentId: incidentId });
+    expect((await model('review-replace')).baselineVersion).toBe(1);
+
+    // Act: QA rejects it, the AI Dev Team is asked again, puts a third, and QA approves that one.
+    const firstQa = await h.message('qa@example.com', /QA approval of the new baseline/);
+    const qaPage = await h.open(firstQa);
+    expect(qaPage.page.text).toContain('New baseline 2');
+    expect((await h.decide(firstQa, 'reject', 'Fitted on a holiday week.')).status).toBe(200);
+    const askedAgain = await h.message('dev@example.com', /Fit a new baseline/);
+    expect(askedAgain.text).toContain('Fitted on a holiday week.');
+    await h.incidentWhen(incidentId, (i) => i.currentStep === 'new_baseline');
+    const third = await h.call('PUT', '/v1/models/review-replace/baseline', {
+      body: { records: records(300, 10), metrics: { accuracy: 0.89 } },
+    });
+    expect(third.body).toMatchObject({ baselineVersion: 3, inUse: false, reviewIncidentId: incidentId });
+    const secondQa = await h.message('qa@example.com', /QA approval of the new baseline/);
+    expect((await h.decide(secondQa, 'approve')).status).toBe(200);
+
+    // Assess: the approved baseline is in use, the incident resolved, every step on record.
+    const closed = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+    expect(closed).toMatchObject({
+      kind: 'baseline_review',
+      status: 'resolved',
+      baselineReview: {
+        baselineVersion: 1,
+        outcome: 'replaced',
+        newBaseline: { baselineVersion: 3, records: 300, metrics: { accuracy: 0.89 }, submittedBy: 'admin' },
+      },
+    });
+    const now = await model('review-replace');
+    expect(now.baselineVersion).toBe(3);
+    expect(now.baselineCreatedAt).toBe(third.body.createdAt);
+    expect(closed.audit.filter((e: { type: string }) => e.type === 'baseline.submitted')).toHaveLength(2);
+    expect(closed.audit).toContainEqual(
+      expect.objectContaining({
+        type: 'step.left',
+        step: 'baseline_adopted',
+        details: expect.objectContaining({ baselineVersion: 3, adopted: true }),
+      }),
+    );
+    const execution = await h.runtime.governance.baselineReview.settled(incidentId);
+    expect(execution?.status).toBe('SUCCEEDED');
+    expect(execution?.states).toEqual([
+      'Prepare',
+      'Review baseline',
+      'Keep or replace?',
+      'Request new baseline',
+      'QA baseline approval',
+      'QA approved baseline?',
+      'Request new baseline',
+      'QA baseline approval',
+      'QA approved baseline?',
+      'Adopt baseline',
+      'Close as replaced',
+      'Sign evidence',
+    ]);
+
+    // A baseline put with no review waiting is in use at once, as always.
+    const plain = await h.call('PUT', '/v1/models/review-replace/baseline', { body: { records: records(300) } });
+    expect(plain.body).toMatchObject({ baselineVersion: 4, inUse: true });
+    expect(plain.body.reviewIncidentId).toBeUndefined();
+    expect((await model('review-replace')).baselineVersion).toBe(4);
+  });
 });
