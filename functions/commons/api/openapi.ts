@@ -27,7 +27,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
     optional: true,
   },
   'POST /v1/models/{modelId}/versions': { schema: versionInputSchema, summary: 'Register a model version' },
-  'PUT /v1/models/{modelId}/baseline': { schema: baselineSchema, summary: 'Fit a new baseline' },
+  'PUT /v1/models/{modelId}/baseline': {
+    schema: baselineSchema,
+    summary:
+      "Fit a new baseline: in use at once (inUse: true), or, when the model's baseline review waits for one, resuming that review with it: QA approves it before evaluations use it (inUse: false, reviewIncidentId)",
+  },
   'POST /v1/models/{modelId}/predictions': { schema: predictionBatchSchema, summary: 'Ingest predictions' },
   'POST /v1/models/{modelId}/actuals': { schema: actualsBatchSchema, summary: 'Ingest delayed ground truth' },
   'POST /v1/models/{modelId}/metrics': { schema: metricsBatchSchema, summary: 'Ingest metric points' },
@@ -87,6 +91,11 @@ const incidentSchema = {
     openedAt: { type: 'string', format: 'date-time' },
     closedAt: { type: 'string', format: 'date-time' },
     reasons: { type: 'array', items: { type: 'string' } },
+    baselineReview: {
+      type: 'object',
+      description:
+        'A baseline review: the baseline under review (version, fittedAt, reviewedAt, reviewDays, dueAt), the outcome (kept with its comment, or replaced), the new baseline (newBaseline) and when it went in use (adoptedAt)',
+    },
   },
 } as const;
 

@@ -374,8 +374,8 @@ async function escalate(
 
 /**
  * Sends an address that has just confirmed its subscription what is waiting for it: its own link
- * to every pending approval of an open incident that names it, and the retraining request of an
- * incident waiting for a candidate. Expired requests are left to the workflow's reminders.
+ * to every pending approval of an open incident that names it, the retraining request of an
+ * incident waiting for a candidate, and the request of a baseline review waiting for a baseline. Expired requests are left to the workflow's reminders.
  */
 export async function sendWaitingRequests(address: string): Promise<number> {
   const now = new Date().toISOString();
@@ -433,6 +433,33 @@ export async function sendWaitingRequests(address: string): Promise<number> {
         actor: 'workflow',
         step: 'retraining',
         details: { to: recipient, reason: 'subscription confirmed' },
+      });
+      sent++;
+    }
+    const baselineTask =
+      incident.kind === 'baseline_review' ? await getBaselineTask(incident.modelId) : undefined;
+    const baselineRecipient =
+      baselineTask?.incidentId === incident.incidentId && mine(baselineTask.recipients);
+    if (baselineTask && baselineRecipient && baselineTask.expiresAt > now) {
+      const step = humanSteps.new_baseline;
+      await notifier().send({
+        to: [baselineRecipient],
+        subject: subject(baselineTask, step, model, incident),
+        text: await newBaselineText({
+          ...step,
+          incident,
+          model,
+          reminder: reminderLine(baselineTask, baselineTask.timeoutSeconds),
+          late: lateLine(true),
+          publicUrl: publicUrl(),
+          expiresAt: baselineTask.expiresAt,
+        }),
+      });
+      await appendAudit(incident.incidentId, {
+        type: 'request.delivered',
+        actor: 'workflow',
+        step: 'new_baseline',
+        details: { to: baselineRecipient, reason: 'subscription confirmed' },
       });
       sent++;
     }

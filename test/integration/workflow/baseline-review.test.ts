@@ -256,7 +256,9 @@ describe('baseline review', () => {
     ]);
 
     // A baseline put with no review waiting is in use at once, as always.
-    const plain = await h.call('PUT', '/v1/models/review-replace/baseline', { body: { records: records(300) } });
+    const plain = await h.call('PUT', '/v1/models/review-replace/baseline', {
+      body: { records: records(300) },
+    });
     expect(plain.body).toMatchObject({ baselineVersion: 4, inUse: true });
     expect(plain.body.reviewIncidentId).toBeUndefined();
     expect((await model('review-replace')).baselineVersion).toBe(4);
