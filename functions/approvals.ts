@@ -52,7 +52,15 @@ export const handler = htmlHandler({
       model,
       approvals: await listApprovals(incident.incidentId),
       viewer: recipient,
-      reportLink: await viewLink({ kind: 'evaluation', id: incident.evaluationId }, recipient, expiresAt),
+      ...(incident.evaluationId
+        ? {
+            reportLink: await viewLink(
+              { kind: 'evaluation', id: incident.evaluationId },
+              recipient,
+              expiresAt,
+            ),
+          }
+        : {}),
     });
   },
 

@@ -5,6 +5,7 @@ import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
+import { putBaselineOrResumeReview } from '#commons/baseline-review/steps';
 import {
   approverAddresses,
   deliveryOf,
@@ -13,7 +14,7 @@ import {
 } from '#commons/delivery/subscriptions';
 import { nextFire } from '#commons/evaluation/cron';
 import { json } from '#commons/http';
-import { putBaseline } from '#commons/registry/baselines';
+import { requestOrigin } from '#commons/incidents/origin';
 import { sizeWriteShards } from '#commons/registry/capacity';
 import {
   keyInputSchema,
@@ -146,8 +147,14 @@ export const handler = apiHandler({
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const input = parseBody(event, baselineSchema);
     const model = await loadModel(modelId);
-    const baseline = await putBaseline(model, input);
+    // A baseline review waiting for a new baseline resumes with it (QA approves it before use).
+    const { baseline, inUse, reviewIncidentId } = await putBaselineOrResumeReview(
+      model,
+      input,
+      'admin',
+      requestOrigin(event),
+    );
     metrics.addMetric('BaselinesFitted', 'Count', 1);
-    return json(201, baseline);
+    return json(201, { ...baseline, inUse, ...(reviewIncidentId ? { reviewIncidentId } : {}) });
   },
 });

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { adoptBaseline, keepBaseline } from '#commons/baseline-review/steps';
 import {
   checkNewVersion,
   closeIncident,
@@ -27,12 +28,14 @@ const stepSchema = z.discriminatedUnion('action', [
     status: z.enum(['resolved', 'false_alarm', 'abandoned']),
   }),
   z.object({ action: z.literal('fail'), incidentId, error: z.string(), cause: z.string() }),
+  z.object({ action: z.literal('keep-baseline'), incidentId, comment: z.string(), decidedBy: z.string() }),
+  z.object({ action: z.literal('adopt-baseline'), incidentId }),
 ]);
 
 /**
  * Task of the automated steps of the governance workflow: preparation, re-validation, promotion,
  * the support notice, the automatic check after stabilisation, rollback, closing and the failure
- * path. Each step is safe to run again, as Step Functions retries it.
+ * path; and of the baseline review: keeping the baseline, adopting the new one. Each step is safe to run again, as Step Functions retries it.
  */
 export const handler = taskHandler(stepSchema, async (step) => {
   switch (step.action) {
@@ -54,5 +57,9 @@ export const handler = taskHandler(stepSchema, async (step) => {
     case 'fail':
       await failIncident(step.incidentId, step.error, step.cause);
       return { failed: true };
+    case 'keep-baseline':
+      return keepBaseline(step.incidentId, { comment: step.comment, decidedBy: step.decidedBy });
+    case 'adopt-baseline':
+      return adoptBaseline(step.incidentId);
   }
 });

@@ -11,6 +11,8 @@ export interface ObservabilityProps {
   readonly functions: Record<string, VigilFunction>;
   readonly api: apigw.RestApi;
   readonly stateMachine?: sfn.IStateMachine;
+  /** The baseline review's state machine: its failed executions alarm like the governance workflow's. */
+  readonly baselineReview?: sfn.IStateMachine;
   /** Where alarms go: the MLOps on-call topic. */
   readonly alarmTopic: ITopic;
   /** Authorizer denials in five minutes that count as a spike (default 100). */
@@ -70,6 +72,23 @@ export class Observability extends Construct {
           usingMetrics: {
             failed: props.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
             timedOut: props.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+          },
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    if (props.baselineReview) {
+      alarm('BaselineReviewExecutionsFailed', {
+        alarmDescription: 'A baseline review execution failed or timed out',
+        metric: new cloudwatch.MathExpression({
+          expression: 'failed + timedOut',
+          usingMetrics: {
+            failed: props.baselineReview.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+            timedOut: props.baselineReview.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
           },
           period: Duration.minutes(5),
         }),

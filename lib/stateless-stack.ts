@@ -28,7 +28,13 @@ import { Observability } from './observability.ts';
 import { authErrors, publicRouteThrottle, routes, type Throttle } from './routes.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { governanceTable, telemetryTable } from './tables.ts';
-import { governanceDefinitionFile, governanceEventBusPlaceholder, governanceFunctions } from './workflow.ts';
+import {
+  baselineReviewDefinitionFile,
+  baselineReviewFunctions,
+  governanceDefinitionFile,
+  governanceEventBusPlaceholder,
+  governanceFunctions,
+} from './workflow.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly data: StatefulStack;
@@ -47,6 +53,8 @@ export class StatelessStack extends Stack {
   readonly observability: Observability;
   /** The governance workflow (statemachines/governance.asl.json). */
   readonly governance: sfn.StateMachine;
+  /** The baseline review (statemachines/baseline-review.asl.json). */
+  readonly baselineReview: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -129,6 +137,7 @@ export class StatelessStack extends Stack {
 
     this.evaluations(data, stageName);
     this.governance = this.governanceWorkflow(data, stageName);
+    this.baselineReview = this.baselineReviewWorkflow();
     this.subscriptions(data, stageName);
     this.evidence(data);
     this.webhooks(data, stageName);
@@ -176,6 +185,7 @@ export class StatelessStack extends Stack {
       functions: this.functions,
       api: this.api,
       stateMachine: this.governance,
+      baselineReview: this.baselineReview,
       alarmTopic: data.operations,
     });
 
@@ -362,6 +372,58 @@ export class StatelessStack extends Stack {
   }
 
   /**
+   * The baseline review (SOP Appendix A): its own state machine, with the governance workflow's
+   * task functions (set up by `governanceWorkflow`), logged without execution data and traced.
+   * Its role may invoke exactly those functions. The scheduled evaluation alone starts reviews;
+   * the decision pages and the registry (whose baseline PUT ends the wait for a new baseline)
+   * resume its waiting tasks.
+   */
+  private baselineReviewWorkflow(): sfn.StateMachine {
+    const fn = this.functions;
+    const role = new iam.Role(this, 'BaselineReviewRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Execution role of the Vigil baseline review',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: Object.values(baselineReviewFunctions).map((id) => fn[id].function.functionArn),
+      }),
+    );
+    const machine = new sfn.StateMachine(this, 'BaselineReview', {
+      definitionBody: sfn.DefinitionBody.fromFile(baselineReviewDefinitionFile),
+      definitionSubstitutions: Object.fromEntries(
+        Object.entries(baselineReviewFunctions).map(([placeholder, id]) => [
+          placeholder,
+          fn[id].function.functionArn,
+        ]),
+      ),
+      role,
+      tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'BaselineReviewLogs', { retention: RetentionDays.ONE_YEAR }),
+        level: sfn.LogLevel.ALL,
+        // Task tokens and comments stay out of the logs: the audit trail keeps decisions.
+        includeExecutionData: false,
+      },
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray support no resource-level permissions.',
+    });
+    const env = 'BASELINE_REVIEW_STATE_MACHINE_ARN';
+    for (const f of [fn.approvals, fn.registry]) {
+      machine.grantTaskResponse(f.role);
+      f.setEnv(env, machine.stateMachineArn);
+    }
+    machine.grantStartExecution(fn.scheduledEvaluation.role);
+    fn.scheduledEvaluation.setEnv(env, machine.stateMachineArn);
+    new CfnOutput(this, 'BaselineReviewStateMachineArn', { value: machine.stateMachineArn });
+    return machine;
+  }
+
+  /**
    * Approvers' subscriptions follow the registry: the registry function subscribes the addresses a
    * model names (and reads their state, and resends confirmations); a scheduled function reads the
    * state of every subscription every five minutes and sends the requests waiting for an address
@@ -454,6 +516,8 @@ export class StatelessStack extends Stack {
       'approvals',
       'workflowApproval',
       'workflowSteps',
+      // The baseline PUT that resumes a baseline review records the new baseline in its chain.
+      'registry',
     ]);
     const eventItems = {
       'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${evidenceEventsPrefix}*`] },

@@ -27,11 +27,29 @@ export const governanceEventBusPlaceholder = 'EventBusName';
 /** The `source` of every event the workflow puts on the bus. */
 export const governanceEventSource = 'vigil.governance';
 
+/**
+ * The baseline review (SOP Appendix A): its own state machine, run for incidents of kind
+ * `baseline_review`, with the same task functions as the governance workflow and no events.
+ */
+export const baselineReviewDefinitionFile = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'statemachines',
+  'baseline-review.asl.json',
+);
+
+/** `${Placeholder}` of a Lambda task in the baseline review definition to the catalog function it invokes. */
+export const baselineReviewFunctions = {
+  ApprovalRequestFunctionArn: 'workflowApproval',
+  StepsFunctionArn: 'workflowSteps',
+  EvidenceFunctionArn: 'evidence',
+} as const satisfies Record<string, FunctionId>;
+
 /** Replaces every `${Name}` of the definition text; a placeholder without a value is an error. */
 export function substituteDefinition(text: string, values: Record<string, string>): string {
   return text.replace(/\$\{(\w+)\}/g, (_match, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new Error(`No value for \${${name}} in the governance definition`);
+    if (value === undefined) throw new Error(`No value for \${${name}} in the definition`);
     return value;
   });
 }

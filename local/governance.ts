@@ -7,6 +7,8 @@ import { configureNotifier, configureSubscriptions } from '../functions/commons/
 import { configureWorkflow } from '../functions/commons/workflow/index.ts';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
 import {
+  baselineReviewDefinitionFile,
+  baselineReviewFunctions,
   governanceDefinitionFile,
   governanceEventBusPlaceholder,
   governanceFunctions,
@@ -15,14 +17,17 @@ import { LocalEvidenceSigner } from './evidence-signer.ts';
 import { asFunction } from './invocation.ts';
 import { fromThisMachine } from './loopback.ts';
 import { CONFIRM_PATH, type ConfirmMode, LocalOutbox, UNSUBSCRIBE_PATH } from './outbox.ts';
-import { type LambdaHandler, LocalWorkflowEngine } from './workflow.ts';
+import { type LambdaHandler, LocalWorkflowEngine, LocalWorkflowRouter } from './workflow.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 /** The governance workflow's local adapters: the outbox for SNS email, the local engine for Step Functions. */
 export interface LocalGovernance {
   readonly outbox: LocalOutbox;
+  /** The governance workflow's engine. */
   readonly workflow: LocalWorkflowEngine;
+  /** The baseline review's engine (`statemachines/baseline-review.asl.json`). */
+  readonly baselineReview: LocalWorkflowEngine;
   /**
    * Answers the local-only routes, to this machine only (`GET /_local/outbox`, and SNS's links:
    * `GET /_local/sns/confirm?token=...`, `GET /_local/sns/unsubscribe?token=...`); false for every
@@ -74,13 +79,22 @@ export async function startLocalGovernance(
     dir: path.join(dataDir, 'executions'),
     print,
   });
+  const baselineReview = new LocalWorkflowEngine({
+    definition: await readFile(baselineReviewDefinitionFile, 'utf8'),
+    functions: baselineReviewFunctions,
+    resolve: loadFunction,
+    dir: path.join(dataDir, 'executions-baseline-review'),
+    print,
+    stateMachineName: 'vigil-baseline-review',
+  });
   configureNotifier(outbox);
   configureSubscriptions(outbox.emailSubscriptions);
-  configureWorkflow(workflow);
+  configureWorkflow(new LocalWorkflowRouter({ governance: workflow, baselineReview }));
   configureEvidenceSigner(await LocalEvidenceSigner.open(dataDir));
   return {
     outbox,
     workflow,
+    baselineReview,
     route(request, response) {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (pathname !== '/_local' && !pathname.startsWith('/_local/')) return false;
@@ -117,9 +131,11 @@ export async function startLocalGovernance(
       const { refreshDelivery } = await import('../functions/commons/delivery/refresh.ts');
       await refreshDelivery();
       await workflow.resume();
+      await baselineReview.resume();
     },
     async close() {
       await workflow.close();
+      await baselineReview.close();
       await outbox.flush();
     },
   };

@@ -3,7 +3,11 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { TaskNotWaitingError, type WorkflowEngine } from '../functions/commons/workflow/port.ts';
+import {
+  TaskNotWaitingError,
+  type WorkflowEngine,
+  type WorkflowMachine,
+} from '../functions/commons/workflow/port.ts';
 import { lambdaContext } from './api-gateway.ts';
 
 // aws-local-stepfunctions 3 declares Node.js 22 and calls Promise.withResolvers, which Node.js 20 lacks.
@@ -46,6 +50,8 @@ export interface LocalWorkflowOptions {
   /** Where executions are kept, so a restart can resume them; in memory only when absent. */
   readonly dir?: string;
   readonly print?: (line: string) => void;
+  /** The state machine's name in execution ARNs (`vigil-governance` when absent). */
+  readonly stateMachineName?: string;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
@@ -196,7 +202,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   async startExecution(name: string, input: Record<string, unknown>) {
-    const executionArn = `arn:aws:states:local:000000000000:execution:vigil-governance:${name}`;
+    const executionArn = `arn:aws:states:local:000000000000:execution:${this.options.stateMachineName ?? 'vigil-governance'}:${name}`;
     if (this.executions.has(name) || (await this.stored(name))) return { executionArn, started: false };
     const execution: LocalExecution = {
       name,
@@ -223,6 +229,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const failure = new Error(cause);
     failure.name = error;
     task.reject(failure);
+  }
+
+  /** Whether a task of this engine waits on `taskToken`. */
+  isWaiting(taskToken: string): boolean {
+    return this.waiting.has(taskToken);
   }
 
   /** An execution of this engine (started or resumed since it was created). */
@@ -431,5 +442,32 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     });
     this.writes.set(execution.name, settled);
     return settled;
+  }
+}
+
+/**
+ * Several local state machines behind the one workflow port, as Step Functions serves several:
+ * an execution starts on the machine it names, and a task response goes to the machine whose
+ * task waits on the token.
+ */
+export class LocalWorkflowRouter implements WorkflowEngine {
+  constructor(private readonly machines: Readonly<Record<WorkflowMachine, LocalWorkflowEngine>>) {}
+
+  startExecution(name: string, input: Record<string, unknown>, machine: WorkflowMachine = 'governance') {
+    return this.machines[machine].startExecution(name, input);
+  }
+
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    return this.machineWaiting(taskToken).sendTaskSuccess(taskToken, output);
+  }
+
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    return this.machineWaiting(taskToken).sendTaskFailure(taskToken, error, cause);
+  }
+
+  private machineWaiting(taskToken: string): LocalWorkflowEngine {
+    const engines = Object.values(this.machines);
+    // No machine waits on it: the first answers TaskNotWaitingError, as Step Functions would.
+    return engines.find((engine) => engine.isWaiting(taskToken)) ?? (engines[0] as LocalWorkflowEngine);
   }
 }

@@ -1,3 +1,4 @@
+import { isBaselineReviewDue } from '../../functions/commons/baseline-review/due.ts';
 import type { EvaluationRecord } from '../../functions/commons/evaluation/store.ts';
 import { chartStyles } from '../../functions/commons/html/chart-styles.ts';
 import { html, SafeHtml } from '../../functions/commons/html/layout.ts';
@@ -10,7 +11,6 @@ import type { LocalExecution } from '../workflow.ts';
 import type { CandidateFormValues, FieldErrors } from './candidate-form.ts';
 
 /** Baselines older than a quarter are flagged (SOP Appendix A). */
-const STALE_BASELINE_DAYS = 90;
 const DAY_MS = 86_400_000;
 
 /** Inline only: no external asset, no script. System fonts, visible focus, light and dark. */
@@ -157,12 +157,13 @@ function externalLink(url: string): SafeHtml {
 }
 
 export function baselineAge(
-  createdAt: string | undefined,
+  model: Pick<ModelRecord, 'baselineCreatedAt' | 'baselineReviewedAt' | 'governance'>,
   now: Date,
 ): { days: number; stale: boolean } | undefined {
-  if (!createdAt) return undefined;
-  const days = Math.max(0, Math.floor((now.getTime() - Date.parse(createdAt)) / DAY_MS));
-  return { days, stale: days > STALE_BASELINE_DAYS };
+  if (!model.baselineCreatedAt) return undefined;
+  const days = Math.max(0, Math.floor((now.getTime() - Date.parse(model.baselineCreatedAt)) / DAY_MS));
+  // Stale: due for its review (governance.baselineReviewDays after fitting or the last review).
+  return { days, stale: isBaselineReviewDue(model, now) };
 }
 
 export interface HomeData {
@@ -193,7 +194,7 @@ export function homePage(data: HomeData): string {
         'Latest evaluation',
         'Open incident',
       ])}<tbody>${data.models.map((model) => {
-        const age = baselineAge(model.baselineCreatedAt, data.now);
+        const age = baselineAge(model, data.now);
         const latest = data.latestEvaluation.get(model.modelId);
         const open = openByModel.get(model.modelId);
         return html`<tr><th scope="row">${modelLink(model.modelId, model.name)}<br><span class="muted">${model.modelId}</span></th><td>${model.owner}</td><td>${model.productionVersion ?? html`<span class="empty">none</span>`}</td><td>${
@@ -342,7 +343,7 @@ export function incidentPage(data: IncidentPageData): string {
 <dt>Opened</dt><dd>${time(incident.openedAt)}</dd>
 ${incident.closedAt ? html`<dt>Closed</dt><dd>${time(incident.closedAt)}</dd>` : ''}
 <dt>Retraining cycles</dt><dd>${incident.retrainingCycles}</dd>
-<dt>Evaluations</dt><dd>${(incident.evaluations.length ? incident.evaluations : [incident.evaluationId]).map((id, i) => html`${i ? ', ' : ''}${evaluationLink(id, `report ${id.slice(0, 8)}`)}`)}</dd>
+<dt>Evaluations</dt><dd>${(incident.evaluations.length ? incident.evaluations : incident.evaluationId ? [incident.evaluationId] : []).map((id, i) => html`${i ? ', ' : ''}${evaluationLink(id, `report ${id.slice(0, 8)}`)}`)}</dd>
 <dt>Why it opened</dt><dd>${list(incident.reasons)}</dd>
 <dt>Evidence</dt><dd>${evidenceLinks(incident.incidentId)}: the hash chain of every governance event, its head signed</dd>
 ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.error}: ${incident.failure.cause}</dd>` : ''}
@@ -446,7 +447,7 @@ export interface ModelPageData {
 /** `/dashboard/models/{id}`: the model, its trends over the latest evaluations, its evaluations and incidents. */
 export function modelPage(data: ModelPageData): string {
   const { model } = data;
-  const age = baselineAge(model.baselineCreatedAt, data.now);
+  const age = baselineAge(model, data.now);
   const bounds = Object.entries(model.thresholds.performance).map(
     ([metric, bound]) =>
       `${metric}${bound.min !== undefined ? ` ≥ ${bound.min}` : ''}${bound.max !== undefined ? ` ≤ ${bound.max}` : ''}${bound.maxRelativeDrop !== undefined ? `, drop ≤ ${bound.maxRelativeDrop * 100}%` : ''}`,

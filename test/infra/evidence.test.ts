@@ -86,6 +86,7 @@ describe('evidence infrastructure', () => {
       'approvals',
       'workflowApproval',
       'workflowSteps',
+      'registry',
     ];
     for (const [id, list] of statements) {
       const deny = list.find((s) => s.Effect === 'Deny' && s.Sid === 'ChainEventsAreNeverChanged');

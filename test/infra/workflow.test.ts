@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../bin/vigil.ts';
 import { functionCatalog } from '../../lib/functions.ts';
 import {
+  baselineReviewDefinitionFile,
+  baselineReviewFunctions,
   governanceDefinitionFile,
   governanceEventBusPlaceholder,
   governanceFunctions,
@@ -222,8 +224,11 @@ describe('governance workflow infrastructure', () => {
   });
 
   it('alarms the operations topic when an execution fails or times out', () => {
-    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
-      JSON.stringify(a.Properties.Metrics ?? []).includes('ExecutionsFailed'),
+    const governance = logicalId(service, 'AWS::StepFunctions::StateMachine', 'Governance');
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) =>
+        JSON.stringify(a.Properties.Metrics ?? []).includes('ExecutionsFailed') &&
+        JSON.stringify(a.Properties.Metrics).includes(governance),
     );
     expect(alarms).toHaveLength(1);
     const alarm = alarms[0]?.Properties;
@@ -283,4 +288,114 @@ describe('governance workflow infrastructure', () => {
       ).toEqual([]);
     },
   );
+});
+
+describe('baseline review infrastructure', () => {
+  let service: Template;
+  beforeAll(() => {
+    ({ service } = synth({ 'vigil:publicUrl': 'https://vigil.example.com' }));
+  });
+
+  const machine = () => logicalId(service, 'AWS::StepFunctions::StateMachine', 'BaselineReview');
+  const actionsOn = (rolePrefix: string, resource: string) =>
+    statementsOf(service, rolePrefix)
+      .filter((s) => JSON.stringify(s.Resource).includes(resource))
+      .flatMap((s) => [s.Action].flat());
+
+  it('is a second state machine, loaded from its ASL file, logged (ALL, no execution data) and traced', () => {
+    service.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    service.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      RoleArn: { 'Fn::GetAtt': [logicalId(service, 'AWS::IAM::Role', 'BaselineReviewRole'), 'Arn'] },
+      DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
+      DefinitionSubstitutions: Object.fromEntries(
+        Object.entries(baselineReviewFunctions).map(([placeholder, id]) => [
+          placeholder,
+          {
+            'Fn::GetAtt': [
+              logicalId(service, 'AWS::Lambda::Function', `${id[0]?.toUpperCase()}${id.slice(1)}Function`),
+              'Arn',
+            ],
+          },
+        ]),
+      ),
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  it('passes asl-validator with the substitutions the stack makes', () => {
+    const definition = JSON.parse(
+      substituteDefinition(
+        readFileSync(baselineReviewDefinitionFile, 'utf8'),
+        Object.fromEntries(
+          Object.entries(baselineReviewFunctions).map(([placeholder, id]) => [
+            placeholder,
+            `arn:aws:lambda:eu-west-1:123456789012:function:vigil-${id}`,
+          ]),
+        ),
+      ),
+    );
+    const { isValid, errorsText } = aslValidator(definition);
+    expect(errorsText('\n')).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('lets its role invoke exactly its task functions, and nothing else but logs and traces', () => {
+    const statements = statementsOf(service, 'BaselineReviewRole');
+    const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    const functionArns = Object.values(baselineReviewFunctions).map((id) => ({
+      'Fn::GetAtt': [
+        logicalId(service, 'AWS::Lambda::Function', `${id[0]?.toUpperCase()}${id.slice(1)}Function`),
+        'Arn',
+      ],
+    }));
+    expect(invoke[0]?.Resource).toHaveLength(functionArns.length);
+    expect(invoke[0]?.Resource).toEqual(expect.arrayContaining(functionArns));
+    const others = statements
+      .filter((s) => !invoke.includes(s))
+      .flatMap((s) => [s.Action].flat())
+      .filter((action) => !/^(logs|xray):/.test(action));
+    expect(others).toEqual([]);
+  });
+
+  it('lets the scheduled evaluation alone start reviews, and the decision pages and the registry resume them', () => {
+    expect(actionsOn('ScheduledEvaluationRole', machine())).toEqual(['states:StartExecution']);
+    for (const prefix of ['EvaluationsRole', 'IncidentsRole', 'WorkflowStepsRole', 'AuthorizerRole']) {
+      expect(actionsOn(prefix, machine()), prefix).toEqual([]);
+    }
+    for (const prefix of ['ApprovalsRole', 'RegistryRole']) {
+      const actions = actionsOn(prefix, machine());
+      expect(actions, prefix).toEqual(
+        expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']),
+      );
+      expect(actions, prefix).not.toContain('states:StartExecution');
+    }
+    // The registry resumes reviews only: it has no part in the governance workflow.
+    const governance = logicalId(service, 'AWS::StepFunctions::StateMachine', 'Governance');
+    expect(actionsOn('RegistryRole', governance)).toEqual([]);
+    for (const prefix of ['ScheduledEvaluationFunction', 'ApprovalsFunction', 'RegistryFunction']) {
+      expect(envOf(service, prefix), prefix).toMatchObject({
+        BASELINE_REVIEW_STATE_MACHINE_ARN: { Ref: machine() },
+      });
+    }
+    expect(Object.keys(envOf(service, 'EvaluationsFunction'))).not.toContain(
+      'BASELINE_REVIEW_STATE_MACHINE_ARN',
+    );
+  });
+
+  it('alarms the operations topic when a review fails or times out', () => {
+    const alarms = Object.values(service.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.Metrics ?? []).includes(machine()),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify(alarms[0]?.Properties.Metrics)).toContain('ExecutionsTimedOut');
+    expect(alarms[0]?.Properties.AlarmActions).toEqual([
+      expect.objectContaining({ 'Fn::ImportValue': expect.stringMatching(/Operations/) }),
+    ]);
+  });
 });

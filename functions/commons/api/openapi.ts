@@ -4,6 +4,7 @@ import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
+import { incidentKinds } from '../incidents/types.ts';
 import {
   keyInputSchema,
   modelInputSchema,
@@ -27,7 +28,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
     optional: true,
   },
   'POST /v1/models/{modelId}/versions': { schema: versionInputSchema, summary: 'Register a model version' },
-  'PUT /v1/models/{modelId}/baseline': { schema: baselineSchema, summary: 'Fit a new baseline' },
+  'PUT /v1/models/{modelId}/baseline': {
+    schema: baselineSchema,
+    summary:
+      "Fit a new baseline: in use at once (inUse: true), or, when the model's baseline review waits for one, resuming that review with it: QA approves it before evaluations use it (inUse: false, reviewIncidentId)",
+  },
   'POST /v1/models/{modelId}/predictions': { schema: predictionBatchSchema, summary: 'Ingest predictions' },
   'POST /v1/models/{modelId}/actuals': { schema: actualsBatchSchema, summary: 'Ingest delayed ground truth' },
   'POST /v1/models/{modelId}/metrics': { schema: metricsBatchSchema, summary: 'Ingest metric points' },
@@ -108,6 +113,31 @@ const evaluationResponseSchema = {
   },
 } as const;
 
+/** The fields every incident shows, in a list and whole. */
+const incidentSchema = {
+  type: 'object',
+  required: ['incidentId', 'modelId', 'kind', 'status', 'currentStep', 'openedAt', 'reasons'],
+  properties: {
+    incidentId: { type: 'string' },
+    modelId: { type: 'string' },
+    kind: {
+      enum: incidentKinds,
+      description:
+        'What the incident is about: a monitoring breach, predictions served by an unapproved version, or a due baseline review; one open incident per model and kind',
+    },
+    status: { enum: ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'] },
+    currentStep: { type: 'string' },
+    openedAt: { type: 'string', format: 'date-time' },
+    closedAt: { type: 'string', format: 'date-time' },
+    reasons: { type: 'array', items: { type: 'string' } },
+    baselineReview: {
+      type: 'object',
+      description:
+        'A baseline review: the baseline under review (version, fittedAt, reviewedAt, reviewDays, dueAt), the outcome (kept with its comment, or replaced), the new baseline (newBaseline) and when it went in use (adoptedAt)',
+    },
+  },
+} as const;
+
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
@@ -124,8 +154,22 @@ const readRoutes: Record<
   },
   'GET /v1/incidents': {
     summary:
-      'A page of incidents, newest first, of one model and in one status if asked; nextToken, when present, reads the next page',
+      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page',
     query: incidentListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['incidents'],
+          properties: { incidents: { type: 'array', items: incidentSchema }, nextToken: { type: 'string' } },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}': {
+    summary:
+      'An incident whole: its kind, steps, candidates, re-validation reports, approvals and audit trail',
+    content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
     summary:

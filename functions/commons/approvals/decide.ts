@@ -105,7 +105,7 @@ async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
   if (!incident) throw new HttpError(404, 'not_found', 'The incident of this request no longer exists.');
   const [model, evaluation, verification, approvals, reviewed] = await Promise.all([
     getModel(incident.modelId),
-    getEvaluation(incident.evaluationId),
+    incident.evaluationId ? getEvaluation(incident.evaluationId) : undefined,
     incident.verification?.evaluationId ? getEvaluation(incident.verification.evaluationId) : undefined,
     listApprovals(incident.incidentId),
     reviewedEvidence(incident.incidentId, approval.step),

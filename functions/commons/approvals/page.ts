@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { baselineReviewSection } from '#commons/baseline-review/page';
 import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { estimatedPerformanceTable } from '#commons/reports/cbpe-html';
@@ -40,6 +41,7 @@ ${facts([
 
 function evaluationSection(evidence: Evidence): SafeHtml {
   const evaluation = evidence.evaluation;
+  if (!evaluation && !evidence.incident.evaluationId) return html``;
   if (!evaluation)
     return html`<h2>Evaluation</h2><p class="muted">The evaluation ${evidence.incident.evaluationId} is not available.</p>`;
   const columns = evaluation.drift?.columns ?? [];
@@ -180,6 +182,7 @@ function evidence(view: { readonly evidence: Evidence }): SafeHtml {
   const { incident } = view.evidence;
   return html`${verificationSection(view.evidence)}
 ${candidateSection(incident, view.evidence.revalidationReport)}
+${baselineReviewSection(incident)}
 ${pirSection(incident)}
 ${incidentSection(incident, view.evidence)}
 ${evaluationSection(view.evidence)}

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { newBaselineText } from '#commons/baseline-review/messages';
+import { getBaselineTask, putBaselineTask } from '#commons/baseline-review/store';
 import { requireEnv } from '#commons/config';
 import { tellMlopsUnreachable, unreachableRoles } from '#commons/delivery/unreachable';
 import { appendAudit } from '#commons/incidents/audit';
@@ -41,7 +43,7 @@ function publicUrl(): string {
 export const humanStepRequestSchema = z.strictObject({
   incidentId: z.string().min(1),
   step: z.string().min(1),
-  kind: z.enum(['decision', 'pir', 'candidate']),
+  kind: z.enum(['decision', 'pir', 'candidate', 'baseline']),
   roles: z.array(z.enum(roles)).min(1),
   options: z.array(z.string()),
   cycle: z.int().min(0),
@@ -114,6 +116,33 @@ export async function requestHumanStep(
       to: recipients,
       subject: subject(request, step, model, incident),
       text: await candidateText(request, step, model, incident, expiresAt),
+    });
+  } else if (step.kind === 'baseline') {
+    // Kept by model: the registry's baseline PUT finds the waiting review there.
+    if ((await getBaselineTask(incident.modelId))?.taskToken === request.taskToken) return { sent: 0 };
+    await putBaselineTask(incident.modelId, {
+      incidentId: incident.incidentId,
+      taskToken: request.taskToken,
+      requestedAt,
+      expiresAt,
+      roles: request.roles,
+      recipients,
+      reminder: request.reminder,
+      timeoutSeconds: request.timeoutSeconds,
+    });
+    await trackRequest(incident, request, { recipients, expiresAt });
+    await notifier().send({
+      to: recipients,
+      subject: subject(request, step, model, incident),
+      text: await newBaselineText({
+        ...step,
+        incident,
+        model,
+        reminder: reminderLine(request, request.timeoutSeconds),
+        late: [],
+        publicUrl: publicUrl(),
+        expiresAt,
+      }),
     });
   } else {
     approvalId = approvalIdFor(request.taskToken);
@@ -354,8 +383,8 @@ async function escalate(
 
 /**
  * Sends an address that has just confirmed its subscription what is waiting for it: its own link
- * to every pending approval of an open incident that names it, and the retraining request of an
- * incident waiting for a candidate. Expired requests are left to the workflow's reminders.
+ * to every pending approval of an open incident that names it, the retraining request of an
+ * incident waiting for a candidate, and the request of a baseline review waiting for a baseline. Expired requests are left to the workflow's reminders.
  */
 export async function sendWaitingRequests(address: string): Promise<number> {
   const now = new Date().toISOString();
@@ -413,6 +442,33 @@ export async function sendWaitingRequests(address: string): Promise<number> {
         actor: 'workflow',
         step: 'retraining',
         details: { to: recipient, reason: 'subscription confirmed' },
+      });
+      sent++;
+    }
+    const baselineTask =
+      incident.kind === 'baseline_review' ? await getBaselineTask(incident.modelId) : undefined;
+    const baselineRecipient =
+      baselineTask?.incidentId === incident.incidentId && mine(baselineTask.recipients);
+    if (baselineTask && baselineRecipient && baselineTask.expiresAt > now) {
+      const step = humanSteps.new_baseline;
+      await notifier().send({
+        to: [baselineRecipient],
+        subject: subject(baselineTask, step, model, incident),
+        text: await newBaselineText({
+          ...step,
+          incident,
+          model,
+          reminder: reminderLine(baselineTask, baselineTask.timeoutSeconds),
+          late: lateLine(true),
+          publicUrl: publicUrl(),
+          expiresAt: baselineTask.expiresAt,
+        }),
+      });
+      await appendAudit(incident.incidentId, {
+        type: 'request.delivered',
+        actor: 'workflow',
+        step: 'new_baseline',
+        details: { to: baselineRecipient, reason: 'subscription confirmed' },
       });
       sent++;
     }

@@ -2,8 +2,11 @@ import type { Role } from '#commons/incidents/types';
 
 /** What people see of a human step: the state machine decides the flow, this names it for them. */
 export interface HumanStep {
-  /** `decision`: pick an option; `pir`: fill in the review form; `candidate`: post a new version to the API. */
-  readonly kind: 'decision' | 'pir' | 'candidate';
+  /**
+   * `decision`: pick an option; `pir`: fill in the review form; `candidate`: post a new version to
+   * the API; `baseline`: put a new baseline to the API.
+   */
+  readonly kind: 'decision' | 'pir' | 'candidate' | 'baseline';
   readonly title: string;
   /** The SOP-1013-01-AI section it implements. */
   readonly sop: string;
@@ -98,6 +101,33 @@ export const humanSteps = {
     options: {
       approve: { label: 'Approve the review' },
       reject: { label: 'Send it back', commentRequired: true },
+    },
+  },
+  baseline_review: {
+    kind: 'decision',
+    title: 'Quarterly baseline review',
+    sop: 'Appendix A',
+    ask: 'The baseline that evaluations compare production with is due for its periodic review. Does it still represent the population the model serves? Keep it, or ask the AI Dev Team for a new one.',
+    options: {
+      keep: { label: 'Keep the baseline: record it as reviewed', commentRequired: true },
+      replace: { label: 'Replace it: ask the AI Dev Team for a new baseline', commentRequired: true },
+    },
+  },
+  new_baseline: {
+    kind: 'baseline',
+    title: 'Fit a new baseline',
+    sop: 'Appendix A',
+    ask: 'Fit a new baseline on reference data that represents production today, and put it to the model.',
+    options: {},
+  },
+  baseline_qa: {
+    kind: 'decision',
+    title: 'QA approval of the new baseline',
+    sop: 'Appendix A',
+    ask: 'Check the new baseline (its records and metrics) before evaluations compare production with it.',
+    options: {
+      approve: { label: 'Approve: evaluations use the new baseline' },
+      reject: { label: 'Reject: back to the AI Dev Team', commentRequired: true },
     },
   },
 } as const satisfies Record<string, HumanStep>;

@@ -5,6 +5,7 @@ import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
 import { estimatedPerformance, estimatedReasons } from '../cbpe/evaluation.ts';
 import { qualityChecks, qualityReasons } from '../quality/checks.ts';
+import { isBaselineReviewDue } from '../baseline-review/due.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { getSegmentIndexes } from '../segments/baseline.ts';
@@ -17,9 +18,6 @@ import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { applySeasonalReference } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow } from './window.ts';
-
-/** A baseline older than this is flagged for reassessment (SOP Appendix A: quarterly). */
-export const BASELINE_MAX_AGE_DAYS = 90;
 
 const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
@@ -256,9 +254,8 @@ export async function evaluateModel(
     ...(model.productionVersion ? { productionVersion: model.productionVersion } : {}),
     baselineVersion,
     ...(baselineCreatedAt ? { baselineCreatedAt } : {}),
-    baselineStale:
-      baselineCreatedAt !== undefined &&
-      createdAt.getTime() - Date.parse(baselineCreatedAt) > BASELINE_MAX_AGE_DAYS * 86400 * 1000,
+    // Due for its review (SOP Appendix A): the scheduled run opens a baseline_review incident.
+    baselineStale: isBaselineReviewDue({ ...model, baselineCreatedAt }, createdAt),
     samples,
     minSamples: model.schedule.minSamples,
     drift: { columns: verdict.columns, dataset },

@@ -1,4 +1,5 @@
 import { logger } from '#powertools/logger';
+import { openDueBaselineReview } from '../baseline-review/open.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import { listModels, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
@@ -13,6 +14,8 @@ export interface ScheduledRun {
   readonly evaluationId?: string;
   readonly status?: string;
   readonly incidentId?: string;
+  /** The model's open baseline review, when its baseline is due for one. */
+  readonly baselineReviewIncidentId?: string;
   readonly error?: string;
 }
 
@@ -37,7 +40,8 @@ function dueRun(model: ModelRecord, now: Date): { since: number | { firedAt: Dat
  * claimed before it is evaluated, so overlapping invocations evaluate it once, and its run is
  * recorded only after the evaluation is stored and acted on: a model whose run failed is due
  * again on the next tick. One model's failure is reported and does not stop the others. Every model's recently closed buckets are
- * compacted on every run, due or not.
+ * compacted on every run, due or not. A due run also opens the model's baseline review when its
+ * baseline is due for one (SOP Appendix A, `baseline-review/open.ts`).
  */
 export async function runScheduledEvaluations(now = new Date()): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
@@ -50,6 +54,12 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
     if (!due) continue;
     const claim = await claimScheduledRun(model.modelId, now, due.since);
     if (!claim) continue;
+    // The baseline review stands apart from the evaluation: the failure of one leaves the other be.
+    const review = await openDueBaselineReview(model, now).catch((error: unknown) => {
+      logger.warn('opening a due baseline review failed', { modelId: model.modelId, error });
+      return undefined;
+    });
+    const reviewed = review ? { baselineReviewIncidentId: review.incident.incidentId } : {};
     try {
       const evaluation = await evaluateModel(model, { end: due.end, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
@@ -60,13 +70,18 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
         evaluationId: evaluation.evaluationId,
         status: evaluation.status,
         ...(outcome.incident ? { incidentId: outcome.incident.incidentId } : {}),
+        ...reviewed,
       });
     } catch (error) {
       // The model stays due: the next tick evaluates it again.
       await releaseScheduledRun(model.modelId, claim).catch((release: unknown) => {
         logger.warn('releasing a failed scheduled run failed', { modelId: model.modelId, error: release });
       });
-      runs.push({ modelId: model.modelId, error: error instanceof Error ? error.message : String(error) });
+      runs.push({
+        modelId: model.modelId,
+        ...reviewed,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
   return runs;

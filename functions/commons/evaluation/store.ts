@@ -40,7 +40,11 @@ export interface EvaluationRecord {
   readonly productionVersion?: string;
   readonly baselineVersion: number;
   readonly baselineCreatedAt?: string;
-  /** The baseline is older than 90 days: reassess it (SOP Appendix A, quarterly). */
+  /**
+   * The baseline is due for its review: `governance.baselineReviewDays` (90 by default) have
+   * passed since it was fitted or last reviewed (SOP Appendix A); the model's baseline_review
+   * incident asks the Data Science Lead to keep or replace it.
+   */
   readonly baselineStale: boolean;
   /** Predictions in the window, and the minimum the model needs for a verdict. */
   readonly samples: number;

@@ -1,3 +1,5 @@
+import type { IncidentKind } from './types.ts';
+
 /**
  * Key layout of the incident records in the governance table: incidents, their per-model lock,
  * approvals and the candidate task. Every record of the workflow is addressed through these
@@ -9,8 +11,14 @@ export const incidentKeys = {
   /** gsi1 of every incident, newest first by `gsi1sk` = `{openedAt}#{incidentId}`. */
   incidentsIndex: 'INCIDENTS',
   incidentsIndexSort: (openedAt: string, incidentId: string) => `${openedAt}#${incidentId}`,
-  /** At most one open incident per model: this item exists while one is open. */
-  openIncidentLock: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: 'OPEN_INCIDENT' }),
+  /**
+   * At most one open incident per model and kind: this item exists while one is open. A breach
+   * keeps the key it had before incidents had kinds, so locks already held stay valid.
+   */
+  openIncidentLock: (modelId: string, kind: IncidentKind) => ({
+    pk: `MODEL#${modelId}`,
+    sk: kind === 'breach' ? 'OPEN_INCIDENT' : `OPEN_INCIDENT#${kind}`,
+  }),
   /**
    * Every candidate and every re-validation report of an incident, one item each in time order:
    * kept beside the incident, which holds only the latest of each, so that it stays bounded
@@ -29,6 +37,11 @@ export const incidentKeys = {
   incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
   /** The task token of the retraining step while it waits for a candidate (server-side only). */
   candidateTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#CANDIDATE_TASK' }),
+  /**
+   * The task token of a baseline review waiting for a new baseline (server-side only), by model:
+   * the registry's baseline PUT finds it there. Its own partition, which no scoped function reads.
+   */
+  baselineTask: (modelId: string) => ({ pk: `BASELINE_TASK#${modelId}`, sk: '#BASELINE_TASK' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: '#APPROVAL' }),
   /** gsi1 of an incident's approvals, in request order by `gsi1sk` = `{requestedAt}#{approvalId}`. */
   approvalsIndex: (incidentId: string) => `INCIDENT#${incidentId}#APPROVALS`,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/schema';
+import { incidentKinds } from './types.ts';
 
 /** `POST /v1/incidents/{id}/candidate`: the retrained version a training pipeline submits. */
 export const candidateInputSchema = z.strictObject({
@@ -23,6 +24,7 @@ const MAX_INCIDENTS_PER_PAGE = 100;
 export const incidentListQuerySchema = z.object({
   modelId: modelIdSchema.optional(),
   status: z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'failed']).optional(),
+  kind: z.enum(incidentKinds).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_INCIDENTS_PER_PAGE).default(MAX_INCIDENTS_PER_PAGE),
   nextToken: z.string().max(4096).optional(),
 });

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { closePendingApprovals } from '#commons/approvals/store';
+import { deleteBaselineTask } from '#commons/baseline-review/store';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
 import { getModel, getVersion, type ModelRecord, setProductionVersion } from '#commons/registry/store';
 import { closedEvent, promotedEvent, rolledBackEvent } from '#commons/webhooks/emit';
@@ -72,6 +73,7 @@ export async function prepare(incidentId: string) {
   return {
     incidentId,
     modelId: incident.modelId,
+    kind: incident.kind,
     config: workflowConfig(model.governance),
     retraining: { cycles: incident.retrainingCycles },
     answer: { reminders: 0 },
@@ -431,5 +433,6 @@ export async function failIncident(incidentId: string, fullError: string, fullCa
 async function releaseIncident(incident: IncidentRecord, reason: string): Promise<void> {
   await closePendingApprovals(incident.incidentId, 'withdrawn', reason);
   await deleteCandidateTask(incident.incidentId);
-  await releaseOpenIncidentLock(incident.modelId, incident.incidentId);
+  await deleteBaselineTask(incident.modelId, incident.incidentId);
+  await releaseOpenIncidentLock(incident.modelId, incident.incidentId, incident.kind);
 }

@@ -15,6 +15,7 @@ import { incidentKeys as keys } from './keys.ts';
 import type {
   Candidate,
   HistoryEntry,
+  IncidentKind,
   IncidentRecord,
   IncidentStatus,
   Role,
@@ -35,8 +36,11 @@ export function newIncidentId(): string {
   return `inc_${randomBytes(10).toString('hex')}`;
 }
 
+/** An incident as written: records written before incidents had kinds have none (a breach). */
+export type StoredIncident = Omit<IncidentRecord, 'kind'> & { readonly kind?: IncidentKind };
+
 /** Writes a new incident; false when one with this id exists already. */
-export async function putNewIncident(incident: IncidentRecord): Promise<boolean> {
+export async function putNewIncident(incident: StoredIncident): Promise<boolean> {
   try {
     await dynamoDb.send(
       new PutCommand({
@@ -57,11 +61,16 @@ export async function putNewIncident(incident: IncidentRecord): Promise<boolean>
   }
 }
 
+/** An incident as stored, with its kind: `breach` for records written before incidents had kinds. */
+function toIncident(item: Record<string, unknown>): IncidentRecord {
+  return { kind: 'breach', ...strip(item) } as unknown as IncidentRecord;
+}
+
 export async function getIncident(incidentId: string): Promise<IncidentRecord | undefined> {
   const { Item } = await dynamoDb.send(
     new GetCommand({ TableName: table, Key: keys.incident(incidentId), ConsistentRead: true }),
   );
-  return Item ? (strip(Item) as unknown as IncidentRecord) : undefined;
+  return Item ? toIncident(Item) : undefined;
 }
 
 type HistoryKind = 'candidate' | 'validation';
@@ -130,6 +139,7 @@ export async function loadIncident(incidentId: string): Promise<IncidentRecord> 
 export interface IncidentFilter {
   readonly modelId?: string;
   readonly status?: IncidentStatus;
+  readonly kind?: IncidentKind;
   /** At most this many, newest first (100 by default). */
   readonly limit?: number;
 }
@@ -149,6 +159,11 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     names['#status'] = 'status';
     values[':status'] = filter.status;
   }
+  if (filter.kind) {
+    conditions.push(kindCondition('#kind', filter.kind));
+    names['#kind'] = 'kind';
+    values[':kind'] = filter.kind;
+  }
   const query: QueryCommandInput = {
     TableName: table,
     IndexName: 'gsi1',
@@ -163,7 +178,7 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
   do {
     const page = await dynamoDb.send(new QueryCommand({ ...query, ExclusiveStartKey: start }));
     for (const item of page.Items ?? []) {
-      incidents.push(strip(item) as unknown as IncidentRecord);
+      incidents.push(toIncident(item));
       if (incidents.length >= limit) return incidents;
     }
     start = page.LastEvaluatedKey;
@@ -182,6 +197,7 @@ const LIST_FIELDS = [
   'timeToResolutionSeconds',
   'retrainingCycles',
   'reasons',
+  'kind',
 ] as const;
 
 export type IncidentListFields = Pick<IncidentRecord, (typeof LIST_FIELDS)[number]>;
@@ -207,6 +223,10 @@ export async function listIncidentPage(
     conditions.push('#f2 = :status');
     values[':status'] = filter.status;
   }
+  if (filter.kind) {
+    conditions.push(kindCondition(`#f${LIST_FIELDS.indexOf('kind')}`, filter.kind));
+    values[':kind'] = filter.kind;
+  }
   const incidents: IncidentListFields[] = [];
   let start: Record<string, unknown> | undefined = filter.after;
   do {
@@ -226,7 +246,7 @@ export async function listIncidentPage(
       }),
     );
     for (const item of page.Items ?? []) {
-      incidents.push(strip(item) as unknown as IncidentListFields);
+      incidents.push(toIncident(item) as IncidentListFields);
       if (incidents.length === filter.limit) {
         const more = item !== page.Items?.at(-1) || page.LastEvaluatedKey !== undefined;
         const { pk, sk, gsi1pk, gsi1sk } = item;
@@ -236,6 +256,11 @@ export async function listIncidentPage(
     start = page.LastEvaluatedKey;
   } while (start);
   return { incidents };
+}
+
+/** The filter on an incident's kind (`:kind`): a record without one is a breach. */
+function kindCondition(name: string, kind: IncidentKind): string {
+  return kind === 'breach' ? `(${name} = :kind OR attribute_not_exists(${name}))` : `${name} = :kind`;
 }
 
 /** Whether a page key is one of the incident index (see {@link listIncidentPage}). */
@@ -346,34 +371,36 @@ async function applyIncidentUpdate(incidentId: string, changes: IncidentChanges)
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return strip(Attributes ?? {}) as unknown as IncidentRecord;
+    return toIncident(Attributes ?? {});
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) throw new IncidentNotOpenError(incidentId);
     throw error;
   }
 }
 
-/** The open-incident lock of a model: the id of its open incident, if any. */
+/** The open-incident lock of a model and kind: the id of its open incident of that kind, if any. */
 export async function readOpenIncidentLock(
   modelId: string,
+  kind: IncidentKind = 'breach',
 ): Promise<{ incidentId: string; openedAt: string } | undefined> {
   const { Item } = await dynamoDb.send(
-    new GetCommand({ TableName: table, Key: keys.openIncidentLock(modelId), ConsistentRead: true }),
+    new GetCommand({ TableName: table, Key: keys.openIncidentLock(modelId, kind), ConsistentRead: true }),
   );
   return Item ? { incidentId: Item.incidentId as string, openedAt: Item.openedAt as string } : undefined;
 }
 
-/** Takes the model's open-incident lock for `incidentId`; false when another incident holds it. */
+/** Takes the model's open-incident lock of a kind for `incidentId`; false when another incident holds it. */
 export async function acquireOpenIncidentLock(
   modelId: string,
   incidentId: string,
   openedAt: string,
+  kind: IncidentKind = 'breach',
 ): Promise<boolean> {
   try {
     await dynamoDb.send(
       new PutCommand({
         TableName: table,
-        Item: { ...keys.openIncidentLock(modelId), modelId, incidentId, openedAt },
+        Item: { ...keys.openIncidentLock(modelId, kind), modelId, incidentId, openedAt },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -384,13 +411,17 @@ export async function acquireOpenIncidentLock(
   }
 }
 
-/** Releases the model's lock if `incidentId` holds it (idempotent). */
-export async function releaseOpenIncidentLock(modelId: string, incidentId: string): Promise<void> {
+/** Releases the model's lock of a kind if `incidentId` holds it (idempotent). */
+export async function releaseOpenIncidentLock(
+  modelId: string,
+  incidentId: string,
+  kind: IncidentKind = 'breach',
+): Promise<void> {
   try {
     await dynamoDb.send(
       new DeleteCommand({
         TableName: table,
-        Key: keys.openIncidentLock(modelId),
+        Key: keys.openIncidentLock(modelId, kind),
         ConditionExpression: 'incidentId = :id',
         ExpressionAttributeValues: { ':id': incidentId },
       }),

@@ -4,6 +4,15 @@
  * promotion, Operations' verification and the post-implementation review.
  */
 
+/**
+ * What an incident is about: a monitoring `breach` (opened by an evaluation), predictions served
+ * by an `unapproved_version`, or a due `baseline_review`. A model has at most one open incident
+ * of each kind. Incidents written before kinds existed have none: they are breaches.
+ */
+export const incidentKinds = ['breach', 'unapproved_version', 'baseline_review'] as const;
+
+export type IncidentKind = (typeof incidentKinds)[number];
+
 /** `open` while the workflow runs; every other status is final. */
 export type IncidentStatus = 'open' | 'resolved' | 'false_alarm' | 'abandoned' | 'failed';
 
@@ -97,11 +106,18 @@ export interface PostImplementationReview {
 export interface IncidentRecord {
   readonly incidentId: string;
   readonly modelId: string;
+  /** `breach` when the stored record has none (see {@link incidentKinds}); reads fill it in. */
+  readonly kind: IncidentKind;
   /** Production version when the incident opened. */
   readonly version: string;
-  /** The evaluation that opened it, and every breach evaluation attached while it was open. */
-  readonly evaluationId: string;
+  /**
+   * The evaluation that opened a breach, and every breach evaluation attached while it was open.
+   * Incidents of other kinds have no evaluation (`evaluations` is empty).
+   */
+  readonly evaluationId?: string;
   readonly evaluations: readonly string[];
+  /** What opened an incident of another kind than `breach` (bounded by its kind), also in its first audit event. */
+  readonly details?: Record<string, unknown>;
   readonly reasons: readonly string[];
   readonly status: IncidentStatus;
   readonly currentStep: string;
@@ -123,8 +139,35 @@ export interface IncidentRecord {
   readonly rollbacks?: readonly Rollback[];
   readonly pir?: PostImplementationReview;
   readonly failure?: { readonly error: string; readonly cause: string; readonly at: string };
+  /** A baseline review (kind `baseline_review`): the baseline, the decision, the new baseline. */
+  readonly baselineReview?: BaselineReview;
   /** Lists that reached their limit and no longer grow (`history`, `rollbacks`); the audit trail has every event. */
   readonly truncated?: readonly string[];
+}
+
+/** The quarterly review of a model's baseline (SOP Appendix A). */
+export interface BaselineReview {
+  /** The baseline under review: its version, when it was fitted and last reviewed. */
+  readonly baselineVersion: number;
+  readonly fittedAt: string;
+  readonly reviewedAt?: string;
+  /** `governance.baselineReviewDays`, and when the review fell due. */
+  readonly reviewDays: number;
+  readonly dueAt: string;
+  /** `kept` (recorded as reviewed) or `replaced` (a new baseline, approved by QA, is in use). */
+  readonly outcome?: 'kept' | 'replaced';
+  readonly comment?: string;
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  /** The latest baseline fitted for the review, until QA approves it (then `adoptedAt`). */
+  readonly newBaseline?: {
+    readonly baselineVersion: number;
+    readonly createdAt: string;
+    readonly records: number;
+    readonly metrics: Record<string, number>;
+    readonly submittedBy: string;
+  };
+  readonly adoptedAt?: string;
 }
 
 /** One append-only audit event. */

@@ -39,6 +39,7 @@ export function incidentListItem(incident: IncidentListFields) {
   return {
     incidentId: incident.incidentId,
     modelId: incident.modelId,
+    kind: incident.kind,
     status: incident.status,
     currentStep: incident.currentStep,
     openedAt: incident.openedAt,

@@ -56,10 +56,15 @@ export function predictionType(model: ModelRecord): 'numerical' | 'categorical' 
 /**
  * Fits a new baseline: checks the records against the model, fits the reference profile of
  * every feature and of the prediction (the drift bins of docs/drift.md), stores the profiles, then the
- * baseline, then makes it the model's baseline in use. Baselines are numbered 1, 2, ...; an
+ * baseline, then makes it the model's baseline in use (unless `use: false`). Baselines are numbered 1, 2, ...; an
  * older baseline is never changed, so window profiles binned by it stay meaningful.
  */
-export async function putBaseline(model: ModelRecord, input: BaselineInput): Promise<BaselineRecord> {
+export async function putBaseline(
+  model: ModelRecord,
+  input: BaselineInput,
+  /** `use: false` fits and keeps the baseline without putting it in use (a review's QA decides). */
+  options: { readonly use?: boolean } = {},
+): Promise<BaselineRecord> {
   const issues = new IssueList();
   checkRecords(model, input.records, Date.now(), issues);
   checkCalibrationRecords(model, input.records, issues);
@@ -151,21 +156,35 @@ export async function putBaseline(model: ModelRecord, input: BaselineInput): Pro
       },
     }),
   );
+  if (options.use ?? true) await useBaseline(model.modelId, baselineVersion, createdAt);
+  return baseline;
+}
+
+/**
+ * Makes a fitted baseline the model's baseline in use, unless a newer one is: evaluations compare
+ * with it from now on. Answers whether it is now in use.
+ */
+export async function useBaseline(
+  modelId: string,
+  baselineVersion: number,
+  createdAt: string,
+): Promise<boolean> {
   try {
     await dynamoDb.send(
       new UpdateCommand({
         TableName: table,
-        Key: keys.model(model.modelId),
+        Key: keys.model(modelId),
         UpdateExpression: 'SET baselineVersion = :v, baselineCreatedAt = :at',
         ConditionExpression: 'attribute_not_exists(baselineVersion) OR baselineVersion < :v',
         ExpressionAttributeValues: { ':v': baselineVersion, ':at': createdAt },
       }),
     );
+    return true;
   } catch (error) {
     // A newer baseline fitted concurrently stays in use; this one is kept as history.
     if (!isConditionFailure(error)) throw error;
+    return false;
   }
-  return baseline;
 }
 
 export async function getBaseline(

@@ -206,6 +206,8 @@ export const modelInputSchema = z
           .default(3600),
         maxRetrainingCycles: z.int().min(1).max(20).default(3),
         ...agentGovernanceFields,
+        /** Days after the baseline was fitted or last reviewed until it is reviewed again. */
+        baselineReviewDays: z.int().min(1).max(3650).default(90),
       })
       .prefault({}),
     groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),

@@ -27,6 +27,8 @@ export interface ModelRecord extends ModelInput {
   /** Baseline in use (1, 2, ...) and when it was fitted. */
   readonly baselineVersion?: number;
   readonly baselineCreatedAt?: string;
+  /** When the Data Science Lead last kept the baseline in use (its quarterly review). */
+  readonly baselineReviewedAt?: string;
 }
 
 export interface VersionRecord extends VersionInput {

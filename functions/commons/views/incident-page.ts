@@ -15,8 +15,8 @@ export interface IncidentView {
   readonly approvals: readonly ApprovalRecord[];
   /** Who the link was signed for. */
   readonly viewer: string;
-  /** The viewer's signed link to the report of the evaluation that opened the incident. */
-  readonly reportLink: string;
+  /** The viewer's signed link to the report of the evaluation that opened the incident (a breach's). */
+  readonly reportLink?: string;
 }
 
 /**
@@ -35,6 +35,7 @@ export function incidentViewPage(view: IncidentView): APIGatewayProxyResult {
 <p class="muted">Read-only view for ${view.viewer}. Decisions are made from the approval emails.</p>
 ${facts([
   ['Model', model ? `${model.name} (${model.modelId})` : incident.modelId],
+  ['Kind', incident.kind.replace('_', ' ')],
   ['Production version', model?.productionVersion],
   ['Version when it opened', incident.version],
   ['Status', incident.status],
@@ -53,7 +54,7 @@ ${facts([
 ])}
 <h2>Why it opened</h2>
 <ul>${incident.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>
-<p><a href="${view.reportLink}">The evaluation report</a>: each feature's distributions, baseline against the window.</p>
+${view.reportLink ? html`<p><a href="${view.reportLink}">The evaluation report</a>: each feature's distributions, baseline against the window.</p>` : ''}
 ${
   steps.length
     ? table(

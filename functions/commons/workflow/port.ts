@@ -1,15 +1,23 @@
 /**
- * The port to the engine that runs the governance state machine: Step Functions in AWS,
+ * The state machines Vigil runs: the governance workflow (`statemachines/governance.asl.json`)
+ * and the baseline review (`statemachines/baseline-review.asl.json`).
+ */
+export type WorkflowMachine = 'governance' | 'baselineReview';
+
+/**
+ * The port to the engine that runs the state machines: Step Functions in AWS,
  * aws-local-stepfunctions on a laptop.
  */
 export interface WorkflowEngine {
   /**
-   * Starts the execution called `name`. A name already used means it was started before: that
-   * is not an error, and the answer says so with `started: false`.
+   * Starts the execution called `name` of `machine` (the governance workflow when not given). A
+   * name already used means it was started before: that is not an error, and the answer says so
+   * with `started: false`.
    */
   startExecution(
     name: string,
     input: Record<string, unknown>,
+    machine?: WorkflowMachine,
   ): Promise<{ executionArn: string; started: boolean }>;
   /** Resumes the task waiting on `taskToken` with `output`; TaskNotWaitingError when none waits. */
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;

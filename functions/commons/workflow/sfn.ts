@@ -8,35 +8,37 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { TaskNotWaitingError, type WorkflowEngine } from './port.ts';
+import { TaskNotWaitingError, type WorkflowEngine, type WorkflowMachine } from './port.ts';
 
-/** Step Functions, for the one state machine whose ARN it is given. */
+/**
+ * Step Functions, for the state machines whose ARNs it is given: a string is the governance
+ * workflow's alone. Task responses need no ARN: a task token names its execution.
+ */
 export class SfnWorkflowEngine implements WorkflowEngine {
   private readonly client: SFNClient;
+  private readonly stateMachineArns: Partial<Record<WorkflowMachine, string>>;
 
-  constructor(
-    private readonly stateMachineArn: string,
-    client?: SFNClient,
-  ) {
+  constructor(stateMachineArns: string | Partial<Record<WorkflowMachine, string>>, client?: SFNClient) {
+    this.stateMachineArns =
+      typeof stateMachineArns === 'string' ? { governance: stateMachineArns } : stateMachineArns;
     this.client = client ?? new SFNClient({});
   }
 
   async startExecution(
     name: string,
     input: Record<string, unknown>,
+    machine: WorkflowMachine = 'governance',
   ): Promise<{ executionArn: string; started: boolean }> {
+    const stateMachineArn = this.stateMachineArns[machine];
+    if (!stateMachineArn) throw new Error(`No state machine ARN for the ${machine} workflow`);
     try {
       const { executionArn } = await this.client.send(
-        new StartExecutionCommand({
-          stateMachineArn: this.stateMachineArn,
-          name,
-          input: JSON.stringify(input),
-        }),
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
       );
-      return { executionArn: executionArn ?? this.executionArn(name), started: true };
+      return { executionArn: executionArn ?? executionArnOf(stateMachineArn, name), started: true };
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists)
-        return { executionArn: this.executionArn(name), started: false };
+        return { executionArn: executionArnOf(stateMachineArn, name), started: false };
       throw error;
     }
   }
@@ -49,11 +51,6 @@ export class SfnWorkflowEngine implements WorkflowEngine {
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
     await this.respond(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
-  }
-
-  /** arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -> arn:aws:states:REGION:ACCOUNT:execution:NAME:EXECUTION */
-  private executionArn(name: string): string {
-    return `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   }
 
   private async respond(call: () => Promise<unknown>): Promise<void> {
@@ -70,4 +67,9 @@ export class SfnWorkflowEngine implements WorkflowEngine {
       throw error;
     }
   }
+}
+
+/** arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -> arn:aws:states:REGION:ACCOUNT:execution:NAME:EXECUTION */
+function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

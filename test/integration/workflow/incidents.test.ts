@@ -150,6 +150,88 @@ describe('incidents', () => {
     expect(one).toHaveLength(1);
   });
 
+  it('keeps one open incident per model and kind: a breach and an incident of another kind are open side by side', async () => {
+    // Prepare
+    const unapproved = {
+      modelId: 'm-kinds',
+      kind: 'unapproved_version' as const,
+      version: '1.0.0',
+      reasons: ['served by 9.9.9'],
+      details: { servedVersion: '9.9.9' },
+    };
+
+    // Act
+    const first = await incidents.openIncident(breach('m-kinds', 'e11'));
+    const other = await incidents.openIncident(unapproved);
+    const otherAgain = await incidents.openIncident({ ...unapproved, details: { servedVersion: '9.9.8' } });
+    const started = await incidents.ensureWorkflowStarted(other.incident);
+
+    // Assess
+    expect(first.incident.kind).toBe('breach');
+    expect(other.created).toBe(true);
+    expect(other.incident).toMatchObject({
+      kind: 'unapproved_version',
+      evaluations: [],
+      details: { servedVersion: '9.9.9' },
+    });
+    expect(other.incident.evaluationId).toBeUndefined();
+    expect(otherAgain).toMatchObject({ created: false, incident: { incidentId: other.incident.incidentId } });
+    expect(await incidents.readOpenIncidentLock('m-kinds', 'unapproved_version')).toMatchObject({
+      incidentId: other.incident.incidentId,
+    });
+    expect(await incidents.readOpenIncidentLock('m-kinds')).toMatchObject({
+      incidentId: first.incident.incidentId,
+    });
+    expect(started.executionArn).toContain(other.incident.incidentId);
+    const { listAudit } = await import('../../../functions/commons/incidents/audit.ts');
+    expect((await listAudit(other.incident.incidentId))[0]).toMatchObject({
+      type: 'incident.opened',
+      details: { kind: 'unapproved_version', servedVersion: '9.9.9', reasons: ['served by 9.9.9'] },
+    });
+    const ofKind = await incidents.listIncidentPage({
+      modelId: 'm-kinds',
+      kind: 'unapproved_version',
+      limit: 10,
+    });
+    const breaches = await incidents.listIncidentPage({ modelId: 'm-kinds', kind: 'breach', limit: 10 });
+    expect(ofKind.incidents.map((i) => [i.incidentId, i.kind])).toEqual([
+      [other.incident.incidentId, 'unapproved_version'],
+    ]);
+    expect(breaches.incidents.map((i) => [i.incidentId, i.kind])).toEqual([
+      [first.incident.incidentId, 'breach'],
+    ]);
+  });
+
+  it('reads an incident written before incidents had kinds as a breach, and lists it among breaches', async () => {
+    // Prepare: a record as stored before, without a kind.
+    await incidents.putNewIncident({
+      incidentId: 'inc_00000000000000000002',
+      modelId: 'm-old',
+      version: '1.0.0',
+      evaluationId: 'e-old',
+      evaluations: ['e-old'],
+      reasons: ['old'],
+      status: 'open',
+      currentStep: 'opened',
+      history: [],
+      openedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      retrainingCycles: 0,
+    });
+
+    // Act
+    const read = await incidents.getIncident('inc_00000000000000000002');
+    const breaches = await incidents.listIncidentPage({ modelId: 'm-old', kind: 'breach', limit: 10 });
+    const others = await incidents.listIncidents({ modelId: 'm-old', kind: 'baseline_review' });
+
+    // Assess
+    expect(read?.kind).toBe('breach');
+    expect(breaches.incidents.map((i) => [i.incidentId, i.kind])).toEqual([
+      ['inc_00000000000000000002', 'breach'],
+    ]);
+    expect(others).toEqual([]);
+  });
+
   it('asks once per task token: an invocation delivered twice keeps one pending approval and sends no more email', async () => {
     // Prepare
     const { putModel } = await import('../../../functions/commons/registry/store.ts');

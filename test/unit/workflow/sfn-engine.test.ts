@@ -54,6 +54,29 @@ describe('Step Functions workflow engine', () => {
     expect(started).toEqual({ executionArn, started: false });
   });
 
+  it('starts a baseline review on its own state machine, and refuses a machine it has no ARN for', async () => {
+    // Prepare
+    const reviewArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:BaselineReview';
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    const both = new SfnWorkflowEngine(
+      { governance: stateMachineArn, baselineReview: reviewArn },
+      new SFNClient({}),
+    );
+    const governanceOnly = new SfnWorkflowEngine(stateMachineArn, new SFNClient({}));
+
+    // Act
+    const started = await both.startExecution('inc_2', { incidentId: 'inc_2' }, 'baselineReview');
+    const refused = governanceOnly.startExecution('inc_2', {}, 'baselineReview');
+
+    // Assess
+    expect(sfn).toReceiveCommandWith(StartExecutionCommand, { stateMachineArn: reviewArn, name: 'inc_2' });
+    expect(started).toEqual({
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:BaselineReview:inc_2',
+      started: false,
+    });
+    await expect(refused).rejects.toThrow('No state machine ARN for the baselineReview workflow');
+  });
+
   it('resumes a waiting task with its output as JSON, and fails one with an error and cause', async () => {
     // Prepare
     sfn.on(SendTaskSuccessCommand).resolves({});

@@ -1,0 +1,176 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { HttpError } from '#commons/http';
+import { StepFailedError } from '#commons/workflow/errors';
+import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
+import { metrics } from '#powertools/metrics';
+import { appendAudit } from '../incidents/audit.ts';
+import type { RequestOrigin } from '../incidents/origin.ts';
+import { getIncident, updateIncident } from '../incidents/store.ts';
+import { recordStep } from '../incidents/track.ts';
+import type { BaselineReview, IncidentRecord } from '../incidents/types.ts';
+import { type BaselineInput, type BaselineRecord, putBaseline, useBaseline } from '../registry/baselines.ts';
+import type { ModelRecord } from '../registry/store.ts';
+import { markBaselineReviewed, restoreBaselineTask, takeBaselineTask } from './store.ts';
+
+async function openReview(incidentId: string): Promise<IncidentRecord & { baselineReview: BaselineReview }> {
+  const incident = await getIncident(incidentId);
+  if (!incident) throw new StepFailedError(`Incident ${incidentId} does not exist`);
+  if (incident.status !== 'open') throw new StepFailedError(`Incident ${incidentId} is ${incident.status}`);
+  if (!incident.baselineReview) throw new StepFailedError(`Incident ${incidentId} is not a baseline review`);
+  return incident as IncidentRecord & { baselineReview: BaselineReview };
+}
+
+/**
+ * The Data Science Lead kept the baseline: the model records it as reviewed now (its review
+ * period starts again), and the incident keeps the decision and its comment. Running it again
+ * after it succeeded changes nothing.
+ */
+export async function keepBaseline(
+  incidentId: string,
+  decision: { readonly comment: string; readonly decidedBy: string },
+): Promise<{ baselineVersion: number; reviewedAt: string; recorded: boolean }> {
+  const incident = await openReview(incidentId);
+  const review = incident.baselineReview;
+  if (review.outcome === 'kept' && review.decidedAt) {
+    return { baselineVersion: review.baselineVersion, reviewedAt: review.decidedAt, recorded: true };
+  }
+  const at = new Date().toISOString();
+  // False when another baseline is in use by now: its own fitting restarted the review period.
+  const recorded = await markBaselineReviewed(incident.modelId, review.baselineVersion, at);
+  await recordStep(incidentId, {
+    step: 'baseline_kept',
+    entered: true,
+    left: { outcome: 'kept', by: decision.decidedBy },
+    changes: {
+      set: {
+        baselineReview: {
+          ...review,
+          outcome: 'kept',
+          comment: decision.comment,
+          decidedBy: decision.decidedBy,
+          decidedAt: at,
+        } satisfies BaselineReview,
+      },
+    },
+    details: { baselineVersion: review.baselineVersion, comment: decision.comment, reviewedAt: at, recorded },
+  });
+  metrics.addMetric('BaselinesKept', MetricUnit.Count, 1);
+  return { baselineVersion: review.baselineVersion, reviewedAt: at, recorded };
+}
+
+/**
+ * QA approved the new baseline: it becomes the one evaluations compare with (unless a newer one
+ * was put in use meanwhile), and its fitting starts the next review period.
+ */
+export async function adoptBaseline(
+  incidentId: string,
+): Promise<{ baselineVersion: number; adopted: boolean }> {
+  const incident = await openReview(incidentId);
+  const review = incident.baselineReview;
+  const fitted = review.newBaseline;
+  if (!fitted) throw new StepFailedError(`Incident ${incidentId} has no new baseline to adopt`);
+  if (review.outcome === 'replaced') return { baselineVersion: fitted.baselineVersion, adopted: true };
+  const adopted = await useBaseline(incident.modelId, fitted.baselineVersion, fitted.createdAt);
+  const at = new Date().toISOString();
+  await recordStep(incidentId, {
+    step: 'baseline_adopted',
+    entered: true,
+    left: { outcome: adopted ? `baseline ${fitted.baselineVersion} in use` : 'a newer baseline is in use' },
+    changes: {
+      set: { baselineReview: { ...review, outcome: 'replaced', adoptedAt: at } satisfies BaselineReview },
+    },
+    details: { baselineVersion: fitted.baselineVersion, adopted },
+  });
+  metrics.addMetric('BaselinesReplaced', MetricUnit.Count, 1);
+  return { baselineVersion: fitted.baselineVersion, adopted };
+}
+
+/** The answer of the registry's baseline PUT: the baseline, and the review it went to, if any. */
+export interface PutBaselineOutcome {
+  readonly baseline: BaselineRecord;
+  /** Whether evaluations compare with it from now on (not yet when a review's QA is to approve it). */
+  readonly inUse: boolean;
+  /** The baseline review that waited for it. */
+  readonly reviewIncidentId?: string;
+}
+
+/**
+ * `PUT /v1/models/{id}/baseline`. When a baseline review of the model waits for a new baseline,
+ * the waiting task is taken in one atomic delete (of two PUTs exactly one resumes it), the
+ * baseline is fitted but not yet used, kept on the incident and in its audit trail, and the
+ * review resumes: QA approves it next. Otherwise the baseline is fitted and in use at once.
+ * A refused baseline (400) gives the task back. A review that stopped waiting in between (its
+ * step timed out: a reminder follows) answers 409, the baseline kept unused as history.
+ */
+export async function putBaselineOrResumeReview(
+  model: ModelRecord,
+  input: BaselineInput,
+  actor: string,
+  origin: RequestOrigin,
+): Promise<PutBaselineOutcome> {
+  const task = await takeBaselineTask(model.modelId);
+  if (!task) return { baseline: await putBaseline(model, input), inUse: true };
+  let baseline: BaselineRecord;
+  try {
+    baseline = await putBaseline(model, input, { use: false });
+  } catch (error) {
+    await restoreBaselineTask(model.modelId, task);
+    throw error;
+  }
+  const incident = await getIncident(task.incidentId);
+  if (incident?.status !== 'open' || !incident.baselineReview) {
+    // The review ended without deleting its task: the baseline goes in use as any other.
+    await useBaseline(model.modelId, baseline.baselineVersion, baseline.createdAt);
+    return { baseline, inUse: true };
+  }
+  const at = new Date().toISOString();
+  const newBaseline: NonNullable<BaselineReview['newBaseline']> = {
+    baselineVersion: baseline.baselineVersion,
+    createdAt: baseline.createdAt,
+    records: baseline.records,
+    metrics: baseline.metrics,
+    submittedBy: actor,
+  };
+  await updateIncident(incident.incidentId, {
+    set: { baselineReview: { ...incident.baselineReview, newBaseline } satisfies BaselineReview },
+  });
+  await appendAudit(incident.incidentId, {
+    at,
+    type: 'baseline.submitted',
+    actor,
+    step: 'new_baseline',
+    details: { ...newBaseline, columns: baseline.columns },
+    ...origin,
+  });
+  try {
+    await workflow().sendTaskSuccess(task.taskToken, {
+      decision: 'submitted',
+      baselineVersion: baseline.baselineVersion,
+      decidedBy: actor,
+      decidedAt: at,
+    });
+  } catch (error) {
+    if (error instanceof TaskNotWaitingError) {
+      throw new HttpError(
+        409,
+        'conflict',
+        `Baseline review ${incident.incidentId} stopped waiting for a baseline`,
+        [
+          {
+            path: 'modelId',
+            message: `the request timed out (a reminder follows) or the review ended; baseline ${baseline.baselineVersion} is kept unused`,
+          },
+        ],
+      );
+    }
+    await restoreBaselineTask(model.modelId, task);
+    throw error;
+  }
+  await recordStep(incident.incidentId, {
+    step: 'new_baseline',
+    at,
+    left: { outcome: `baseline ${baseline.baselineVersion}`, by: actor },
+    ...origin,
+  });
+  return { baseline, inUse: false, reviewIncidentId: incident.incidentId };
+}
