@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { awaitRevert, recordRevert } from '#commons/incidents/revert';
 import {
   checkNewVersion,
   closeIncident,
@@ -24,9 +25,22 @@ const stepSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('close'),
     incidentId,
-    status: z.enum(['resolved', 'false_alarm', 'abandoned']),
+    status: z.enum(['resolved', 'false_alarm', 'abandoned', 'reverted']),
   }),
   z.object({ action: z.literal('fail'), incidentId, error: z.string(), cause: z.string() }),
+  z.object({
+    action: z.literal('await-revert'),
+    incidentId,
+    reminder: z.int().min(0),
+    timeoutSeconds: z.int().min(1),
+    taskToken: z.string().min(1),
+  }),
+  z.object({
+    action: z.literal('record-revert'),
+    incidentId,
+    evaluationId: z.string().min(1),
+    productionVersion: z.string().min(1),
+  }),
 ]);
 
 /**
@@ -54,5 +68,13 @@ export const handler = taskHandler(stepSchema, async (step) => {
     case 'fail':
       await failIncident(step.incidentId, step.error, step.cause);
       return { failed: true };
+    case 'await-revert':
+      await awaitRevert(step.incidentId, step.taskToken, step.reminder);
+      return { waiting: true };
+    case 'record-revert':
+      return recordRevert(step.incidentId, {
+        evaluationId: step.evaluationId,
+        productionVersion: step.productionVersion,
+      });
   }
 });

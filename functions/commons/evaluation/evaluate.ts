@@ -7,6 +7,7 @@ import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
+import { servedVersions, VERSION_COLUMN } from '../telemetry/versions.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow, readWindow } from './window.ts';
@@ -214,6 +215,7 @@ export async function evaluateModel(
       perThousandPredictions: samples > 0 ? (complaintCount / samples) * 1000 : null,
       byCategory,
     },
+    versions: servedVersions(window.columns.get(VERSION_COLUMN)),
   };
   await putEvaluation(record);
   return record;

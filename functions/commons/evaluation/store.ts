@@ -4,6 +4,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
+import type { ServedVersion } from '../telemetry/versions.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
@@ -58,6 +59,8 @@ export interface EvaluationRecord {
   };
   /** The incident this evaluation opened or was attached to. */
   readonly incidentId?: string;
+  /** Predictions per served model version (`none`: sent without one; `other`: past the first 20), most first. */
+  readonly versions?: readonly ServedVersion[];
 }
 
 /** What a list of evaluations shows of each: enough to pick one and read it whole. */

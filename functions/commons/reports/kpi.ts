@@ -130,6 +130,7 @@ export async function kpiReport(model: ModelRecord, from: string, to: string): P
     resolved: 0,
     false_alarm: 0,
     abandoned: 0,
+    reverted: 0,
     failed: 0,
   };
   for (const incident of opened) byOutcome[incident.status]++;
