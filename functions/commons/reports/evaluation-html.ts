@@ -6,6 +6,7 @@ import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { evaluationCharts } from './distributions.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
+import { versionsSection } from './versions.ts';
 
 /** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
 async function trendsUpTo(model: ModelRecord, evaluation: EvaluationRecord) {
@@ -44,7 +45,8 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`<section class="trends-section" aria-labelledby="trends">
+      sections: html`${versionsSection(evaluation)}
+<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
 </section>`.value,

@@ -8,6 +8,7 @@ import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
 import { TOTALS_COLUMN, telemetryKeys, utcDay } from '../telemetry/keys.ts';
+import { type VersionsReport, versionsReport } from './versions.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 
@@ -37,6 +38,8 @@ export interface KpiReport {
     perThousandPredictions: number | null;
   };
   readonly incidentsByOutcome: Record<IncidentStatus, number>;
+  /** Served model versions (SOP 6.1.1): what the period's evaluations saw, and the incidents of unapproved ones. */
+  readonly versions: VersionsReport;
 }
 
 function median(values: number[]): number | null {
@@ -171,5 +174,9 @@ export async function kpiReport(model: ModelRecord, from: string, to: string): P
       perThousandPredictions: predictions > 0 ? (feedback / predictions) * 1000 : null,
     },
     incidentsByOutcome: byOutcome,
+    versions: versionsReport(
+      evaluations.filter((e) => within(e.createdAt, from, to)),
+      opened,
+    ),
   };
 }

@@ -232,6 +232,16 @@ describe('unapproved versions', () => {
       'Close as reverted',
       'Sign evidence',
     ]);
+    const report = await h.call('GET', `/v1/evaluations/${mixedRun?.evaluationId}/report`);
+    expect(report.text).toContain('Served versions');
+    expect(report.text).toMatch(/1\.0\.0 \(production\)<\/td><td class="num">80</);
+    expect(report.text).toMatch(/2\.0\.0<\/td><td class="num">10</);
+    const kpi = (await h.call('GET', '/v1/models/uv-revert/report')).body;
+    expect(kpi.versions.served.map((v: { version: string }) => v.version)).toEqual(['1.0.0', '2.0.0']);
+    expect(kpi.versions.unapprovedVersionIncidents).toEqual([
+      expect.objectContaining({ incidentId, servedVersion: '2.0.0', status: 'reverted' }),
+    ]);
+    expect(kpi.incidentsByOutcome.reverted).toBe(1);
     const reverted = await h.call('GET', '/v1/incidents?status=reverted&kind=unapproved_version');
     expect(reverted.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
   });
