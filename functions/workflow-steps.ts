@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { adoptBaseline, keepBaseline } from '#commons/baseline-review/steps';
+import { awaitRevert, recordRevert } from '#commons/incidents/revert';
 import {
   checkNewVersion,
   closeIncident,
@@ -25,11 +26,24 @@ const stepSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('close'),
     incidentId,
-    status: z.enum(['resolved', 'false_alarm', 'abandoned']),
+    status: z.enum(['resolved', 'false_alarm', 'abandoned', 'reverted']),
   }),
   z.object({ action: z.literal('fail'), incidentId, error: z.string(), cause: z.string() }),
   z.object({ action: z.literal('keep-baseline'), incidentId, comment: z.string(), decidedBy: z.string() }),
   z.object({ action: z.literal('adopt-baseline'), incidentId }),
+  z.object({
+    action: z.literal('await-revert'),
+    incidentId,
+    reminder: z.int().min(0),
+    timeoutSeconds: z.int().min(1),
+    taskToken: z.string().min(1),
+  }),
+  z.object({
+    action: z.literal('record-revert'),
+    incidentId,
+    evaluationId: z.string().min(1),
+    productionVersion: z.string().min(1),
+  }),
 ]);
 
 /**
@@ -61,5 +75,13 @@ export const handler = taskHandler(stepSchema, async (step) => {
       return keepBaseline(step.incidentId, { comment: step.comment, decidedBy: step.decidedBy });
     case 'adopt-baseline':
       return adoptBaseline(step.incidentId);
+    case 'await-revert':
+      await awaitRevert(step.incidentId, step.taskToken, step.reminder);
+      return { waiting: true };
+    case 'record-revert':
+      return recordRevert(step.incidentId, {
+        evaluationId: step.evaluationId,
+        productionVersion: step.productionVersion,
+      });
   }
 });

@@ -32,9 +32,11 @@ export const itemScopes = {
   },
   ingest: {
     Governance: {
-      // The model (configuration, baseline record) and its reference profiles.
-      read: ['MODEL#*', 'BASELINE#*'],
-      write: ['FEEDBACK#*'],
+      // The model (configuration, baseline record) and its reference profiles; the incident a
+      // batch served by an unapproved version opens or joins (record, chain of events, and the
+      // model's open-incident lock of that kind), never the model itself.
+      read: ['MODEL#*', 'BASELINE#*', 'INCIDENT#*', 'EVENTS#*', 'LOCK#*'],
+      write: ['FEEDBACK#*', 'INCIDENT#*', 'EVENTS#*', 'LOCK#*'],
     },
     Telemetry: {
       // Reads the batch ledger, the raw predictions actuals join and the names a model counts

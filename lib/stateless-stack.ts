@@ -349,8 +349,9 @@ export class StatelessStack extends Stack {
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray support no resource-level permissions.',
     });
 
-    // Resuming waiting tasks: the decision pages and the candidate callback.
-    for (const f of [fn.incidents, fn.approvals]) {
+    // Resuming waiting tasks: the decision pages, the candidate callback, and the scheduled
+    // evaluation (a revert is done once production alone served a window).
+    for (const f of [fn.incidents, fn.approvals, fn.scheduledEvaluation]) {
       machine.grantTaskResponse(f.role);
       f.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
     }
@@ -359,6 +360,10 @@ export class StatelessStack extends Stack {
       machine.grantStartExecution(f.role);
       f.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
     }
+    // Ingest opens an incident for a batch served by an unapproved version, and starts its
+    // workflow (whose first step emails the Data Science Lead): no notification access.
+    machine.grantStartExecution(fn.ingest.role);
+    fn.ingest.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
     for (const f of [fn.workflowApproval, fn.workflowSteps, fn.evaluations, fn.scheduledEvaluation]) {
       this.allowNotifications(f, data.notifications);
     }

@@ -166,6 +166,16 @@ describe('governance workflow infrastructure', () => {
     expect(inputs).not.toContain('functions/commons/approvals/signing.ts');
   });
 
+  it('lets ingest start the workflow of an unapproved version, and the scheduled evaluation resume its revert', () => {
+    const ingest = statementsOf(service, 'IngestRole').flatMap((s) => [s.Action].flat());
+    expect(ingest).toContain('states:StartExecution');
+    expect(ingest).not.toContain('states:SendTaskSuccess');
+    expect(ingest).not.toContain('sns:Publish');
+    expect(envOf(service, 'IngestFunction')).toMatchObject({ STATE_MACHINE_ARN: expect.anything() });
+    const scheduled = statementsOf(service, 'ScheduledEvaluationRole').flatMap((s) => [s.Action].flat());
+    expect(scheduled).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:StartExecution']));
+  });
+
   it('lets the evaluations sign the alert links, and the pages opened from emails read the report', () => {
     const imported = (name: string) => ({ 'Fn::ImportValue': expect.stringContaining(name) });
     for (const prefix of ['EvaluationsFunction', 'ScheduledEvaluationFunction']) {

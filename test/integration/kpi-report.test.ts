@@ -147,6 +147,7 @@ describe('KPI report (SOP section 5) against a scripted history', () => {
       resolved: 2,
       false_alarm: 1,
       abandoned: 0,
+      reverted: 0,
       failed: 0,
     });
   });

@@ -125,7 +125,7 @@ const incidentSchema = {
       description:
         'What the incident is about: a monitoring breach, predictions served by an unapproved version, or a due baseline review; one open incident per model and kind',
     },
-    status: { enum: ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'] },
+    status: { enum: ['open', 'resolved', 'false_alarm', 'abandoned', 'reverted', 'failed'] },
     currentStep: { type: 'string' },
     openedAt: { type: 'string', format: 'date-time' },
     closedAt: { type: 'string', format: 'date-time' },

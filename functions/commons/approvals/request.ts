@@ -324,7 +324,9 @@ async function candidateText(
     '',
     ...lateLine(late),
     ...reminderLine(request, request.timeoutSeconds),
-    `The Data Science Lead confirmed the drift: ${step.title} (SOP ${step.sop}), cycle ${request.cycle} of at most ${model.governance.maxRetrainingCycles} before the Data Science Lead decides again.`,
+    incident.kind === 'unapproved_version'
+      ? `The Data Science Lead asked to review version ${String(incident.details?.servedVersion)}, which served predictions without approval: submit it as the candidate (SOP 6.1.1, then ${step.sop}), cycle ${request.cycle} of at most ${model.governance.maxRetrainingCycles}.`
+      : `The Data Science Lead confirmed the drift: ${step.title} (SOP ${step.sop}), cycle ${request.cycle} of at most ${model.governance.maxRetrainingCycles} before the Data Science Lead decides again.`,
     step.ask,
     ...(back.length ? ['', 'Sent back to retraining because', ...back] : []),
     '',

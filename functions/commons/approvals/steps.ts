@@ -27,6 +27,16 @@ export const humanSteps = {
       false_alarm: { label: 'False alarm: close the incident', commentRequired: true },
     },
   },
+  unapproved_version: {
+    kind: 'decision',
+    title: 'Review a version that is not approved',
+    sop: '6.1.1',
+    ask: 'Predictions were served by a version that is neither the production version nor, during a stabilisation, the previous one. Review it as a candidate (re-validation, QA, the AI-IRB and Legal if its scope changed, promotion), or have MLOps and Operations revert to the production version?',
+    options: {
+      review: { label: 'Review it as a candidate' },
+      revert: { label: 'Revert to the production version', commentRequired: true },
+    },
+  },
   retraining: {
     kind: 'candidate',
     title: 'Retrain the model',

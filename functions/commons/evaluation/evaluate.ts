@@ -14,6 +14,7 @@ import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { readExtendedWindow } from './extend.ts';
 import { datasetRuleOf, fdrReason } from './dataset-rule.ts';
+import { servedVersions, VERSION_COLUMN } from '../telemetry/versions.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { applySeasonalReference } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
@@ -270,6 +271,7 @@ export async function evaluateModel(
       byCategory,
     },
     ...(segments ? { segments: segments.segments, segmentCounts: segments.counts } : {}),
+    versions: servedVersions(window.columns.get(VERSION_COLUMN)),
   };
   await putEvaluation(record);
   return record;

@@ -1,5 +1,6 @@
 import { logger } from '#powertools/logger';
 import { openDueBaselineReview } from '../baseline-review/open.ts';
+import { settleRevert } from '../incidents/revert.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import { listModels, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
@@ -63,6 +64,10 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
     try {
       const evaluation = await evaluateModel(model, { end: due.end, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
+      // A revert asked of an unapproved version is done once production alone served this window.
+      await settleRevert(model, evaluation).catch((error: unknown) => {
+        logger.warn('checking a revert failed', { modelId: model.modelId, error });
+      });
       await completeScheduledRun(model.modelId, claim, now);
       recordEvaluationMetrics(evaluation);
       runs.push({

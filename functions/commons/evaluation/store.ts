@@ -8,6 +8,7 @@ import type { EstimatedPerformance } from '../cbpe/estimate.ts';
 import type { UsedWindow } from './extend.ts';
 import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { QualityCheck } from '../quality/checks.ts';
+import type { ServedVersion } from '../telemetry/versions.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 import type { SeasonalReference } from './seasonal.ts';
 
@@ -78,6 +79,8 @@ export interface EvaluationRecord {
   /** Per segment of the baseline: drift and performance, breaching ones first (docs/drift.md, Segments). */
   readonly segments?: SegmentEvaluation[];
   readonly segmentCounts?: SegmentCounts;
+  /** Predictions per served model version (`none`: sent without one; `other`: past the first 20), most first. */
+  readonly versions?: readonly ServedVersion[];
 }
 
 /** What a list of evaluations shows of each: enough to pick one and read it whole. */

@@ -23,6 +23,7 @@ import {
   telemetryKeys,
   utcDay,
 } from '../telemetry/keys.ts';
+import { boundVersionCounters, VERSION_COLUMN } from '../telemetry/versions.ts';
 
 const table = requireEnv('TELEMETRY_TABLE');
 const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
@@ -141,7 +142,8 @@ async function compactIfWorth(
   const bound = pk.startsWith('TOTALS#')
     ? undefined
     : { profiles: (baseline: number) => referenceProfiles(model.modelId, baseline), counters: boundCounters };
-  await compactBucket(table, pk, deltas, bound ? { bound } : {}).catch((error: unknown) => {
+  const columnBounds = { [VERSION_COLUMN]: boundVersionCounters };
+  await compactBucket(table, pk, deltas, bound ? { bound, columnBounds } : {}).catch((error: unknown) => {
     // What was read is complete either way; a later reader compacts.
     logger.warn('bucket compaction failed', { pk, error });
   });

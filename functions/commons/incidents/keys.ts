@@ -13,12 +13,14 @@ export const incidentKeys = {
   incidentsIndexSort: (openedAt: string, incidentId: string) => `${openedAt}#${incidentId}`,
   /**
    * At most one open incident per model and kind: this item exists while one is open. A breach
-   * keeps the key it had before incidents had kinds, so locks already held stay valid.
+   * keeps the key it had before incidents had kinds, so locks already held stay valid; the other
+   * kinds' locks have a partition of their own, so that ingest, which opens `unapproved_version`
+   * incidents, writes no `MODEL#` item.
    */
-  openIncidentLock: (modelId: string, kind: IncidentKind) => ({
-    pk: `MODEL#${modelId}`,
-    sk: kind === 'breach' ? 'OPEN_INCIDENT' : `OPEN_INCIDENT#${kind}`,
-  }),
+  openIncidentLock: (modelId: string, kind: IncidentKind) =>
+    kind === 'breach'
+      ? { pk: `MODEL#${modelId}`, sk: 'OPEN_INCIDENT' }
+      : { pk: `LOCK#${modelId}`, sk: `OPEN_INCIDENT#${kind}` },
   /**
    * Every candidate and every re-validation report of an incident, one item each in time order:
    * kept beside the incident, which holds only the latest of each, so that it stays bounded
@@ -42,6 +44,8 @@ export const incidentKeys = {
    * the registry's baseline PUT finds it there. Its own partition, which no scoped function reads.
    */
   baselineTask: (modelId: string) => ({ pk: `BASELINE_TASK#${modelId}`, sk: '#BASELINE_TASK' }),
+  /** The task token of the revert step while it waits for production to be restored (server-side only). */
+  revertTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#REVERT_TASK' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: '#APPROVAL' }),
   /** gsi1 of an incident's approvals, in request order by `gsi1sk` = `{requestedAt}#{approvalId}`. */
   approvalsIndex: (incidentId: string) => `INCIDENT#${incidentId}#APPROVALS`,

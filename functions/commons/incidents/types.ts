@@ -14,7 +14,7 @@ export const incidentKinds = ['breach', 'unapproved_version', 'baseline_review']
 export type IncidentKind = (typeof incidentKinds)[number];
 
 /** `open` while the workflow runs; every other status is final. */
-export type IncidentStatus = 'open' | 'resolved' | 'false_alarm' | 'abandoned' | 'failed';
+export type IncidentStatus = 'open' | 'resolved' | 'false_alarm' | 'abandoned' | 'reverted' | 'failed';
 
 export type ClosedStatus = Exclude<IncidentStatus, 'open' | 'failed'>;
 
@@ -141,6 +141,12 @@ export interface IncidentRecord {
   readonly failure?: { readonly error: string; readonly cause: string; readonly at: string };
   /** A baseline review (kind `baseline_review`): the baseline, the decision, the new baseline. */
   readonly baselineReview?: BaselineReview;
+  /**
+   * An `unapproved_version` incident: the batches served by unapproved versions (the first 100,
+   * `{batch} ({version})`, the first one the opener), and how many there were in all.
+   */
+  readonly batches?: readonly string[];
+  readonly batchCount?: number;
   /** Lists that reached their limit and no longer grow (`history`, `rollbacks`); the audit trail has every event. */
   readonly truncated?: readonly string[];
 }

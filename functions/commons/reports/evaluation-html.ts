@@ -9,6 +9,7 @@ import { segmentsTable } from '../segments/html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { qualityReportSection } from './quality-html.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
+import { versionsSection } from './versions.ts';
 
 /** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
 async function trendsUpTo(model: ModelRecord, evaluation: EvaluationRecord) {
@@ -47,7 +48,7 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}
+      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}${versionsSection(evaluation)}
 <section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}

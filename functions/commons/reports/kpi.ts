@@ -9,6 +9,7 @@ import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
 import { TOTALS_COLUMN, telemetryKeys, utcDay } from '../telemetry/keys.ts';
+import { type VersionsReport, versionsReport } from './versions.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
 
@@ -40,6 +41,8 @@ export interface KpiReport {
   readonly incidentsByOutcome: Record<IncidentStatus, number>;
   /** Estimated against realised performance, for a model with a positive class (docs/drift.md). */
   readonly estimatedPerformance?: EstimatedPerformanceSummary;
+  /** Served model versions (SOP 6.1.1): what the period's evaluations saw, and the incidents of unapproved ones. */
+  readonly versions: VersionsReport;
 }
 
 function median(values: number[]): number | null {
@@ -138,6 +141,7 @@ export async function kpiReport(model: ModelRecord, from: string, to: string): P
     resolved: 0,
     false_alarm: 0,
     abandoned: 0,
+    reverted: 0,
     failed: 0,
   };
   for (const incident of opened) byOutcome[incident.status]++;
@@ -179,5 +183,9 @@ export async function kpiReport(model: ModelRecord, from: string, to: string): P
     },
     incidentsByOutcome: byOutcome,
     ...withEstimates(evaluations.filter((e) => within(e.createdAt, from, to))),
+    versions: versionsReport(
+      evaluations.filter((e) => within(e.createdAt, from, to)),
+      opened,
+    ),
   };
 }

@@ -288,6 +288,8 @@ export interface CompactOptions {
     profiles(baseline: number): Promise<ReadonlyMap<string, ReferenceProfile>>;
     counters(profile: ReferenceProfile, counters: WindowCounters): WindowCounters;
   };
+  /** Bounds of columns without a reference profile (`@version`), by column. */
+  columnBounds?: Readonly<Record<string, (counters: WindowCounters) => WindowCounters>>;
 }
 
 /**
@@ -354,6 +356,10 @@ export async function compactBucket(
             const profile = profiles.get(column);
             if (profile) sum.set(column, options.bound.counters(profile, counters));
           }
+        }
+        for (const [column, bound] of Object.entries(options.columnBounds ?? {})) {
+          const counters = sum.get(column);
+          if (counters) sum.set(column, bound(counters));
         }
         const last = chunk[chunk.length - 1] as ParsedDelta;
         // Sorts after every member: the last member's id, then `~`, which sorts after `#`.

@@ -45,6 +45,8 @@ import {
   timestampMs,
 } from './records.ts';
 import { profileTtlSeconds } from './retention.ts';
+import { unapprovedVersionStep } from './unapproved.ts';
+import { VERSION_COLUMN, versionKey } from './versions.ts';
 import { batchPut, isConditionFailure, runSteps, type WriteStep } from './writes.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
@@ -201,8 +203,8 @@ const storedValue = (value: string | number | boolean) => (typeof value === 'num
  */
 export async function ingestPredictions(
   model: ModelRecord,
-  batch: { batchId?: string; records: readonly PredictionRecord[] },
-): Promise<{ accepted: number; replayed?: true }> {
+  batch: { batchId?: string; modelVersion?: string; records: readonly PredictionRecord[] },
+): Promise<{ accepted: number; incidentId?: string; replayed?: true }> {
   const issues = new IssueList();
   checkRecords(model, batch.records, Date.now(), issues);
   checkScores(model, batch.records, issues);
@@ -281,6 +283,7 @@ export async function ingestPredictions(
       checked.forEach((f, q) => {
         delta[qualityColumn(f.name)] = (quality[q] as QualityCounter).counters();
       });
+      delta[VERSION_COLUMN] = { [versionKey(batch.modelVersion)]: records };
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
         steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
       }
@@ -322,7 +325,10 @@ export async function ingestPredictions(
         });
       }
     }
-    return { steps, response: { accepted: batch.records.length } };
+    const response: { accepted: number; incidentId?: string } = { accepted: batch.records.length };
+    const unapproved = unapprovedVersionStep(model, batch, token, response);
+    if (unapproved) steps.push(unapproved);
+    return { steps, response };
   });
 }
 

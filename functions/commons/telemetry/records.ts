@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
-import { namedMetrics, storableNumber } from '#commons/registry/schema';
+import { namedMetrics, semverSchema, storableNumber } from '#commons/registry/schema';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */
@@ -53,6 +53,8 @@ export const predictionRecordSchema = z.strictObject({
 
 export const predictionBatchSchema = z.strictObject({
   batchId: id.optional(),
+  /** The model version that served the batch (counted per window; an unapproved one opens an incident). */
+  modelVersion: semverSchema.optional(),
   records: z.array(predictionRecordSchema).min(1),
 });
 

@@ -24,7 +24,13 @@ const text = readFileSync(governanceDefinitionFile, 'utf8');
 const definition = JSON.parse(text) as { StartAt: string; States: Record<string, State> };
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, s]) => s.Type === 'Task');
-const humanTasks = tasks.filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken');
+const waitingTasks = tasks.filter(
+  ([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+);
+/** Waiting tasks that ask people (the approval request function); the others wait for Vigil itself. */
+const humanTasks = waitingTasks.filter(
+  ([, s]) => s.Parameters?.FunctionName === `\${ApprovalRequestFunctionArn}`,
+);
 
 /**
  * Rules of the governance definition that hold on every path, checked on the file itself: the
@@ -67,6 +73,31 @@ describe('governance definition', () => {
       expect(back).toContainEqual({ Variable: '$.answer.state', StringEquals: name, Next: name });
     },
   );
+
+  it.each(waitingTasks.filter(([, s]) => !humanTasks.some(([, h]) => h === s)))(
+    'times waiting step "%s" by the model and reminds when it stays unresolved',
+    (name, state) => {
+      const payload = state.Parameters?.Payload ?? {};
+      expect(state.TimeoutSecondsPath).toBe('$.config.approvalTimeoutSeconds');
+      expect(payload['timeoutSeconds.$']).toBe(state.TimeoutSecondsPath);
+      expect(payload['taskToken.$']).toBe('$$.Task.Token');
+      expect(payload['reminder.$']).toBe('$.answer.reminders');
+      expect(state.Catch?.[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: `${name}: no answer` });
+      const back = definition.States['Back to the waiting step']?.Choices ?? [];
+      expect(back).toContainEqual({ Variable: '$.answer.state', StringEquals: name, Next: name });
+    },
+  );
+
+  it('asks about an unapproved version first when the incident is of that kind, and investigates any other', () => {
+    expect(definition.States.Prepare?.Next).toBe('Which kind of incident?');
+    expect(definition.States['Which kind of incident?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.kind', StringEquals: 'unapproved_version', Next: 'Review unapproved version' },
+      ],
+      Default: 'Investigate',
+    });
+  });
 
   it.each(humanTasks.filter(([, s]) => ((s.Parameters?.Payload?.options as string[]) ?? []).length > 1))(
     'routes every option of "%s", and nothing else',

@@ -1,0 +1,169 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from '#clients/dynamodb';
+import { requireEnv } from '#commons/config';
+import { notifier, uniqueRecipients } from '#commons/notifier/index';
+import { getModel, type ModelRecord } from '#commons/registry/store';
+import type { ServedVersion } from '#commons/telemetry/versions';
+import { StepFailedError } from '#commons/workflow/errors';
+import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
+import { logger } from '#powertools/logger';
+import { incidentKeys as keys } from './keys.ts';
+import { incidentSummary, modelLabel, signature } from './messages.ts';
+import { getIncident } from './store.ts';
+import { recordStep } from './track.ts';
+import { openUnapprovedIncident } from './unapproved.ts';
+
+const table = requireEnv('GOVERNANCE_TABLE');
+
+/**
+ * The `revert` path of an `unapproved_version` incident: MLOps and Operations are asked to
+ * restore the production version, and the scheduled evaluation resumes the step once a whole
+ * window was served by production alone; the workflow then closes the incident as `reverted`.
+ */
+
+/** What the revert step keeps while production is being restored; the token never leaves the server. */
+export interface RevertTask {
+  readonly taskToken: string;
+  /** When the revert was first asked: the window that proves it starts after this. */
+  readonly requestedAt: string;
+  readonly productionVersion: string;
+}
+
+async function getRevertTask(incidentId: string): Promise<RevertTask | undefined> {
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.revertTask(incidentId), ConsistentRead: true }),
+  );
+  return Item
+    ? {
+        taskToken: Item.taskToken as string,
+        requestedAt: Item.requestedAt as string,
+        productionVersion: Item.productionVersion as string,
+      }
+    : undefined;
+}
+
+/**
+ * The revert step (`revert` decided): keeps the task token, and asks MLOps and Operations to
+ * restore the production version, with the Data Science Lead in copy. A reminder (the step
+ * timed out) asks again with a new token, keeping the time the revert was first asked. The
+ * same token seen again (an invocation delivered twice) sends nothing again.
+ */
+export async function awaitRevert(incidentId: string, taskToken: string, reminder: number): Promise<void> {
+  const incident = await getIncident(incidentId);
+  if (incident?.status !== 'open') throw new StepFailedError(`Incident ${incidentId} is not open`);
+  const model = await getModel(incident.modelId);
+  if (!model) throw new StepFailedError(`Model ${incident.modelId} is not registered`);
+  const previous = await getRevertTask(incidentId);
+  if (previous?.taskToken === taskToken) return;
+  const task: RevertTask = {
+    taskToken,
+    requestedAt: previous?.requestedAt ?? new Date().toISOString(),
+    productionVersion: model.productionVersion ?? incident.version,
+  };
+  await dynamoDb.send(
+    new PutCommand({ TableName: table, Item: { ...keys.revertTask(incidentId), incidentId, ...task } }),
+  );
+  if (!previous) {
+    await recordStep(incidentId, {
+      step: 'revert',
+      entered: true,
+      details: { productionVersion: task.productionVersion },
+    });
+  }
+  const served = String(incident.details?.servedVersion ?? 'unknown');
+  await notifier().send({
+    to: uniqueRecipients(
+      (['mlops', 'operations', 'dataScienceLead'] as const).flatMap((role) => model.approvers[role]),
+    ),
+    subject: `[Vigil] ${reminder > 0 ? `Reminder ${reminder}: ` : ''}Restore production version ${task.productionVersion} of ${modelLabel(model)}`,
+    text: [
+      'Hello MLOps and Operations,',
+      '',
+      `${modelLabel(model)} served predictions with version ${served}, which is not approved. The Data Science Lead decided to revert:`,
+      `please make every endpoint serve the production version ${task.productionVersion} again.`,
+      '',
+      `Vigil closes incident ${incidentId} by itself once a whole evaluation window (${model.schedule.window}) starting after ${task.requestedAt} was served by version ${task.productionVersion} alone, as the predictions' modelVersion shows.`,
+      ...(reminder > 0 ? ['', `No such window yet: this is reminder ${reminder}.`] : []),
+      '',
+      incidentSummary(incident, model),
+      '',
+      signature,
+    ].join('\n'),
+  });
+}
+
+/**
+ * After a scheduled evaluation: resumes the model's revert step once the evaluated window began
+ * after the revert was asked and every one of its predictions named the production version. The
+ * workflow then closes the incident as `reverted`. Answers whether it resumed it.
+ */
+export async function settleRevert(
+  model: ModelRecord,
+  evaluation: {
+    readonly evaluationId: string;
+    readonly windowStart: string;
+    readonly windowEnd: string;
+    readonly versions?: readonly ServedVersion[];
+  },
+): Promise<boolean> {
+  const incident = await openUnapprovedIncident(model.modelId);
+  if (!incident) return false;
+  const task = await getRevertTask(incident.incidentId);
+  if (!task || evaluation.windowStart < task.requestedAt) return false;
+  const versions = evaluation.versions ?? [];
+  const production = model.productionVersion;
+  if (!production || versions.length !== 1 || versions[0]?.version !== production) return false;
+  // Taken by a single delete: of two evaluations, one resumes the step.
+  const { Attributes } = await dynamoDb.send(
+    new DeleteCommand({
+      TableName: table,
+      Key: keys.revertTask(incident.incidentId),
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  if (!Attributes) return false;
+  const restore = () =>
+    dynamoDb
+      .send(
+        new PutCommand({
+          TableName: table,
+          Item: Attributes,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch(() => undefined);
+  try {
+    await workflow().sendTaskSuccess(Attributes.taskToken as string, {
+      verified: true,
+      evaluationId: evaluation.evaluationId,
+      productionVersion: production,
+    });
+  } catch (error) {
+    // Kept for the next window: the step timed out meanwhile (its reminder asks again with a new
+    // token), or the engine failed for a passing reason.
+    await restore();
+    if (error instanceof TaskNotWaitingError) {
+      logger.warn('revert step no longer waiting', { incidentId: incident.incidentId });
+      return false;
+    }
+    throw error;
+  }
+  return true;
+}
+
+/**
+ * The end of the revert step, once `settleRevert` resumed it: the evaluation that showed
+ * production alone serving is recorded on the incident and in its audit trail.
+ */
+export async function recordRevert(
+  incidentId: string,
+  verified: { readonly evaluationId: string; readonly productionVersion: string },
+): Promise<{ reverted: true }> {
+  await recordStep(incidentId, {
+    step: 'revert',
+    left: { outcome: 'reverted' },
+    actor: 'evaluation',
+    details: { ...verified },
+  });
+  return { reverted: true };
+}
