@@ -145,6 +145,7 @@ describe('seasonal reference (local runtime on dynalite)', () => {
       applied: true,
       dataset: { drifted: true },
     });
+    expect(evaluation.reasons[1]).toMatch(/^Against the window one P7D earlier \(mode seasonal\): age \(/);
     for (const column of evaluation.drift.columns) {
       expect(column).toMatchObject({ drifted: true, baselineDrifted: false, lagged: { drifted: true } });
     }

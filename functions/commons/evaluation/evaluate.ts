@@ -9,7 +9,7 @@ import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { readExtendedWindow } from './extend.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
-import { applySeasonalReference } from './seasonal.ts';
+import { applySeasonalReference, laggedReason } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow } from './window.ts';
 
@@ -198,6 +198,7 @@ export async function evaluateModel(
       reasons.push(
         `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(model.thresholds.driftShare * 100)}%): ${drifted.map(driftReason).join(', ')}`,
       );
+      if (seasonal?.applied) reasons.push(laggedReason(seasonal, columns));
     }
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);
     status = reasons.length > 0 ? 'breach' : 'ok';
