@@ -122,6 +122,12 @@ describe('seasonal reference (local runtime on dynalite)', () => {
     }
     const age = weekly.drift.columns.find((c: { name: string }) => c.name === 'age');
     expect(age.lagged.errorBound).toBeGreaterThanOrEqual(0);
+    const report = await api.call('GET', `/v1/evaluations/${weekly.evaluationId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toContain('Seasonal reference (P7D earlier');
+    expect(report.body).toMatch(
+      /<td>age<\/td><td>wassersteinNormed<\/td><td>[^<]+ \(drift\)<\/td><td>[^<(]+<\/td><td>no drift<\/td>/,
+    );
 
     const thin = (await api.call('POST', '/v1/models/thin-history/evaluations')).body;
     expect(thin.status).toBe('breach');

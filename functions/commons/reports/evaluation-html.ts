@@ -5,6 +5,7 @@ import { listIncidents } from '../incidents/store.ts';
 import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { evaluationCharts } from './distributions.ts';
+import { seasonalSection } from './seasonal-html.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 
 /** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
@@ -44,7 +45,7 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`<section class="trends-section" aria-labelledby="trends">
+      sections: html`${seasonalSection(evaluation)}<section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
 </section>`.value,
