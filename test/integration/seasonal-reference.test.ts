@@ -122,6 +122,12 @@ describe('seasonal reference (local runtime on dynalite)', () => {
     }
     const age = weekly.drift.columns.find((c: { name: string }) => c.name === 'age');
     expect(age.lagged.errorBound).toBeGreaterThanOrEqual(0);
+    const report = await api.call('GET', `/v1/evaluations/${weekly.evaluationId}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body).toContain('Seasonal reference (P7D earlier');
+    expect(report.body).toMatch(
+      /<td>age<\/td><td>wassersteinNormed<\/td><td>[^<]+ \(drift\)<\/td><td>[^<(]+<\/td><td>no drift<\/td>/,
+    );
 
     const thin = (await api.call('POST', '/v1/models/thin-history/evaluations')).body;
     expect(thin.status).toBe('breach');
@@ -145,6 +151,7 @@ describe('seasonal reference (local runtime on dynalite)', () => {
       applied: true,
       dataset: { drifted: true },
     });
+    expect(evaluation.reasons[1]).toMatch(/^Against the window one P7D earlier \(mode seasonal\): age \(/);
     for (const column of evaluation.drift.columns) {
       expect(column).toMatchObject({ drifted: true, baselineDrifted: false, lagged: { drifted: true } });
     }

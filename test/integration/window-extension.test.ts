@@ -91,6 +91,10 @@ describe('windows extended until minSamples (local runtime on dynalite)', () => 
     const stored = await api.call('GET', `/v1/evaluations/${extended.body.evaluationId}`);
     expect(stored.body.window).toEqual(extended.body.window);
     expect(stored.body.drift.columns[0].current.count).toBe(120);
+    const report = await api.call('GET', `/v1/evaluations/${extended.body.evaluationId}/report`);
+    expect(report.body).toContain(
+      `The window grew back from ${extended.body.window.requested.start} to ${extended.body.windowStart}`,
+    );
   });
 
   it('is insufficient_data when even the whole span holds too few predictions', async () => {

@@ -16,7 +16,7 @@ import { readExtendedWindow } from './extend.ts';
 import { datasetRuleOf, fdrReason } from './dataset-rule.ts';
 import { servedVersions, VERSION_COLUMN } from '../telemetry/versions.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
-import { applySeasonalReference } from './seasonal.ts';
+import { applySeasonalReference, laggedReason } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow } from './window.ts';
 
@@ -231,6 +231,7 @@ export async function evaluateModel(
       reasons.push(
         `Data drift in ${dataset.driftedColumns} of ${dataset.columns} features (${fmt(dataset.driftedShare * 100)}% ≥ ${fmt(rule.share * 100)}%): ${drifted.map(driftReason).join(', ')}`,
       );
+      if (seasonal?.applied) reasons.push(laggedReason(seasonal, columns));
     }
     reasons.push(...qualityReasons(quality));
     for (const check of checks) if (check.ok === false && check.reason) reasons.push(check.reason);

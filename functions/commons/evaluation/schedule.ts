@@ -51,7 +51,14 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
     await compactRecentBuckets(model, now).catch((error: unknown) => {
       logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
     });
-    const due = dueRun(model, now);
+    let due: ReturnType<typeof dueRun>;
+    try {
+      due = dueRun(model, now);
+    } catch (error) {
+      // A schedule the edge accepted but this runtime cannot read (a time zone it lacks).
+      runs.push({ modelId: model.modelId, error: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
     if (!due) continue;
     const claim = await claimScheduledRun(model.modelId, now, due.since);
     if (!claim) continue;

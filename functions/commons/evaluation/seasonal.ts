@@ -125,3 +125,16 @@ function combined(column: ColumnDrift, lagged: ColumnDrift, mode: 'both' | 'seas
         : column.drifted && lagged.drifted;
   return { ...column, drifted, baselineDrifted: column.drifted, lagged: laggedColumn };
 }
+
+const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+
+/** The breach reason's second half: the drifted features' scores against the lagged window. */
+export function laggedReason(reference: SeasonalReference, columns: readonly ColumnDrift[]): string {
+  const drifted = (columns as readonly SeasonalColumn[]).filter((c) => c.drifted && c.lagged);
+  const scores = drifted.map(({ name, lagged }) => {
+    const { method, score, threshold } = lagged as LaggedColumn;
+    const relation = method === 'ks' || method === 'chiSquare' ? '<' : '≥';
+    return `${name} (${method} ${score === null ? 'no data' : fmt(score)} ${relation} ${fmt(threshold)})`;
+  });
+  return `Against the window one ${reference.lag} earlier (mode ${reference.mode}): ${scores.join(', ')}`;
+}

@@ -143,19 +143,15 @@ export const modelInputSchema = z
         every: durationSchema
           .optional()
           .meta({ description: 'Evaluate every so long; P1D unless cron is given' }),
-        cron: cronSchema
-          .optional()
-          .meta({
-            description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
-          }),
+        cron: cronSchema.optional().meta({
+          description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
+        }),
         timezone: timezoneSchema.optional().meta({ description: 'IANA time zone of cron (default UTC)' }),
         window: durationSchema.default('P1D'),
         minSamples: z.int().min(1).max(10_000_000).default(100),
-        extendUntilMinSamples: durationSchema
-          .optional()
-          .meta({
-            description: 'A window below minSamples grows back up to this span (at least the window)',
-          }),
+        extendUntilMinSamples: durationSchema.optional().meta({
+          description: 'A window below minSamples grows back up to this span (at least the window)',
+        }),
       })
       .transform((s) => (s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s))
       .prefault({}),

@@ -8,6 +8,7 @@ import { estimatedPerformanceSection } from './cbpe-html.ts';
 import { segmentsTable } from '../segments/html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { qualityReportSection } from './quality-html.ts';
+import { seasonalSection } from './seasonal-html.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 import { versionsSection } from './versions.ts';
 
@@ -48,7 +49,7 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}${versionsSection(evaluation)}
+      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}${seasonalSection(evaluation)}${versionsSection(evaluation)}
 <section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}
