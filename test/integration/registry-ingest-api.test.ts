@@ -226,6 +226,7 @@ describe('registry and ingest API (local runtime on dynalite)', () => {
       expect(keys.content['application/json'].schema.properties.scopes.items.enum).toEqual([
         'ingest',
         'candidate',
+        'agent',
       ]);
     });
   });
