@@ -4,7 +4,7 @@ import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireModelAccess } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { HttpError, json } from '#commons/http';
-import { modelIdSchema } from '#commons/registry/schema';
+import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel, type ModelRecord } from '#commons/registry/store';
 import { ingestActuals, ingestFeedback, ingestMetrics, ingestPredictions } from '#commons/telemetry/ingest';
 import {

@@ -8,38 +8,25 @@ import type { DriftMethod } from '#drift/types';
 import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
 import { MAX_ALLOWED_LENGTH, MAX_ALLOWED_VALUES, qualityRuleIssues } from '../quality/rules.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
+import {
+  durationSeconds,
+  MAX_NAMED_METRICS,
+  metricNameSchema,
+  modelIdSchema,
+  namedMetrics,
+  semverSchema,
+  storableNumber,
+} from './fields.ts';
 import { seasonalScheduleIssues } from './seasonal-rules.ts';
 
 /** Most segment features a model may declare. */
 export const MAX_SEGMENT_FEATURES = 3;
 
 /**
- * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
- * 2^53 − 1 (the largest the SDK writes as given). Anything else is refused at the edge with 400
- * rather than failing the write.
- */
-export const storableNumber = () =>
-  z
-    .number()
-    .refine(
-      (x) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) <= Number.MAX_SAFE_INTEGER),
-      'a number that is 0 or between 1e-130 and 9007199254740991 in magnitude',
-    );
-
-/**
  * The model registry's request schemas. They validate at the edge, name the field at fault in
  * every error, and are the source of the OpenAPI document: nothing about these shapes is
  * written twice.
  */
-
-const identifier = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
-    'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
-  );
-
-export const modelIdSchema = identifier;
 
 const featureName = z
   .string()
@@ -48,9 +35,6 @@ const featureName = z
     'a name of letters, digits, "_", "." and "-", at most 64, not starting with a digit',
   )
   .refine(notReserved, reservedNameIssue);
-
-/** A metric's name, as a key of thresholds and of reported metrics. */
-export const metricNameSchema = z.string().min(1).max(64).refine(notReserved, reservedNameIssue);
 
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
@@ -90,18 +74,6 @@ export const featureSchema = z.strictObject({
 });
 
 const emails = z.array(z.email().max(254)).max(50);
-
-/** Most named metrics a record takes (thresholds, a version's or a baseline's metrics). */
-export const MAX_NAMED_METRICS = 50;
-
-/** A record of metric names to values, at most {@link MAX_NAMED_METRICS} of them. */
-export function namedMetrics<T extends z.ZodType>(value: T) {
-  return z
-    .record(metricNameSchema, value)
-    .refine((record) => Object.keys(record).length <= MAX_NAMED_METRICS, {
-      message: `at most ${MAX_NAMED_METRICS} metrics`,
-    });
-}
 
 /** People by SOP role; every human step of the workflow emails the role's list. */
 export const approversSchema = z.strictObject({
@@ -288,19 +260,10 @@ function checkSegments(
   });
 }
 
-const semver = z
-  .string()
-  .max(128)
-  .regex(
-    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
-    'a semantic version such as 1.4.0',
-  );
-export const semverSchema = semver;
-
 export const metricsSchema = namedMetrics(storableNumber());
 
 export const versionInputSchema = z.strictObject({
-  version: semver,
+  version: semverSchema,
   artifactUri: z.string().min(1).max(2048),
   metrics: metricsSchema.default({}),
   notes: z.string().max(10_000).default(''),
@@ -314,25 +277,6 @@ function durationSecondsOrNaN(duration: unknown): number {
   } catch {
     return Number.NaN;
   }
-}
-
-/** Seconds in an ISO-8601 duration (years as 365 days and months as 30, as schedules need no calendar). */
-export function durationSeconds(duration: string): number {
-  const match =
-    /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
-      duration,
-    );
-  if (!match) throw new Error(`Not an ISO-8601 duration: ${duration}`);
-  const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));
-  return (
-    (y ?? 0) * 365 * 86400 +
-    (mo ?? 0) * 30 * 86400 +
-    (w ?? 0) * 7 * 86400 +
-    (d ?? 0) * 86400 +
-    (h ?? 0) * 3600 +
-    (mi ?? 0) * 60 +
-    (s ?? 0)
-  );
 }
 
 /** `POST /v1/models/{id}/keys`: what the key may do (`ingest` when the body is absent). */
@@ -357,3 +301,13 @@ export const modelListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_MODELS_PER_PAGE).default(MAX_MODELS_PER_PAGE),
   nextToken: z.string().max(4096).optional(),
 });
+
+export {
+  durationSeconds,
+  MAX_NAMED_METRICS,
+  metricNameSchema,
+  modelIdSchema,
+  namedMetrics,
+  semverSchema,
+  storableNumber,
+};

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
-import { namedMetrics, semverSchema, storableNumber } from '#commons/registry/schema';
+import { namedMetrics, semverSchema, storableNumber } from '#commons/registry/fields';
 import type { ModelRecord } from '#commons/registry/store';
 
 /** Most records one ingest request may carry. */

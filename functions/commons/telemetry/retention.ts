@@ -1,4 +1,4 @@
-import { durationSeconds } from '../registry/schema.ts';
+import { durationSeconds } from '../registry/fields.ts';
 import type { ModelRecord } from '../registry/store.ts';
 
 /** Slack past the oldest window a model's evaluations read, for late or repeated evaluations. */

@@ -1,0 +1,73 @@
+import * as z from 'zod';
+import { notReserved, reservedNameIssue } from '#commons/api/request';
+
+/**
+ * The registry's field types that the ingest path validates too. They live apart from the model
+ * schemas (schema.ts, which re-exports them) so that the ingest and authorizer bundles do not
+ * carry what only registration needs, such as the cron parser.
+ */
+
+/**
+ * A number kept as a DynamoDB number: 0 or a magnitude from 1e-130 (DynamoDB's smallest) up to
+ * 2^53 − 1 (the largest the SDK writes as given). Anything else is refused at the edge with 400
+ * rather than failing the write.
+ */
+export const storableNumber = () =>
+  z
+    .number()
+    .refine(
+      (x) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) <= Number.MAX_SAFE_INTEGER),
+      'a number that is 0 or between 1e-130 and 9007199254740991 in magnitude',
+    );
+
+const identifier = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+    'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
+  );
+
+export const modelIdSchema = identifier;
+
+/** A metric's name, as a key of thresholds and of reported metrics. */
+export const metricNameSchema = z.string().min(1).max(64).refine(notReserved, reservedNameIssue);
+
+/** Most named metrics a record takes (thresholds, a version's or a baseline's metrics). */
+export const MAX_NAMED_METRICS = 50;
+
+/** A record of metric names to values, at most {@link MAX_NAMED_METRICS} of them. */
+export function namedMetrics<T extends z.ZodType>(value: T) {
+  return z
+    .record(metricNameSchema, value)
+    .refine((record) => Object.keys(record).length <= MAX_NAMED_METRICS, {
+      message: `at most ${MAX_NAMED_METRICS} metrics`,
+    });
+}
+
+const semver = z
+  .string()
+  .max(128)
+  .regex(
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
+    'a semantic version such as 1.4.0',
+  );
+export const semverSchema = semver;
+
+/** Seconds in an ISO-8601 duration (years as 365 days and months as 30, as schedules need no calendar). */
+export function durationSeconds(duration: string): number {
+  const match =
+    /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(
+      duration,
+    );
+  if (!match) throw new Error(`Not an ISO-8601 duration: ${duration}`);
+  const [, y, mo, w, d, h, mi, s] = match.map((part) => Number(part ?? 0));
+  return (
+    (y ?? 0) * 365 * 86400 +
+    (mo ?? 0) * 30 * 86400 +
+    (w ?? 0) * 7 * 86400 +
+    (d ?? 0) * 86400 +
+    (h ?? 0) * 3600 +
+    (mi ?? 0) * 60 +
+    (s ?? 0)
+  );
+}
