@@ -209,3 +209,20 @@ describe('records of a model with a positive class', () => {
     expect(fitCalibration({ positiveClass: 'yes' }, fewer)?.x).toHaveLength(1000);
   });
 });
+
+describe('the stored calibration', () => {
+  it(`takes under 60 KB of JSON at ${MAX_CALIBRATION_THRESHOLDS} thresholds of the longest doubles`, () => {
+    // Scores and probabilities written with 17 significant digits and an exponent.
+    const x = Array.from(
+      { length: MAX_CALIBRATION_THRESHOLDS },
+      (_, i) => (1 + i / 3) * 1.2345678901234568e-300,
+    );
+    const y = Array.from(
+      { length: MAX_CALIBRATION_THRESHOLDS },
+      (_, i) => (i + 1 / 3) / (MAX_CALIBRATION_THRESHOLDS + 1),
+    );
+    const stored = JSON.stringify({ positiveClass: 'p'.repeat(256), x, y, samples: 200_000 });
+    expect(Math.max(...x.map((v) => String(v).length))).toBeGreaterThanOrEqual(22);
+    expect(Buffer.byteLength(stored)).toBeLessThan(60 * 1024);
+  });
+});
