@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrate, fitIsotonic, MAX_CALIBRATION_THRESHOLDS, pieceOf } from '#commons/cbpe/calibration';
-import { CbpeBuckets, CbpeCounter } from '#commons/cbpe/counters';
+import { CbpeBuckets, CbpeCounter, ScoreSum } from '#commons/cbpe/counters';
 import { confusionSums, estimateMetrics, realisedMetrics } from '#commons/cbpe/estimate';
 import { checkCalibrationRecords, checkScores, fitCalibration } from '#commons/cbpe/records';
 import { HttpError } from '#commons/http';
-import { exactQuotient } from '#commons/telemetry/exact';
+import { exactQuotient, exactValue } from '#commons/telemetry/exact';
 import { IssueList } from '#commons/telemetry/records';
 import { mergeCounters, type WindowCounters } from '#drift/profile';
 import { repoRoot } from '../../support/process.ts';
@@ -224,5 +224,20 @@ describe('the stored calibration', () => {
     const stored = JSON.stringify({ positiveClass: 'p'.repeat(256), x, y, samples: 200_000 });
     expect(Math.max(...x.map((v) => String(v).length))).toBeGreaterThanOrEqual(22);
     expect(Buffer.byteLength(stored)).toBeLessThan(60 * 1024);
+  });
+});
+
+describe('exact sums of scores', () => {
+  it('equal the sum of the exact values, for subnormal, tiny, ordinary and extreme scores', () => {
+    let seed = 7;
+    const uniform = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed + 0.5) / 2 ** 32;
+    };
+    const scores = [0, 1, 5e-324, 2 ** -1022, 2 ** -1022 - 5e-324, 1 - 2 ** -53, 0.1, 0.5];
+    for (let i = 0; i < 1000; i++) scores.push(uniform() * 2 ** -Math.floor(uniform() * 1080));
+    const sum = new ScoreSum();
+    for (const score of scores) sum.add(score);
+    expect(sum.exact()).toBe(scores.reduce((total, score) => total + exactValue(score), 0n));
   });
 });
