@@ -15,9 +15,41 @@ export const CBPE_COLUMN = '@cbpe';
 /** The label as predictions and actuals are compared with the positive class. */
 export const labelOf = (value: unknown): string => String(value);
 
+const view = new DataView(new ArrayBuffer(8));
+
+/**
+ * An exact sum of non-negative doubles, cheap per value: each double is m·2^E (m an integer of
+ * 53 bits, E ≥ −1074), and per E the sum of m is kept as two doubles, of its top 21 bits and of
+ * its low 32 bits, exact for up to 2^21 values (a batch has at most 1,000). `exact` turns it into
+ * the exact sum at the scale of exact.ts.
+ */
+export class ScoreSum {
+  private readonly byExponent = new Map<number, { high: number; low: number }>();
+
+  add(x: number): void {
+    view.setFloat64(0, x);
+    const top = view.getUint32(0);
+    const biased = (top >>> 20) & 0x7ff;
+    const high = (top & 0xfffff) + (biased > 0 ? 0x100000 : 0);
+    const e = Math.max(biased, 1) - 1075;
+    const sum = this.byExponent.get(e);
+    if (sum) {
+      sum.high += high;
+      sum.low += view.getUint32(4);
+    } else this.byExponent.set(e, { high, low: view.getUint32(4) });
+  }
+
+  exact(): bigint {
+    let total = 0n;
+    for (const [e, { high, low }] of this.byExponent)
+      total += ((BigInt(high) << 32n) + BigInt(low)) * exactValue(2 ** e);
+    return total;
+  }
+}
+
 export class CbpeCounter {
   private readonly counts: WindowCounters = Object.create(null);
-  private readonly sums = new Map<string, bigint>();
+  private readonly sums = new Map<string, ScoreSum>();
 
   constructor(private readonly calibration: Calibration) {}
 
@@ -31,12 +63,17 @@ export class CbpeCounter {
     }
     const cell = `${piece}:${yHat}`;
     this.counts[`n:${cell}`] = (this.counts[`n:${cell}`] ?? 0) + 1;
-    this.sums.set(cell, (this.sums.get(cell) ?? 0n) + exactValue(score));
+    let sum = this.sums.get(cell);
+    if (!sum) {
+      sum = new ScoreSum();
+      this.sums.set(cell, sum);
+    }
+    sum.add(score);
   }
 
   counters(): WindowCounters {
     const out: WindowCounters = { ...this.counts };
-    for (const [cell, sum] of this.sums) addLimbs(out, `s:${cell}`, sum);
+    for (const [cell, sum] of this.sums) addLimbs(out, `s:${cell}`, sum.exact());
     return out;
   }
 }

@@ -516,11 +516,14 @@ class PerformanceSums {
   }
 }
 
-/** The class labels the model's baseline tracks by name (its prediction profile's categories). */
+/** The class labels the model's baseline tracks by name (its prediction profile's categories, and the positive class). */
 async function trackedLabels(model: ModelRecord): Promise<ReadonlySet<string>> {
   if (model.baselineVersion === undefined) return new Set();
   const profile = (await referenceProfiles(model.modelId, model.baselineVersion)).get(PREDICTION_COLUMN);
-  return new Set(profile?.type === 'categorical' ? profile.categories : []);
+  const labels = new Set(profile?.type === 'categorical' ? profile.categories : []);
+  // The positive class counts by name even if the baseline never predicted it (estimated performance).
+  if (model.positiveClass !== undefined) labels.add(String(model.positiveClass));
+  return labels;
 }
 
 async function getPredictions(

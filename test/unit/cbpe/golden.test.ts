@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { calibrate, fitIsotonic, MAX_CALIBRATION_THRESHOLDS, pieceOf } from '#commons/cbpe/calibration';
-import { CbpeBuckets, CbpeCounter } from '#commons/cbpe/counters';
+import { CbpeBuckets, CbpeCounter, ScoreSum } from '#commons/cbpe/counters';
 import { confusionSums, estimateMetrics, realisedMetrics } from '#commons/cbpe/estimate';
 import { checkCalibrationRecords, checkScores, fitCalibration } from '#commons/cbpe/records';
 import { HttpError } from '#commons/http';
-import { exactQuotient } from '#commons/telemetry/exact';
+import { exactQuotient, exactValue } from '#commons/telemetry/exact';
 import { IssueList } from '#commons/telemetry/records';
 import { mergeCounters, type WindowCounters } from '#drift/profile';
 import { repoRoot } from '../../support/process.ts';
@@ -207,5 +207,37 @@ describe('records of a model with a positive class', () => {
     expect(error).toMatchObject({ statusCode: 400, issues: [{ path: 'records' }] });
     const fewer = records.filter((r) => r.score < 1000 / fractions.length);
     expect(fitCalibration({ positiveClass: 'yes' }, fewer)?.x).toHaveLength(1000);
+  });
+});
+
+describe('the stored calibration', () => {
+  it(`takes under 60 KB of JSON at ${MAX_CALIBRATION_THRESHOLDS} thresholds of the longest doubles`, () => {
+    // Scores and probabilities written with 17 significant digits and an exponent.
+    const x = Array.from(
+      { length: MAX_CALIBRATION_THRESHOLDS },
+      (_, i) => (1 + i / 3) * 1.2345678901234568e-300,
+    );
+    const y = Array.from(
+      { length: MAX_CALIBRATION_THRESHOLDS },
+      (_, i) => (i + 1 / 3) / (MAX_CALIBRATION_THRESHOLDS + 1),
+    );
+    const stored = JSON.stringify({ positiveClass: 'p'.repeat(256), x, y, samples: 200_000 });
+    expect(Math.max(...x.map((v) => String(v).length))).toBeGreaterThanOrEqual(22);
+    expect(Buffer.byteLength(stored)).toBeLessThan(60 * 1024);
+  });
+});
+
+describe('exact sums of scores', () => {
+  it('equal the sum of the exact values, for subnormal, tiny, ordinary and extreme scores', () => {
+    let seed = 7;
+    const uniform = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed + 0.5) / 2 ** 32;
+    };
+    const scores = [0, 1, 5e-324, 2 ** -1022, 2 ** -1022 - 5e-324, 1 - 2 ** -53, 0.1, 0.5];
+    for (let i = 0; i < 1000; i++) scores.push(uniform() * 2 ** -Math.floor(uniform() * 1080));
+    const sum = new ScoreSum();
+    for (const score of scores) sum.add(score);
+    expect(sum.exact()).toBe(scores.reduce((total, score) => total + exactValue(score), 0n));
   });
 });
