@@ -340,3 +340,20 @@ describe('the OpenAPI document', () => {
     expect(rule).toContain('Benjamini–Hochberg');
   });
 });
+
+describe("a model's dataset rule", () => {
+  it('is thresholds.datasetDrift when given, else the share rule with thresholds.driftShare', async () => {
+    const { datasetRuleOf } = await import('../../functions/commons/evaluation/dataset-rule.ts');
+    type Model = Parameters<typeof datasetRuleOf>[0];
+    const of = (thresholds: Record<string, unknown>) => datasetRuleOf({ thresholds } as unknown as Model);
+    expect(of({ driftShare: 0.3 })).toEqual({ rule: 'share', share: 0.3 });
+    expect(of({ driftShare: 0.3, datasetDrift: { rule: 'share', share: 0.7 } })).toEqual({
+      rule: 'share',
+      share: 0.7,
+    });
+    expect(of({ driftShare: 0.3, datasetDrift: { rule: 'fdr', alpha: 0.01 } })).toEqual({
+      rule: 'fdr',
+      alpha: 0.01,
+    });
+  });
+});
