@@ -310,3 +310,50 @@ describe("the demo model's data-quality rules", () => {
     }
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the quality rule and the dataset rule of a model', async () => {
+    const { openApiDocument } = await import('../../functions/commons/api/openapi.ts');
+    const paths = openApiDocument().paths as Record<
+      string,
+      Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>
+    >;
+    const schema = paths['/v1/models/{modelId}']?.put?.requestBody.content['application/json']?.schema as {
+      properties: Record<
+        string,
+        { items?: { properties: Record<string, unknown> }; properties?: Record<string, unknown> }
+      >;
+    };
+    const quality = JSON.stringify(schema.properties.features?.items?.properties.quality);
+    for (const field of [
+      'min',
+      'max',
+      'allowed',
+      'maxMissingShare',
+      'maxOutOfRangeShare',
+      'maxNewCategoryShare',
+    ])
+      expect(quality).toContain(`"${field}"`);
+    const rule = JSON.stringify(schema.properties.thresholds?.properties?.datasetDrift);
+    expect(rule).toContain('"fdr"');
+    expect(rule).toContain('"alpha"');
+    expect(rule).toContain('Benjamini–Hochberg');
+  });
+});
+
+describe("a model's dataset rule", () => {
+  it('is thresholds.datasetDrift when given, else the share rule with thresholds.driftShare', async () => {
+    const { datasetRuleOf } = await import('../../functions/commons/evaluation/dataset-rule.ts');
+    type Model = Parameters<typeof datasetRuleOf>[0];
+    const of = (thresholds: Record<string, unknown>) => datasetRuleOf({ thresholds } as unknown as Model);
+    expect(of({ driftShare: 0.3 })).toEqual({ rule: 'share', share: 0.3 });
+    expect(of({ driftShare: 0.3, datasetDrift: { rule: 'share', share: 0.7 } })).toEqual({
+      rule: 'share',
+      share: 0.7,
+    });
+    expect(of({ driftShare: 0.3, datasetDrift: { rule: 'fdr', alpha: 0.01 } })).toEqual({
+      rule: 'fdr',
+      alpha: 0.01,
+    });
+  });
+});
