@@ -263,6 +263,42 @@ describe('baseline review', () => {
     expect(plain.body.reviewIncidentId).toBeUndefined();
     expect((await model('review-replace')).baselineVersion).toBe(4);
   });
+  it('answers 409 to a baseline put when the waiting review task no longer waits, and keeps that baseline unused', async () => {
+    // Prepare: a review waiting for the Data Science Lead, and the task token of a baseline
+    // request that timed out still stored (between its timeout and the reminder that replaces it).
+    await h.registerModel('review-lapsed', { approvalTimeoutHours: 72 });
+    expect(
+      (await h.call('PUT', '/v1/models/review-lapsed/baseline', { body: { records: records(300) } })).status,
+    ).toBe(201);
+    const fittedAt = Date.parse((await model('review-lapsed')).baselineCreatedAt);
+    const incidentId = (await scheduledRunAt('review-lapsed', fittedAt + 91 * DAY_MS))
+      ?.baselineReviewIncidentId as string;
+    await h.message('dsl@example.com', /Quarterly baseline review/);
+    const { putBaselineTask, getBaselineTask } = await import(
+      '../../../functions/commons/baseline-review/store.ts'
+    );
+    await putBaselineTask('review-lapsed', {
+      incidentId,
+      taskToken: 'local-timed-out-token',
+      requestedAt: new Date().toISOString(),
+      expiresAt: new Date().toISOString(),
+      roles: ['devTeam'],
+      recipients: ['dev@example.com'],
+      reminder: 0,
+      timeoutSeconds: 3600,
+    });
+
+    // Act
+    const put = await h.call('PUT', '/v1/models/review-lapsed/baseline', { body: { records: records(300) } });
+
+    // Assess: a conflict naming why; the baseline is kept as history, not in use; no task left.
+    expect(put.status).toBe(409);
+    expect(put.body.error.issues[0]).toMatchObject({ path: 'modelId' });
+    expect(put.body.error.issues[0].message).toContain('baseline 2 is kept unused');
+    expect((await model('review-lapsed')).baselineVersion).toBe(1);
+    expect(await getBaselineTask('review-lapsed')).toBeUndefined();
+    expect((await h.incident(incidentId)).status).toBe('open');
+  });
 });
 
 /** The AI Dev Team's request waits for an address that confirms its subscription late, as SNS delivers. */
