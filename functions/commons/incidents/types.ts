@@ -140,7 +140,7 @@ export interface IncidentRecord {
   readonly pir?: PostImplementationReview;
   readonly failure?: { readonly error: string; readonly cause: string; readonly at: string };
   /**
-   * An `unapproved_version` incident: the batches served by unapproved versions (the first 100,
+   * An `unapproved_version` incident: the batches served by unapproved versions (the first 50,
    * `{batch} ({version})`, the first one the opener), and how many there were in all.
    */
   readonly batches?: readonly string[];

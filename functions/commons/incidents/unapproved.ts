@@ -23,7 +23,7 @@ const table = requireEnv('GOVERNANCE_TABLE');
  */
 
 /** Batches an incident lists by name; later ones are counted (`batchCount`). */
-export const MAX_LISTED_BATCHES = 100;
+export const MAX_LISTED_BATCHES = 50;
 
 /** A batch served by an unapproved version. */
 export interface UnapprovedBatch {
