@@ -77,6 +77,12 @@ describe('item scopes of the exposed functions', () => {
     expect((await send('predictions', { batchId: 'b-1', records: records(50) })).status).toBe(202);
     expect((await send('predictions', { batchId: 'b-1', records: records(50) })).status).toBe(202);
     expect((await send('predictions', { records: records(20, 50) })).status).toBe(202);
+    // A version in production, then a batch served by another: ingest opens its incident.
+    const version = { version: '1.0.0', artifactUri: 's3://m/1.0.0', metrics: { accuracy: 0.9 } };
+    expect((await h.call('POST', `/v1/models/${modelId}/versions`, { body: version })).status).toBe(201);
+    const unapproved = await send('predictions', { modelVersion: '1.1.0', records: records(5, 70) });
+    expect(unapproved.body.incidentId).toMatch(/^inc_/);
+    expect((await send('predictions', { modelVersion: '1.1.0', records: records(5, 75) })).status).toBe(202);
     expect(
       (
         await send('actuals', {
@@ -109,6 +115,9 @@ describe('item scopes of the exposed functions', () => {
     expect(tablesUsed).toEqual(new Set([tableNames.Governance, tableNames.Telemetry]));
     expect(
       ingest.some((r) => r.action === 'PutItem' && r.leadingKeys.some((k) => k.startsWith('FEEDBACK#'))),
+    ).toBe(true);
+    expect(
+      ingest.some((r) => r.action === 'PutItem' && r.leadingKeys.some((k) => k.startsWith('LOCK#'))),
     ).toBe(true);
     expect(refusals('ingest')).toEqual([]);
     expect(requestsOf('authorizer').some((r) => r.leadingKeys.some((k) => k.startsWith('KEY#')))).toBe(true);

@@ -33,7 +33,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
     summary:
       "Fit a new baseline: in use at once (inUse: true), or, when the model's baseline review waits for one, resuming that review with it: QA approves it before evaluations use it (inUse: false, reviewIncidentId)",
   },
-  'POST /v1/models/{modelId}/predictions': { schema: predictionBatchSchema, summary: 'Ingest predictions' },
+  'POST /v1/models/{modelId}/predictions': {
+    schema: predictionBatchSchema,
+    summary:
+      'Ingest predictions; a batch whose modelVersion is not approved opens an unapproved_version incident at once (its id is in the answer as incidentId)',
+  },
   'POST /v1/models/{modelId}/actuals': { schema: actualsBatchSchema, summary: 'Ingest delayed ground truth' },
   'POST /v1/models/{modelId}/metrics': { schema: metricsBatchSchema, summary: 'Ingest metric points' },
   'POST /v1/models/{modelId}/feedback': { schema: feedbackSchema, summary: 'Record user feedback' },
@@ -162,6 +166,29 @@ const readRoutes: Record<
           type: 'object',
           required: ['incidents'],
           properties: { incidents: { type: 'array', items: incidentSchema }, nextToken: { type: 'string' } },
+        },
+      },
+    },
+  },
+  'GET /v1/evaluations/{evaluationId}': {
+    summary:
+      'One evaluation whole: drift, performance, feedback, and the predictions per served model version',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          properties: {
+            versions: {
+              type: 'array',
+              description:
+                'Predictions of the window per served model version, most first: "none" for batches sent without modelVersion, "other" past the first 20 versions',
+              items: {
+                type: 'object',
+                required: ['version', 'predictions'],
+                properties: { version: { type: 'string' }, predictions: { type: 'integer', minimum: 1 } },
+              },
+            },
+          },
         },
       },
     },

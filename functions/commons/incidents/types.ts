@@ -142,7 +142,7 @@ export interface IncidentRecord {
   /** A baseline review (kind `baseline_review`): the baseline, the decision, the new baseline. */
   readonly baselineReview?: BaselineReview;
   /**
-   * An `unapproved_version` incident: the batches served by unapproved versions (the first 100,
+   * An `unapproved_version` incident: the batches served by unapproved versions (the first 50,
    * `{batch} ({version})`, the first one the opener), and how many there were in all.
    */
   readonly batches?: readonly string[];

@@ -5,6 +5,7 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import type { ModelRecord } from '#commons/registry/store';
 import { approvedVersions } from '#commons/telemetry/versions';
+import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { incidentKeys as keys } from './keys.ts';
@@ -23,7 +24,7 @@ const table = requireEnv('GOVERNANCE_TABLE');
  */
 
 /** Batches an incident lists by name; later ones are counted (`batchCount`). */
-export const MAX_LISTED_BATCHES = 100;
+export const MAX_LISTED_BATCHES = 50;
 
 /** A batch served by an unapproved version. */
 export interface UnapprovedBatch {
@@ -73,7 +74,26 @@ export async function reportUnapprovedVersion(
   } else {
     current = await listBatch(incident.incidentId, served, false);
   }
-  return current.executionArn ? current : ensureWorkflowStarted(current);
+  if (current.executionArn) return current;
+  try {
+    return await ensureWorkflowStarted(current);
+  } catch (error) {
+    // The batch is accepted all the same: the next scheduled run starts it (`startUnapprovedWorkflow`).
+    logger.warn('starting the workflow of an unapproved version failed', {
+      incidentId: current.incidentId,
+      error,
+    });
+    return current;
+  }
+}
+
+/**
+ * Starts the workflow of the model's open `unapproved_version` incident if its start failed
+ * within the ingest request (the scheduled evaluation calls it on every run of the model).
+ */
+export async function startUnapprovedWorkflow(modelId: string): Promise<void> {
+  const incident = await openUnapprovedIncident(modelId);
+  if (incident && !incident.executionArn) await ensureWorkflowStarted(incident);
 }
 
 /** `{batch} ({version})`, as an incident lists a batch. */

@@ -117,6 +117,29 @@ describe('unapproved versions', () => {
     await h.message('dsl@example.com', /Review a version that is not approved/);
   });
 
+  it('accepts the batch when the workflow cannot start, and the next scheduled run starts it', async () => {
+    // Prepare
+    await registerModel('uv-engine');
+    const starts = vi
+      .spyOn(h.engine, 'startExecution')
+      .mockRejectedValueOnce(new Error('engine unavailable'));
+    const { runScheduledEvaluations } = await import('../../../functions/commons/evaluation/schedule.ts');
+
+    // Act
+    const served = await send('uv-engine', { modelVersion: '3.0.0', records: records(10) });
+    const waiting = await h.incident(served.body.incidentId);
+    await runScheduledEvaluations(new Date());
+    const started = await h.incident(served.body.incidentId);
+
+    // Assess
+    expect(served.status).toBe(202);
+    expect(waiting.executionArn).toBeUndefined();
+    expect(started.executionArn).toContain(served.body.incidentId);
+    expect(starts).toHaveBeenCalledTimes(2);
+    starts.mockRestore();
+    await h.message('dsl@example.com', /Review a version that is not approved/);
+  });
+
   it('closes it as resolved when the Data Science Lead reviews the version through the candidate path', async () => {
     // Prepare
     await registerModel('uv-review');
