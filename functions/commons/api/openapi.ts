@@ -92,6 +92,16 @@ const binaryMetrics = Object.fromEntries(
 const evaluationResponseSchema = {
   type: 'object',
   properties: {
+    versions: {
+      type: 'array',
+      description:
+        'Predictions of the window per served model version, most first: "none" for batches sent without modelVersion, "other" past the first 20 versions',
+      items: {
+        type: 'object',
+        required: ['version', 'predictions'],
+        properties: { version: { type: 'string' }, predictions: { type: 'integer', minimum: 1 } },
+      },
+    },
     estimatedPerformance: {
       type: 'object',
       description:
@@ -170,29 +180,6 @@ const readRoutes: Record<
       },
     },
   },
-  'GET /v1/evaluations/{evaluationId}': {
-    summary:
-      'One evaluation whole: drift, performance, feedback, and the predictions per served model version',
-    content: {
-      'application/json': {
-        schema: {
-          type: 'object',
-          properties: {
-            versions: {
-              type: 'array',
-              description:
-                'Predictions of the window per served model version, most first: "none" for batches sent without modelVersion, "other" past the first 20 versions',
-              items: {
-                type: 'object',
-                required: ['version', 'predictions'],
-                properties: { version: { type: 'string' }, predictions: { type: 'integer', minimum: 1 } },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
   'GET /v1/incidents/{incidentId}': {
     summary:
       'An incident whole: its kind, steps, candidates, re-validation reports, approvals and audit trail',
@@ -209,7 +196,7 @@ const readRoutes: Record<
   },
   'GET /v1/evaluations/{evaluationId}': {
     summary:
-      'One evaluation whole: drift, performance, complaints, and the estimated performance of a model with a positive class',
+      'One evaluation whole: drift, performance, complaints, the predictions per served model version, and the estimated performance of a model with a positive class',
     content: { 'application/json': { schema: evaluationResponseSchema } },
   },
   'GET /.well-known/jwks.json': {
