@@ -69,6 +69,32 @@ const evidenceBundleSchema = {
   },
 } as const;
 
+/** An evaluation's segments (docs/drift.md, Segments); the rest of the evaluation is described there too. */
+const segmentsSchema = {
+  type: 'array',
+  description:
+    "Per segment of the baseline (segment feature and value), breaching ones first: drift and performance as the model's, bounded to 64 KB of JSON (summaries first, then `drifted`, then `columns`, while they fit)",
+  items: {
+    type: 'object',
+    required: ['feature', 'value', 'samples', 'referenceRecords', 'status', 'dataset', 'performance'],
+    properties: {
+      feature: { type: 'string' },
+      value: { type: 'string', description: 'The value cut to 32 characters (… marks a cut), or __other__' },
+      samples: { type: 'integer', description: "The segment's predictions in the window" },
+      referenceRecords: { type: 'integer', description: "The segment's baseline records" },
+      status: { type: 'string', enum: ['ok', 'breach', 'insufficient_data'] },
+      dataset: { type: 'object', description: 'The dataset drift verdict of the segment, as drift.dataset' },
+      drifted: {
+        type: 'array',
+        description: 'The ten most drifted columns: name, method, score, threshold',
+        items: { type: 'object' },
+      },
+      columns: { type: 'array', description: 'Every column, as drift.columns', items: { type: 'object' } },
+      performance: { type: 'object', description: 'samples and metrics from the actuals of the segment' },
+    },
+  },
+} as const;
+
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
@@ -78,6 +104,26 @@ const readRoutes: Record<
     summary:
       "A page of the model's evaluation summaries, newest window first; nextToken, when present, reads the next page (GET /v1/evaluations/{evaluationId} reads one whole)",
     query: evaluationListQuerySchema,
+  },
+  'GET /v1/evaluations/{evaluationId}': {
+    summary: 'One evaluation, whole (docs/drift.md)',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          properties: {
+            segments: segmentsSchema,
+            segmentCounts: {
+              type: 'object',
+              description: 'Segments in all, listed, and by status',
+              properties: Object.fromEntries(
+                ['total', 'listed', 'breach', 'ok', 'insufficient_data'].map((k) => [k, { type: 'integer' }]),
+              ),
+            },
+          },
+        },
+      },
+    },
   },
   'GET /v1/models': {
     summary: 'A page of the registered models, by id; nextToken, when present, reads the next page',
