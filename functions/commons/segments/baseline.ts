@@ -142,7 +142,10 @@ export interface SegmentPlan {
   readonly feature: string;
   readonly assigner: SegmentAssigner;
   /** Per segment key, the columns it has profiles for (features and `@prediction`), in model order. */
-  readonly columns: ReadonlyMap<string, readonly { column: string; profile: ReferenceProfile }[]>;
+  readonly columns: ReadonlyMap<
+    string,
+    readonly { name: string; column: string; profile: ReferenceProfile }[]
+  >;
 }
 
 const plans = new WeakMap<ReadonlyMap<string, ReferenceProfile>, SegmentPlan[]>();
@@ -155,7 +158,10 @@ const plans = new WeakMap<ReadonlyMap<string, ReferenceProfile>, SegmentPlan[]>(
 export function segmentPlans(profiles: ReadonlyMap<string, ReferenceProfile>): SegmentPlan[] {
   let cached = plans.get(profiles);
   if (cached) return cached;
-  const byFeature = new Map<string, Map<string, { column: string; profile: ReferenceProfile }[]>>();
+  const byFeature = new Map<
+    string,
+    Map<string, { name: string; column: string; profile: ReferenceProfile }[]>
+  >();
   for (const [name, profile] of profiles) {
     if (!name.startsWith(SEGMENT_PREFIX)) continue;
     const [feature, key, column] = name.slice(SEGMENT_PREFIX.length).split('#') as [string, string, string];
@@ -169,7 +175,7 @@ export function segmentPlans(profiles: ReadonlyMap<string, ReferenceProfile>): S
       list = [];
       keys.set(key, list);
     }
-    list.push({ column, profile });
+    list.push({ name, column, profile });
   }
   cached = [...byFeature].map(([feature, keys]) => ({
     feature,
