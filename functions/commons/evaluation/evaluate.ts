@@ -5,7 +5,7 @@ import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { getSegmentIndexes } from '../segments/baseline.ts';
+import { getSegmentIndexes, segmentPlans } from '../segments/baseline.ts';
 import { evaluateSegments } from '../segments/evaluate.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
@@ -185,7 +185,8 @@ export async function evaluateModel(
     if (!Object.hasOwn(values, name) || values[name] == null) values[name] = point.mean;
   const checks = checkThresholds(model, values, baseline?.metrics ?? {});
 
-  const segmentIndexes = await getSegmentIndexes(model.modelId, baselineVersion);
+  const segmentIndexes =
+    segmentPlans(profiles).length > 0 ? await getSegmentIndexes(model.modelId, baselineVersion) : [];
   const segments =
     segmentIndexes.length > 0
       ? evaluateSegments(model, segmentIndexes, profiles, window.columns, baseline?.metrics ?? {})
