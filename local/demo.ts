@@ -185,7 +185,7 @@ async function run(
     const shifted = Date.now() >= shiftAt;
     if (shifted && !shiftAnnounced && first.length === 0) {
       print(
-        `Demo: the traffic of ${DEMO_MODEL} shifted (monthly_charges and support_calls up, accuracy about ${DEGRADED_ACCURACY}); waiting for the scheduled evaluation.`,
+        `Demo: the traffic of ${DEMO_MODEL} shifted (month-to-month customers: monthly_charges and support_calls up, accuracy about ${DEGRADED_ACCURACY}); waiting for the scheduled evaluation.`,
       );
     }
     shiftAnnounced ||= shifted;
@@ -267,6 +267,7 @@ async function seed(
         owner: 'dsl@example.com',
         task: 'classification',
         features: demoFeatures,
+        segments: ['contract'],
         schedule: { every: 'PT1M', window: 'PT1M', minSamples: 50 },
         thresholds: { performance: { accuracy: { min: 0.8 } } },
         approvers,

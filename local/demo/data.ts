@@ -24,8 +24,9 @@ export interface DemoRecord {
 
 /**
  * Which population the traffic comes from: `normal` is the baseline's; `shifted` moves two
- * features (monthly charges up by about 1.5 standard deviations, support calls roughly tripled),
- * as after a price change that sends customers to support.
+ * features of the month-to-month customers (monthly charges up by about 1.5 standard deviations,
+ * support calls roughly tripled), as after a price change that sends them to support; the model's
+ * accuracy drops on them. The model's `contract` segment shows it in one segment.
  */
 export type Population = 'normal' | 'shifted';
 
@@ -42,9 +43,12 @@ export function rng(seed: number): { uniform(): number; normal(): number } {
 
 const CONTRACTS = ['month-to-month', 'month-to-month', 'one-year', 'two-year'];
 
+/** How often the model is right on the customers a shift leaves alone. */
+const STEADY_ACCURACY = 0.9;
+
 /**
- * Draws `n` records from `population`; each prediction is right with probability `accuracy`
- * (the actual is the other class otherwise).
+ * Draws `n` records from `population`; each prediction of a shifted customer is right with
+ * probability `accuracy`, of any other with 0.9 (the actual is the other class otherwise).
  */
 export function drawRecords(
   random: ReturnType<typeof rng>,
@@ -52,12 +56,12 @@ export function drawRecords(
   population: Population,
   accuracy: number,
 ): DemoRecord[] {
-  const shifted = population === 'shifted';
   return Array.from({ length: n }, () => {
+    const contract = CONTRACTS[Math.floor(random.uniform() * CONTRACTS.length)] as string;
+    const shifted = population === 'shifted' && contract === 'month-to-month';
     const tenure = Math.max(0, Math.round(30 + 14 * random.normal()));
     const charges = Math.round((shifted ? 95 : 65) + 20 * random.normal()) + 0.99;
     const calls = Math.max(0, Math.round((shifted ? 4.5 : 1.5) + 1.2 * random.normal()));
-    const contract = CONTRACTS[Math.floor(random.uniform() * CONTRACTS.length)] as string;
     const risk = (contract === 'month-to-month' ? 0.6 : -0.8) - tenure / 40 + calls / 3;
     const prediction = risk > 0.4 ? 'churn' : 'stay';
     const other = prediction === 'churn' ? 'stay' : 'churn';
@@ -69,7 +73,10 @@ export function drawRecords(
         contract,
       },
       prediction,
-      actual: random.uniform() < accuracy ? prediction : other,
+      actual:
+        random.uniform() < (shifted || population === 'normal' ? accuracy : STEADY_ACCURACY)
+          ? prediction
+          : other,
     };
   });
 }

@@ -84,6 +84,32 @@ const evidenceBundleSchema = {
   },
 } as const;
 
+/** An evaluation's segments (docs/drift.md, Segments); the rest of the evaluation is described there too. */
+const segmentsSchema = {
+  type: 'array',
+  description:
+    "Per segment of the baseline (segment feature and value), breaching ones first: drift and performance as the model's, bounded to 64 KB of JSON (summaries first, then `drifted`, then `columns`, while they fit)",
+  items: {
+    type: 'object',
+    required: ['feature', 'value', 'samples', 'referenceRecords', 'status', 'dataset', 'performance'],
+    properties: {
+      feature: { type: 'string' },
+      value: { type: 'string', description: 'The value cut to 32 characters (… marks a cut), or __other__' },
+      samples: { type: 'integer', description: "The segment's predictions in the window" },
+      referenceRecords: { type: 'integer', description: "The segment's baseline records" },
+      status: { type: 'string', enum: ['ok', 'breach', 'insufficient_data'] },
+      dataset: { type: 'object', description: 'The dataset drift verdict of the segment, as drift.dataset' },
+      drifted: {
+        type: 'array',
+        description: 'The ten most drifted columns: name, method, score, threshold',
+        items: { type: 'object' },
+      },
+      columns: { type: 'array', description: 'Every column, as drift.columns', items: { type: 'object' } },
+      performance: { type: 'object', description: 'samples and metrics from the actuals of the segment' },
+    },
+  },
+} as const;
+
 const binaryMetrics = Object.fromEntries(
   ['accuracy', 'precision', 'recall', 'f1'].map((m) => [m, { type: ['number', 'null'] }]),
 );
@@ -92,6 +118,14 @@ const binaryMetrics = Object.fromEntries(
 const evaluationResponseSchema = {
   type: 'object',
   properties: {
+    segments: segmentsSchema,
+    segmentCounts: {
+      type: 'object',
+      description: 'Segments in all, listed, and by status',
+      properties: Object.fromEntries(
+        ['total', 'listed', 'breach', 'ok', 'insufficient_data'].map((k) => [k, { type: 'integer' }]),
+      ),
+    },
     versions: {
       type: 'array',
       description:
@@ -152,6 +186,7 @@ const incidentSchema = {
   },
 } as const;
 
+
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
@@ -196,7 +231,7 @@ const readRoutes: Record<
   },
   'GET /v1/evaluations/{evaluationId}': {
     summary:
-      'One evaluation whole: drift, performance, complaints, the predictions per served model version, and the estimated performance of a model with a positive class',
+      'One evaluation whole: drift, performance, complaints, the segments, the predictions per served model version, and the estimated performance of a model with a positive class',
     content: { 'application/json': { schema: evaluationResponseSchema } },
   },
   'GET /.well-known/jwks.json': {

@@ -8,7 +8,7 @@ import { qualityChecks, qualityReasons } from '../quality/checks.ts';
 import { isBaselineReviewDue } from '../baseline-review/due.ts';
 import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { getSegmentIndexes } from '../segments/baseline.ts';
+import { getSegmentIndexes, segmentPlans } from '../segments/baseline.ts';
 import { evaluateSegments } from '../segments/evaluate.ts';
 import { exactQuotient, readLimbs } from '../telemetry/exact.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
@@ -208,7 +208,8 @@ export async function evaluateModel(
   const checks = checkThresholds(model, values, baseline?.metrics ?? {});
   const estimated = estimatedPerformance(model, baseline, window);
 
-  const segmentIndexes = await getSegmentIndexes(model.modelId, baselineVersion);
+  const segmentIndexes =
+    segmentPlans(profiles).length > 0 ? await getSegmentIndexes(model.modelId, baselineVersion) : [];
   const segments =
     segmentIndexes.length > 0
       ? evaluateSegments(model, segmentIndexes, profiles, window.columns, baseline?.metrics ?? {})

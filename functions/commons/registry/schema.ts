@@ -189,7 +189,13 @@ export const modelInputSchema = z
      * frequent values (the rest `__other__`) gets its own reference profiles and window counters
      * (docs/drift.md, Segments).
      */
-    segments: z.array(featureName).max(MAX_SEGMENT_FEATURES).optional(),
+    segments: z
+      .array(featureName)
+      .max(MAX_SEGMENT_FEATURES)
+      .optional()
+      .describe(
+        'Up to 3 categorical features whose values slice drift and performance: the 50 most frequent values of each in the baseline, the rest __other__',
+      ),
     /** The prediction rate the model is expected to sustain, for sizing its write shards. */
     expectedLoad: z
       .strictObject({

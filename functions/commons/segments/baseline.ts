@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import type { ReferenceProfile } from '#drift/profile';
 import type { ModelRecord } from '../registry/store.ts';
@@ -95,16 +96,18 @@ export async function putSegmentProfiles(
 ): Promise<SegmentIndex[]> {
   const pk = partition(model.modelId, baselineVersion);
   const { indexes, profiles } = fitSegmentProfiles(model, records, fitProfile, predictionType);
-  // Profiles first, the indexes last: a reader that finds an index finds its profiles.
-  await batchPut(
-    table,
-    [...profiles].map(([column, profile]) => ({
-      pk,
-      sk: `FEATURE#${column}`,
-      column,
-      profile: JSON.stringify(profile),
-    })),
+  // Profiles first, the indexes last: a reader that finds an index finds its profiles. Up to
+  // 3 × 51 × 101 items: written 25 to a request, 8 requests at a time.
+  const items = [...profiles].map(([column, profile]) => ({
+    pk,
+    sk: `FEATURE#${column}`,
+    column,
+    profile: JSON.stringify(profile),
+  }));
+  const chunks = Array.from({ length: Math.ceil(items.length / 25) }, (_, i) =>
+    items.slice(i * 25, i * 25 + 25),
   );
+  await forEachConcurrently(chunks, 8, (chunk) => batchPut(table, chunk));
   await batchPut(
     table,
     indexes.map(({ feature, values }) => ({
@@ -142,7 +145,10 @@ export interface SegmentPlan {
   readonly feature: string;
   readonly assigner: SegmentAssigner;
   /** Per segment key, the columns it has profiles for (features and `@prediction`), in model order. */
-  readonly columns: ReadonlyMap<string, readonly { column: string; profile: ReferenceProfile }[]>;
+  readonly columns: ReadonlyMap<
+    string,
+    readonly { name: string; column: string; profile: ReferenceProfile }[]
+  >;
 }
 
 const plans = new WeakMap<ReadonlyMap<string, ReferenceProfile>, SegmentPlan[]>();
@@ -155,7 +161,10 @@ const plans = new WeakMap<ReadonlyMap<string, ReferenceProfile>, SegmentPlan[]>(
 export function segmentPlans(profiles: ReadonlyMap<string, ReferenceProfile>): SegmentPlan[] {
   let cached = plans.get(profiles);
   if (cached) return cached;
-  const byFeature = new Map<string, Map<string, { column: string; profile: ReferenceProfile }[]>>();
+  const byFeature = new Map<
+    string,
+    Map<string, { name: string; column: string; profile: ReferenceProfile }[]>
+  >();
   for (const [name, profile] of profiles) {
     if (!name.startsWith(SEGMENT_PREFIX)) continue;
     const [feature, key, column] = name.slice(SEGMENT_PREFIX.length).split('#') as [string, string, string];
@@ -169,7 +178,7 @@ export function segmentPlans(profiles: ReadonlyMap<string, ReferenceProfile>): S
       list = [];
       keys.set(key, list);
     }
-    list.push({ column, profile });
+    list.push({ name, column, profile });
   }
   cached = [...byFeature].map(([feature, keys]) => ({
     feature,

@@ -1,7 +1,8 @@
-import { datasetDrift } from '#drift/methods';
+import { applyDatasetRule } from '#drift/fdr';
 import type { ReferenceProfile, WindowCounters } from '#drift/profile';
 import type { ColumnDrift, DatasetDrift, DriftMethod } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
+import { datasetRuleOf, fdrReason } from '../evaluation/dataset-rule.ts';
 import { driftReason, featureDrift, rows } from '../evaluation/evaluate.ts';
 import { checkThresholds, performanceFromActuals } from '../evaluation/performance.ts';
 import type { EvaluationStatus } from '../evaluation/store.ts';
@@ -140,7 +141,10 @@ export function segmentResults(
         (name) => profiles.get(column(name)),
         (name) => columns.get(column(name)),
       );
-      const dataset = datasetDrift(drift.columns, model.thresholds.driftShare);
+      // The model's dataset rule, share or false discovery rate, applies to each segment alone.
+      const rule = datasetRuleOf(model);
+      const verdict = applyDatasetRule(drift.columns, rule);
+      const dataset = verdict.dataset;
       const samples = rows(columns.get(column(PREDICTION_COLUMN)));
       const fromActuals = performanceFromActuals(model, columns.get(column(PERFORMANCE_COLUMN)) ?? {});
       const checks = checkThresholds(model, fromActuals.metrics, baselineMetrics).filter(
@@ -152,7 +156,8 @@ export function segmentResults(
       if (samples < model.schedule.minSamples || records === 0) status = 'insufficient_data';
       else {
         const drifted = drift.columns.filter((c) => c.drifted).sort((a, b) => severity(b) - severity(a));
-        if (dataset.drifted) {
+        if (dataset.drifted && rule.rule === 'fdr') reasons.push(`${name}: ${fdrReason(verdict.columns, dataset)}`);
+        else if (dataset.drifted) {
           const shown = drifted.slice(0, 3).map(driftReason).join(', ');
           reasons.push(
             `${name}: data drift in ${dataset.driftedColumns} of ${dataset.columns} features: ${shown}${drifted.length > 3 ? ', …' : ''}`,
@@ -175,7 +180,7 @@ export function segmentResults(
           status,
           dataset,
           drifted,
-          columns: drift.columns,
+          columns: verdict.columns,
           performance: { samples: fromActuals.samples, metrics: fromActuals.metrics },
         },
         reasons: reasons.map((reason) => cut(reason, REASON_CHARS)),

@@ -2,7 +2,6 @@ import { ColumnCounter, type ReferenceProfile } from '#drift/profile';
 import type { ColumnCounters } from '../telemetry/deltas.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { segmentPlans } from './baseline.ts';
-import { segmentColumn } from './columns.ts';
 
 interface CountedRecord {
   readonly features: Record<string, unknown>;
@@ -31,8 +30,7 @@ export class SegmentCounters {
       }
       const key = plan.assigner.keyOf(record.features[plan.feature], cache);
       if (key === undefined) continue;
-      for (const { column, profile } of plan.columns.get(key) ?? []) {
-        const name = segmentColumn(plan.feature, key, column);
+      for (const { name, column, profile } of plan.columns.get(key) ?? []) {
         let counter = this.counters.get(name);
         if (!counter) {
           counter = new ColumnCounter(profile);
