@@ -92,6 +92,7 @@ describe('governance workflow paths', () => {
     });
     expect((await h.settled(incidentId))?.states).toEqual([
       'Prepare',
+      'Which kind of incident?',
       'Investigate',
       'Drift confirmed?',
       'Cycle limit reached?',
@@ -232,6 +233,7 @@ describe('governance workflow paths', () => {
     expect(incident).toMatchObject({ status: 'false_alarm', retrainingCycles: 0 });
     expect((await h.settled(first.incidentId))?.states).toEqual([
       'Prepare',
+      'Which kind of incident?',
       'Investigate',
       'Drift confirmed?',
       'Close as false alarm',
