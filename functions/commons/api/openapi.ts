@@ -16,6 +16,7 @@ import {
   metricsBatchSchema,
   predictionBatchSchema,
 } from '../telemetry/records.ts';
+import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
 const requestBodies: Record<string, { schema: z.ZodType; summary: string; optional?: true }> = {
@@ -34,6 +35,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
     summary: 'Submit a retrained candidate for an incident waiting for one',
+  },
+  'POST /v1/webhooks': {
+    schema: webhookInputSchema,
+    summary:
+      'Register an outbound webhook for some event types (201: webhookId and its signing secret, whsec_..., shown this once)',
   },
 };
 
@@ -96,6 +102,19 @@ const readRoutes: Record<
       'application/json': { schema: evidenceBundleSchema },
       'text/html': { schema: { type: 'string' } },
     },
+  },
+  'GET /v1/webhooks': {
+    summary:
+      'Every webhook: id, URL origin (path and query hidden), event types, format, description; never a secret',
+  },
+  'DELETE /v1/webhooks/{webhookId}': { summary: 'Delete a webhook: it receives nothing more' },
+  'POST /v1/webhooks/{webhookId}/test': {
+    summary: 'Queue a signed webhook.test event to the webhook (202), delivered and retried like any event',
+  },
+  'GET /v1/webhooks/{webhookId}/failures': {
+    summary:
+      "A page of the webhook's failed deliveries, newest first (kept 30 days): refused at once (4xx, redirect, refused address) or given up after 24 hours of retries; nextToken, when present, reads the next page",
+    query: failuresQuerySchema,
   },
   'GET /.well-known/jwks.json': {
     summary: 'The public keys that verify signed heads, as a JWK Set (current key first, then retired ones)',
