@@ -175,7 +175,7 @@ describe('outbound webhooks on the local runtime', () => {
     ]);
     const opened = events.find((e) => e.type === 'incident.opened');
     expect(opened?.data).toMatchObject({ incidentId, modelId: 'hooked', version: '1.0.0' });
-    expect((opened?.data.links as Record<string, string>).incident).toBe(
+    expect((opened?.data.links as Record<string, string> | undefined)?.incident).toBe(
       `${h.url}/v1/incidents/${incidentId}`,
     );
     expect(events.find((e) => e.type === 'incident.step_waiting')?.data).toMatchObject({
