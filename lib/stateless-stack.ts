@@ -8,6 +8,8 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -575,6 +577,8 @@ export class StatelessStack extends Stack {
       }),
     );
     const publishers: FunctionId[] = [
+      'ingest',
+      'incidents',
       'evaluations',
       'scheduledEvaluation',
       'workflowApproval',
@@ -584,6 +588,19 @@ export class StatelessStack extends Stack {
       'webhookDelivery',
     ];
     for (const id of publishers) this.allowWebhookEvents(this.functions[id], data.webhookQueue);
+    // A message in the dead-letter queue is an event or a delivery Vigil could not handle: MLOps looks.
+    new cloudwatch.Alarm(this, 'WebhookDeadLettersAlarm', {
+      alarmDescription:
+        'Webhook messages the delivery function could not handle are in the dead-letter queue',
+      metric: data.webhookDeadLetters.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(data.operations));
   }
 
   /** Lets a function put messages on the webhook queue (encrypted with the data key), and nothing else. */

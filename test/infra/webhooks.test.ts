@@ -94,6 +94,16 @@ describe('webhooks (CDK)', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     service.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::ImportValue': Match.stringLikeRegexp('WebhookDeadLetters') } },
+      ],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ 'Fn::ImportValue': Match.stringLikeRegexp('Operations') }],
+    });
     const env = service.findResources('AWS::Lambda::Function')[delivery]?.Properties.Environment.Variables;
     expect(env.WEBHOOK_QUEUE_URL).toEqual({ 'Fn::ImportValue': expect.stringMatching(/WebhookQueue/) });
     expect(env.VIGIL_WEBHOOKS_ALLOW_LOOPBACK).toBeUndefined();
@@ -113,6 +123,8 @@ describe('webhooks (CDK)', () => {
   it('lets the publishing functions send to the queue and nothing else of it; no other function touches it', () => {
     // Prepare
     const publishers = [
+      /^Ingest API/,
+      /^Incident API/,
       /^Evaluations API/,
       /^Scheduled evaluation/,
       /^Governance workflow: human step/,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localTableNames } from '../../local/dynamodb.ts';
@@ -216,6 +218,62 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('incidents')).toEqual([]);
   });
 
+  it('the webhook functions stay within their keys: webhooks, their count and their failures', async () => {
+    // Prepare: a receiver on this machine that takes one webhook's deliveries and refuses the other's.
+    const seen: string[] = [];
+    const receiver = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        seen.push(request.url ?? '');
+        response.writeHead(request.url === '/gone' ? 404 : 204);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    try {
+      const ok = await h.call('POST', '/v1/webhooks', {
+        body: { url: `${base}/ok`, events: ['incident.opened'] },
+      });
+      const gone = await h.call('POST', '/v1/webhooks', {
+        body: { url: `${base}/gone`, events: ['evaluation.breach'] },
+      });
+      expect(ok.status).toBe(201);
+      expect(gone.status).toBe(201);
+      const goneId = (gone.body as { webhookId: string }).webhookId;
+
+      // Act: a breach publishes both events; the list, the failures, a test event and a deletion.
+      await h.registerModel('scoped-hooks');
+      await h.breachOverHttp('scoped-hooks');
+      await vi.waitFor(() => expect(seen).toEqual(expect.arrayContaining(['/ok', '/gone'])), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      await h.runtime.webhooks.idle();
+      expect((await h.call('GET', '/v1/webhooks')).status).toBe(200);
+      const failures = await h.call('GET', `/v1/webhooks/${goneId}/failures`);
+      expect((failures.body as { failures: unknown[] }).failures).toHaveLength(1);
+      expect((await h.call('POST', `/v1/webhooks/${goneId}/test`)).status).toBe(202);
+      await h.runtime.webhooks.idle();
+      expect((await h.call('DELETE', `/v1/webhooks/${goneId}`)).status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+
+    // Assess
+    const api = requestsOf('webhooks');
+    const delivery = requestsOf('webhookDelivery');
+    expect(api.some((r) => r.action === 'UpdateItem' && r.leadingKeys.includes('WEBHOOKS'))).toBe(true);
+    expect(delivery.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('WEBHOOKS'))).toBe(true);
+    expect(
+      delivery.some(
+        (r) => r.action === 'PutItem' && /^WEBHOOK#wh_[0-9a-f]{20}#FAILURES$/.test(r.leadingKeys[0] ?? ''),
+      ),
+    ).toBe(true);
+    expect(refusals('webhooks')).toEqual([]);
+    expect(refusals('webhookDelivery')).toEqual([]);
+  });
+
   it('the check refuses what the grants do not cover', () => {
     const request = (fn: ItemRequest['fn'], action: string, keys: string[], index?: string): ItemRequest => ({
       fn,
@@ -234,5 +292,8 @@ describe('item scopes of the exposed functions', () => {
     expect(refusal(request('approvals', 'Query', ['INCIDENTS'], 'gsi1'), tableNames)).toMatch(/INCIDENTS/);
     expect(refusal(request('ingest', 'BatchGetItem', ['MODEL#m', 'KEY#k']), tableNames)).toMatch(/KEY#k/);
     expect(refusal(request('approvals', 'GetItem', ['APPROVAL#apr_1']), tableNames)).toBeUndefined();
+    expect(refusal(request('webhookDelivery', 'PutItem', ['WEBHOOK#wh_1']), tableNames)).toMatch(
+      /WEBHOOK#wh_1/,
+    );
   });
 });

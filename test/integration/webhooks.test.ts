@@ -175,7 +175,7 @@ describe('outbound webhooks on the local runtime', () => {
     ]);
     const opened = events.find((e) => e.type === 'incident.opened');
     expect(opened?.data).toMatchObject({ incidentId, modelId: 'hooked', version: '1.0.0' });
-    expect((opened?.data.links as Record<string, string>).incident).toBe(
+    expect((opened?.data.links as Record<string, string> | undefined)?.incident).toBe(
       `${h.url}/v1/incidents/${incidentId}`,
     );
     expect(events.find((e) => e.type === 'incident.step_waiting')?.data).toMatchObject({
@@ -202,6 +202,69 @@ describe('outbound webhooks on the local runtime', () => {
           eventId: chatCalls[0]?.headers['webhook-id'],
         }),
       ],
+    });
+  });
+
+  it('tells of the workflow: decisions, a promotion, a rollback and a closing', async () => {
+    // Prepare
+    const created = await register({
+      url: `${receiverUrl}/flow`,
+      events: ['incident.decided', 'incident.closed', 'model.promoted', 'model.rolled_back'],
+    });
+    const { secret } = created.body as { secret: string };
+    const flow = (incidentId: string) =>
+      received
+        .filter((r) => r.path === '/flow')
+        .map((r) => {
+          expect(verifyBySpec(secret, r)).toBe(true);
+          return JSON.parse(r.body) as { type: string; data: Record<string, unknown> };
+        })
+        .filter((e) => e.data.incidentId === incidentId);
+
+    // Act: one incident retrained, promoted and rolled back; the other closed as a false alarm.
+    await h.registerModel('flow-rollback');
+    const rolled = await h.openIncident('flow-rollback');
+    await h.decide(await h.message('dsl@example.com', /Investigate/), 'retrain', 'Drift.');
+    await h.submitCandidate(rolled.incidentId, { version: '1.1.0', accuracy: 0.91 });
+    await h.decide(await h.message('qa@example.com', /QA validation/), 'approve');
+    await h.message('support@example.com', /in production/);
+    await h.decide(await h.message('ops@example.com', /Operations verification/), 'rollback', 'Worse.');
+    await h.registerModel('flow-close');
+    const closed = await h.openIncident('flow-close');
+    await h.decide(await h.message('dsl@example.com', /Investigate/), 'false_alarm', 'Seasonal.');
+    await vi.waitFor(
+      () => {
+        expect(flow(rolled.incidentId).map((e) => e.type)).toContain('model.rolled_back');
+        expect(flow(closed.incidentId).map((e) => e.type)).toContain('incident.closed');
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    await h.runtime.webhooks.idle();
+
+    // Assess
+    const decisions = (incidentId: string) =>
+      flow(incidentId)
+        .filter((e) => e.type === 'incident.decided')
+        .map((e) => [e.data.step, e.data.decision]);
+    expect(decisions(rolled.incidentId)).toEqual([
+      ['investigate', 'retrain'],
+      ['qa', 'approve'],
+      ['operations', 'rollback'],
+    ]);
+    expect(flow(rolled.incidentId).find((e) => e.type === 'model.promoted')?.data).toMatchObject({
+      modelId: 'flow-rollback',
+      version: '1.1.0',
+      previousVersion: '1.0.0',
+    });
+    expect(flow(rolled.incidentId).find((e) => e.type === 'model.rolled_back')?.data).toMatchObject({
+      restoredVersion: '1.0.0',
+      rolledBackVersion: '1.1.0',
+      decidedBy: 'ops@example.com',
+    });
+    expect(decisions(closed.incidentId)).toEqual([['investigate', 'false_alarm']]);
+    expect(flow(closed.incidentId).find((e) => e.type === 'incident.closed')?.data).toMatchObject({
+      modelId: 'flow-close',
+      status: 'false_alarm',
     });
   });
 

@@ -18,6 +18,7 @@ import {
   metricsBatchSchema,
   predictionBatchSchema,
 } from '../telemetry/records.ts';
+import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
 const requestBodies: Record<string, { schema: z.ZodType; summary: string; optional?: true }> = {
@@ -49,6 +50,11 @@ const requestBodies: Record<string, { schema: z.ZodType; summary: string; option
     schema: agentDecisionInputSchema,
     summary:
       "An authorized agent decides a step the model delegates (admin or an agent key of the incident's model): 202 pending until governance.agentOverruleMinutes pass, during which the step's role may overrule it by email; 200 once applied",
+  },
+  'POST /v1/webhooks': {
+    schema: webhookInputSchema,
+    summary:
+      'Register an outbound webhook for some event types (201: webhookId and its signing secret, whsec_..., shown this once)',
   },
 };
 
@@ -233,6 +239,19 @@ const readRoutes: Record<
     summary:
       'One evaluation whole: drift, performance, complaints, the segments, the predictions per served model version, and the estimated performance of a model with a positive class',
     content: { 'application/json': { schema: evaluationResponseSchema } },
+  },
+  'GET /v1/webhooks': {
+    summary:
+      'Every webhook: id, URL origin (path and query hidden), event types, format, description; never a secret',
+  },
+  'DELETE /v1/webhooks/{webhookId}': { summary: 'Delete a webhook: it receives nothing more' },
+  'POST /v1/webhooks/{webhookId}/test': {
+    summary: 'Queue a signed webhook.test event to the webhook (202), delivered and retried like any event',
+  },
+  'GET /v1/webhooks/{webhookId}/failures': {
+    summary:
+      "A page of the webhook's failed deliveries, newest first (kept 30 days): refused at once (4xx, redirect, refused address) or given up after 24 hours of retries; nextToken, when present, reads the next page",
+    query: failuresQuerySchema,
   },
   'GET /.well-known/jwks.json': {
     summary: 'The public keys that verify signed heads, as a JWK Set (current key first, then retired ones)',

@@ -4,6 +4,8 @@ import { ensureWorkflowStarted, openIncident } from '../incidents/open.ts';
 import { updateIncident } from '../incidents/store.ts';
 import type { BaselineReview, IncidentRecord } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { incidentData } from '../webhooks/emit.ts';
+import { publishEvents } from '../webhooks/publish.ts';
 import { baselineReviewDays, baselineReviewDueAt } from './due.ts';
 
 /**
@@ -41,7 +43,10 @@ export async function openDueBaselineReview(
   if (incident.status === 'open' && !incident.baselineReview) {
     incident = await updateIncident(incident.incidentId, { set: { baselineReview: review } });
   }
-  if (opened.created) metrics.addMetric('BaselineReviewsOpened', MetricUnit.Count, 1);
+  if (opened.created) {
+    metrics.addMetric('BaselineReviewsOpened', MetricUnit.Count, 1);
+    await publishEvents([{ type: 'incident.opened', data: incidentData(incident, model.name) }]);
+  }
   if (incident.status === 'open' && !incident.executionArn) incident = await ensureWorkflowStarted(incident);
   return { incident, created: opened.created };
 }

@@ -7,6 +7,8 @@ import type { ModelRecord } from '#commons/registry/store';
 import { approvedVersions } from '#commons/telemetry/versions';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
+import { incidentData } from '../webhooks/emit.ts';
+import { publishEvents } from '../webhooks/publish.ts';
 import { appendAudit } from './audit.ts';
 import { incidentKeys as keys } from './keys.ts';
 import { ensureWorkflowStarted, openIncident } from './open.ts';
@@ -71,6 +73,19 @@ export async function reportUnapprovedVersion(
   if (created) {
     metrics.addMetric('UnapprovedVersionIncidents', MetricUnit.Count, 1);
     current = await listBatch(incident.incidentId, served, true);
+    await publishEvents([
+      {
+        type: 'model.unapproved_version',
+        data: {
+          modelId: model.modelId,
+          incidentId: incident.incidentId,
+          version: served.version,
+          batchId: served.batch,
+          approvedVersions: approved,
+        },
+      },
+      { type: 'incident.opened', data: incidentData(current, model.name) },
+    ]);
   } else {
     current = await listBatch(incident.incidentId, served, false);
   }

@@ -41,6 +41,7 @@ export function breachEvents(
 export function incidentData(incident: IncidentRecord, modelName?: string): Record<string, unknown> {
   return {
     incidentId: incident.incidentId,
+    kind: incident.kind,
     modelId: incident.modelId,
     ...(modelName ? { modelName } : {}),
     version: incident.version,
