@@ -192,7 +192,6 @@ const incidentSchema = {
   },
 } as const;
 
-
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,

@@ -5,10 +5,10 @@ import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { EstimatedPerformance } from '../cbpe/estimate.ts';
-import type { UsedWindow } from './extend.ts';
-import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { QualityCheck } from '../quality/checks.ts';
+import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { ServedVersion } from '../telemetry/versions.ts';
+import type { UsedWindow } from './extend.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 import type { SeasonalReference } from './seasonal.ts';
 

@@ -4,8 +4,8 @@ import { html } from '../html/layout.ts';
 import { listIncidents } from '../incidents/store.ts';
 import { getBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { estimatedPerformanceSection } from './cbpe-html.ts';
 import { segmentsTable } from '../segments/html.ts';
+import { estimatedPerformanceSection } from './cbpe-html.ts';
 import { evaluationCharts } from './distributions.ts';
 import { qualityReportSection } from './quality-html.ts';
 import { seasonalSection } from './seasonal-html.ts';
@@ -49,7 +49,8 @@ export async function evaluationReportHtml(
     charts,
     {
       title: `Vigil evaluation of ${model.name} (${model.modelId}): ${evaluation.status}`,
-      sections: html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}${seasonalSection(evaluation)}${versionsSection(evaluation)}
+      sections:
+        html`${segmentsTable(evaluation)}${qualityReportSection(evaluation.quality)}${seasonalSection(evaluation)}${versionsSection(evaluation)}
 <section class="trends-section" aria-labelledby="trends">
 <h2 id="trends">Trends up to this evaluation</h2>
 ${trendsSection(trends, 'h3')}

@@ -156,7 +156,8 @@ export function segmentResults(
       if (samples < model.schedule.minSamples || records === 0) status = 'insufficient_data';
       else {
         const drifted = drift.columns.filter((c) => c.drifted).sort((a, b) => severity(b) - severity(a));
-        if (dataset.drifted && rule.rule === 'fdr') reasons.push(`${name}: ${fdrReason(verdict.columns, dataset)}`);
+        if (dataset.drifted && rule.rule === 'fdr')
+          reasons.push(`${name}: ${fdrReason(verdict.columns, dataset)}`);
         else if (dataset.drifted) {
           const shown = drifted.slice(0, 3).map(driftReason).join(', ');
           reasons.push(
