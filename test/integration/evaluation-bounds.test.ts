@@ -108,9 +108,10 @@ describe('the largest evaluation', () => {
       }),
     );
     const bytes = Buffer.byteLength(Item?.data?.S ?? '');
-    // MEASURE
-    console.log('EVALUATION BYTES', bytes);
-    expect(bytes).toBeLessThan(350 * 1024);
+    // 331,769 bytes when measured: with the data-quality checks, the fdr rule's adjusted p-values,
+    // a seasonal reference and an extendable window. Segments (at most SEGMENT_BYTES), served
+    // versions and estimated performance come on top of it ("Item sizes" in docs/architecture.md).
+    expect(bytes).toBeLessThan(330 * 1024);
     expect(await getEvaluation(evaluation.evaluationId)).toEqual(evaluation);
   });
 });

@@ -207,7 +207,7 @@ describe('vigil models, incidents and report against the local runtime', () => {
     expect(text.stdout).toContain('Time to resolution:      no incident closed\n');
     expect(text.stdout).toContain('User feedback:           0 over 400 predictions (0.00 per 1,000)\n');
     expect(text.stdout).toContain(
-      'Incidents opened:        open 1, resolved 0, false_alarm 0, abandoned 0, failed 0\n',
+      'Incidents opened:        open 1, resolved 0, false_alarm 0, abandoned 0, reverted 0, failed 0\n',
     );
     expect(text.stdout).toMatch(
       /Breaching windows \(by window end\):\n {2}\S+Z {2}Data drift in 2 of 2 features/,

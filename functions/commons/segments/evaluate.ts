@@ -55,9 +55,11 @@ export const LISTED_DRIFTED = 10;
  * Bytes of JSON the `segments` of an evaluation take at most: summaries first (breaching
  * segments first), then the drifted-column lists, then the full columns, each while it fits.
  * The worst summary (a 64-character feature, a value of 32 escaped characters) takes about 600
- * bytes, so at least a hundred segments are always listed; 153 (3 features × 51) as a rule.
+ * bytes, so at least fifty segments are always listed, 153 (3 features × 51) as a rule; the
+ * counts name them all. 32 KB keeps the largest evaluation, and the chain event that carries it,
+ * well below DynamoDB's 400 KB ("Item sizes" in docs/architecture.md).
  */
-export const SEGMENT_BYTES = 64 * 1024;
+export const SEGMENT_BYTES = 32 * 1024;
 /** Segment breaches an evaluation's reasons name one by one; the rest are counted in one more reason. */
 export const SEGMENT_REASONS = 3;
 const REASON_CHARS = 200;

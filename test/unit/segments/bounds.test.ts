@@ -66,7 +66,7 @@ describe('the largest segments of an evaluation', () => {
     expect(counts.breach).toBe(153);
     const bytes = Buffer.byteLength(JSON.stringify(segments));
     expect(bytes).toBeLessThanOrEqual(SEGMENT_BYTES);
-    expect(segments.length).toBeGreaterThanOrEqual(100);
+    expect(segments.length).toBeGreaterThanOrEqual(50);
     expect(counts.listed).toBe(segments.length);
     expect(segments.every((s) => s.status === 'breach')).toBe(true);
     expect(reasons).toHaveLength(4);
