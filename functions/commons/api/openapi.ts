@@ -94,7 +94,7 @@ const evidenceBundleSchema = {
 const segmentsSchema = {
   type: 'array',
   description:
-    "Per segment of the baseline (segment feature and value), breaching ones first: drift and performance as the model's, bounded to 64 KB of JSON (summaries first, then `drifted`, then `columns`, while they fit)",
+    "Per segment of the baseline (segment feature and value), breaching ones first: drift and performance as the model's, bounded to 32 KB of JSON (summaries first, then `drifted`, then `columns`, while they fit)",
   items: {
     type: 'object',
     required: ['feature', 'value', 'samples', 'referenceRecords', 'status', 'dataset', 'performance'],
