@@ -84,6 +84,16 @@ describe('seasonal reference (local runtime on dynalite)', () => {
       expect(response.status).toBe(400);
       expect(response.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
     }
+    // The fdr rule decides on one comparison's adjusted p-values: it does not combine with a second reference.
+    const base = model({ lag: 'P7D' }) as Record<string, unknown>;
+    const fdr = {
+      ...base,
+      thresholds: { ...(base.thresholds as object | undefined), datasetDrift: { rule: 'fdr', alpha: 0.05 } },
+    };
+    const refused = await api.call('PUT', '/v1/models/bad-reference', { body: fdr });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues.map((i: { path: string }) => i.path)).toContain('reference');
+    expect((await api.call('GET', '/v1/models/bad-reference')).status).toBe(404);
   });
 
   it('silences a weekly pattern that the baseline alone flags', async () => {

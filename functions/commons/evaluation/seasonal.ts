@@ -1,9 +1,10 @@
+import { applyDatasetRule } from '#drift/fdr';
 import { compareWindows } from '#drift/lagged';
-import { datasetDrift } from '#drift/methods';
 import type { ReferenceProfile } from '#drift/profile';
 import type { ColumnDrift, DatasetDrift, DriftMethod, SideSummary } from '#drift/types';
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { datasetRuleOf } from './dataset-rule.ts';
 import { readWindow, type WindowData } from './window.ts';
 
 /**
@@ -98,7 +99,11 @@ export async function applySeasonalReference(
     laggedColumns.push(result);
     columns[i] = combined(column, result, reference.mode);
   });
-  return { ...recorded, applied: true, dataset: datasetDrift(laggedColumns, model.thresholds.driftShare) };
+  return {
+    ...recorded,
+    applied: true,
+    dataset: applyDatasetRule(laggedColumns, datasetRuleOf(model)).dataset,
+  };
 }
 
 /** The column with its verdict against both references; a lagged side without values leaves the baseline's. */

@@ -239,6 +239,16 @@ export const modelInputSchema = z
     }
     for (const issue of seasonalScheduleIssues(model.schedule, model.reference, durationSecondsOrNaN))
       ctx.addIssue({ code: 'custom', ...issue });
+    // The seasonal reference combines each feature's verdicts against two references; the fdr
+    // rule decides on adjusted p-values of one comparison, so the two do not combine (yet).
+    if (model.reference !== undefined && model.thresholds?.datasetDrift?.rule === 'fdr') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reference'],
+        message:
+          'a seasonal reference works with the share rule of dataset drift; thresholds.datasetDrift.rule is fdr',
+      });
+    }
   });
 
 export type ModelInput = z.output<typeof modelInputSchema>;
