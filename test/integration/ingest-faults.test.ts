@@ -281,9 +281,15 @@ describe('ingestion under throttling and partial failures', () => {
 
   it('counts every record once when connections drop after DynamoDB applied the write', async () => {
     const model = await registerModel('dropped');
-    // Every other write is applied and then its connection dropped: the SDK retries it.
-    fault = (operation, n) =>
-      ['PutItem', 'UpdateItem', 'BatchWriteItem'].includes(operation) && n % 2 === 0 ? 'drop' : 'pass';
+    // Every write is applied and then its connection dropped, once: the SDK retries it. (Dropping
+    // by a global count instead would, with concurrent writes, sometimes drop every attempt of one.)
+    const dropped = new Set<string>();
+    fault = (operation, _n, body) => {
+      if (!['PutItem', 'UpdateItem', 'BatchWriteItem'].includes(operation) || dropped.has(body))
+        return 'pass';
+      dropped.add(body);
+      return 'drop';
+    };
     const predictions = await ingest.ingestPredictions(model, { batchId: 'd-1', records: batch(60, 'd') });
     const actuals = await ingest.ingestActuals(model, { batchId: 'd-a', records: actualsOf(60, 'd') });
     const metrics = await ingest.ingestMetrics(model, {
