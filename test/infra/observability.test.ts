@@ -8,7 +8,7 @@ describe('observability (CDK)', () => {
   let service: Template;
 
   beforeAll(() => {
-    service = Template.fromStack(buildApp(cdkApp()).service);
+    service = Template.fromStack(buildApp(cdkApp({ 'aws:cdk:bundling-stacks': [] })).service);
   });
 
   const operationsTopic = (actions: unknown) =>
