@@ -1,8 +1,7 @@
 import type { DatasetRule } from '#drift/fdr';
 import type { ColumnDrift, DatasetDrift } from '#drift/types';
 import type { ModelRecord } from '../registry/store.ts';
-
-const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+import { fmt } from './format.ts';
 
 /**
  * The model's dataset drift rule: `thresholds.datasetDrift` when given, else the share rule with

@@ -15,12 +15,11 @@ import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { servedVersions, VERSION_COLUMN } from '../telemetry/versions.ts';
 import { datasetRuleOf, fdrReason } from './dataset-rule.ts';
 import { readExtendedWindow } from './extend.ts';
+import { cut, fmt } from './format.ts';
 import { checkThresholds, performanceFromActuals } from './performance.ts';
 import { applySeasonalReference, laggedReason } from './seasonal.ts';
 import { type EvaluationRecord, type EvaluationStatus, putEvaluation } from './store.ts';
 import { alignedWindow } from './window.ts';
-
-const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
 /**
  * A stored evaluation names at most this many new and this many missing categories per column,
@@ -31,12 +30,6 @@ const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 export const LISTED_CATEGORIES = 10;
 export const LISTED_NAME_LENGTH = 64;
 export const LISTED_BYTES = 1024;
-
-/** A name cut to `length` code points, marked with an ellipsis when cut. */
-function cut(name: string, length: number): string {
-  const points = Array.from(name);
-  return points.length <= length ? name : `${points.slice(0, length - 1).join('')}…`;
-}
 
 /** The most common of `names` (by `weight`), as many as the limits allow, in code-point order. */
 function listed(names: readonly string[], weight: (name: string) => number): string[] {

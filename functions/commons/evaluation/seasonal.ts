@@ -5,6 +5,7 @@ import type { ColumnDrift, DatasetDrift, DriftMethod, SideSummary } from '#drift
 import { durationSeconds } from '../registry/schema.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { datasetRuleOf } from './dataset-rule.ts';
+import { fmt } from './format.ts';
 import { readWindow, type WindowData } from './window.ts';
 
 /**
@@ -130,8 +131,6 @@ function combined(column: ColumnDrift, lagged: ColumnDrift, mode: 'both' | 'seas
         : column.drifted && lagged.drifted;
   return { ...column, drifted, baselineDrifted: column.drifted, lagged: laggedColumn };
 }
-
-const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 
 /** The breach reason's second half: the drifted features' scores against the lagged window. */
 export function laggedReason(reference: SeasonalReference, columns: readonly ColumnDrift[]): string {

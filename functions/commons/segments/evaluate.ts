@@ -4,6 +4,7 @@ import type { ColumnDrift, DatasetDrift, DriftMethod } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
 import { datasetRuleOf, fdrReason } from '../evaluation/dataset-rule.ts';
 import { driftReason, featureDrift, rows } from '../evaluation/evaluate.ts';
+import { cut } from '../evaluation/format.ts';
 import { checkThresholds, performanceFromActuals } from '../evaluation/performance.ts';
 import type { EvaluationStatus } from '../evaluation/store.ts';
 import type { ModelRecord } from '../registry/store.ts';
@@ -65,11 +66,6 @@ export const SEGMENT_REASONS = 3;
 const REASON_CHARS = 200;
 
 const STATUS_ORDER: Record<EvaluationStatus, number> = { breach: 0, ok: 1, insufficient_data: 2 };
-
-function cut(text: string, length: number): string {
-  const points = Array.from(text);
-  return points.length <= length ? text : `${points.slice(0, length - 1).join('')}…`;
-}
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 

@@ -1,0 +1,10 @@
+/** How evaluations write figures and names into their reasons and lists. */
+
+/** A figure to three significant digits, without trailing zeros. */
+export const fmt = (x: number) => Number(x.toPrecision(3)).toString();
+
+/** A name cut to `length` code points, marked with an ellipsis when cut. */
+export function cut(name: string, length: number): string {
+  const points = Array.from(name);
+  return points.length <= length ? name : `${points.slice(0, length - 1).join('')}…`;
+}
