@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type * as z from 'zod';
 import { type ErrorIssue, HttpError } from '#commons/http';
+import { z } from '#commons/zod';
 
 /** The largest body the API accepts on any route (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;
@@ -18,7 +18,7 @@ export function issuePath(path: readonly PropertyKey[]): string {
 /** Issues listed in one error at most; the error's message says how many there were. */
 export const MAX_LISTED_ISSUES = 50;
 
-export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
+export function zodIssues(error: z.core.$ZodError, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
   return error.issues.slice(0, MAX_LISTED_ISSUES).map((issue) => ({
     path: issuePath([...prefix, ...issue.path]),
     // A record's bad key: the key schema's own message says what is wrong with it.
@@ -26,7 +26,7 @@ export function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []
   }));
 }
 
-function invalid(error: z.ZodError, what: string, prefix: readonly PropertyKey[] = []): HttpError {
+function invalid(error: z.core.$ZodError, what: string, prefix: readonly PropertyKey[] = []): HttpError {
   const count = error.issues.length;
   const more = count > MAX_LISTED_ISSUES ? ` (the first ${MAX_LISTED_ISSUES} are listed)` : '';
   return new HttpError(
@@ -49,7 +49,7 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
  * Parses a JSON body against a schema. 415 for another media type, 413 over the limit, 400 for
  * malformed JSON or a body that breaks the schema, with every field at fault named.
  */
-export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
   const contentType = header(event, 'content-type');
   if (!contentType || !/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json', [
@@ -82,7 +82,7 @@ export function parseBody<S extends z.ZodType>(event: APIGatewayProxyEvent, sche
       })),
     );
   }
-  const result = schema.safeParse(data);
+  const result = z.safeParse(schema, data);
   if (!result.success) throw invalid(result.error, 'The request');
   return result.data;
 }
@@ -124,12 +124,12 @@ function reservedKeys(data: unknown): PropertyKey[][] {
 }
 
 /** Validates path and query parameters; a bad one is a 400 naming it. */
-export function parseParams<S extends z.ZodType>(
+export function parseParams<S extends z.core.$ZodType>(
   values: Record<string, string | undefined> | null,
   schema: S,
   where: 'path' | 'query',
 ): z.output<S> {
-  const result = schema.safeParse(values ?? {});
+  const result = z.safeParse(schema, values ?? {});
   if (!result.success) throw invalid(result.error, `The ${where}`, [where]);
   return result.data;
 }
