@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireModelAccess } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
@@ -14,6 +13,7 @@ import {
   metricsBatchSchema,
   predictionBatchSchema,
 } from '#commons/telemetry/records';
+import { z } from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 
@@ -28,7 +28,7 @@ async function authorisedModel(event: APIGatewayProxyEvent): Promise<ModelRecord
 }
 
 /** Parses a batch body, refusing more than MAX_RECORDS records with 413 before any other check. */
-function parseBatch<S extends z.ZodType<{ records: unknown[] }>>(
+function parseBatch<S extends z.core.$ZodType<{ records: unknown[] }>>(
   event: APIGatewayProxyEvent,
   schema: S,
 ): z.output<S> {

@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
 import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
@@ -37,13 +36,14 @@ import {
   revokeModelKey,
 } from '#commons/registry/store';
 import { baselineSchema } from '#commons/telemetry/records';
+import { z } from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 
 const modelPath = z.object({ modelId: modelIdSchema });
 const keyPath = z.object({
   modelId: modelIdSchema,
-  keyId: z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id such as key_0123456789abcdef'),
+  keyId: z.string().check(z.regex(/^key_[0-9a-f]{16}$/, 'a key id such as key_0123456789abcdef')),
 });
 
 function admin(event: APIGatewayProxyEvent): void {

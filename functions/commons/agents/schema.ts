@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { z } from '#commons/zod';
 import { delegableSteps, NEVER_DELEGATED, notDelegable } from './steps.ts';
 
 /** The longest comment an agent may give, as on a person's form. */
@@ -15,28 +15,34 @@ export const MAX_OVERRULE_MINUTES = 1440;
  */
 export const agentGovernanceFields = {
   agents: z
-    .array(
-      z
-        .string()
-        .max(64)
-        .superRefine((step, ctx) => {
-          const problem = notDelegable(step);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
+    .pipe(
+      z._default(
+        z
+          .array(
+            z.string().check(
+              z.maxLength(64),
+              z.superRefine((step, ctx) => {
+                const problem = notDelegable(step);
+                if (problem) ctx.addIssue({ code: 'custom', message: problem });
+              }),
+            ),
+          )
+          .check(z.maxLength(MAX_DELEGATED_STEPS)),
+        [],
+      ),
+      z.transform((steps: string[]) => [...new Set(steps)]),
     )
-    .max(MAX_DELEGATED_STEPS)
-    .default([])
-    .transform((steps) => [...new Set(steps)])
-    .describe(
-      `Human steps an authorized agent (a key with the agent scope) may decide: any of ${delegableSteps().join(', ')}; never ${NEVER_DELEGATED.join(', ')}`,
+    .check(
+      z.describe(
+        `Human steps an authorized agent (a key with the agent scope) may decide: any of ${delegableSteps().join(', ')}; never ${NEVER_DELEGATED.join(', ')}`,
+      ),
     ),
   agentOverruleMinutes: z
-    .int()
-    .min(0)
-    .max(MAX_OVERRULE_MINUTES)
-    .default(15)
-    .describe(
-      "Minutes an agent's decision waits before it takes effect, while the step's role may overrule it; 0 applies it at once",
+    ._default(z.int().check(z.gte(0), z.lte(MAX_OVERRULE_MINUTES)), 15)
+    .check(
+      z.describe(
+        "Minutes an agent's decision waits before it takes effect, while the step's role may overrule it; 0 applies it at once",
+      ),
     ),
 };
 
@@ -44,16 +50,15 @@ export const agentGovernanceFields = {
 export const agentDecisionInputSchema = z.strictObject({
   step: z
     .string()
-    .min(1)
-    .max(64)
-    .describe("The step waiting for a decision, one the model's governance.agents names"),
-  decision: z.string().min(1).max(64).describe("One of the step's options"),
+    .check(
+      z.minLength(1),
+      z.maxLength(64),
+      z.describe("The step waiting for a decision, one the model's governance.agents names"),
+    ),
+  decision: z.string().check(z.minLength(1), z.maxLength(64), z.describe("One of the step's options")),
   comment: z
-    .string()
-    .trim()
-    .max(MAX_AGENT_COMMENT)
-    .default('')
-    .describe('Why; required where the option needs one'),
+    ._default(z.string().check(z.trim(), z.maxLength(MAX_AGENT_COMMENT)), '')
+    .check(z.describe('Why; required where the option needs one')),
 });
 
 export type AgentDecisionInput = z.output<typeof agentDecisionInputSchema>;
@@ -61,8 +66,10 @@ export type AgentDecisionInput = z.output<typeof agentDecisionInputSchema>;
 /** A key's name, so that the audit trail can say which agent decided. */
 export const keyNameSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
-    'letters, digits, spaces, "_", "." and "-", at most 64, starting with a letter or digit',
-  )
-  .describe('A label for the key, named with its id in the audit trail (e.g. the agent holding it)');
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
+      'letters, digits, spaces, "_", "." and "-", at most 64, starting with a letter or digit',
+    ),
+    z.describe('A label for the key, named with its id in the audit trail (e.g. the agent holding it)'),
+  );

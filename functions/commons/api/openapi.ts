@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { z } from '#commons/zod';
 import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
@@ -21,7 +21,7 @@ import {
 import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
-const requestBodies: Record<string, { schema: z.ZodType; summary: string; optional?: true }> = {
+const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; optional?: true }> = {
   'PUT /v1/models/{modelId}': { schema: modelInputSchema, summary: 'Register or update a model' },
   'POST /v1/models/{modelId}/keys': {
     schema: keyInputSchema,
@@ -195,7 +195,7 @@ const incidentSchema = {
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
-  { summary: string; query?: z.ZodObject; content?: Record<string, { schema: unknown }> }
+  { summary: string; query?: z.core.$ZodObject; content?: Record<string, { schema: unknown }> }
 > = {
   'GET /v1/models/{modelId}/evaluations': {
     summary:
@@ -323,11 +323,11 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         required: true,
         schema: { type: 'string' },
       })),
-      ...Object.entries(read?.query?.shape ?? {}).map(([name, schema]) => ({
+      ...Object.entries(read?.query?._zod.def.shape ?? {}).map(([name, schema]) => ({
         name,
         in: 'query',
         required: false,
-        schema: z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }),
+        schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
       })),
     ];
     const errors = Object.fromEntries(

@@ -1,8 +1,11 @@
-import * as z from 'zod';
 import { HttpError } from '#commons/http';
+import { z } from '#commons/zod';
 
 /** A DynamoDB key of string attributes, as a list route's `nextToken` carries it. */
-const pageKeySchema = z.record(z.string().regex(/^[A-Za-z0-9]{1,16}$/), z.string().max(2048));
+const pageKeySchema = z.record(
+  z.string().check(z.regex(/^[A-Za-z0-9]{1,16}$/)),
+  z.string().check(z.maxLength(2048)),
+);
 
 /** The `nextToken` of a page that has more after it: its last key, as base64url JSON. */
 export function encodePageToken(key: Record<string, unknown> | undefined): string | undefined {

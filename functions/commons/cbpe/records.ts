@@ -1,5 +1,5 @@
-import type * as z from 'zod';
 import { HttpError } from '#commons/http';
+import type { z } from '#commons/zod';
 import type { IssueList } from '../telemetry/records.ts';
 import { type Calibration, fitIsotonic, MAX_CALIBRATION_THRESHOLDS } from './calibration.ts';
 import { labelOf } from './counters.ts';
@@ -19,7 +19,7 @@ interface PositiveClassModel {
 }
 
 /** The model refinement: `positiveClass` for classification only; estimated thresholds need it. */
-export function checkPositiveClassModel(model: PositiveClassModel, ctx: z.RefinementCtx): void {
+export function checkPositiveClassModel(model: PositiveClassModel, ctx: z.core.$RefinementCtx): void {
   if (model.positiveClass !== undefined && model.task !== 'classification') {
     ctx.addIssue({
       code: 'custom',

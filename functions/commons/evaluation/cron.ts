@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import * as z from 'zod';
+import { z } from '#commons/zod';
 
 /**
  * Cron schedules (`schedule.cron` in `schedule.timezone`): the times a model is evaluated, for
@@ -42,18 +42,17 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
-export const cronSchema = z
-  .string()
-  .max(200)
-  .superRefine((expression, ctx) => {
+export const cronSchema = z.string().check(
+  z.maxLength(200),
+  z.superRefine((expression, ctx) => {
     const issue = cronIssue(expression);
     if (issue) ctx.addIssue({ code: 'custom', message: issue });
-  });
+  }),
+);
 
 export const timezoneSchema = z
   .string()
-  .max(64)
-  .refine(isTimeZone, 'an IANA time zone such as "Europe/Berlin" or "UTC"');
+  .check(z.maxLength(64), z.refine(isTimeZone, 'an IANA time zone such as "Europe/Berlin" or "UTC"'));
 
 function expression(schedule: CronSchedule, at: Date) {
   if (schedule.cron === undefined) throw new Error('not a cron schedule');

@@ -22,7 +22,7 @@ const MAX_INCIDENTS_PER_PAGE = 100;
 
 /** `GET /v1/incidents`: a page of incidents, newest first. */
 export const incidentListQuerySchema = z.object({
-  modelId: modelIdSchema.optional(),
+  modelId: z.optional(modelIdSchema),
   status: z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'reverted', 'failed']).optional(),
   kind: z.enum(incidentKinds).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_INCIDENTS_PER_PAGE).default(MAX_INCIDENTS_PER_PAGE),

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
+import { z } from '#commons/zod';
 
 /**
  * The registry's field types that the ingest path validates too. They live apart from the model
@@ -15,41 +15,49 @@ import { notReserved, reservedNameIssue } from '#commons/api/request';
 export const storableNumber = () =>
   z
     .number()
-    .refine(
-      (x) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) <= Number.MAX_SAFE_INTEGER),
-      'a number that is 0 or between 1e-130 and 9007199254740991 in magnitude',
+    .check(
+      z.refine(
+        (x) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) <= Number.MAX_SAFE_INTEGER),
+        'a number that is 0 or between 1e-130 and 9007199254740991 in magnitude',
+      ),
     );
 
 const identifier = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
-    'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+      'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
+    ),
   );
 
 export const modelIdSchema = identifier;
 
 /** A metric's name, as a key of thresholds and of reported metrics. */
-export const metricNameSchema = z.string().min(1).max(64).refine(notReserved, reservedNameIssue);
+export const metricNameSchema = z
+  .string()
+  .check(z.minLength(1), z.maxLength(64), z.refine(notReserved, reservedNameIssue));
 
 /** Most named metrics a record takes (thresholds, a version's or a baseline's metrics). */
 export const MAX_NAMED_METRICS = 50;
 
 /** A record of metric names to values, at most {@link MAX_NAMED_METRICS} of them. */
-export function namedMetrics<T extends z.ZodType>(value: T) {
-  return z
-    .record(metricNameSchema, value)
-    .refine((record) => Object.keys(record).length <= MAX_NAMED_METRICS, {
+export function namedMetrics<T extends z.core.SomeType>(value: T) {
+  return z.record(metricNameSchema, value).check(
+    z.refine((record) => Object.keys(record).length <= MAX_NAMED_METRICS, {
       message: `at most ${MAX_NAMED_METRICS} metrics`,
-    });
+    }),
+  );
 }
 
 const semver = z
   .string()
-  .max(128)
-  .regex(
-    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
-    'a semantic version such as 1.4.0',
+  .check(
+    z.maxLength(128),
+    z.regex(
+      /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
+      'a semantic version such as 1.4.0',
+    ),
   );
 export const semverSchema = semver;
 

@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { agentGovernanceFields, keyNameSchema } from '#commons/agents/schema';
-import { KEY_SCOPES } from '#commons/api/principal';
+import { KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { checkPositiveClassModel } from '#commons/cbpe/records';
+import { z } from '#commons/zod';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
@@ -30,11 +30,13 @@ export const MAX_SEGMENT_FEATURES = 3;
 
 const featureName = z
   .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/,
-    'a name of letters, digits, "_", "." and "-", at most 64, not starting with a digit',
-  )
-  .refine(notReserved, reservedNameIssue);
+  .check(
+    z.regex(
+      /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/,
+      'a name of letters, digits, "_", "." and "-", at most 64, not starting with a digit',
+    ),
+    z.refine(notReserved, reservedNameIssue),
+  );
 
 export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration such as PT1H or P1D' });
 
@@ -42,214 +44,245 @@ export const durationSchema = z.iso.duration({ message: 'an ISO-8601 duration su
 export const driftMethodSchema = z.enum(DRIFT_METHODS as [DriftMethod, ...DriftMethod[]]);
 
 /** A share in [0, 1] (data-quality limits). */
-const share = () => storableNumber().min(0).max(1);
+const share = () => storableNumber().check(z.gte(0), z.lte(1));
 
 /** A feature's data-quality rule (quality/rules.ts, docs/drift.md "Data-quality rules"). */
 export const qualityRuleSchema = z
   .strictObject({
-    min: storableNumber().optional().describe('numerical: a value below min is out of range'),
-    max: storableNumber().optional().describe('numerical: a value above max is out of range'),
+    min: z.optional(storableNumber()).check(z.describe('numerical: a value below min is out of range')),
+    max: z.optional(storableNumber()).check(z.describe('numerical: a value above max is out of range')),
     allowed: z
-      .array(z.string().max(MAX_ALLOWED_LENGTH))
-      .min(1)
-      .max(MAX_ALLOWED_VALUES)
-      .optional()
-      .describe('categorical: the accepted values, compared as text'),
-    maxMissingShare: share().optional().describe('largest share of missing values'),
-    maxOutOfRangeShare: share()
-      .optional()
-      .describe(
-        'largest share of values out of [min, max] or not allowed (default 0 when min, max or allowed is given)',
+      .optional(
+        z
+          .array(z.string().check(z.maxLength(MAX_ALLOWED_LENGTH)))
+          .check(z.minLength(1), z.maxLength(MAX_ALLOWED_VALUES)),
+      )
+      .check(z.describe('categorical: the accepted values, compared as text')),
+    maxMissingShare: z.optional(share()).check(z.describe('largest share of missing values')),
+    maxOutOfRangeShare: z
+      .optional(share())
+      .check(
+        z.describe(
+          'largest share of values out of [min, max] or not allowed (default 0 when min, max or allowed is given)',
+        ),
       ),
-    maxNewCategoryShare: share()
-      .optional()
-      .describe("categorical: largest share of values in categories the baseline doesn't have"),
+    maxNewCategoryShare: z
+      .optional(share())
+      .check(z.describe("categorical: largest share of values in categories the baseline doesn't have")),
   })
-  .refine((rule) => Object.keys(rule).length > 0, { message: 'give at least one rule' });
+  .check(z.refine((rule) => Object.keys(rule).length > 0, { message: 'give at least one rule' }));
 
 export const featureSchema = z.strictObject({
   name: featureName,
   type: z.enum(['numerical', 'categorical']),
-  quality: qualityRuleSchema.optional(),
+  quality: z.optional(qualityRuleSchema),
 });
 
-const emails = z.array(z.email().max(254)).max(50);
+const emails = z.array(z.email().check(z.maxLength(254))).check(z.maxLength(50));
 
 /** People by SOP role; every human step of the workflow emails the role's list. */
 export const approversSchema = z.strictObject({
-  dataScienceLead: emails.min(1),
-  devTeam: emails.min(1),
-  qa: emails.min(1),
-  irbLiaison: emails.min(1),
-  legal: emails.min(1),
-  mlops: emails.min(1),
-  operations: emails.min(1),
-  support: emails.min(1),
+  dataScienceLead: emails.check(z.minLength(1)),
+  devTeam: emails.check(z.minLength(1)),
+  qa: emails.check(z.minLength(1)),
+  irbLiaison: emails.check(z.minLength(1)),
+  legal: emails.check(z.minLength(1)),
+  mlops: emails.check(z.minLength(1)),
+  operations: emails.check(z.minLength(1)),
+  support: emails.check(z.minLength(1)),
 });
 
 export const performanceBoundSchema = z
   .strictObject({
-    min: storableNumber().optional(),
-    max: storableNumber().optional(),
+    min: z.optional(storableNumber()),
+    max: z.optional(storableNumber()),
     /** Largest accepted drop relative to the baseline's value of the metric, e.g. 0.05 for 5 %. */
-    maxRelativeDrop: storableNumber().min(0).max(1).optional(),
+    maxRelativeDrop: z.optional(storableNumber().check(z.gte(0), z.lte(1))),
   })
-  .refine((b) => b.min !== undefined || b.max !== undefined || b.maxRelativeDrop !== undefined, {
-    message: 'give at least one of min, max, maxRelativeDrop',
-  });
+  .check(
+    z.refine((b) => b.min !== undefined || b.max !== undefined || b.maxRelativeDrop !== undefined, {
+      message: 'give at least one of min, max, maxRelativeDrop',
+    }),
+  );
+
+const scheduleFields = z.strictObject({
+  every: z
+    .optional(durationSchema)
+    .check(z.meta({ description: 'Evaluate every so long; P1D unless cron is given' })),
+  cron: z.optional(cronSchema).check(
+    z.meta({
+      description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
+    }),
+  ),
+  timezone: z.optional(timezoneSchema).check(z.meta({ description: 'IANA time zone of cron (default UTC)' })),
+  window: z._default(durationSchema, 'P1D'),
+  minSamples: z._default(z.int().check(z.gte(1), z.lte(10_000_000)), 100),
+  extendUntilMinSamples: z.optional(durationSchema).check(
+    z.meta({
+      description: 'A window below minSamples grows back up to this span (at least the window)',
+    }),
+  ),
+});
+
+/** A share-like threshold in (0, 1]. */
+const positiveShare = () => storableNumber().check(z.gt(0), z.lte(1));
 
 export const modelInputSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    owner: z.string().trim().min(1).max(200),
+    name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+    owner: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
     task: z.enum(['classification', 'regression']),
     positiveClass: z
-      .union([z.string().min(1).max(256), z.number(), z.boolean()])
-      .optional()
-      .describe(
-        'Binary classification: the class whose probability predictions carry as score; compared as a string',
+      .optional(z.union([z.string().check(z.minLength(1), z.maxLength(256)), z.number(), z.boolean()]))
+      .check(
+        z.describe(
+          'Binary classification: the class whose probability predictions carry as score; compared as a string',
+        ),
       ),
-    features: z.array(featureSchema).min(1).max(100),
-    schedule: z
-      .strictObject({
-        every: durationSchema
-          .optional()
-          .meta({ description: 'Evaluate every so long; P1D unless cron is given' }),
-        cron: cronSchema.optional().meta({
-          description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
-        }),
-        timezone: timezoneSchema.optional().meta({ description: 'IANA time zone of cron (default UTC)' }),
-        window: durationSchema.default('P1D'),
-        minSamples: z.int().min(1).max(10_000_000).default(100),
-        extendUntilMinSamples: durationSchema.optional().meta({
-          description: 'A window below minSamples grows back up to this span (at least the window)',
-        }),
-      })
-      .transform((s) => (s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s))
-      .prefault({}),
+    features: z.array(featureSchema).check(z.minLength(1), z.maxLength(100)),
+    schedule: z.prefault(
+      z.pipe(
+        scheduleFields,
+        z.transform((s: z.output<typeof scheduleFields>) =>
+          s.cron === undefined && s.every === undefined ? { ...s, every: 'P1D' } : s,
+        ),
+      ),
+      {},
+    ),
     /** Compare each window also with the window one `lag` earlier (docs/drift.md, "Seasonal reference"). */
     reference: z
-      .strictObject({ lag: durationSchema, mode: z.enum(['both', 'seasonal']).default('both') })
-      .optional()
-      .meta({
-        description:
-          'Compare each window also with the window one lag earlier: a feature drifts against both (mode both) or against the lagged window (seasonal)',
-      }),
-    thresholds: z
-      .strictObject({
-        driftShare: storableNumber().gt(0).max(1).default(0.5),
+      .optional(
+        z.strictObject({ lag: durationSchema, mode: z._default(z.enum(['both', 'seasonal']), 'both') }),
+      )
+      .check(
+        z.meta({
+          description:
+            'Compare each window also with the window one lag earlier: a feature drifts against both (mode both) or against the lagged window (seasonal)',
+        }),
+      ),
+    thresholds: z.prefault(
+      z.strictObject({
+        driftShare: z._default(positiveShare(), 0.5),
         /** The dataset drift rule; when given, it takes precedence over `driftShare` (fdr.ts). */
         datasetDrift: z
-          .discriminatedUnion('rule', [
-            z.strictObject({ rule: z.literal('share'), share: storableNumber().gt(0).max(1).default(0.5) }),
-            z.strictObject({ rule: z.literal('fdr'), alpha: storableNumber().gt(0).max(1).default(0.05) }),
-          ])
-          .optional()
-          .describe(
-            "share: dataset drift when the share of drifted features is at least share; fdr: Benjamini–Hochberg over the features' KS and chi-square p-values, dataset drift when any is rejected at false discovery rate alpha",
-          ),
-        bins: z.int().min(2).max(50).default(10),
-        drift: z
-          .record(
-            featureName,
-            z.strictObject({ method: driftMethodSchema, threshold: storableNumber().optional() }),
+          .optional(
+            z.discriminatedUnion('rule', [
+              z.strictObject({ rule: z.literal('share'), share: z._default(positiveShare(), 0.5) }),
+              z.strictObject({ rule: z.literal('fdr'), alpha: z._default(positiveShare(), 0.05) }),
+            ]),
           )
-          .default({}),
-        performance: namedMetrics(performanceBoundSchema).default({}),
+          .check(
+            z.describe(
+              "share: dataset drift when the share of drifted features is at least share; fdr: Benjamini–Hochberg over the features' KS and chi-square p-values, dataset drift when any is rejected at false discovery rate alpha",
+            ),
+          ),
+        bins: z._default(z.int().check(z.gte(2), z.lte(50)), 10),
+        drift: z._default(
+          z.record(
+            featureName,
+            z.strictObject({ method: driftMethodSchema, threshold: z.optional(storableNumber()) }),
+          ),
+          {},
+        ),
+        performance: z._default(namedMetrics(performanceBoundSchema), {}),
         /** Bounds on the estimated performance (accuracy, precision, recall, f1); needs positiveClass. */
-        estimatedPerformance: namedMetrics(performanceBoundSchema)
-          .optional()
-          .describe('Bounds on accuracy, precision, recall or f1 as estimated before the actuals arrive'),
-        consecutiveBreaches: z.int().min(1).max(100).default(1),
-      })
-      .prefault({}),
+        estimatedPerformance: z
+          .optional(namedMetrics(performanceBoundSchema))
+          .check(
+            z.describe('Bounds on accuracy, precision, recall or f1 as estimated before the actuals arrive'),
+          ),
+        consecutiveBreaches: z._default(z.int().check(z.gte(1), z.lte(100)), 1),
+      }),
+      {},
+    ),
     approvers: approversSchema,
-    governance: z
-      .strictObject({
-        approvalTimeoutHours: storableNumber().gt(0).max(720).default(72),
-        stabilisationSeconds: z
-          .int()
-          .min(0)
-          .max(30 * 24 * 3600)
-          .default(3600),
-        maxRetrainingCycles: z.int().min(1).max(20).default(3),
+    governance: z.prefault(
+      z.strictObject({
+        approvalTimeoutHours: z._default(storableNumber().check(z.gt(0), z.lte(720)), 72),
+        stabilisationSeconds: z._default(z.int().check(z.gte(0), z.lte(30 * 24 * 3600)), 3600),
+        maxRetrainingCycles: z._default(z.int().check(z.gte(1), z.lte(20)), 3),
         ...agentGovernanceFields,
         /** Days after the baseline was fitted or last reviewed until it is reviewed again. */
-        baselineReviewDays: z.int().min(1).max(3650).default(90),
-      })
-      .prefault({}),
-    groundTruth: z.strictObject({ lookbackDays: z.int().min(1).max(90).default(14) }).optional(),
+        baselineReviewDays: z._default(z.int().check(z.gte(1), z.lte(3650)), 90),
+      }),
+      {},
+    ),
+    groundTruth: z.optional(
+      z.strictObject({ lookbackDays: z._default(z.int().check(z.gte(1), z.lte(90)), 14) }),
+    ),
     /**
      * Write shards per window profile: each spreads a bucket's deltas over one more partition.
      * Vigil raises it to what `expectedLoad` needs (capacity.ts, docs/scale.md).
      */
-    writeShards: z.int().min(1).max(MAX_WRITE_SHARDS).default(1),
+    writeShards: z._default(z.int().check(z.gte(1), z.lte(MAX_WRITE_SHARDS)), 1),
     /**
      * Categorical features whose values slice the monitoring: each of the baseline's 50 most
      * frequent values (the rest `__other__`) gets its own reference profiles and window counters
      * (docs/drift.md, Segments).
      */
     segments: z
-      .array(featureName)
-      .max(MAX_SEGMENT_FEATURES)
-      .optional()
-      .describe(
-        'Up to 3 categorical features whose values slice drift and performance: the 50 most frequent values of each in the baseline, the rest __other__',
+      .optional(z.array(featureName).check(z.maxLength(MAX_SEGMENT_FEATURES)))
+      .check(
+        z.describe(
+          'Up to 3 categorical features whose values slice drift and performance: the 50 most frequent values of each in the baseline, the rest __other__',
+        ),
       ),
     /** The prediction rate the model is expected to sustain, for sizing its write shards. */
-    expectedLoad: z
-      .strictObject({
-        predictionsPerSecond: z.number().gt(0).max(10_000_000),
-        recordsPerBatch: z.int().min(1).max(1000).default(500),
-      })
-      .optional(),
+    expectedLoad: z.optional(
+      z.strictObject({
+        predictionsPerSecond: z.number().check(z.gt(0), z.lte(10_000_000)),
+        recordsPerBatch: z._default(z.int().check(z.gte(1), z.lte(1000)), 500),
+      }),
+    ),
   })
-  .superRefine((model, ctx) => {
-    // zod may run this refinement on a partly invalid model too: read defensively.
-    const seen = new Set<string>();
-    (Array.isArray(model.features) ? model.features : []).forEach((feature, i) => {
-      if (seen.has(feature?.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['features', i, 'name'],
-          message: `duplicate feature "${feature.name}"`,
-        });
-      }
-      seen.add(feature?.name);
-    });
-    for (const issue of qualityRuleIssues(Array.isArray(model.features) ? model.features : [])) {
-      ctx.addIssue({ code: 'custom', ...issue });
-    }
-    for (const name of Object.keys(model.thresholds?.drift ?? {})) {
-      if (!seen.has(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['thresholds', 'drift', name],
-          message: `unknown feature "${name}"; declare it in features`,
-        });
-      }
-    }
-    checkPositiveClassModel(model, ctx);
-    checkSegments(model, ctx);
-    for (const field of ['window', 'every'] as const) {
-      if (field === 'every' && model.schedule?.every === undefined) continue;
-      const seconds = durationSecondsOrNaN(model.schedule?.[field]);
-      if (seconds < 60)
-        ctx.addIssue({ code: 'custom', path: ['schedule', field], message: 'must be at least one minute' });
-    }
-    for (const issue of seasonalScheduleIssues(model.schedule, model.reference, durationSecondsOrNaN))
-      ctx.addIssue({ code: 'custom', ...issue });
-    // The seasonal reference combines each feature's verdicts against two references; the fdr
-    // rule decides on adjusted p-values of one comparison, so the two do not combine (yet).
-    if (model.reference !== undefined && model.thresholds?.datasetDrift?.rule === 'fdr') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['reference'],
-        message:
-          'a seasonal reference works with the share rule of dataset drift; thresholds.datasetDrift.rule is fdr',
+  .check(
+    z.superRefine((model, ctx) => {
+      // zod may run this refinement on a partly invalid model too: read defensively.
+      const seen = new Set<string>();
+      (Array.isArray(model.features) ? model.features : []).forEach((feature, i) => {
+        if (seen.has(feature?.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['features', i, 'name'],
+            message: `duplicate feature "${feature.name}"`,
+          });
+        }
+        seen.add(feature?.name);
       });
-    }
-  });
+      for (const issue of qualityRuleIssues(Array.isArray(model.features) ? model.features : [])) {
+        ctx.addIssue({ code: 'custom', ...issue });
+      }
+      for (const name of Object.keys(model.thresholds?.drift ?? {})) {
+        if (!seen.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['thresholds', 'drift', name],
+            message: `unknown feature "${name}"; declare it in features`,
+          });
+        }
+      }
+      checkPositiveClassModel(model, ctx);
+      checkSegments(model, ctx);
+      for (const field of ['window', 'every'] as const) {
+        if (field === 'every' && model.schedule?.every === undefined) continue;
+        const seconds = durationSecondsOrNaN(model.schedule?.[field]);
+        if (seconds < 60)
+          ctx.addIssue({ code: 'custom', path: ['schedule', field], message: 'must be at least one minute' });
+      }
+      for (const issue of seasonalScheduleIssues(model.schedule, model.reference, durationSecondsOrNaN))
+        ctx.addIssue({ code: 'custom', ...issue });
+      // The seasonal reference combines each feature's verdicts against two references; the fdr
+      // rule decides on adjusted p-values of one comparison, so the two do not combine (yet).
+      if (model.reference !== undefined && model.thresholds?.datasetDrift?.rule === 'fdr') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reference'],
+          message:
+            'a seasonal reference works with the share rule of dataset drift; thresholds.datasetDrift.rule is fdr',
+        });
+      }
+    }),
+  );
 
 export type ModelInput = z.output<typeof modelInputSchema>;
 
@@ -280,9 +313,9 @@ export const metricsSchema = namedMetrics(storableNumber());
 
 export const versionInputSchema = z.strictObject({
   version: semverSchema,
-  artifactUri: z.string().min(1).max(2048),
-  metrics: metricsSchema.default({}),
-  notes: z.string().max(10_000).default(''),
+  artifactUri: z.string().check(z.minLength(1), z.maxLength(2048)),
+  metrics: z._default(metricsSchema, {}),
+  notes: z._default(z.string().check(z.maxLength(10_000)), ''),
 });
 
 export type VersionInput = z.output<typeof versionInputSchema>;
@@ -297,13 +330,12 @@ function durationSecondsOrNaN(duration: unknown): number {
 
 /** `POST /v1/models/{id}/keys`: what the key may do (`ingest` when the body is absent). */
 export const keyInputSchema = z.strictObject({
-  scopes: z
-    .array(z.enum(KEY_SCOPES))
-    .min(1)
-    .default(['ingest'])
-    .transform((scopes) => [...new Set(scopes)]),
+  scopes: z.pipe(
+    z._default(z.array(z.enum(KEY_SCOPES)).check(z.minLength(1)), ['ingest']),
+    z.transform((scopes: KeyScope[]) => [...new Set(scopes)]),
+  ),
   /** A label for the audit trail, e.g. the agent that holds the key. */
-  name: keyNameSchema.optional(),
+  name: z.optional(keyNameSchema),
 });
 
 /**
@@ -314,8 +346,11 @@ const MAX_MODELS_PER_PAGE = 25;
 
 /** `GET /v1/models`: a page of the registered models, by id. */
 export const modelListQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_MODELS_PER_PAGE).default(MAX_MODELS_PER_PAGE),
-  nextToken: z.string().max(4096).optional(),
+  limit: z._default(
+    z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_MODELS_PER_PAGE)),
+    MAX_MODELS_PER_PAGE,
+  ),
+  nextToken: z.optional(z.string().check(z.maxLength(4096))),
 });
 
 export {

@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/request';
 import type { ErrorIssue } from '#commons/http';
 import { namedMetrics, semverSchema, storableNumber } from '#commons/registry/fields';
 import type { ModelRecord } from '#commons/registry/store';
+import { z } from '#commons/zod';
 
 /** Most records one ingest request may carry. */
 export const MAX_RECORDS = 1000;
@@ -13,9 +13,7 @@ export const MAX_AGE_MS = 35 * 86400 * 1000;
 
 const id = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+  .check(z.minLength(1), z.maxLength(128), z.regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'));
 
 /**
  * Longest category (a categorical feature's value) or class label, in characters (UTF-16 code
@@ -26,68 +24,81 @@ export const MAX_CATEGORY_LENGTH = 256;
 const category = (min: number) =>
   z
     .string()
-    .min(min)
-    .max(MAX_CATEGORY_LENGTH, `at most ${MAX_CATEGORY_LENGTH} characters (a category or class label)`);
+    .check(
+      z.minLength(min),
+      z.maxLength(
+        MAX_CATEGORY_LENGTH,
+        `at most ${MAX_CATEGORY_LENGTH} characters (a category or class label)`,
+      ),
+    );
 
 export const featureValueSchema = z.union([z.number(), category(0), z.boolean(), z.null()]);
 /** Feature name to value. An object with a catch-all, not z.record: the same JSON Schema, parsed in half the time. */
-const featuresSchema = z.object({}).catchall(featureValueSchema);
+const featuresSchema = z.catchall(z.object({}), featureValueSchema);
 const predictionValueSchema = z.union([z.number(), category(1), z.boolean()]);
 const timestampSchema = z.union([
   z.iso.datetime({ offset: true, message: 'an ISO-8601 date-time with a time zone' }),
-  z.int().min(0).describe('epoch milliseconds'),
+  z.int().check(z.gte(0), z.describe('epoch milliseconds')),
 ]);
 
 export const predictionRecordSchema = z.strictObject({
-  predictionId: id.optional(),
-  timestamp: timestampSchema.optional(),
+  predictionId: z.optional(id),
+  timestamp: z.optional(timestampSchema),
   features: featuresSchema,
   prediction: predictionValueSchema,
   score: z
-    .number()
-    .optional()
-    .describe(
-      "The model's probability of its positive class, in [0, 1]: required when the model declares positiveClass",
+    .optional(z.number())
+    .check(
+      z.describe(
+        "The model's probability of its positive class, in [0, 1]: required when the model declares positiveClass",
+      ),
     ),
 });
 
 export const predictionBatchSchema = z.strictObject({
-  batchId: id.optional(),
+  batchId: z.optional(id),
   /** The model version that served the batch (counted per window; an unapproved one opens an incident). */
-  modelVersion: semverSchema.optional(),
-  records: z.array(predictionRecordSchema).min(1),
+  modelVersion: z.optional(semverSchema),
+  records: z.array(predictionRecordSchema).check(z.minLength(1)),
 });
 
 export const actualsBatchSchema = z.strictObject({
-  batchId: id.optional(),
-  records: z.array(z.strictObject({ predictionId: id, actual: predictionValueSchema })).min(1),
+  batchId: z.optional(id),
+  records: z.array(z.strictObject({ predictionId: id, actual: predictionValueSchema })).check(z.minLength(1)),
 });
 
 export const metricsBatchSchema = z.strictObject({
-  batchId: id.optional(),
+  batchId: z.optional(id),
   records: z
     .array(
       z.strictObject({
         name: z
           .string()
-          .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, 'a metric name of letters, digits, "_", ".", ":" or "-"')
-          .refine(notReserved, reservedNameIssue),
+          .check(
+            z.regex(
+              /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/,
+              'a metric name of letters, digits, "_", ".", ":" or "-"',
+            ),
+            z.refine(notReserved, reservedNameIssue),
+          ),
         value: z.number(),
-        timestamp: timestampSchema.optional(),
+        timestamp: z.optional(timestampSchema),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 export const feedbackSchema = z.strictObject({
   /** Makes a retry count once, as a batch id does for the other ingest routes. */
-  batchId: id.optional(),
+  batchId: z.optional(id),
   category: z
     .string()
-    .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query')
-    .refine(notReserved, reservedNameIssue),
-  message: z.string().trim().min(1).max(5000),
-  predictionId: id.optional(),
+    .check(
+      z.regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as complaint or query'),
+      z.refine(notReserved, reservedNameIssue),
+    ),
+  message: z.string().check(z.trim(), z.minLength(1), z.maxLength(5000)),
+  predictionId: z.optional(id),
 });
 
 export const baselineSchema = z.strictObject({
@@ -97,17 +108,19 @@ export const baselineSchema = z.strictObject({
         features: featuresSchema,
         prediction: predictionValueSchema,
         score: z
-          .number()
-          .optional()
-          .describe("The model's probability of its positive class, in [0, 1]: required with positiveClass"),
-        actual: predictionValueSchema
-          .optional()
-          .describe('The true class: required with positiveClass, to calibrate the scores'),
+          .optional(z.number())
+          .check(
+            z.describe(
+              "The model's probability of its positive class, in [0, 1]: required with positiveClass",
+            ),
+          ),
+        actual: z
+          .optional(predictionValueSchema)
+          .check(z.describe('The true class: required with positiveClass, to calibrate the scores')),
       }),
     )
-    .min(1)
-    .max(200_000),
-  metrics: namedMetrics(storableNumber()).default({}),
+    .check(z.minLength(1), z.maxLength(200_000)),
+  metrics: z._default(namedMetrics(storableNumber()), {}),
 });
 
 export type PredictionRecord = z.output<typeof predictionRecordSchema>;
