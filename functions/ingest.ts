@@ -13,7 +13,7 @@ import {
   metricsBatchSchema,
   predictionBatchSchema,
 } from '#commons/telemetry/records';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 

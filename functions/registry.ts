@@ -36,7 +36,7 @@ import {
   revokeModelKey,
 } from '#commons/registry/store';
 import { baselineSchema } from '#commons/telemetry/records';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 

@@ -1,4 +1,4 @@
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { delegableSteps, NEVER_DELEGATED, notDelegable } from './steps.ts';
 
 /** The longest comment an agent may give, as on a person's form. */

@@ -1,4 +1,4 @@
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';

@@ -1,5 +1,5 @@
 import { HttpError } from '#commons/http';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /** A DynamoDB key of string attributes, as a list route's `nextToken` carries it. */
 const pageKeySchema = z.record(

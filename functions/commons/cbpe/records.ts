@@ -1,5 +1,5 @@
 import { HttpError } from '#commons/http';
-import type { z } from '#commons/zod';
+import type * as z from '#commons/zod';
 import type { IssueList } from '../telemetry/records.ts';
 import { type Calibration, fitIsotonic, MAX_CALIBRATION_THRESHOLDS } from './calibration.ts';
 import { labelOf } from './counters.ts';

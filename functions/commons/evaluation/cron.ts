@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /**
  * Cron schedules (`schedule.cron` in `schedule.timezone`): the times a model is evaluated, for

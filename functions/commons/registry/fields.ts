@@ -1,5 +1,5 @@
 import { notReserved, reservedNameIssue } from '#commons/api/request';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /**
  * The registry's field types that the ingest path validates too. They live apart from the model

@@ -2,7 +2,7 @@ import { agentGovernanceFields, keyNameSchema } from '#commons/agents/schema';
 import { KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import { checkPositiveClassModel } from '#commons/cbpe/records';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
 import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';

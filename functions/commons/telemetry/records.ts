@@ -2,7 +2,7 @@ import { MAX_LISTED_ISSUES, notReserved, reservedNameIssue } from '#commons/api/
 import type { ErrorIssue } from '#commons/http';
 import { namedMetrics, semverSchema, storableNumber } from '#commons/registry/fields';
 import type { ModelRecord } from '#commons/registry/store';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /** Most records one ingest request may carry. */
 export const MAX_RECORDS = 1000;

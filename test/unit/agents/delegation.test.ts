@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { agentDecisionInputSchema, agentGovernanceFields } from '../../../functions/commons/agents/schema.ts';
 import { delegableSteps, NEVER_DELEGATED, notDelegable } from '../../../functions/commons/agents/steps.ts';
 import { principalOf, requireModelAccess } from '../../../functions/commons/api/principal.ts';
