@@ -11,7 +11,7 @@ import { getModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { incidentViewPage } from '#commons/views/incident-page';
 import { viewerOf, viewersOf, viewLink } from '#commons/views/links';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
 
 const approvalPath = z.object({ approvalId: z.string().check(z.regex(/^apr_[0-9a-f]{32}$/)) });

@@ -10,7 +10,7 @@ import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#c
 import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 const modelPath = z.object({ modelId: modelIdSchema });
 const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });

@@ -8,7 +8,7 @@ import { evidencePathSchema, evidenceQuerySchema } from '#commons/evidence/schem
 import { verifyBundle } from '#commons/evidence/verify';
 import { json } from '#commons/http';
 import { taskHandler } from '#commons/workflow/task-handler';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 const api = apiHandler({
   'GET /v1/incidents/{incidentId}/evidence': async (event) => {

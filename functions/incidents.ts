@@ -10,7 +10,7 @@ import { requestOrigin } from '#commons/incidents/origin';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
 import { isIncidentPageKey, listIncidentPage } from '#commons/incidents/store';
 import { incidentDetail, incidentListItem } from '#commons/incidents/view';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
 
 const incidentPath = z.object({

@@ -7,7 +7,7 @@ import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 const DAY = 86400_000;
 const modelPath = z.object({ modelId: modelIdSchema });

@@ -11,7 +11,7 @@ import {
   rollback,
 } from '#commons/incidents/steps';
 import { taskHandler } from '#commons/workflow/task-handler';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 const incidentId = z.string().check(z.minLength(1));
 

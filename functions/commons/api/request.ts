@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type ErrorIssue, HttpError } from '#commons/http';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /** The largest body the API accepts on any route (API Gateway's own limit is 10 MB). */
 export const MAX_BODY_BYTES = 6 * 1024 * 1024;

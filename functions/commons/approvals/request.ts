@@ -19,7 +19,7 @@ import { getModel, type ModelRecord } from '#commons/registry/store';
 import { stepWaitingEvent } from '#commons/webhooks/emit';
 import { publishEvent } from '#commons/webhooks/publish';
 import { StepFailedError } from '#commons/workflow/errors';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { sign } from './signing.ts';
 import { type HumanStep, humanSteps, isHumanStep, roleLabels } from './steps.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /**
  * Summaries per page at most: 100 of them stay far below Lambda's 6 MB response (a summary's

@@ -1,4 +1,4 @@
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 
 /** Path and query of `GET /v1/incidents/{incidentId}/evidence`. */
 export const evidencePathSchema = z.object({

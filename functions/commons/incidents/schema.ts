@@ -1,5 +1,5 @@
 import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/schema';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { incidentKinds } from './types.ts';
 
 /** `POST /v1/incidents/{id}/candidate`: the retrained version a training pipeline submits. */

@@ -1,4 +1,4 @@
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { webhookEventTypes } from './events.ts';
 import { urlProblem } from './send.ts';
 

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { IncidentNotOpenError } from '#commons/incidents/store';
-import { z } from '#commons/zod';
+import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { traced } from '#powertools/traced';
 import { StepFailedError } from './errors.ts';
