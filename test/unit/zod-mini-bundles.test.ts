@@ -37,7 +37,7 @@ async function bundledZodFiles(): Promise<Map<string, string[]>> {
   return files;
 }
 
-describe('zod in the bundles', () => {
+describe('cold starts: the schema library in every function', () => {
   it('answers in English', () => {
     const result = z.safeParse(z.object({ name: z.string().check(z.minLength(1)) }), { name: '' });
     expect(result.error?.issues[0]?.message).toBe('Too small: expected string to have >=1 characters');
