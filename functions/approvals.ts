@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { decideApproval, viewApproval } from '#commons/approvals/decide';
 import { approvalPage, decidedPage } from '#commons/approvals/page';
 import { listApprovals } from '#commons/approvals/store';
@@ -12,10 +11,11 @@ import { getModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { incidentViewPage } from '#commons/views/incident-page';
 import { viewerOf, viewersOf, viewLink } from '#commons/views/links';
+import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
 
-const approvalPath = z.object({ approvalId: z.string().regex(/^apr_[0-9a-f]{32}$/) });
-const incidentPath = z.object({ incidentId: z.string().regex(/^inc_[0-9a-f]{20}$/) });
+const approvalPath = z.object({ approvalId: z.string().check(z.regex(/^apr_[0-9a-f]{32}$/)) });
+const incidentPath = z.object({ incidentId: z.string().check(z.regex(/^inc_[0-9a-f]{20}$/)) });
 const evaluationPath = z.object({ evaluationId: z.uuid() });
 
 function notFound(what: string): HttpError {

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
@@ -11,6 +10,7 @@ import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#c
 import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
+import * as z from '#commons/zod';
 
 const modelPath = z.object({ modelId: modelIdSchema });
 const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });

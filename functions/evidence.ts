@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
@@ -9,6 +8,7 @@ import { evidencePathSchema, evidenceQuerySchema } from '#commons/evidence/schem
 import { verifyBundle } from '#commons/evidence/verify';
 import { json } from '#commons/http';
 import { taskHandler } from '#commons/workflow/task-handler';
+import * as z from '#commons/zod';
 
 const api = apiHandler({
   'GET /v1/incidents/{incidentId}/evidence': async (event) => {
@@ -26,7 +26,7 @@ const api = apiHandler({
 
 /** The workflow's last step: sign the closed incident's head. */
 const sign = taskHandler(
-  z.object({ action: z.literal('sign'), incidentId: z.string().min(1) }),
+  z.object({ action: z.literal('sign'), incidentId: z.string().check(z.minLength(1)) }),
   async ({ incidentId }) => ({ signed: (await signClosedIncident(incidentId)) ?? null }),
 );
 

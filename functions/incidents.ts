@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { submitAgentDecision } from '#commons/agents/decide';
 import { agentDecisionInputSchema } from '#commons/agents/schema';
 import { apiHandler } from '#commons/api/handler';
@@ -11,10 +10,13 @@ import { requestOrigin } from '#commons/incidents/origin';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
 import { isIncidentPageKey, listIncidentPage } from '#commons/incidents/store';
 import { incidentDetail, incidentListItem } from '#commons/incidents/view';
+import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
 
 const incidentPath = z.object({
-  incidentId: z.string().regex(/^inc_[0-9a-f]{20}$/, 'an incident id such as inc_0123456789abcdef0123'),
+  incidentId: z
+    .string()
+    .check(z.regex(/^inc_[0-9a-f]{20}$/, 'an incident id such as inc_0123456789abcdef0123')),
 });
 
 /**

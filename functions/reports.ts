@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
@@ -8,19 +7,22 @@ import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';
+import * as z from '#commons/zod';
 
 const DAY = 86400_000;
 const modelPath = z.object({ modelId: modelIdSchema });
 const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
 const periodQuery = z
   .object({
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: z.optional(z.iso.datetime({ offset: true })),
+    to: z.optional(z.iso.datetime({ offset: true })),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+  .check(
+    z.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+      message: 'from must be before to',
+      path: ['from'],
+    }),
+  );
 
 /** Reports: the SOP's KPI report of a model (JSON) and an evaluation's HTML report. Admin key. */
 export const handler = apiHandler({

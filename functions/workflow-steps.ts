@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { adoptBaseline, keepBaseline } from '#commons/baseline-review/steps';
 import { awaitRevert, recordRevert } from '#commons/incidents/revert';
 import {
@@ -12,15 +11,20 @@ import {
   rollback,
 } from '#commons/incidents/steps';
 import { taskHandler } from '#commons/workflow/task-handler';
+import * as z from '#commons/zod';
 
-const incidentId = z.string().min(1);
+const incidentId = z.string().check(z.minLength(1));
 
 /** The automated steps of the governance workflow, by `action`. */
 const stepSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('prepare'), incidentId }),
   z.object({ action: z.literal('revalidate'), incidentId }),
   z.object({ action: z.literal('promote'), incidentId }),
-  z.object({ action: z.literal('notify-support'), incidentId, stabilisationSeconds: z.int().min(0) }),
+  z.object({
+    action: z.literal('notify-support'),
+    incidentId,
+    stabilisationSeconds: z.int().check(z.minimum(0)),
+  }),
   z.object({ action: z.literal('check-new-version'), incidentId }),
   z.object({ action: z.literal('rollback'), incidentId, comment: z.string(), decidedBy: z.string() }),
   z.object({
@@ -34,15 +38,15 @@ const stepSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('await-revert'),
     incidentId,
-    reminder: z.int().min(0),
-    timeoutSeconds: z.int().min(1),
-    taskToken: z.string().min(1),
+    reminder: z.int().check(z.minimum(0)),
+    timeoutSeconds: z.int().check(z.minimum(1)),
+    taskToken: z.string().check(z.minLength(1)),
   }),
   z.object({
     action: z.literal('record-revert'),
     incidentId,
-    evaluationId: z.string().min(1),
-    productionVersion: z.string().min(1),
+    evaluationId: z.string().check(z.minLength(1)),
+    productionVersion: z.string().check(z.minLength(1)),
   }),
 ]);
 

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { newBaselineText } from '#commons/baseline-review/messages';
 import { getBaselineTask, putBaselineTask } from '#commons/baseline-review/store';
 import { requireEnv } from '#commons/config';
@@ -20,6 +19,7 @@ import { getModel, type ModelRecord } from '#commons/registry/store';
 import { stepWaitingEvent } from '#commons/webhooks/emit';
 import { publishEvent } from '#commons/webhooks/publish';
 import { StepFailedError } from '#commons/workflow/errors';
+import * as z from '#commons/zod';
 import { sign } from './signing.ts';
 import { type HumanStep, humanSteps, isHumanStep, roleLabels } from './steps.ts';
 import {
@@ -41,15 +41,15 @@ function publicUrl(): string {
 
 /** What a human-step task of the state machine sends (`lambda:invoke.waitForTaskToken`). */
 export const humanStepRequestSchema = z.strictObject({
-  incidentId: z.string().min(1),
-  step: z.string().min(1),
+  incidentId: z.string().check(z.minLength(1)),
+  step: z.string().check(z.minLength(1)),
   kind: z.enum(['decision', 'pir', 'candidate', 'baseline']),
-  roles: z.array(z.enum(roles)).min(1),
+  roles: z.array(z.enum(roles)).check(z.minLength(1)),
   options: z.array(z.string()),
-  cycle: z.int().min(0),
-  reminder: z.int().min(0),
-  timeoutSeconds: z.int().min(1),
-  taskToken: z.string().min(1),
+  cycle: z.int().check(z.minimum(0)),
+  reminder: z.int().check(z.minimum(0)),
+  timeoutSeconds: z.int().check(z.minimum(1)),
+  taskToken: z.string().check(z.minLength(1)),
 });
 
 export type HumanStepRequest = z.output<typeof humanStepRequestSchema>;

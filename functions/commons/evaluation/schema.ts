@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '#commons/zod';
 
 /**
  * Summaries per page at most: 100 of them stay far below Lambda's 6 MB response (a summary's
@@ -8,14 +8,12 @@ export const MAX_EVALUATIONS_PER_PAGE = 100;
 
 /** `GET /v1/models/{id}/evaluations`: a page of summaries, newest window first. */
 export const evaluationListQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_EVALUATIONS_PER_PAGE)
-    .default(50)
-    .describe('summaries per page (at most 100)'),
-  nextToken: z.string().max(4096).optional().describe('the nextToken of the previous page'),
-  from: z.iso.datetime({ offset: true }).optional().describe('window end at or after'),
-  to: z.iso.datetime({ offset: true }).optional().describe('window end at or before'),
+  limit: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_EVALUATIONS_PER_PAGE)), 50)
+    .check(z.describe('summaries per page (at most 100)')),
+  nextToken: z
+    .optional(z.string().check(z.maxLength(4096)))
+    .check(z.describe('the nextToken of the previous page')),
+  from: z.optional(z.iso.datetime({ offset: true })).check(z.describe('window end at or after')),
+  to: z.optional(z.iso.datetime({ offset: true })).check(z.describe('window end at or before')),
 });

@@ -1,15 +1,15 @@
-import * as z from 'zod';
 import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/schema';
+import * as z from '#commons/zod';
 import { incidentKinds } from './types.ts';
 
 /** `POST /v1/incidents/{id}/candidate`: the retrained version a training pipeline submits. */
 export const candidateInputSchema = z.strictObject({
   version: semverSchema,
-  artifactUri: z.string().min(1).max(2048),
+  artifactUri: z.string().check(z.minLength(1), z.maxLength(2048)),
   metrics: metricsSchema,
   /** True when scope, functionality or data usage changed: the AI-IRB and Legal then review it (SOP 6.5). */
   scopeChanged: z.boolean(),
-  notes: z.string().max(10_000).default(''),
+  notes: z._default(z.string().check(z.maxLength(10_000)), ''),
 });
 
 export type CandidateInput = z.output<typeof candidateInputSchema>;
@@ -23,8 +23,11 @@ const MAX_INCIDENTS_PER_PAGE = 100;
 /** `GET /v1/incidents`: a page of incidents, newest first. */
 export const incidentListQuerySchema = z.object({
   modelId: z.optional(modelIdSchema),
-  status: z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'reverted', 'failed']).optional(),
-  kind: z.enum(incidentKinds).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_INCIDENTS_PER_PAGE).default(MAX_INCIDENTS_PER_PAGE),
-  nextToken: z.string().max(4096).optional(),
+  status: z.optional(z.enum(['open', 'resolved', 'false_alarm', 'abandoned', 'reverted', 'failed'])),
+  kind: z.optional(z.enum(incidentKinds)),
+  limit: z._default(
+    z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_INCIDENTS_PER_PAGE)),
+    MAX_INCIDENTS_PER_PAGE,
+  ),
+  nextToken: z.optional(z.string().check(z.maxLength(4096))),
 });

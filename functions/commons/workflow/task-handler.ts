@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
 import { IncidentNotOpenError } from '#commons/incidents/store';
+import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { traced } from '#powertools/traced';
 import { StepFailedError } from './errors.ts';
@@ -11,12 +11,12 @@ import { StepFailedError } from './errors.ts';
  * definition's Retry and Catch match). A payload the schema refuses, or an incident that is no
  * longer open, is `StepFailed`: retrying cannot help. Wrapped in the Powertools stack with X-Ray (`traced`).
  */
-export function taskHandler<S extends z.ZodType, R>(
+export function taskHandler<S extends z.core.$ZodType, R>(
   schema: S,
   step: (payload: z.output<S>, context: Context) => Promise<R>,
 ) {
   const run = async (event: unknown, context: Context): Promise<R> => {
-    const parsed = schema.safeParse(event);
+    const parsed = z.safeParse(schema, event);
     if (!parsed.success) {
       const error = new StepFailedError(`Invalid task payload: ${parsed.error.message}`);
       logger.error('invalid task payload', { error });
