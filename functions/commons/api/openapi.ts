@@ -11,6 +11,7 @@ import {
   modelListQuerySchema,
   versionInputSchema,
 } from '../registry/schema.ts';
+import { KPI_DEFAULT_DAYS, KPI_MAX_DAYS, kpiPeriodQuerySchema } from '../reports/period.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -195,7 +196,7 @@ const incidentSchema = {
 /** Summaries, query parameters and success answers of routes without a request body. */
 const readRoutes: Record<
   string,
-  { summary: string; query?: z.ZodObject; content?: Record<string, { schema: unknown }> }
+  { summary: string; query?: z.core.$ZodObject; content?: Record<string, { schema: unknown }> }
 > = {
   'GET /v1/models/{modelId}/evaluations': {
     summary:
@@ -219,6 +220,10 @@ const readRoutes: Record<
         },
       },
     },
+  },
+  'GET /v1/models/{modelId}/report': {
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days (400 naming from otherwise)`,
+    query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
     summary:
@@ -323,7 +328,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
         required: true,
         schema: { type: 'string' },
       })),
-      ...Object.entries(read?.query?.shape ?? {}).map(([name, schema]) => ({
+      ...Object.entries(read?.query?._zod.def.shape ?? {}).map(([name, schema]) => ({
         name,
         in: 'query',
         required: false,
