@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';
 import { StepFailedError } from '#commons/workflow/errors';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
@@ -100,16 +101,6 @@ export interface PutBaselineOutcome {
   readonly reviewIncidentId?: string;
 }
 
-/**
- * How long before its request expires a waiting task counts as lapsed already: Step Functions
- * counts the step's timeout from when the step began, a moment before the request was sent.
- */
-export const LAPSE_MARGIN_MS = 30_000;
-
-function lapsed(task: BaselineTask, now = Date.now()): boolean {
-  return Date.parse(task.expiresAt) - LAPSE_MARGIN_MS <= now;
-}
-
 /** The open baseline review a task belongs to, if it is still open. */
 async function openReviewOf(
   task: BaselineTask,
@@ -147,12 +138,12 @@ export async function putBaselineOrResumeReview(
   // Checked before anything is written: a lapsed request leaves everything as it was.
   const waiting = await getBaselineTask(model.modelId);
   const waitingFor = waiting && (await openReviewOf(waiting));
-  if (waiting && waitingFor && lapsed(waiting)) throw stoppedWaiting(waiting.incidentId, LAPSED);
+  if (waiting && waitingFor && requestLapsed(waiting)) throw stoppedWaiting(waiting.incidentId, LAPSED);
   const task = waiting && (await takeBaselineTask(model.modelId));
   if (!task) return { baseline: await putBaseline(model, input), inUse: true };
   // A reminder may have put a newer task in between: that one is the one taken.
   const reviewed = task.taskToken === waiting?.taskToken ? waitingFor : await openReviewOf(task);
-  if (reviewed && lapsed(task)) {
+  if (reviewed && requestLapsed(task)) {
     await restoreBaselineTask(model.modelId, task);
     throw stoppedWaiting(task.incidentId, LAPSED);
   }
