@@ -167,6 +167,23 @@ describe('KPI report (SOP section 5) against a scripted history', () => {
     expect(reversed.body.error.issues[0].path).toBe('query.from');
   });
 
+  it('refuses a period holding more evaluations than it counts, rather than counting part of them', async () => {
+    const { kpiReport } = await import('../../functions/commons/reports/kpi.ts');
+    const { loadModel } = await import('../../functions/commons/registry/store.ts');
+    const model = await loadModel('kpi');
+    const period = [at(30), new Date(now).toISOString()] as const;
+
+    // The last 30 days hold 4 evaluations (the fifth is older).
+    const four = await kpiReport(model, ...period, { maxEvaluations: 4 });
+    const three = kpiReport(model, ...period, { maxEvaluations: 3 });
+
+    expect(four.performanceDeviations.count).toBe(3);
+    await expect(three).rejects.toMatchObject({
+      statusCode: 400,
+      issues: [{ path: 'query.from', message: expect.stringContaining('at most 3 evaluations') }],
+    });
+  });
+
   it('covers at most 366 days, and refuses a longer period naming from', async () => {
     const to = new Date(now);
     const period = (days: number) =>

@@ -11,7 +11,12 @@ import {
   modelListQuerySchema,
   versionInputSchema,
 } from '../registry/schema.ts';
-import { KPI_DEFAULT_DAYS, KPI_MAX_DAYS, kpiPeriodQuerySchema } from '../reports/period.ts';
+import {
+  KPI_DEFAULT_DAYS,
+  KPI_MAX_DAYS,
+  KPI_MAX_EVALUATIONS,
+  kpiPeriodQuerySchema,
+} from '../reports/period.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -222,7 +227,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days (400 naming from otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise)`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {

@@ -5,6 +5,12 @@ const DAY_MS = 86_400_000;
 /** The longest period a KPI report covers: a year, leap day included. */
 export const KPI_MAX_DAYS = 366;
 
+/**
+ * Evaluations a KPI report reads at most: a period holding more (a model evaluated every few
+ * minutes over months) is refused rather than counted in part.
+ */
+export const KPI_MAX_EVALUATIONS = 10_000;
+
 /** The period of a KPI report when `from` is not given: the 30 days before `to`. */
 export const KPI_DEFAULT_DAYS = 30;
 
