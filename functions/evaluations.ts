@@ -8,6 +8,7 @@ import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
 import { evaluationListQuerySchema } from '#commons/evaluation/schema';
 import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
+import { settleRevertAfter } from '#commons/incidents/revert';
 import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 import * as z from '#commons/zod';
@@ -28,6 +29,8 @@ export const handler = apiHandler({
     }
     const evaluation = await evaluateModel(model, { end: new Date(), trigger: 'manual' });
     const outcome = await afterEvaluation(model, evaluation);
+    // A revert asked of an unapproved version is done once production alone served this window.
+    await settleRevertAfter(model, evaluation);
     recordEvaluationMetrics(evaluation);
     return json(201, {
       ...evaluation,

@@ -7,33 +7,20 @@ import { modelIdSchema } from '#commons/registry/schema';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';
+import { kpiPeriodSchema } from '#commons/reports/period';
 import * as z from '#commons/zod';
 
-const DAY = 86400_000;
 const modelPath = z.object({ modelId: modelIdSchema });
 const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
-const periodQuery = z
-  .object({
-    from: z.optional(z.iso.datetime({ offset: true })),
-    to: z.optional(z.iso.datetime({ offset: true })),
-  })
-  .check(
-    z.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-      message: 'from must be before to',
-      path: ['from'],
-    }),
-  );
 
 /** Reports: the SOP's KPI report of a model (JSON) and an evaluation's HTML report. Admin key. */
 export const handler = apiHandler({
   'GET /v1/models/{modelId}/report': async (event) => {
     requireAdmin(principalOf(event));
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-    const query = parseParams(event.queryStringParameters, periodQuery, 'query');
+    const { from, to } = parseParams(event.queryStringParameters, kpiPeriodSchema, 'query');
     const model = await loadModel(modelId);
-    const to = query.to ? new Date(query.to) : new Date();
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 30 * DAY);
-    return json(200, await kpiReport(model, from.toISOString(), to.toISOString()));
+    return json(200, await kpiReport(model, from, to));
   },
 
   'GET /v1/evaluations/{evaluationId}/report': async (event) => {

@@ -351,9 +351,9 @@ export class StatelessStack extends Stack {
         'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray support no resource-level permissions.',
     });
 
-    // Resuming waiting tasks: the decision pages, the candidate callback, and the scheduled
-    // evaluation (a revert is done once production alone served a window).
-    for (const f of [fn.incidents, fn.approvals, fn.scheduledEvaluation]) {
+    // Resuming waiting tasks: the decision pages, the candidate callback, and the evaluations,
+    // scheduled or on demand (a revert is done once production alone served a window).
+    for (const f of [fn.incidents, fn.approvals, fn.evaluations, fn.scheduledEvaluation]) {
       machine.grantTaskResponse(f.role);
       f.setEnv('STATE_MACHINE_ARN', machine.stateMachineArn);
     }

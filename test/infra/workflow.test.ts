@@ -166,7 +166,7 @@ describe('governance workflow infrastructure', () => {
     expect(inputs).not.toContain('functions/commons/approvals/signing.ts');
   });
 
-  it('lets ingest start the workflow of an unapproved version, and the scheduled evaluation resume its revert', () => {
+  it('lets ingest start the workflow of an unapproved version, and the evaluations resume its revert', () => {
     const ingest = statementsOf(service, 'IngestRole').flatMap((s) => [s.Action].flat());
     expect(ingest).toContain('states:StartExecution');
     expect(ingest).not.toContain('states:SendTaskSuccess');
@@ -174,6 +174,9 @@ describe('governance workflow infrastructure', () => {
     expect(envOf(service, 'IngestFunction')).toMatchObject({ STATE_MACHINE_ARN: expect.anything() });
     const scheduled = statementsOf(service, 'ScheduledEvaluationRole').flatMap((s) => [s.Action].flat());
     expect(scheduled).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:StartExecution']));
+    // An evaluation asked for on demand settles a revert too.
+    const onDemand = statementsOf(service, 'EvaluationsRole').flatMap((s) => [s.Action].flat());
+    expect(onDemand).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:StartExecution']));
   });
 
   it('lets the evaluations sign the alert links, and the pages opened from emails read the report', () => {

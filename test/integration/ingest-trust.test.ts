@@ -124,6 +124,29 @@ describe('ingestion: exact numbers, refusals before writes, idempotency keys', (
     }
   });
 
+  it('refuses a reused batch id whose other content names a new metric or feedback category, admitting no name', async () => {
+    const kinds = [
+      {
+        path: '/v1/models/cls/metrics',
+        first: { batchId: 'k-names', records: [{ name: 'cost', value: 2 }] },
+        other: { batchId: 'k-names', records: [{ name: 'latency_ms', value: 20 }] },
+      },
+      {
+        path: '/v1/models/cls/feedback',
+        first: { batchId: 'k-names', category: 'complaint', message: 'wrong' },
+        other: { batchId: 'k-names', category: 'praise', message: 'right' },
+      },
+    ];
+    for (const kind of kinds) {
+      expect((await api.call('POST', kind.path, { body: kind.first })).status).toBe(202);
+      const before = await api.snapshot();
+      const other = await api.call('POST', kind.path, { body: kind.other });
+      expect(other.status).toBe(422);
+      expect(other.body.error.code).toBe('idempotency_key_reused');
+      expect(await api.snapshot()).toBe(before);
+    }
+  });
+
   it('refuses settings and metrics that DynamoDB numbers cannot hold with 400, writing nothing', async () => {
     const before = await api.snapshot();
     const model = (thresholds: unknown) => ({ ...base, name: 'n', task: 'classification', thresholds });

@@ -166,4 +166,45 @@ describe('KPI report (SOP section 5) against a scripted history', () => {
     expect(reversed.status).toBe(400);
     expect(reversed.body.error.issues[0].path).toBe('query.from');
   });
+
+  it('refuses a period holding more evaluations than it counts, rather than counting part of them', async () => {
+    const { kpiReport } = await import('../../functions/commons/reports/kpi.ts');
+    const { loadModel } = await import('../../functions/commons/registry/store.ts');
+    const model = await loadModel('kpi');
+    const period = [at(30), new Date(now).toISOString()] as const;
+
+    // The last 30 days hold 4 evaluations (the fifth is older).
+    const four = await kpiReport(model, ...period, { maxEvaluations: 4 });
+    const three = kpiReport(model, ...period, { maxEvaluations: 3 });
+
+    expect(four.performanceDeviations.count).toBe(3);
+    await expect(three).rejects.toMatchObject({
+      statusCode: 400,
+      issues: [{ path: 'query.from', message: expect.stringContaining('at most 3 evaluations') }],
+    });
+  });
+
+  it('covers at most 366 days, and refuses a longer period naming from', async () => {
+    const to = new Date(now);
+    const period = (days: number) =>
+      `from=${encodeURIComponent(new Date(now - days * DAY).toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+
+    const year = await api.call('GET', `/v1/models/kpi/report?${period(366)}`);
+    const longer = await api.call('GET', `/v1/models/kpi/report?${period(367)}`);
+    // Without to, the period ends now: a from 10 years ago is as long.
+    const decade = await api.call(
+      'GET',
+      `/v1/models/kpi/report?from=${encodeURIComponent(new Date(now - 3653 * DAY).toISOString())}`,
+    );
+
+    expect(year.status).toBe(200);
+    expect(year.body).toMatchObject({ from: new Date(now - 366 * DAY).toISOString(), to: to.toISOString() });
+    expect(year.body.userFeedback.count).toBe(8);
+    for (const refused of [longer, decade]) {
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.issues).toEqual([
+        { path: 'query.from', message: expect.stringContaining('at most 366 days') },
+      ]);
+    }
+  });
 });

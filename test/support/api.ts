@@ -39,6 +39,15 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/** JSON with the keys of every object sorted, at every depth: equal items, equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** The local runtime in this process on a free port, with its data in a temporary folder. */
 export async function startTestApi(): Promise<TestApi> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'vigil-api-'));
@@ -83,7 +92,7 @@ export async function startTestApi(): Promise<TestApi> {
           const page = await client.send(
             new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
           );
-          for (const item of page.Items ?? []) items.push(JSON.stringify(item, Object.keys(item).sort()));
+          for (const item of page.Items ?? []) items.push(canonical(item));
           start = page.LastEvaluatedKey;
         } while (start);
         parts.push(items.sort());

@@ -12,6 +12,12 @@ import {
   versionInputSchema,
 } from '../registry/schema.ts';
 import {
+  KPI_DEFAULT_DAYS,
+  KPI_MAX_DAYS,
+  KPI_MAX_EVALUATIONS,
+  kpiPeriodQuerySchema,
+} from '../reports/period.ts';
+import {
   actualsBatchSchema,
   baselineSchema,
   feedbackSchema,
@@ -219,6 +225,10 @@ const readRoutes: Record<
         },
       },
     },
+  },
+  'GET /v1/models/{modelId}/report': {
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise)`,
+    query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
     summary:

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { queryItems } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from '#commons/incidents/keys';
 import type { Role } from '#commons/incidents/types';
@@ -101,22 +102,13 @@ export async function getApproval(
 
 /** The approvals of an incident, oldest first, without their tokens. */
 export async function listApprovals(incidentId: string): Promise<ApprovalRecord[]> {
-  const approvals: ApprovalRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) approvals.push(toApproval(item));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return approvals;
+  const { items } = await queryItems({
+    TableName: table,
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
+  });
+  return items.map(toApproval);
 }
 
 export interface DecisionClaim {

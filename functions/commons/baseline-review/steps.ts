@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';
 import { StepFailedError } from '#commons/workflow/errors';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
@@ -10,7 +11,13 @@ import { recordStep } from '../incidents/track.ts';
 import type { BaselineReview, IncidentRecord } from '../incidents/types.ts';
 import { type BaselineInput, type BaselineRecord, putBaseline, useBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { markBaselineReviewed, restoreBaselineTask, takeBaselineTask } from './store.ts';
+import {
+  type BaselineTask,
+  getBaselineTask,
+  markBaselineReviewed,
+  restoreBaselineTask,
+  takeBaselineTask,
+} from './store.ts';
 
 async function openReview(incidentId: string): Promise<IncidentRecord & { baselineReview: BaselineReview }> {
   const incident = await getIncident(incidentId);
@@ -94,13 +101,33 @@ export interface PutBaselineOutcome {
   readonly reviewIncidentId?: string;
 }
 
+/** The open baseline review a task belongs to, if it is still open. */
+async function openReviewOf(
+  task: BaselineTask,
+): Promise<{ incident: IncidentRecord; review: BaselineReview } | undefined> {
+  const incident = await getIncident(task.incidentId);
+  if (incident?.status !== 'open' || !incident.baselineReview) return undefined;
+  return { incident, review: incident.baselineReview };
+}
+
+/** The 409 of a baseline put that came after the review stopped waiting for it. */
+function stoppedWaiting(incidentId: string, detail: string): HttpError {
+  return new HttpError(409, 'conflict', `Baseline review ${incidentId} stopped waiting for a baseline`, [
+    { path: 'modelId', message: detail },
+  ]);
+}
+
+const LAPSED =
+  'the request for a new baseline timed out: a reminder asks again, then put it; nothing was stored';
+
 /**
  * `PUT /v1/models/{id}/baseline`. When a baseline review of the model waits for a new baseline,
  * the waiting task is taken in one atomic delete (of two PUTs exactly one resumes it), the
  * baseline is fitted but not yet used, kept on the incident and in its audit trail, and the
  * review resumes: QA approves it next. Otherwise the baseline is fitted and in use at once.
- * A refused baseline (400) gives the task back. A review that stopped waiting in between (its
- * step timed out: a reminder follows) answers 409, the baseline kept unused as history.
+ * A refused baseline (400) gives the task back. A request that lapsed (its step timed out, or is
+ * about to: a reminder follows) answers 409 before anything is written. Only when the step stops
+ * waiting in the moment between that check and the resume does the 409 keep the baseline unused.
  */
 export async function putBaselineOrResumeReview(
   model: ModelRecord,
@@ -108,21 +135,28 @@ export async function putBaselineOrResumeReview(
   actor: string,
   origin: RequestOrigin,
 ): Promise<PutBaselineOutcome> {
-  const task = await takeBaselineTask(model.modelId);
+  // Checked before anything is written: a lapsed request leaves everything as it was.
+  const waiting = await getBaselineTask(model.modelId);
+  const waitingFor = waiting && (await openReviewOf(waiting));
+  if (waiting && waitingFor && requestLapsed(waiting)) throw stoppedWaiting(waiting.incidentId, LAPSED);
+  const task = waiting && (await takeBaselineTask(model.modelId));
   if (!task) return { baseline: await putBaseline(model, input), inUse: true };
+  // A reminder may have put a newer task in between: that one is the one taken.
+  const reviewed = task.taskToken === waiting?.taskToken ? waitingFor : await openReviewOf(task);
+  if (reviewed && requestLapsed(task)) {
+    await restoreBaselineTask(model.modelId, task);
+    throw stoppedWaiting(task.incidentId, LAPSED);
+  }
+  // Without an open review (it ended without deleting its task), the baseline is in use at once.
+  const { incident, review } = reviewed ?? {};
   let baseline: BaselineRecord;
   try {
-    baseline = await putBaseline(model, input, { use: false });
+    baseline = await putBaseline(model, input, { use: !review });
   } catch (error) {
     await restoreBaselineTask(model.modelId, task);
     throw error;
   }
-  const incident = await getIncident(task.incidentId);
-  if (incident?.status !== 'open' || !incident.baselineReview) {
-    // The review ended without deleting its task: the baseline goes in use as any other.
-    await useBaseline(model.modelId, baseline.baselineVersion, baseline.createdAt);
-    return { baseline, inUse: true };
-  }
+  if (!incident || !review) return { baseline, inUse: true };
   const at = new Date().toISOString();
   const newBaseline: NonNullable<BaselineReview['newBaseline']> = {
     baselineVersion: baseline.baselineVersion,
@@ -132,7 +166,7 @@ export async function putBaselineOrResumeReview(
     submittedBy: actor,
   };
   await updateIncident(incident.incidentId, {
-    set: { baselineReview: { ...incident.baselineReview, newBaseline } satisfies BaselineReview },
+    set: { baselineReview: { ...review, newBaseline } satisfies BaselineReview },
   });
   await appendAudit(incident.incidentId, {
     at,
@@ -151,16 +185,9 @@ export async function putBaselineOrResumeReview(
     });
   } catch (error) {
     if (error instanceof TaskNotWaitingError) {
-      throw new HttpError(
-        409,
-        'conflict',
-        `Baseline review ${incident.incidentId} stopped waiting for a baseline`,
-        [
-          {
-            path: 'modelId',
-            message: `the request timed out (a reminder follows) or the review ended; baseline ${baseline.baselineVersion} is kept unused`,
-          },
-        ],
+      throw stoppedWaiting(
+        incident.incidentId,
+        `the request timed out just now (a reminder follows) or the review ended; baseline ${baseline.baselineVersion} is kept unused`,
       );
     }
     await restoreBaselineTask(model.modelId, task);

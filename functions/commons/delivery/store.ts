@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { queryItems } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import type { SubscriptionState } from '#commons/notifier/index';
 import { governanceKeys as keys } from '#commons/registry/keys';
@@ -43,22 +44,13 @@ export async function getSubscribers(addresses: readonly string[]): Promise<Map<
 }
 
 export async function listSubscribers(): Promise<SubscriberRecord[]> {
-  const records: SubscriberRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.subscribersIndex },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) records.push(strip(item) as unknown as SubscriberRecord);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return records;
+  const { items } = await queryItems({
+    TableName: table,
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.subscribersIndex },
+  });
+  return items.map((item) => strip(item) as unknown as SubscriberRecord);
 }
 
 export async function putSubscriber(record: SubscriberRecord): Promise<void> {

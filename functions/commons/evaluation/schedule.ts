@@ -1,6 +1,6 @@
 import { logger } from '#powertools/logger';
 import { openDueBaselineReview } from '../baseline-review/open.ts';
-import { settleRevert } from '../incidents/revert.ts';
+import { settleRevertAfter } from '../incidents/revert.ts';
 import { startUnapprovedWorkflow } from '../incidents/unapproved.ts';
 import { durationSeconds } from '../registry/schema.ts';
 import { listModels, type ModelRecord } from '../registry/store.ts';
@@ -73,9 +73,7 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
       const evaluation = await evaluateModel(model, { end: due.end, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
       // A revert asked of an unapproved version is done once production alone served this window.
-      await settleRevert(model, evaluation).catch((error: unknown) => {
-        logger.warn('checking a revert failed', { modelId: model.modelId, error });
-      });
+      await settleRevertAfter(model, evaluation);
       await startUnapprovedWorkflow(model.modelId).catch((error: unknown) => {
         logger.warn('starting the workflow of an unapproved version failed', {
           modelId: model.modelId,

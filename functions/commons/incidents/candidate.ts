@@ -1,5 +1,6 @@
 import { lte as semverLte } from 'semver';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
+import { requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';
 import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
@@ -20,15 +21,29 @@ function principalLabel(principal: Principal): string {
   return principal.kind === 'admin' ? 'admin' : `model:${principal.keyId}`;
 }
 
+/** The 409 of a candidate that came after its request lapsed: nothing of it is written. */
+function lapsedRequest(incidentId: string): HttpError {
+  return new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
+    {
+      path: 'incidentId',
+      message:
+        'the request for a candidate timed out: a reminder asks again, then post it; nothing was stored',
+    },
+  ]);
+}
+
 /**
  * Accepts the candidate of an incident waiting in its retraining step (SOP 6.4).
  * 1. The caller is the admin or holds a key of the incident's model (403).
  * 2. The incident is open and waits for a candidate (409), and the version is a semantic version
  *    greater than production's (400).
- * 3. The waiting task is taken in one atomic delete: of two submissions exactly one goes on (409);
+ * 3. The request has not lapsed (its step timed out, or is about to: a reminder asks again): 409
+ *    before anything is written.
+ * 4. The waiting task is taken in one atomic delete: of two submissions exactly one goes on (409);
  *    that one registers its version, new to the registry (409, and the task is given back).
- * 4. The candidate is kept on the incident and in the audit trail (who, address, agent), then the
- *    workflow resumes with it: re-validation follows. A task that stopped waiting answers 409.
+ * 5. The candidate is kept on the incident and in the audit trail (who, address, agent), then the
+ *    workflow resumes with it: re-validation follows. A task that stopped waiting in the moment
+ *    since the check answers 409, the candidate kept as submitted.
  */
 export async function submitCandidate(
   incidentId: string,
@@ -43,11 +58,13 @@ export async function submitCandidate(
       { path: 'incidentId', message: 'the incident is closed' },
     ]);
   }
-  if (!(await getCandidateTask(incidentId))) {
+  const waiting = await getCandidateTask(incidentId);
+  if (!waiting) {
     throw new HttpError(409, 'conflict', `Incident ${incidentId} does not wait for a candidate now`, [
       { path: 'incidentId', message: `the current step is ${incident.currentStep}` },
     ]);
   }
+  if (requestLapsed(waiting)) throw lapsedRequest(incidentId);
   const model = await loadModel(incident.modelId);
   const production = model.productionVersion ?? incident.version;
   if (semverLte(input.version, production)) {
@@ -60,6 +77,10 @@ export async function submitCandidate(
     throw new HttpError(409, 'conflict', `Incident ${incidentId} received another candidate just now`, [
       { path: 'version', message: 'another submission was first' },
     ]);
+  }
+  if (requestLapsed(task)) {
+    await restoreCandidateTask(incidentId, task);
+    throw lapsedRequest(incidentId);
   }
   // Only the submission that took the task registers its version; a refused one gives the task back.
   try {

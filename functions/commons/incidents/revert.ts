@@ -17,8 +17,8 @@ const table = requireEnv('GOVERNANCE_TABLE');
 
 /**
  * The `revert` path of an `unapproved_version` incident: MLOps and Operations are asked to
- * restore the production version, and the scheduled evaluation resumes the step once a whole
- * window was served by production alone; the workflow then closes the incident as `reverted`.
+ * restore the production version, and an evaluation (scheduled, or asked for on demand) resumes
+ * the step once a window that began after the ask was served by production alone; the workflow then closes the incident as `reverted`.
  */
 
 /** What the revert step keeps while production is being restored; the token never leaves the server. */
@@ -83,6 +83,7 @@ export async function awaitRevert(incidentId: string, taskToken: string, reminde
       `please make every endpoint serve the production version ${task.productionVersion} again.`,
       '',
       `Vigil closes incident ${incidentId} by itself once a whole evaluation window (${model.schedule.window}) starting after ${task.requestedAt} was served by version ${task.productionVersion} alone, as the predictions' modelVersion shows.`,
+      `An evaluation asked for sooner (POST /v1/models/${model.modelId}/evaluations) closes it too, once the window in progress began after ${task.requestedAt} and was served by version ${task.productionVersion} alone so far.`,
       ...(reminder > 0 ? ['', `No such window yet: this is reminder ${reminder}.`] : []),
       '',
       incidentSummary(incident, model),
@@ -93,7 +94,23 @@ export async function awaitRevert(incidentId: string, taskToken: string, reminde
 }
 
 /**
- * After a scheduled evaluation: resumes the model's revert step once the evaluated window began
+ * After an evaluation, scheduled or asked for on demand: {@link settleRevert}, a failure of
+ * which is logged and left to the next evaluation rather than failing this one.
+ */
+export async function settleRevertAfter(
+  model: ModelRecord,
+  evaluation: Parameters<typeof settleRevert>[1],
+): Promise<boolean> {
+  try {
+    return await settleRevert(model, evaluation);
+  } catch (error) {
+    logger.warn('checking a revert failed', { modelId: model.modelId, error });
+    return false;
+  }
+}
+
+/**
+ * After an evaluation: resumes the model's revert step once the evaluated window began
  * after the revert was asked and every one of its predictions named the production version. The
  * workflow then closes the incident as `reverted`. Answers whether it resumed it.
  */

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { queryItems } from '#clients/query';
 import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
@@ -112,23 +113,17 @@ export async function loadModel(modelId: string): Promise<ModelRecord> {
   return model;
 }
 
+/** The query of the model index, by id. */
+const modelIndexQuery = {
+  TableName: table,
+  IndexName: 'gsi1',
+  KeyConditionExpression: 'gsi1pk = :pk',
+  ExpressionAttributeValues: { ':pk': keys.modelsIndex },
+};
+
 export async function listModels(): Promise<ModelRecord[]> {
-  const models: ModelRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.modelsIndex },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) models.push(strip(item) as unknown as ModelRecord);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return models;
+  const { items } = await queryItems(modelIndexQuery);
+  return items.map((item) => strip(item) as unknown as ModelRecord);
 }
 
 /** One page of the registered models, by id, and the key to resume after it when there may be more. */
@@ -136,23 +131,11 @@ export async function listModelPage(options: {
   limit: number;
   after?: Record<string, string>;
 }): Promise<{ models: ModelRecord[]; nextKey?: Record<string, unknown> }> {
-  const models: ModelRecord[] = [];
-  let start: Record<string, unknown> | undefined = options.after;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.modelsIndex },
-        ExclusiveStartKey: start,
-        Limit: options.limit - models.length,
-      }),
-    );
-    for (const item of page.Items ?? []) models.push(strip(item) as unknown as ModelRecord);
-    start = page.LastEvaluatedKey;
-  } while (start && models.length < options.limit);
-  return { models, ...(start ? { nextKey: start } : {}) };
+  const { items, nextKey } = await queryItems(modelIndexQuery, options);
+  return {
+    models: items.map((item) => strip(item) as unknown as ModelRecord),
+    ...(nextKey ? { nextKey } : {}),
+  };
 }
 
 /** Whether a page key is one of the model index (see {@link listModelPage}). */

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
+import { HttpError } from '#commons/http';
 import { type EstimatedPerformanceSummary, summariseEstimates } from '../cbpe/evaluation.ts';
 import { listEvaluations } from '../evaluation/store.ts';
 import { listIncidents } from '../incidents/store.ts';
@@ -9,6 +10,7 @@ import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
 import { TOTALS_COLUMN, telemetryKeys, utcDay } from '../telemetry/keys.ts';
+import { KPI_MAX_EVALUATIONS } from './period.ts';
 import { type VersionsReport, versionsReport } from './versions.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
@@ -117,18 +119,32 @@ function withEstimates(evaluations: Parameters<typeof summariseEstimates>[0]) {
  * period), time to resolution (incidents closed in the period: each, median and mean), and user
  * feedback with its rate per 1,000 predictions (daily totals, so whole UTC days).
  */
-export async function kpiReport(model: ModelRecord, from: string, to: string): Promise<KpiReport> {
+export async function kpiReport(
+  model: ModelRecord,
+  from: string,
+  to: string,
+  options: { readonly maxEvaluations?: number } = {},
+): Promise<KpiReport> {
+  const maxEvaluations = options.maxEvaluations ?? KPI_MAX_EVALUATIONS;
   const [evaluations, incidents, daily] = await Promise.all([
     // Indexed by window end, which an evaluation asked for now puts a bucket ahead: read a day
     // past the period, then keep the evaluations made in it.
     listEvaluations(model.modelId, {
       from,
       to: new Date(Date.parse(to) + 86400_000).toISOString(),
-      limit: 10_000,
+      limit: maxEvaluations + 1,
     }),
     listIncidents({ modelId: model.modelId, limit: 10_000 }),
     totals(model, from, to),
   ]);
+  if (evaluations.length > maxEvaluations) {
+    throw new HttpError(400, 'invalid_request', `The period holds more than ${maxEvaluations} evaluations`, [
+      {
+        path: 'query.from',
+        message: `the report counts at most ${maxEvaluations} evaluations of model ${model.modelId}; ask for a shorter period`,
+      },
+    ]);
+  }
   const breaches = evaluations.filter((e) => e.status === 'breach' && within(e.createdAt, from, to));
   const opened = incidents.filter((i) => within(i.openedAt, from, to));
   const closed = incidents.filter(

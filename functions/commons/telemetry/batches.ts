@@ -39,6 +39,15 @@ export function fingerprint(request: unknown): string {
   return createHash('sha256').update(canonicalJson(request)).digest('base64url');
 }
 
+function reused(batchId: string): HttpError {
+  return new HttpError(
+    422,
+    'idempotency_key_reused',
+    `Batch ${batchId} was first sent with other content; nothing was written`,
+    [{ path: 'batchId', message: 'already used for a request with other content; use a new batch id' }],
+  );
+}
+
 function inProgress(batchId: string): HttpError {
   return new HttpError(409, 'batch_in_progress', `Batch ${batchId} is being processed; retry shortly`, [
     { path: 'batchId', message: 'a request with this batch id is in progress' },
@@ -60,6 +69,26 @@ export class BatchLedger {
     private readonly table: string,
     private readonly leaseSeconds = 60,
   ) {}
+
+  /**
+   * Refuses (422) a batch id the ledger holds for other content, reading only: for what a request
+   * must check before its first write, such as admitting new names ahead of its claim.
+   */
+  async refuseReused(
+    modelId: string,
+    kind: string,
+    batchId: string,
+    requestFingerprint: string,
+  ): Promise<void> {
+    const { Item } = await dynamoDb.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: telemetryKeys.batch(modelId, kind, batchId),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item?.fingerprint !== undefined && Item.fingerprint !== requestFingerprint) throw reused(batchId);
+  }
 
   /**
    * Claims a batch. With `rerunFinished`, a finished batch is claimed again as a new one (with
@@ -114,14 +143,7 @@ export class BatchLedger {
     );
     if (!Item) throw inProgress(batchId);
     // Ledger items written before fingerprints were kept have none: they match any content.
-    if (Item.fingerprint !== undefined && Item.fingerprint !== requestFingerprint) {
-      throw new HttpError(
-        422,
-        'idempotency_key_reused',
-        `Batch ${batchId} was first sent with other content; nothing was written`,
-        [{ path: 'batchId', message: 'already used for a request with other content; use a new batch id' }],
-      );
-    }
+    if (Item.fingerprint !== undefined && Item.fingerprint !== requestFingerprint) throw reused(batchId);
     if (Item.status === 'done' && !options.rerunFinished) {
       return { kind: 'replay', response: Item.response as Record<string, unknown> };
     }

@@ -569,6 +569,8 @@ export async function ingestMetrics(
     checkTimestamp(`records[${i}].timestamp`, r.timestamp, now, issues);
   });
   rejectIfInvalid(issues);
+  // A batch id reused for other content is refused before new names are admitted.
+  if (batch.batchId) await ledger.refuseReused(model.modelId, 'metrics', batch.batchId, fingerprint(batch));
   const refused = new Set(
     await admitNames(
       telemetryTable,
@@ -637,6 +639,10 @@ export async function ingestFeedback(
   feedback: { batchId?: string; category: string; message: string; predictionId?: string },
   source: { sourceIp?: string; userAgent?: string },
 ): Promise<{ accepted: 1; feedbackId: string; replayed?: true }> {
+  // A batch id reused for other content is refused before a new category is admitted.
+  if (feedback.batchId) {
+    await ledger.refuseReused(model.modelId, 'feedback', feedback.batchId, fingerprint(feedback));
+  }
   const refused = await admitNames(telemetryTable, model.modelId, 'feedback', [feedback.category]);
   if (refused.length > 0) {
     throw new HttpError(

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { queryItems } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import type { WebhookEventType } from './events.ts';
 import type { SealedSecret } from './secrets.ts';
@@ -116,22 +117,16 @@ export async function getWebhook(webhookId: string): Promise<WebhookRecord | und
 
 /** Every webhook, oldest first (at most {@link MAX_WEBHOOKS}: one page or two). */
 export async function listWebhooks(): Promise<WebhookRecord[]> {
-  const found: WebhookRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': webhookKeys.index },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) found.push(strip(item) as unknown as WebhookRecord);
-    start = page.LastEvaluatedKey;
-  } while (start && found.length < MAX_WEBHOOKS * 2);
-  return found;
+  const { items } = await queryItems(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': webhookKeys.index },
+    },
+    { limit: MAX_WEBHOOKS * 2 },
+  );
+  return items.map((item) => strip(item) as unknown as WebhookRecord);
 }
 
 /** Deletes a webhook (false when there is none) and gives its count back; its failures age out with their TTL. */

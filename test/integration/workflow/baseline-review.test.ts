@@ -263,7 +263,7 @@ describe('baseline review', () => {
     expect(plain.body.reviewIncidentId).toBeUndefined();
     expect((await model('review-replace')).baselineVersion).toBe(4);
   });
-  it('answers 409 to a baseline put when the waiting review task no longer waits, and keeps that baseline unused', async () => {
+  it('answers 409 to a baseline put when the waiting review task has lapsed, and writes nothing', async () => {
     // Prepare: a review waiting for the Data Science Lead, and the task token of a baseline
     // request that timed out still stored (between its timeout and the reminder that replaces it).
     await h.registerModel('review-lapsed', { approvalTimeoutHours: 72 });
@@ -273,30 +273,42 @@ describe('baseline review', () => {
     const fittedAt = Date.parse((await model('review-lapsed')).baselineCreatedAt);
     const incidentId = (await scheduledRunAt('review-lapsed', fittedAt + 91 * DAY_MS))
       ?.baselineReviewIncidentId as string;
+    vi.useRealTimers();
     await h.message('dsl@example.com', /Quarterly baseline review/);
-    const { putBaselineTask, getBaselineTask } = await import(
+    const { putBaselineTask, getBaselineTask, deleteBaselineTask } = await import(
       '../../../functions/commons/baseline-review/store.ts'
     );
-    await putBaselineTask('review-lapsed', {
+    const lapsed = {
       incidentId,
       taskToken: 'local-timed-out-token',
-      requestedAt: new Date().toISOString(),
-      expiresAt: new Date().toISOString(),
-      roles: ['devTeam'],
+      requestedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+      roles: ['devTeam' as const],
       recipients: ['dev@example.com'],
       reminder: 0,
-      timeoutSeconds: 3600,
-    });
+      timeoutSeconds: 3599,
+    };
+    await putBaselineTask('review-lapsed', lapsed);
 
     // Act
     const put = await h.call('PUT', '/v1/models/review-lapsed/baseline', { body: { records: records(300) } });
 
-    // Assess: a conflict naming why; the baseline is kept as history, not in use; no task left.
+    // Assess: a conflict naming why, and nothing written: no baseline fitted, kept or numbered,
+    // the incident and its audit trail as they were, the lapsed task left for its reminder.
     expect(put.status).toBe(409);
     expect(put.body.error.issues[0]).toMatchObject({ path: 'modelId' });
-    expect(put.body.error.issues[0].message).toContain('baseline 2 is kept unused');
+    expect(put.body.error.issues[0].message).toContain('timed out');
     expect((await model('review-lapsed')).baselineVersion).toBe(1);
-    expect(await getBaselineTask('review-lapsed')).toBeUndefined();
-    expect((await h.incident(incidentId)).status).toBe('open');
+    const incident = await h.incident(incidentId);
+    expect(incident.status).toBe('open');
+    expect(incident.baselineReview?.newBaseline).toBeUndefined();
+    expect(incident.audit.filter((e: { type: string }) => e.type === 'baseline.submitted')).toHaveLength(0);
+    expect(await getBaselineTask('review-lapsed')).toEqual(lapsed);
+    // The baseline number was not used up: the next baseline, with no review waiting, is number 2.
+    await deleteBaselineTask('review-lapsed', incidentId);
+    const next = await h.call('PUT', '/v1/models/review-lapsed/baseline', {
+      body: { records: records(300) },
+    });
+    expect(next.body).toMatchObject({ baselineVersion: 2, inUse: true });
   });
 });

@@ -268,4 +268,39 @@ describe('unapproved versions', () => {
     const reverted = await h.call('GET', '/v1/incidents?status=reverted&kind=unapproved_version');
     expect(reverted.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
   });
+  it('closes it as reverted when an evaluation asked for on demand shows production alone serving', async () => {
+    // Prepare: the revert asked for, then a one-minute window that begins after it, served by
+    // production alone.
+    await registerModel('uv-revert-now');
+    const served = await send('uv-revert-now', { modelVersion: '2.0.0', records: records(30) });
+    const incidentId = served.body.incidentId as string;
+    const ask = await h.message('dsl@example.com', /Review a version that is not approved/);
+    expect((await h.decide(ask, 'revert', 'Restore 1.0.0 now.')).status).toBe(200);
+    await h.incidentWhen(incidentId, (i) => i.currentStep === 'revert');
+    const window = (Math.floor(Date.now() / 60_000) + 1) * 60_000;
+    expect(
+      (await send('uv-revert-now', { modelVersion: '1.0.0', records: records(80, window + 5_000) })).status,
+    ).toBe(202);
+
+    // Act: an evaluation asked for within that window (the clock set there).
+    vi.useFakeTimers({ toFake: ['Date'], now: window + 30_000 });
+    const evaluation = await h.call('POST', '/v1/models/uv-revert-now/evaluations');
+    vi.useRealTimers();
+    const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+
+    // Assess
+    expect(evaluation.status, evaluation.text).toBe(201);
+    expect(evaluation.body).toMatchObject({
+      windowStart: new Date(window).toISOString(),
+      versions: [{ version: '1.0.0', predictions: 80 }],
+    });
+    expect(incident).toMatchObject({ status: 'reverted', currentStep: 'closed' });
+    expect(incident.audit).toContainEqual(
+      expect.objectContaining({
+        type: 'step.left',
+        step: 'revert',
+        details: expect.objectContaining({ evaluationId: evaluation.body.evaluationId }),
+      }),
+    );
+  });
 });

@@ -1,0 +1,28 @@
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { dynamoDb } from './dynamodb.ts';
+
+/**
+ * The items a query matches, read page after page (DynamoDB answers at most 1 MB at a time),
+ * starting after `after` when given, until none are left or `limit` items are read (each request
+ * then asks for no more than are still wanted). `nextKey` is the key to resume after the last
+ * item read, present when there may be more.
+ */
+export async function queryItems(
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  options: { readonly limit?: number; readonly after?: Record<string, unknown> } = {},
+): Promise<{ items: Record<string, unknown>[]; nextKey?: Record<string, unknown> }> {
+  const items: Record<string, unknown>[] = [];
+  let start = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        ...input,
+        ExclusiveStartKey: start,
+        ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && (options.limit === undefined || items.length < options.limit));
+  return { items, ...(start ? { nextKey: start } : {}) };
+}
