@@ -73,12 +73,12 @@ export function deltaId(batchId?: string, kind?: string): string {
 
 const deflateAsync = promisify(deflateRaw);
 /**
- * Below this many bytes of JSON, deflating at once costs the event loop less than handing the
- * work to the thread pool and back (day totals, metrics and feedback deltas are this small).
+ * Below this many characters of JSON, deflating at once costs the event loop less than handing
+ * the work to the thread pool and back (day totals, metrics and feedback deltas are this small).
  */
-const SYNC_DEFLATE_BYTES = 4096;
+const SYNC_DEFLATE_CHARS = 4096;
 const deflate = (json: string): Promise<Uint8Array> | Uint8Array =>
-  json.length < SYNC_DEFLATE_BYTES
+  json.length < SYNC_DEFLATE_CHARS
     ? deflateRawSync(json, { level: constants.Z_BEST_SPEED })
     : deflateAsync(json, { level: constants.Z_BEST_SPEED });
 
