@@ -4,7 +4,9 @@
  * that stores one item per prediction with BatchWriteItem, both on the same dynalite (in its own
  * process) in the same run. A counting proxy in front of dynalite measures DynamoDB write
  * requests, items written and write capacity per 1,000 predictions. The load generator and the
- * proxy run in worker threads, so the server's event loop does the server's work only.
+ * proxy run in worker threads, so the server's event loop does the server's work only. Per
+ * 1,000 predictions it reports the event loop's busy time and, on Linux, the CPU time of the
+ * server's thread, which a busy machine inflates less (waiting for a core is not CPU time).
  *
  * After a warm-up run of each design, rounds alternate which design goes first; the ratio is the
  * median over rounds. Last, it compacts what Vigil wrote, times that, and checks that every
@@ -17,6 +19,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +63,21 @@ const record = () => ({
   prediction: random() < 0.3 ? 'churn' : 'stay',
   score: random(),
 });
+
+/**
+ * CPU time of this process's main thread (the server's event loop), in ms, from Linux's
+ * /proc (USER_HZ ticks of 10 ms); undefined elsewhere. Unlike the event loop's busy time, it
+ * does not grow while the thread waits for a core on a busy machine.
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
 
 interface WriteCounts {
   requests: number;
@@ -193,7 +211,11 @@ const body = JSON.stringify({ records: Array.from({ length: BATCH }, record) });
 
 async function measure(name: string, url: string, seconds = SECONDS) {
   await counter.exchange('reset');
-  const cpuBefore = { loop: performance.eventLoopUtilization(), dynalite: await dynalite.cpuMs() };
+  const cpuBefore = {
+    loop: performance.eventLoopUtilization(),
+    thread: mainThreadCpuMs(),
+    dynalite: await dynalite.cpuMs(),
+  };
   const result = await autocannon({
     url,
     method: 'POST',
@@ -207,6 +229,9 @@ async function measure(name: string, url: string, seconds = SECONDS) {
   // Let the requests still in flight when the load stopped finish before the next step.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const loop = performance.eventLoopUtilization(cpuBefore.loop);
+  const threadAfter = mainThreadCpuMs();
+  const threadCpu =
+    threadAfter === undefined || cpuBefore.thread === undefined ? Number.NaN : threadAfter - cpuBefore.thread;
   const dynaliteCpu = (await dynalite.cpuMs()) - cpuBefore.dynalite;
   const writes = await counter.exchange('read');
   const ok = result['2xx'];
@@ -222,8 +247,9 @@ async function measure(name: string, url: string, seconds = SECONDS) {
     itemsWrittenPer1000: (writes.items / predictions) * 1000,
     capacityPer1000: (writes.capacity / predictions) * 1000,
     // Per 1,000 predictions: the server's event loop busy time (the load generator and the
-    // counting proxy run in worker threads) and dynalite's CPU time.
+    // counting proxy run in worker threads), the CPU time of its thread, and dynalite's CPU time.
     serviceCpuPer1000: (loop.active / predictions) * 1000,
+    threadCpuPer1000: (threadCpu / predictions) * 1000,
     dynaliteCpuPer1000: (dynaliteCpu / predictions) * 1000,
   };
 }
@@ -239,6 +265,7 @@ function table(rows: Figures[]): void {
     'items/1k',
     'WCU/1k',
     'loop ms/1k',
+    'cpu ms/1k',
     'db ms/1k',
     'errors',
   ];
@@ -252,6 +279,7 @@ function table(rows: Figures[]): void {
       r.itemsWrittenPer1000.toFixed(1),
       r.capacityPer1000.toFixed(1),
       r.serviceCpuPer1000.toFixed(1),
+      r.threadCpuPer1000.toFixed(1),
       r.dynaliteCpuPer1000.toFixed(1),
       String(r.errors),
     ];
@@ -298,6 +326,11 @@ try {
     median(rows.filter((r) => r.name.startsWith(design)).map((r) => r.capacityPer1000));
   console.log(
     `write capacity naive/vigil (DynamoDB's 1 WCU per KB written): ${(capacity('naive') / capacity('vigil')).toFixed(1)}x`,
+  );
+  const threadCpu = (design: string) =>
+    median(rows.filter((r) => r.name.startsWith(design)).map((r) => r.threadCpuPer1000));
+  console.log(
+    `server thread CPU per 1,000 predictions, median: vigil ${threadCpu('vigil').toFixed(1)} ms, naive ${threadCpu('naive').toFixed(1)} ms (${(threadCpu('naive') / threadCpu('vigil')).toFixed(2)}x)`,
   );
 
   // Compaction of what Vigil wrote, and a check that every accepted prediction is counted once.

@@ -113,7 +113,8 @@ describe('ingestion under throttling and partial failures', () => {
     // The first attempt of every write to the day's totals is applied, then its connection dropped.
     const sent = new Set<string>();
     fault = (operation, _n, body) => {
-      if (!['PutItem', 'UpdateItem'].includes(operation) || !body.includes('TOTALS#')) return 'pass';
+      if (!['PutItem', 'UpdateItem', 'BatchWriteItem'].includes(operation) || !body.includes('TOTALS#'))
+        return 'pass';
       if (sent.has(body)) return 'pass';
       sent.add(body);
       return 'drop';
@@ -165,7 +166,9 @@ describe('ingestion under throttling and partial failures', () => {
     fault = (operation, n) => {
       // Every other write is throttled: each batch's consecutive writes meet at least one.
       if ((operation === 'UpdateItem' || operation === 'PutItem') && n % 2 === 0) return 'throttle';
-      if (operation === 'BatchWriteItem') return n % 2 === 1 ? 'unprocessed' : 'pass';
+      // The deltas and the raw predictions go in BatchWriteItems: throttled, half unprocessed, or through.
+      if (operation === 'BatchWriteItem')
+        return (['throttle', 'unprocessed', 'pass'] as const)[n % 3] ?? 'pass';
       return 'pass';
     };
 
@@ -174,7 +177,7 @@ describe('ingestion under throttling and partial failures', () => {
 
     expect(result).toEqual({ accepted: 200 });
     expect(proxy.seen.UpdateItem?.throttle).toBeGreaterThan(0);
-    expect(proxy.seen.PutItem?.throttle).toBeGreaterThan(0);
+    expect(proxy.seen.BatchWriteItem?.throttle).toBeGreaterThan(0);
     expect(proxy.seen.BatchWriteItem?.unprocessed).toBeGreaterThan(0);
     const counts = await countsPerColumn('throttled');
     expect(Object.keys(counts).sort()).toEqual(
@@ -187,9 +190,10 @@ describe('ingestion under throttling and partial failures', () => {
 
   it('resumes a batch that failed half way without counting any of it twice', async () => {
     const model = await registerModel('resumed');
-    // Every BatchWriteItem (the raw predictions kept for the ground-truth join) fails for good,
-    // beyond the SDK's retries, while the window delta and the totals go through.
-    fault = (operation) => (operation === 'BatchWriteItem' ? 'fail' : 'pass');
+    // Every write of the raw predictions kept for the ground-truth join fails for good, beyond
+    // the SDK's retries, while the window delta and the totals go through.
+    fault = (operation, _n, body) =>
+      operation === 'BatchWriteItem' && body.includes('PRED#') ? 'fail' : 'pass';
     const records = batch(150, 'r');
 
     await expect(ingest.ingestPredictions(model, { batchId: 'b-2', records })).rejects.toThrow();
@@ -235,7 +239,8 @@ describe('ingestion under throttling and partial failures', () => {
     const model = await registerModel('actuals-resumed');
     await ingest.ingestPredictions(model, { batchId: 'p', records: batch(120, 'a') });
     // The joins go through; every write of the performance delta fails for good.
-    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    fault = (operation, _n, body) =>
+      ['PutItem', 'BatchWriteItem'].includes(operation) && body.includes('delta#0#') ? 'fail' : 'pass';
     const records = [...actualsOf(100, 'a'), { predictionId: 'unknown', actual: 'yes' }];
 
     await expect(ingest.ingestActuals(model, { batchId: 'g-1', records })).rejects.toThrow();
@@ -269,7 +274,8 @@ describe('ingestion under throttling and partial failures', () => {
   it('keeps an actuals batch without an id retryable too: the same content resumes it', async () => {
     const model = await registerModel('actuals-unnamed');
     await ingest.ingestPredictions(model, { records: batch(40, 'u') });
-    fault = (operation, _n, body) => (operation === 'PutItem' && body.includes('delta#0#') ? 'fail' : 'pass');
+    fault = (operation, _n, body) =>
+      ['PutItem', 'BatchWriteItem'].includes(operation) && body.includes('delta#0#') ? 'fail' : 'pass';
     const records = actualsOf(40, 'u');
     await expect(ingest.ingestActuals(model, { records })).rejects.toThrow();
     fault = () => 'pass';
@@ -368,6 +374,45 @@ describe('ingestion under throttling and partial failures', () => {
     expect(stored[0]?.feedbackId).toBe(retried.feedbackId);
     expect(counted).toBe(1);
     expect(totals).toBe(1);
+  });
+
+  it('writes the window delta and day totals of a batch in one request, and resumes with conditional puts', async () => {
+    const model = await registerModel('one-request');
+    const records = batch(60, 'o').map(({ predictionId: _id, ...record }) => record);
+    const writes: { operation: string; body: string }[] = [];
+    fault = (operation, _n, body) => {
+      if (['PutItem', 'BatchWriteItem', 'UpdateItem'].includes(operation)) writes.push({ operation, body });
+      return 'pass';
+    };
+    await ingest.ingestPredictions(model, { records });
+    expect(writes.map((w) => w.operation)).toEqual(['BatchWriteItem']);
+    expect(writes[0]?.body).toContain('PROFILE#one-request#');
+    expect(writes[0]?.body).toContain('TOTALS#one-request#');
+
+    // A batch with an id whose first attempt fails: its retry finds the ledger's claim and writes
+    // each delta item with a conditional put, which keeps whatever an earlier attempt wrote.
+    writes.length = 0;
+    fault = (operation, _n, body) => {
+      if (operation === 'BatchWriteItem' && body.includes('TOTALS#')) return 'fail';
+      if (['PutItem', 'BatchWriteItem'].includes(operation)) writes.push({ operation, body });
+      return 'pass';
+    };
+    await expect(ingest.ingestPredictions(model, { batchId: 'o-1', records })).rejects.toThrow();
+    fault = (operation, _n, body) => {
+      if (['PutItem', 'BatchWriteItem'].includes(operation)) writes.push({ operation, body });
+      return 'pass';
+    };
+    expect(await ingest.ingestPredictions(model, { batchId: 'o-1', records })).toEqual({ accepted: 60 });
+    fault = () => 'pass';
+    const deltaPuts = writes.filter((w) => w.body.includes('delta#'));
+    expect(deltaPuts.map((w) => w.operation)).toEqual(['PutItem', 'PutItem']);
+    for (const put of deltaPuts) expect(put.body).toContain('attribute_not_exists(pk)');
+
+    const counts = await countsPerColumn('one-request');
+    expect(Object.keys(counts)).toHaveLength(13);
+    for (const value of Object.values(counts)) expect(value).toBe(120);
+    const totals = await countingDeltas(await items('one-request'), 'TOTALS#');
+    expect(totals.reduce((sum, delta) => sum + (delta['@totals']?.predictions ?? 0), 0)).toBe(120);
   });
 
   it('counts a batch id used again once the ledger forgot it as a new batch', async () => {

@@ -22,16 +22,67 @@ export type BatchClaim =
       readonly plan?: readonly string[];
     };
 
-/** JSON with every object's keys in code-point order, so equal content reads the same. */
+/**
+ * JSON with every object's keys in UTF-16 code-unit order and `undefined` members left out, so
+ * equal content reads the same. Its SHA-256 binds a batch id to its content in the ledger (and
+ * keys batches of actuals without one), so the text must never change from one version to the
+ * next. It runs on every request with a batch id: a copy of the value with its keys inserted
+ * in order, written by JSON.stringify, is the same text several times faster than a writer in
+ * JavaScript, which remains for what the copy cannot hold (see {@link sortedCopy}).
+ */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const copy = sortedCopy(value);
+  return copy === UNSORTABLE ? writeCanonical(value) : (JSON.stringify(copy) ?? '');
+}
+
+/** The canonical JSON writer, one value at a time. */
+function writeCanonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? '';
+  if (Array.isArray(value)) return `[${value.map(writeCanonical).join(',')}]`;
+  // The default sort compares UTF-16 code units, as `<` does; own keys are distinct.
+  const object = value as Record<string, unknown>;
+  const members: string[] = [];
+  for (const key of Object.keys(object).sort()) {
+    if (object[key] !== undefined) members.push(`${JSON.stringify(key)}:${writeCanonical(object[key])}`);
   }
-  return JSON.stringify(value);
+  return `{${members.join(',')}}`;
+}
+
+const UNSORTABLE = Symbol('unsortable');
+const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/;
+
+/**
+ * A copy of a JSON value whose objects have their keys inserted in code-unit order, or
+ * UNSORTABLE when JSON.stringify would write the copy otherwise than {@link writeCanonical}: an
+ * object key that may be an array index (objects list those first, in numeric order) or
+ * `__proto__` (which an assignment would not copy), an `undefined` array member (written
+ * `null`), or an object that is not a plain one (`toJSON`).
+ */
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] === undefined) return UNSORTABLE;
+      const member = sortedCopy(value[i]);
+      if (member === UNSORTABLE) return UNSORTABLE;
+      out[i] = member;
+    }
+    return out;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return UNSORTABLE;
+  const object = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object).sort()) {
+    if (key === '__proto__' || ARRAY_INDEX.test(key)) return UNSORTABLE;
+    const member = object[key];
+    if (member === undefined) continue;
+    const copy = sortedCopy(member);
+    if (copy === UNSORTABLE) return UNSORTABLE;
+    out[key] = copy;
+  }
+  return out;
 }
 
 /** The SHA-256 of a request's canonical JSON: what a batch id is bound to. */

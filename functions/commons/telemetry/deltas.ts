@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { constants, deflateRaw, inflateRawSync } from 'node:zlib';
+import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { ReferenceProfile, WindowCounters } from '#drift/profile';
-import { batchDelete, isConditionFailure } from './writes.ts';
+import { batchDelete, isConditionFailure, type WriteStep } from './writes.ts';
 
 /**
  * Batch deltas: how predictions reach the window profiles. A batch's counters for one bucket
@@ -71,7 +71,16 @@ export function deltaId(batchId?: string, kind?: string): string {
   return createHash('sha256').update(name).digest('base64url').slice(0, 22);
 }
 
-const deflate = promisify(deflateRaw);
+const deflateAsync = promisify(deflateRaw);
+/**
+ * Below this many characters of JSON, deflating at once costs the event loop less than handing
+ * the work to the thread pool and back (day totals, metrics and feedback deltas are this small).
+ */
+const SYNC_DEFLATE_CHARS = 4096;
+const deflate = (json: string): Promise<Uint8Array> | Uint8Array =>
+  json.length < SYNC_DEFLATE_CHARS
+    ? deflateRawSync(json, { level: constants.Z_BEST_SPEED })
+    : deflateAsync(json, { level: constants.Z_BEST_SPEED });
 
 /**
  * The items of one delta, split so that each stays well under DynamoDB's item size limit.
@@ -130,11 +139,24 @@ export async function deltaItems(
       sk: `${DELTA_PREFIX}${baseline}#${id}#${part}`,
       baseline,
       parts: chunks.length,
-      payload: await deflate(`{${entries.join(',')}}`, { level: constants.Z_BEST_SPEED }),
+      payload: await deflate(`{${entries.join(',')}}`),
       ...(covers && part === 0 ? { covers: [...covers] } : {}),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     })),
   );
+}
+
+/**
+ * The write step of one item of a batch's delta. On a batch's first attempt the item's key is
+ * new (delta ids derive from the attempt's token), so it is a plain put, which {@link runSteps}
+ * sends with the batch's other puts in one BatchWriteItem; the SDK's retry of that request
+ * writes the same item again. An attempt resuming a failed one uses {@link putDeltaItem}, whose
+ * condition keeps what the failed attempt wrote, so that parts of two attempts never mix.
+ */
+export function deltaWriteStep(stepId: string, table: string, item: DeltaItem, resumed: boolean): WriteStep {
+  return resumed
+    ? { id: stepId, run: () => putDeltaItem(table, item) }
+    : { id: stepId, table, item: item as unknown as Record<string, unknown> };
 }
 
 /** Writes one delta item; a retry that finds it written already succeeds. */

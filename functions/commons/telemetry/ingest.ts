@@ -22,7 +22,7 @@ import type { ModelRecord } from '../registry/store.ts';
 import { segmentPerformanceColumns } from '../segments/columns.ts';
 import { SegmentCounters } from '../segments/ingest.ts';
 import { BatchLedger, fingerprint } from './batches.ts';
-import { type ColumnCounters, deltaId, deltaItems, putDeltaItem, UNBINNED } from './deltas.ts';
+import { type ColumnCounters, deltaId, deltaItems, deltaWriteStep, UNBINNED } from './deltas.ts';
 import { addLimbs, exactSquare, exactValue } from './exact.ts';
 import {
   bucketResolution,
@@ -92,6 +92,8 @@ interface Attempt {
   readonly shard: number;
   /** What the first attempt recorded with `recordPlan`, if any. */
   readonly plan?: readonly string[];
+  /** True when an earlier attempt of the batch failed: what it wrote may be there already. */
+  readonly resumed: boolean;
   recordPlan(plan: readonly string[]): Promise<void>;
 }
 
@@ -122,6 +124,7 @@ async function once<R extends Record<string, unknown>>(
       token: randomBytes(12).toString('base64url'),
       receivedAt: Date.now(),
       shard: shardOf(model, undefined),
+      resumed: false,
       recordPlan: async () => undefined,
     });
     await runSteps(steps);
@@ -135,6 +138,7 @@ async function once<R extends Record<string, unknown>>(
       token: claim.token,
       receivedAt: claim.receivedAt,
       shard: shardOf(model, key),
+      resumed: claim.kind === 'resume',
       ...(claim.kind === 'resume' && claim.plan ? { plan: claim.plan } : {}),
       recordPlan: (plan) => ledger.recordPlan(model.modelId, kind, key, plan),
     });
@@ -153,6 +157,7 @@ async function unbinnedDeltaSteps(
   id: string,
   shard: number,
   perBucket: ReadonlyMap<number, ColumnCounters>,
+  resumed: boolean,
 ): Promise<WriteStep[]> {
   const resolution = windowOf(model);
   const expiresAt = expiresIn(profileTtlSeconds(model, PROFILE_TTL_SECONDS));
@@ -160,7 +165,7 @@ async function unbinnedDeltaSteps(
   for (const [bucket, columns] of perBucket) {
     const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
     for (const item of await deltaItems(pk, UNBINNED, id, columns, expiresAt)) {
-      steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+      steps.push(deltaWriteStep(`${bucket}/${item.sk}`, telemetryTable, item, resumed));
     }
   }
   return steps;
@@ -179,13 +184,13 @@ async function totalsSteps(
   day: string,
   counters: WindowCounters,
   stepId: string,
+  resumed: boolean,
 ): Promise<WriteStep[]> {
   const pk = telemetryKeys.dayBucket(model.modelId, day, shard);
   const items = await deltaItems(pk, UNBINNED, id, { [TOTALS_COLUMN]: counters }, undefined);
-  return items.map((item, part) => ({
-    id: part === 0 ? stepId : `${stepId}/${item.sk}`,
-    run: () => putDeltaItem(telemetryTable, item),
-  }));
+  return items.map((item, part) =>
+    deltaWriteStep(part === 0 ? stepId : `${stepId}/${item.sk}`, telemetryTable, item, resumed),
+  );
 }
 
 /** The segment keys a stored prediction keeps, for its actual's per-segment performance. */
@@ -234,7 +239,7 @@ export async function ingestPredictions(
   // Features whose data-quality rule needs counts at ingest: `@quality#<feature>` columns.
   const checked = model.features.filter((f) => countsAtIngest(f.quality));
 
-  return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
+  return once(model, 'predictions', batch.batchId, batch, async ({ token, receivedAt, shard, resumed }) => {
     // Per bucket: the records in it and one counter per column.
     const cbpe = new CbpeBuckets(calibration);
     const buckets = new Map<
@@ -285,7 +290,7 @@ export async function ingestPredictions(
       });
       delta[VERSION_COLUMN] = { [versionKey(batch.modelVersion)]: records };
       for (const item of await deltaItems(pk, baseline, id, delta, expiresAt)) {
-        steps.push({ id: `${bucket}/${item.sk}`, run: () => putDeltaItem(telemetryTable, item) });
+        steps.push(deltaWriteStep(`${bucket}/${item.sk}`, telemetryTable, item, resumed));
       }
       const day = utcDay(bucket * 1000);
       days.set(day, (days.get(day) ?? 0) + records);
@@ -293,7 +298,7 @@ export async function ingestPredictions(
     for (const [day, predictions] of days) {
       // The id earlier versions gave the day's `ADD`: a batch they left half done resumes
       // without counting its day again.
-      steps.push(...(await totalsSteps(model, id, shard, day, { predictions }, `totals|${day}/0`)));
+      steps.push(...(await totalsSteps(model, id, shard, day, { predictions }, `totals|${day}/0`, resumed)));
     }
     if (model.groundTruth) {
       const ttl = expiresIn(model.groundTruth.lookbackDays * 86400);
@@ -450,6 +455,7 @@ export async function ingestActuals(
             Object.fromEntries([...sums].map(([column, columnSums]) => [column, columnSums.counters()])),
           ]),
         ),
+        attempt.resumed,
       );
       return {
         steps,
@@ -589,7 +595,7 @@ export async function ingestMetrics(
   });
   rejectIfInvalid(issues);
   const resolution = windowOf(model);
-  return once(model, 'metrics', batch.batchId, batch, async ({ token, receivedAt, shard }) => {
+  return once(model, 'metrics', batch.batchId, batch, async ({ token, receivedAt, shard, resumed }) => {
     const sums = new Map<number, Map<string, { n: number; sum: bigint; sq: bigint }>>();
     for (const r of batch.records) {
       const bucket = bucketStart(Math.floor(timestampMs(r.timestamp, receivedAt) / 1000), resolution);
@@ -616,7 +622,7 @@ export async function ingestMetrics(
       }
       perBucket.set(bucket, columns);
     }
-    const steps = await unbinnedDeltaSteps(model, deltaId(token, 'metrics'), shard, perBucket);
+    const steps = await unbinnedDeltaSteps(model, deltaId(token, 'metrics'), shard, perBucket, resumed);
     return { steps, response: { accepted: batch.records.length } };
   });
 }
@@ -658,7 +664,7 @@ export async function ingestFeedback(
     );
   }
   const { batchId, ...content } = feedback;
-  return once(model, 'feedback', batchId, feedback, async ({ token, receivedAt, shard }) => {
+  return once(model, 'feedback', batchId, feedback, async ({ token, receivedAt, shard, resumed }) => {
     const now = new Date(receivedAt);
     const feedbackId = feedbackIdOf(token);
     const steps: WriteStep[] = [
@@ -688,6 +694,7 @@ export async function ingestFeedback(
         deltaId(token, 'feedback'),
         shard,
         new Map([[bucket, { [FEEDBACK_COLUMN]: { n: 1, [`c:${feedback.category}`]: 1 } }]]),
+        resumed,
       )),
       ...(await totalsSteps(
         model,
@@ -696,6 +703,7 @@ export async function ingestFeedback(
         utcDay(now.getTime()),
         { feedback: 1, [`feedback:${feedback.category}`]: 1 },
         'totals',
+        resumed,
       )),
     );
     return { steps, response: { accepted: 1 as const, feedbackId } };

@@ -7,26 +7,70 @@ import {
 import { dynamoDb } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 
-/** One idempotency-tracked write of a batch: `run` is sent at most once per successful attempt. */
-export interface WriteStep {
+/**
+ * One idempotency-tracked write of a batch: either `run`, sent at most once per successful
+ * attempt, or a plain put (see {@link PutStep}).
+ */
+export type WriteStep = RunStep | PutStep;
+
+export interface RunStep {
   readonly id: string;
   run(): Promise<void>;
 }
 
 /**
+ * An unconditional put of one item, for an item that an attempt of the batch may write again
+ * whole, harmlessly: {@link runSteps} sends the puts of a batch together, 25 items per
+ * BatchWriteItem, so that a batch costs one request rather than one per item.
+ */
+export interface PutStep {
+  readonly id: string;
+  readonly table: string;
+  readonly item: Record<string, unknown>;
+}
+
+const isPut = (step: WriteStep): step is PutStep => 'item' in step;
+
+/**
  * Runs write steps with bounded concurrency. Each step that succeeds is reported to `done` by
  * its id, and steps in `skip` are not run again, so a caller that failed half way resumes
  * without writing twice. On failure it waits for the steps in flight to settle before it
- * throws, so `done` has heard of everything that was applied.
+ * throws, so `done` has heard of everything that was applied. Puts go 25 to a BatchWriteItem
+ * (retried as {@link batchPut} does), and are reported done when their request is.
  */
 export async function runSteps(
   steps: readonly WriteStep[],
   options: { done?: (id: string) => void; skip?: ReadonlySet<string>; concurrency?: number } = {},
 ): Promise<void> {
   const pending = steps.filter((step) => !options.skip?.has(step.id));
-  await forEachConcurrently(pending, options.concurrency ?? 8, async (step) => {
-    await step.run();
-    options.done?.(step.id);
+  // Each task runs some steps and then reports their ids done.
+  const tasks: { ids: string[]; run: () => Promise<void> }[] = [];
+  const puts = new Map<string, PutStep[]>();
+  for (const step of pending) {
+    if (!isPut(step)) {
+      tasks.push({ ids: [step.id], run: () => step.run() });
+      continue;
+    }
+    const same = puts.get(step.table);
+    if (same) same.push(step);
+    else puts.set(step.table, [step]);
+  }
+  for (const [table, tablePuts] of puts) {
+    for (let start = 0; start < tablePuts.length; start += 25) {
+      const chunk = tablePuts.slice(start, start + 25);
+      tasks.push({
+        ids: chunk.map((step) => step.id),
+        run: () =>
+          batchPut(
+            table,
+            chunk.map((step) => step.item),
+          ),
+      });
+    }
+  }
+  await forEachConcurrently(tasks, options.concurrency ?? 8, async (task) => {
+    await task.run();
+    for (const id of task.ids) options.done?.(id);
   });
 }
 
