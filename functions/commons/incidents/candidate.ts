@@ -1,4 +1,4 @@
-import { lte as semverLte } from 'semver';
+import semverLte from 'semver/functions/lte.js';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
 import { HttpError } from '#commons/http';
 import { addVersion, loadModel } from '#commons/registry/store';
