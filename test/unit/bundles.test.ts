@@ -61,6 +61,14 @@ describe('cold starts: what a function loads', () => {
     }
   }, 120_000);
 
+  it('keeps statistics out of ingestion: counting values loads no p-value code', async () => {
+    const all = await bundles;
+    const ingest = packagesOf(all.get('ingest') ?? []);
+    expect(ingest.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect([...ingest].filter((name) => name.startsWith('@stdlib/'))).toEqual([]);
+    expect(packagesOf(all.get('evaluations') ?? []).has('@stdlib/math-base-special-gammainc')).toBe(true);
+  }, 120_000);
+
   it('bundles only the semver functions Vigil uses, and croner rather than cron-parser and luxon', async () => {
     const all = await bundles;
     for (const [name, inputs] of all) {
