@@ -11,7 +11,7 @@ async function load() {
   return import('../../functions/commons/api/authorizer-cache.ts');
 }
 
-describe('the authorizer cache flush (key revocation), its SDK client loaded on first use', () => {
+describe('the authorizer cache flush (key revocation)', () => {
   beforeEach(() => apiGateway.reset());
   afterEach(() => vi.unstubAllEnvs());
 

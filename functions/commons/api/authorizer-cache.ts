@@ -1,4 +1,4 @@
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 
 const restApiId = process.env.API_ID;
 const stageName = process.env.API_STAGE;
@@ -10,8 +10,6 @@ let client: APIGatewayClient | undefined;
  */
 export async function flushAuthorizerCache(): Promise<void> {
   if (!restApiId || !stageName) return;
-  // The SDK's API Gateway client is loaded here, not at cold start: few requests revoke a key.
-  const sdk = await import('@aws-sdk/client-api-gateway');
-  client ??= new sdk.APIGatewayClient({});
-  await client.send(new sdk.FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
+  client ??= new APIGatewayClient({});
+  await client.send(new FlushStageAuthorizersCacheCommand({ restApiId, stageName }));
 }

@@ -1,4 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookEvent } from './events.ts';
 
 /**
@@ -33,32 +33,25 @@ export interface WebhookQueue {
 
 const BATCH = 10;
 
-/** The SDK's SQS client, loaded on first use: most requests of a publisher publish nothing. */
-const loadSdk = () => import('@aws-sdk/client-sqs');
-
 /** The webhook queue in SQS: SendMessage for one message, SendMessageBatch (by ten) for several. */
 export class SqsWebhookQueue implements WebhookQueue {
-  private client: SQSClient | undefined;
+  private readonly client: SQSClient;
 
   constructor(
     private readonly queueUrl: string,
     client?: SQSClient,
   ) {
-    this.client = client;
+    // Short timeouts: a publisher's own request must not wait long on the queue.
+    this.client =
+      client ??
+      new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
   }
 
   async send(messages: readonly Outgoing[]): Promise<void> {
-    const sdk = await loadSdk();
-    // Short timeouts: a publisher's own request must not wait long on the queue.
-    this.client ??= new sdk.SQSClient({
-      maxAttempts: 3,
-      requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
-    });
-    const client = this.client;
     if (messages.length === 1) {
       const [only] = messages as [Outgoing];
-      await client.send(
-        new sdk.SendMessageCommand({
+      await this.client.send(
+        new SendMessageCommand({
           QueueUrl: this.queueUrl,
           MessageBody: JSON.stringify(only.message),
           DelaySeconds: only.delaySeconds ?? 0,
@@ -68,8 +61,8 @@ export class SqsWebhookQueue implements WebhookQueue {
     }
     for (let i = 0; i < messages.length; i += BATCH) {
       const batch = messages.slice(i, i + BATCH);
-      const { Failed } = await client.send(
-        new sdk.SendMessageBatchCommand({
+      const { Failed } = await this.client.send(
+        new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
           Entries: batch.map((m, j) => ({
             Id: `m${j}`,

@@ -1,30 +1,27 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import {
+  ExecutionAlreadyExists,
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import { TaskNotWaitingError, type WorkflowEngine, type WorkflowMachine } from './port.ts';
-
-/**
- * The SDK's Step Functions client, loaded on first use rather than at every cold start: most
- * invocations of the functions that may start a workflow (ingestion, say) never do.
- */
-const loadSdk = () => import('@aws-sdk/client-sfn');
 
 /**
  * Step Functions, for the state machines whose ARNs it is given: a string is the governance
  * workflow's alone. Task responses need no ARN: a task token names its execution.
  */
 export class SfnWorkflowEngine implements WorkflowEngine {
-  private client: SFNClient | undefined;
+  private readonly client: SFNClient;
   private readonly stateMachineArns: Partial<Record<WorkflowMachine, string>>;
 
   constructor(stateMachineArns: string | Partial<Record<WorkflowMachine, string>>, client?: SFNClient) {
     this.stateMachineArns =
       typeof stateMachineArns === 'string' ? { governance: stateMachineArns } : stateMachineArns;
-    this.client = client;
-  }
-
-  private async sdk() {
-    const sdk = await loadSdk();
-    this.client ??= new sdk.SFNClient({});
-    return { sdk, client: this.client };
+    this.client = client ?? new SFNClient({});
   }
 
   async startExecution(
@@ -34,42 +31,36 @@ export class SfnWorkflowEngine implements WorkflowEngine {
   ): Promise<{ executionArn: string; started: boolean }> {
     const stateMachineArn = this.stateMachineArns[machine];
     if (!stateMachineArn) throw new Error(`No state machine ARN for the ${machine} workflow`);
-    const { sdk, client } = await this.sdk();
     try {
-      const { executionArn } = await client.send(
-        new sdk.StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      const { executionArn } = await this.client.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
       );
       return { executionArn: executionArn ?? executionArnOf(stateMachineArn, name), started: true };
     } catch (error) {
-      if (error instanceof sdk.ExecutionAlreadyExists)
+      if (error instanceof ExecutionAlreadyExists)
         return { executionArn: executionArnOf(stateMachineArn, name), started: false };
       throw error;
     }
   }
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
-    await this.respond((sdk, client) =>
-      client.send(new sdk.SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    await this.respond(() =>
+      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
     );
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.respond((sdk, client) =>
-      client.send(new sdk.SendTaskFailureCommand({ taskToken, error, cause })),
-    );
+    await this.respond(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
   }
 
-  private async respond(
-    call: (sdk: Awaited<ReturnType<typeof loadSdk>>, client: SFNClient) => Promise<unknown>,
-  ): Promise<void> {
-    const { sdk, client } = await this.sdk();
+  private async respond(call: () => Promise<unknown>): Promise<void> {
     try {
-      await call(sdk, client);
+      await call();
     } catch (error) {
       if (
-        error instanceof sdk.TaskTimedOut ||
-        error instanceof sdk.TaskDoesNotExist ||
-        error instanceof sdk.InvalidToken
+        error instanceof TaskTimedOut ||
+        error instanceof TaskDoesNotExist ||
+        error instanceof InvalidToken
       ) {
         throw new TaskNotWaitingError(error.message);
       }
