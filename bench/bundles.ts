@@ -106,6 +106,7 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row & {
     target: bundling.target,
     minify: bundling.minify,
     sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
     mainFields: [...bundling.mainFields],
     banner: { js: bundling.banner },
     metafile: true,
