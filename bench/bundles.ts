@@ -3,8 +3,9 @@
  * module initialisation time in a fresh Node.js process (median of 5 rounds), next to the same
  * figures for an empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with
  * one GetItemCommand, bundled with the same options), with each function's ratio to the
- * reference. Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's metafile
- * of each bundle there, for https://esbuild.github.io/analyze/).
+ * reference, and the packages that weigh most in each bundle. Run: `npm run bench:bundles`
+ * (`BENCH_METAFILE=dir` also writes esbuild's metafile of each bundle there, for
+ * https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { bundling } from '../lib/bundling.ts';
 import { functionCatalog } from '../lib/functions.ts';
 
@@ -73,6 +74,22 @@ interface Row {
   gzip: number;
   initMs: number;
   cpuMs: number;
+  /** The heaviest packages (or Vigil's own code, `functions/`) in the bundle, by output bytes. */
+  top?: [string, number][];
+}
+
+const TOP = 4;
+
+/** Output bytes per package (`@scope/name`, `name`) or, for Vigil's own code, per top folder. */
+function contributors(metafile: Metafile): [string, number][] {
+  const byOwner = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const owner = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? input.split('/')[0] ?? input;
+      byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...byOwner].sort((a, b) => b[1] - a[1]);
 }
 
 const metafileDir = process.env.BENCH_METAFILE ? path.resolve(process.env.BENCH_METAFILE) : undefined;
@@ -89,9 +106,10 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row & {
     target: bundling.target,
     minify: bundling.minify,
     sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
     mainFields: [...bundling.mainFields],
     banner: { js: bundling.banner },
-    metafile: metafileDir !== undefined,
+    metafile: true,
     logLevel: 'warning',
   });
   if (metafileDir && result.metafile) {
@@ -99,7 +117,8 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row & {
     await writeFile(path.join(metafileDir, `${name}.json`), JSON.stringify(result.metafile));
   }
   const code = readFileSync(outfile);
-  return { name, file: outfile, bytes: code.length, gzip: gzipSync(code).length, initMs: 0, cpuMs: 0 };
+  const top = result.metafile ? contributors(result.metafile).slice(0, TOP) : [];
+  return { name, file: outfile, bytes: code.length, gzip: gzipSync(code).length, initMs: 0, cpuMs: 0, top };
 }
 
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
@@ -150,6 +169,13 @@ try {
       ).padStart(
         9,
       )} ${ratio(row.initMs, reference.initMs).padStart(9)} ${ratio(row.cpuMs, reference.cpuMs).padStart(8)}`,
+    );
+  }
+  console.log(`\nHeaviest parts of each bundle (KiB of minified output; functions = Vigil's own code):`);
+  for (const row of rows) {
+    if (!row.top?.length) continue;
+    console.log(
+      `${row.name.padEnd(20)} ${row.top.map(([owner, bytes]) => `${owner} ${(bytes / 1024).toFixed(0)}`).join(', ')}`,
     );
   }
 } finally {

@@ -1,11 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
 import { refreshDelivery } from '#commons/delivery/refresh';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
-import { tracer } from '#powertools/tracer';
+import { observed } from '#powertools/middleware';
 
 /**
  * The scheduler's target (EventBridge Scheduler in AWS): reads the state of every email
@@ -13,12 +9,9 @@ import { tracer } from '#powertools/tracer';
  * confirmed since the last run, and tells MLOps about a waiting step whose role lost its last
  * confirmed address.
  */
-export const handler = middy(async () => {
+export const handler = observed(async () => {
   const result = await refreshDelivery(new Date());
   logger.info('delivery refreshed', result);
   metrics.addMetric('WaitingRequestsDelivered', 'Count', result.delivered);
   return result;
-})
-  .use(captureLambdaHandler(tracer, { captureResponse: false }))
-  .use(logMetrics(metrics))
-  .use(injectLambdaContext(logger, { clearState: true }));
+});

@@ -2,7 +2,7 @@ import { runAgentTick } from '#commons/agents/tick';
 import { runScheduledEvaluations } from '#commons/evaluation/schedule';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
-import { traced } from '#powertools/traced';
+import { observed } from '#powertools/middleware';
 
 /**
  * The scheduler's target (EventBridge Scheduler in AWS, the runtime's loop locally): evaluates
@@ -10,7 +10,7 @@ import { traced } from '#powertools/traced';
  * that failed is logged and counted, and fails the invocation so that the scheduler's retry
  * policy and the error alarm see it; an agent decision that failed stays due for the next tick.
  */
-export const handler = traced(async () => {
+export const handler = observed(async () => {
   // Authorized agents' decisions first (announced to the step's role, applied once their overrule
   // window ended): they are quick, and a long run of evaluations does not delay them.
   const agents = await runAgentTick(new Date()).catch((error: unknown) => {

@@ -101,6 +101,7 @@ export class VigilFunction extends Construct {
         target: 'node22',
         minify: true,
         sourceMap: true,
+        sourcesContent: bundling.sourcesContent,
         mainFields: ['module', 'main'],
         // The AWS SDK is bundled too, so the versions pinned in the lock file are the ones that run.
         externalModules: [],

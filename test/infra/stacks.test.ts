@@ -1,3 +1,5 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -86,6 +88,21 @@ describe('CDK app', () => {
         });
       }
       service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+    });
+
+    it('ships each function as one minified bundle with a source map that leaves out the sources', () => {
+      const assembly = app.synth();
+      const assetDirs = readdirSync(assembly.directory).filter(
+        (dir) => dir.startsWith('asset.') && existsSync(path.join(assembly.directory, dir, 'index.mjs')),
+      );
+      expect(assetDirs).toHaveLength(Object.keys(functionCatalog).length);
+      for (const dir of assetDirs) {
+        const files = readdirSync(path.join(assembly.directory, dir)).sort();
+        expect(files).toEqual(['index.mjs', 'index.mjs.map']);
+        const map = JSON.parse(readFileSync(path.join(assembly.directory, dir, 'index.mjs.map'), 'utf8'));
+        expect(map.mappings.length).toBeGreaterThan(0);
+        expect(map.sourcesContent).toBeUndefined();
+      }
     });
 
     it('lets each function role write to its own log group only', () => {

@@ -5,9 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8 });
 
 /**
- * The one DynamoDB document client of an execution environment. Handlers wrapped in `traced`
- * (#powertools/traced) record its calls as X-Ray subsegments; the others load no X-Ray SDK.
- * Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so
+ * The one DynamoDB document client of an execution environment. Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so
  * the handlers talk to dynalite without knowing it. Throttling is retried by the SDK's
  * standard retry strategy with more attempts than its default: an accepted request must not
  * be dropped because a partition ran hot.

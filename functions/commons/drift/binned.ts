@@ -8,6 +8,9 @@ export interface BinnedStats {
   hellinger: number;
 }
 
+/** Drift bins of a numerical column unless asked otherwise. */
+export const DEFAULT_BINS = 10;
+
 /** Shares of 0 become this before `psi` and `kl` (no renormalisation after it). */
 export const ZERO_SHARE_REPLACEMENT = 0.0001;
 

@@ -1,7 +1,9 @@
 import gammainc from '@stdlib/math-base-special-gammainc';
 import { type BinnedStats, binnedStats } from './binned.ts';
+import type { CategoryTable } from './category-table.ts';
 import { npSum } from './numpy.ts';
-import { compareCodePoints } from './values.ts';
+
+export { type CategoryTable, categoryTable } from './category-table.ts';
 
 /** `scipy.stats.chi2_contingency(table, correction=False)` on a 2 × K table. */
 export interface ChiSquareResult {
@@ -20,29 +22,6 @@ export interface CategoricalStats extends BinnedStats {
    */
   newCategoryCount?: number;
   missingCategoryCount?: number;
-}
-
-/** The categories of both sides, in code-point order, with each side's count per category. */
-export interface CategoryTable {
-  categories: string[];
-  reference: number[];
-  current: number[];
-}
-
-/** The union of the categories seen on either side (count > 0), sorted as Python sorts `str`. */
-export function categoryTable(
-  reference: ReadonlyMap<string, number>,
-  current: ReadonlyMap<string, number>,
-): CategoryTable {
-  const all = new Set<string>();
-  for (const [category, count] of reference) if (count > 0) all.add(category);
-  for (const [category, count] of current) if (count > 0) all.add(category);
-  const categories = [...all].sort(compareCodePoints);
-  return {
-    categories,
-    reference: categories.map((c) => reference.get(c) ?? 0),
-    current: categories.map((c) => current.get(c) ?? 0),
-  };
 }
 
 /** The statistics of a categorical column, both sides holding at least one value. */

@@ -1,4 +1,4 @@
-import { countSortedIntoBins, quantileEdges } from './binned.ts';
+import { countSortedIntoBins, DEFAULT_BINS, quantileEdges } from './binned.ts';
 import { categoricalStats, categoryTable } from './categorical.ts';
 import { type ColumnChart, categoricalChart, numericalChart } from './charts.ts';
 import { applyDatasetRule, type DatasetRule } from './fdr.ts';
@@ -31,7 +31,7 @@ export interface DriftAnalysis {
   charts: ColumnChart[];
 }
 
-export const DEFAULT_BINS = 10;
+export { DEFAULT_BINS };
 
 /** More distinct numbers than this (both sides together) make an all-numeric column numerical. */
 const MAX_CATEGORICAL_DISTINCT_NUMBERS = 5;

@@ -31,7 +31,6 @@ export type { NumericalStats } from './numerical.ts';
 export { populationStd, wassersteinDistance } from './numerical.ts';
 export type {
   CategoricalProfile,
-  EvaluateOptions,
   NumericalProfile,
   ProfileOptions,
   ReferenceProfile,
@@ -42,12 +41,12 @@ export {
   ColumnCounter,
   countValue,
   DEFAULT_MAX_CATEGORIES,
-  evaluateProfile,
   fitReferenceProfile,
   mergeCounters,
   OTHER_CATEGORY,
   profileChart,
 } from './profile.ts';
+export { type EvaluateOptions, evaluateProfile } from './profile-drift.ts';
 export type {
   CategoricalColumnDrift,
   ColumnDrift,

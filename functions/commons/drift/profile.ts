@@ -1,20 +1,19 @@
-import { binnedStats, countSortedIntoBins, quantileEdges, uniqueQuantiles } from './binned.ts';
-import { type CategoricalStats, categoricalStats, categoryTable } from './categorical.ts';
+import { binnedStats, countSortedIntoBins, DEFAULT_BINS, quantileEdges, uniqueQuantiles } from './binned.ts';
+import { categoryTable } from './category-table.ts';
 import { type ColumnChart, categoricalChart, numericalChart } from './charts.ts';
-import { DEFAULT_BINS } from './compare.ts';
 import { ksPValue } from './ks.ts';
-import { columnResult, DriftInputError, resolveMethod, sideSummary } from './methods.ts';
+import { DriftInputError } from './methods.ts';
 import { MIN_NORMALISING_STD, type NumericalStats, populationStd } from './numerical.ts';
 import { searchRight } from './numpy.ts';
 import { sortedCopy } from './sort.ts';
-import type { ColumnDrift, ColumnType, MethodChoice, ProfileEstimates } from './types.ts';
+import type { ColumnDrift, ColumnType, ProfileEstimates } from './types.ts';
 import { categoryOf, compareCodePoints, isMissing, numericValue } from './values.ts';
 
 /**
  * Drift from aggregates. A reference profile is fitted once on the baseline's values; the
  * production side of a window is a flat map of additive counters ({@link WindowCounters}) that
- * ingestion fills with {@link countValue} and that shards merge by addition. {@link evaluateProfile}
- * then yields the same {@link ColumnDrift} as {@link compareDatasets}: the binned statistics
+ * ingestion fills with {@link countValue} and that shards merge by addition. `evaluateProfile`
+ * (`profile-drift.ts`) then yields the same {@link ColumnDrift} as {@link compareDatasets}: the binned statistics
  * (psi, kl, jensenShannon, hellinger, chiSquare, new and missing categories) exactly equal to the
  * raw-data ones, KS and Wasserstein as estimates with rigorous error bounds (docs/drift.md).
  */
@@ -353,33 +352,6 @@ export function mergeCounters(a: WindowCounters, b: WindowCounters): WindowCount
   return out;
 }
 
-export interface EvaluateOptions {
-  method?: MethodChoice['method'];
-  threshold?: number;
-}
-
-/** The drift of one column from its reference profile and a window's counters. */
-export function evaluateProfile(
-  name: string,
-  ref: ReferenceProfile,
-  window: WindowCounters,
-  options: EvaluateOptions = {},
-): ColumnDrift {
-  const choice = options.method ? { method: options.method, threshold: options.threshold } : undefined;
-  const method = resolveMethod(name, ref.type, ref.count, choice);
-  const reference = sideSummary(ref.count, ref.missing);
-  if (ref.type === 'numerical') {
-    const current = numericalWindow(ref, window);
-    const summary = sideSummary(current.count, window.miss ?? 0);
-    const stats = ref.count === 0 || current.count === 0 ? null : numericalEstimates(ref, current);
-    return columnResult(name, 'numerical', reference, summary, method, stats);
-  }
-  const current = categoricalWindow(ref, window);
-  const summary = sideSummary(current.count, window.miss ?? 0);
-  const stats = ref.count === 0 || current.count === 0 ? null : profileCategoricalStats(ref, current.counts);
-  return columnResult(name, 'categorical', reference, summary, method, stats);
-}
-
 /** The chart of one column from its reference profile and a window's counters. */
 export function profileChart(name: string, ref: ReferenceProfile, window: WindowCounters): ColumnChart {
   if (ref.type === 'numerical') {
@@ -440,7 +412,7 @@ export function driftBinCounts(ref: NumericalProfile, sketchCounts: readonly num
  *   bin collapsed to its mean, clamped to [W_lo, W_hi]; errorBound is its distance to the
  *   farther end.
  */
-function numericalEstimates(
+export function numericalEstimates(
   ref: NumericalProfile,
   current: NumericalWindow,
 ): NumericalStats & ProfileEstimates {
@@ -547,11 +519,11 @@ function offsetInSketchBin(edges: readonly number[], k: number, v: number): numb
 
 // ---- categorical ----
 
-function referenceCounts(ref: CategoricalProfile): Map<string, number> {
+export function referenceCounts(ref: CategoricalProfile): Map<string, number> {
   return new Map(ref.categories.map((c, i) => [c, ref.counts[i] as number]));
 }
 
-function categoricalWindow(
+export function categoricalWindow(
   ref: CategoricalProfile,
   window: WindowCounters,
 ): { count: number; counts: Map<string, number> } {
@@ -597,16 +569,6 @@ export function boundCounters(ref: ReferenceProfile, counters: WindowCounters): 
     add(out, `c:${i < tracked ? category : OTHER_CATEGORY}`, value);
   });
   return out;
-}
-
-function profileCategoricalStats(ref: CategoricalProfile, current: Map<string, number>): CategoricalStats {
-  const stats = categoricalStats(categoryTable(referenceCounts(ref), current));
-  const notOther = (c: string) => c !== OTHER_CATEGORY;
-  return {
-    ...stats,
-    newCategories: stats.newCategories.filter(notOther),
-    missingCategories: stats.missingCategories.filter(notOther),
-  };
 }
 
 /**

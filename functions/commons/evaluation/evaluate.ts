@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { applyDatasetRule } from '#drift/fdr';
-import { evaluateProfile, type ReferenceProfile, type WindowCounters } from '#drift/profile';
+import type { ReferenceProfile, WindowCounters } from '#drift/profile';
+import { evaluateProfile } from '#drift/profile-drift';
 import type { ColumnDrift } from '#drift/types';
 import { compareCodePoints } from '#drift/values';
 import { isBaselineReviewDue } from '../baseline-review/due.ts';

@@ -1,4 +1,4 @@
-import { lte as semverLte } from 'semver';
+import semverLte from 'semver/functions/lte.js';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
 import { requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';

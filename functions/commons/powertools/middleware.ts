@@ -7,9 +7,9 @@ import { metrics } from './metrics.ts';
 
 /**
  * A handler in the standard Powertools stack: metrics flushed, the Lambda context on every log
- * line. It loads no X-Ray SDK, which is most of a handler's cold start: with active tracing,
- * Lambda itself still records each invocation (and its initialisation) in X-Ray. Handlers
- * that need subsegments use `traced` (#powertools/traced) instead.
+ * line. Every function uses it. It loads no X-Ray SDK, which would be most of a small
+ * function's cold start: with active tracing, Lambda itself records each invocation, its
+ * initialisation and its errors in X-Ray, and no handler's response or event can reach a trace.
  */
 export function observed<E, R>(handler: (event: E, context: Context) => Promise<R>) {
   return middy(handler).use(logMetrics(metrics)).use(injectLambdaContext(logger, loggerOptions));

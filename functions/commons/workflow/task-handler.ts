@@ -2,14 +2,14 @@ import type { Context } from 'aws-lambda';
 import { IncidentNotOpenError } from '#commons/incidents/store';
 import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
-import { traced } from '#powertools/traced';
+import { observed } from '#powertools/middleware';
 import { StepFailedError } from './errors.ts';
 
 /**
  * A Step Functions task handler: the payload is validated against its schema, the step runs,
  * and a failure is logged and thrown back to the state machine under its error name (which the
  * definition's Retry and Catch match). A payload the schema refuses, or an incident that is no
- * longer open, is `StepFailed`: retrying cannot help. Wrapped in the Powertools stack with X-Ray (`traced`).
+ * longer open, is `StepFailed`: retrying cannot help. Wrapped in the standard Powertools stack (`observed`).
  */
 export function taskHandler<S extends z.core.$ZodType, R>(
   schema: S,
@@ -32,5 +32,5 @@ export function taskHandler<S extends z.core.$ZodType, R>(
       throw thrown;
     }
   };
-  return traced(run);
+  return observed(run);
 }
