@@ -9,7 +9,7 @@ import { evaluationListQuerySchema } from '#commons/evaluation/schema';
 import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
 import { settleRevertAfter } from '#commons/incidents/revert';
-import { modelIdSchema } from '#commons/registry/schema';
+import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import * as z from '#commons/zod';
 

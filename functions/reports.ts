@@ -3,7 +3,7 @@ import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { loadEvaluation } from '#commons/evaluation/store';
 import { json } from '#commons/http';
-import { modelIdSchema } from '#commons/registry/schema';
+import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';

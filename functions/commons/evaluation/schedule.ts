@@ -2,7 +2,7 @@ import { logger } from '#powertools/logger';
 import { openDueBaselineReview } from '../baseline-review/open.ts';
 import { settleRevertAfter } from '../incidents/revert.ts';
 import { startUnapprovedWorkflow } from '../incidents/unapproved.ts';
-import { durationSeconds } from '../registry/schema.ts';
+import { durationSeconds } from '../registry/fields.ts';
 import { listModels, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { latestFire } from './cron.ts';

@@ -3,7 +3,7 @@ import { requireEnv } from '#commons/config';
 import { boundCounters, mergeCounters, type WindowCounters } from '#drift/profile';
 import { logger } from '#powertools/logger';
 import { referenceProfiles } from '../registry/baselines.ts';
-import { durationSeconds } from '../registry/schema.ts';
+import { durationSeconds } from '../registry/fields.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import {
   type BucketDeltas,

@@ -1,4 +1,4 @@
-import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/schema';
+import { metricsSchema, modelIdSchema, semverSchema } from '#commons/registry/fields';
 import * as z from '#commons/zod';
 import { incidentKinds } from './types.ts';
 

@@ -61,6 +61,9 @@ const semver = z
   );
 export const semverSchema = semver;
 
+/** Named metrics of a model version (`accuracy`, `auc`...), each a storable number. */
+export const metricsSchema = namedMetrics(storableNumber());
+
 /** Seconds in an ISO-8601 duration (years as 365 days and months as 30, as schedules need no calendar). */
 export function durationSeconds(duration: string): number {
   const match =

@@ -12,6 +12,7 @@ import {
   durationSeconds,
   MAX_NAMED_METRICS,
   metricNameSchema,
+  metricsSchema,
   modelIdSchema,
   namedMetrics,
   semverSchema,
@@ -309,8 +310,6 @@ function checkSegments(
   });
 }
 
-export const metricsSchema = namedMetrics(storableNumber());
-
 export const versionInputSchema = z.strictObject({
   version: semverSchema,
   artifactUri: z.string().check(z.minLength(1), z.maxLength(2048)),
@@ -357,6 +356,7 @@ export {
   durationSeconds,
   MAX_NAMED_METRICS,
   metricNameSchema,
+  metricsSchema,
   modelIdSchema,
   namedMetrics,
   semverSchema,
