@@ -65,6 +65,9 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           maxWorkers: cores,
+          // The files only build CDK apps, without changing globals: a worker runs several after
+          // one another and loads aws-cdk-lib once.
+          isolate: false,
           sequence: { groupOrder: 2 },
         },
       },
