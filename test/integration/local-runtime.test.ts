@@ -65,11 +65,7 @@ describe('npm start (local runtime)', () => {
   });
 
   it('uses VIGIL_ADMIN_KEY when given and answers unknown routes with a JSON 404', async () => {
-    const runtime = await spawnRuntime(
-      { VIGIL_DATA_DIR: dataDir, VIGIL_ADMIN_KEY: 'given-admin-key' },
-      [],
-      20_000,
-    );
+    const runtime = await spawnRuntime({ VIGIL_DATA_DIR: dataDir, VIGIL_ADMIN_KEY: 'given-admin-key' }, []);
     try {
       expect(runtime.output()).toContain('admin key: given-admin-key');
       const response = await fetch(`${runtime.url}/nowhere`);

@@ -19,7 +19,8 @@ export interface RunningRuntime {
 export async function spawnRuntime(
   env: Record<string, string>,
   args: string[] = ['--no-demo'],
-  timeoutMs = 20_000,
+  // Generous: with test files in parallel, several processes start at once on a busy machine.
+  timeoutMs = 60_000,
 ): Promise<RunningRuntime> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...args], {
     cwd: repoRoot,
@@ -36,10 +37,11 @@ export async function spawnRuntime(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`runtime did not start in ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Never left behind: it would hold its data dir (and its port) for the next test.
+      child.kill('SIGKILL');
+      reject(new Error(`runtime did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const check = () => {
       const match = /Vigil is running at (http:\/\/\S+)[\s\S]*Press Ctrl\+C to stop\./.exec(output);
       if (match?.[1]) {

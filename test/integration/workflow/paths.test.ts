@@ -515,7 +515,11 @@ describe('governance workflow paths', () => {
 
     // Act
     await h.decide(qa, 'approve');
-    const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+    // The failure path marks the incident failed, then records it in the audit trail.
+    const incident = await h.incidentWhen(
+      incidentId,
+      (i) => i.status !== 'open' && i.audit.some((e) => e.type === 'incident.failed'),
+    );
 
     // Assess
     expect(incident.status).toBe('failed');

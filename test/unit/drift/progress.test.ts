@@ -36,7 +36,8 @@ function drift(terminal: boolean, ...args: string[]) {
   return { code, stdout, stderr };
 }
 
-describe('vigil drift progress', () => {
+// Each case profiles over 100,000 rows twice; with test files in parallel a core may be shared.
+describe('vigil drift progress', { timeout: 30_000 }, () => {
   it('on a terminal, over 100,000 rows: on standard error, column by column, cleared at the end', () => {
     const run = drift(true, '--reference', large, '--current', largeShifted);
     const updates = run.stderr.split('\r\x1b[K');
