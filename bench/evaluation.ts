@@ -16,10 +16,13 @@
  * the others, item for item, so each holds the same 100,000 predictions; the first model, just
  * evaluated, is not due, so the run evaluates the other BENCH_MODELS − 1; it prints models/s.
  *
- * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run).
+ * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run). With
+ * BENCH_CPU_PROFILE=<file.cpuprofile>, the timed evaluations are profiled in process (the runtime
+ * and the evaluation code run in this process; DynamoDB does not) and the profile is written there.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +33,7 @@ import { localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 100);
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const PREDICTIONS = 100_000;
 const BATCH = 500;
 const RUNS = 20;
@@ -202,12 +206,23 @@ try {
   console.log(`first evaluation after compaction: ${(performance.now() - cold).toFixed(0)} ms`);
   const times: number[] = [];
   let reads: Counts = { reads: 0, readBytes: 0 };
+  const profiler = CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   for (let i = 0; i < RUNS; i++) {
     await counter.exchange('reset');
     const t = performance.now();
     await call('POST', `/v1/models/${model}/evaluations`);
     times.push(performance.now() - t);
     reads = await counter.exchange('read');
+  }
+  if (profiler && CPU_PROFILE) {
+    const { profile } = await profiler.post('Profiler.stop');
+    await writeFile(CPU_PROFILE, JSON.stringify(profile));
+    profiler.disconnect();
   }
   times.sort((a, b) => a - b);
   console.log(
