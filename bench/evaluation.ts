@@ -18,7 +18,8 @@
  *
  * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run). With
  * BENCH_CPU_PROFILE=<file.cpuprofile>, the timed evaluations are profiled in process (the runtime
- * and the evaluation code run in this process; DynamoDB does not) and the profile is written there.
+ * and the evaluation code run in this process; DynamoDB does not) and the profile is written there;
+ * the scheduled run's profile goes to <file>.scheduled.cpuprofile.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -222,7 +223,6 @@ try {
   if (profiler && CPU_PROFILE) {
     const { profile } = await profiler.post('Profiler.stop');
     await writeFile(CPU_PROFILE, JSON.stringify(profile));
-    profiler.disconnect();
   }
   times.sort((a, b) => a - b);
   console.log(
@@ -271,9 +271,17 @@ try {
       }
     }
     // The first model was evaluated within the hour and is not due; the copies are.
+    if (profiler) await profiler.post('Profiler.start');
     const t = performance.now();
     const runs = await runScheduledEvaluations(new Date());
     const seconds = (performance.now() - t) / 1000;
+    if (profiler && CPU_PROFILE) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(
+        CPU_PROFILE.replace(/(\.cpuprofile)?$/, '.scheduled.cpuprofile'),
+        JSON.stringify(profile),
+      );
+    }
     const failed = runs.filter((r) => r.error);
     console.log(
       `scheduled run: ${runs.length} models in ${seconds.toFixed(1)} s, ` +
