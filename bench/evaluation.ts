@@ -10,6 +10,7 @@
  * and the DynamoDB reads of one evaluation are counted:
  *
  *   evaluation: p50 N ms, p99 N ms, reads N, read KB N
+ *   evaluation CPU: p50 N ms in process, dynalite N ms per evaluation (mean)
  *
  * Last, the scheduled run (`runScheduledEvaluations`, what the scheduled function runs) over
  * BENCH_MODELS such models (default 100): the compacted window of the first model is copied to
@@ -22,7 +23,7 @@
  * the scheduled run's profile goes to <file>.scheduled.cpuprofile.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
@@ -61,7 +62,7 @@ const record = (shift: number) => ({
   score: random(),
 });
 
-async function spawnDynalite(): Promise<{ endpoint: string; close(): void }> {
+async function spawnDynalite(): Promise<{ endpoint: string; pid?: number; close(): void }> {
   const port = await new Promise<number>((resolve) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as AddressInfo;
@@ -90,7 +91,7 @@ async function spawnDynalite(): Promise<{ endpoint: string; close(): void }> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { endpoint, close: () => child.kill() };
+  return { endpoint, pid: child.pid, close: () => child.kill() };
 }
 
 interface Counts {
@@ -112,6 +113,17 @@ async function startCounter(target: string) {
     },
     close: () => worker.terminate(),
   };
+}
+
+/** CPU milliseconds a process has used (Linux: /proc/<pid>/stat at 100 ticks a second); undefined elsewhere. */
+async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -213,13 +225,19 @@ try {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  const cpu: number[] = [];
+  const dynaliteBefore = await processCpuMs(dynalite.pid);
   for (let i = 0; i < RUNS; i++) {
     await counter.exchange('reset');
     const t = performance.now();
+    const used = process.cpuUsage();
     await call('POST', `/v1/models/${model}/evaluations`);
+    const { user, system } = process.cpuUsage(used);
     times.push(performance.now() - t);
+    cpu.push((user + system) / 1000);
     reads = await counter.exchange('read');
   }
+  const dynaliteAfter = await processCpuMs(dynalite.pid);
   if (profiler && CPU_PROFILE) {
     const { profile } = await profiler.post('Profiler.stop');
     await writeFile(CPU_PROFILE, JSON.stringify(profile));
@@ -229,6 +247,14 @@ try {
     `evaluation: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, ` +
       `reads ${reads.reads}, read KB ${(reads.readBytes / 1024).toFixed(0)}`,
   );
+  // CPU time is what a loaded machine distorts least: this process (the runtime and the evaluation
+  // code, and the counting proxy's thread), and DynamoDB's process where it can be read.
+  cpu.sort((a, b) => a - b);
+  const dynaliteMs =
+    dynaliteBefore === undefined || dynaliteAfter === undefined
+      ? ''
+      : `, dynalite ${((dynaliteAfter - dynaliteBefore) / RUNS).toFixed(0)} ms per evaluation (mean)`;
+  console.log(`evaluation CPU: p50 ${percentile(cpu, 50).toFixed(0)} ms in process${dynaliteMs}`);
 
   // The scheduled run over MODELS models holding the same window.
   if (MODELS > 1) {
