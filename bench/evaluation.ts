@@ -15,7 +15,8 @@
  * Last, the scheduled run (`runScheduledEvaluations`, what the scheduled function runs) over
  * BENCH_MODELS such models (default 100): the compacted window of the first model is copied to
  * the others, item for item, so each holds the same 100,000 predictions; the first model, just
- * evaluated, is not due, so the run evaluates the other BENCH_MODELS − 1; it prints models/s.
+ * evaluated, is not due, so the run evaluates the other BENCH_MODELS − 1; it prints models/s and
+ * the CPU time per model (in process, and in DynamoDB's process).
  *
  * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run). With
  * BENCH_CPU_PROFILE=<file.cpuprofile>, the timed evaluations are profiled in process (the runtime
@@ -299,8 +300,12 @@ try {
     // The first model was evaluated within the hour and is not due; the copies are.
     if (profiler) await profiler.post('Profiler.start');
     const t = performance.now();
+    const used = process.cpuUsage();
+    const dynaliteAtStart = await processCpuMs(dynalite.pid);
     const runs = await runScheduledEvaluations(new Date());
     const seconds = (performance.now() - t) / 1000;
+    const { user, system } = process.cpuUsage(used);
+    const dynaliteAtEnd = await processCpuMs(dynalite.pid);
     if (profiler && CPU_PROFILE) {
       const { profile } = await profiler.post('Profiler.stop');
       await writeFile(
@@ -312,6 +317,13 @@ try {
     console.log(
       `scheduled run: ${runs.length} models in ${seconds.toFixed(1)} s, ` +
         `${(runs.length / seconds).toFixed(2)} models/s${failed.length ? `, ${failed.length} failed` : ''}`,
+    );
+    const perModel = (ms: number) => (ms / Math.max(runs.length, 1)).toFixed(0);
+    console.log(
+      `scheduled run CPU: ${perModel((user + system) / 1000)} ms per model in process` +
+        (dynaliteAtStart === undefined || dynaliteAtEnd === undefined
+          ? ''
+          : `, dynalite ${perModel(dynaliteAtEnd - dynaliteAtStart)} ms per model`),
     );
   }
 } finally {
