@@ -10,16 +10,22 @@
  * and the DynamoDB reads of one evaluation are counted:
  *
  *   evaluation: p50 N ms, p99 N ms, reads N, read KB N
+ *   evaluation CPU: p50 N ms in process, dynalite N ms per evaluation (mean)
  *
  * Last, the scheduled run (`runScheduledEvaluations`, what the scheduled function runs) over
  * BENCH_MODELS such models (default 100): the compacted window of the first model is copied to
  * the others, item for item, so each holds the same 100,000 predictions; the first model, just
- * evaluated, is not due, so the run evaluates the other BENCH_MODELS − 1; it prints models/s.
+ * evaluated, is not due, so the run evaluates the other BENCH_MODELS − 1; it prints models/s and
+ * the CPU time per model (in process, and in DynamoDB's process).
  *
- * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run).
+ * Run: `npm run bench:evaluation` (BENCH_MODELS=10 for a quick run). With
+ * BENCH_CPU_PROFILE=<file.cpuprofile>, the timed evaluations are profiled in process (the runtime
+ * and the evaluation code run in this process; DynamoDB does not) and the profile is written there;
+ * the scheduled run's profile goes to <file>.scheduled.cpuprofile.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +36,7 @@ import { localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
 
 const MODELS = Number(process.env.BENCH_MODELS ?? 100);
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const PREDICTIONS = 100_000;
 const BATCH = 500;
 const RUNS = 20;
@@ -56,7 +63,7 @@ const record = (shift: number) => ({
   score: random(),
 });
 
-async function spawnDynalite(): Promise<{ endpoint: string; close(): void }> {
+async function spawnDynalite(): Promise<{ endpoint: string; pid?: number; close(): void }> {
   const port = await new Promise<number>((resolve) => {
     const probe = createNetServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as AddressInfo;
@@ -85,7 +92,7 @@ async function spawnDynalite(): Promise<{ endpoint: string; close(): void }> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { endpoint, close: () => child.kill() };
+  return { endpoint, pid: child.pid, close: () => child.kill() };
 }
 
 interface Counts {
@@ -107,6 +114,17 @@ async function startCounter(target: string) {
     },
     close: () => worker.terminate(),
   };
+}
+
+/** CPU milliseconds a process has used (Linux: /proc/<pid>/stat at 100 ticks a second); undefined elsewhere. */
+async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -202,18 +220,42 @@ try {
   console.log(`first evaluation after compaction: ${(performance.now() - cold).toFixed(0)} ms`);
   const times: number[] = [];
   let reads: Counts = { reads: 0, readBytes: 0 };
+  const profiler = CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const cpu: number[] = [];
+  const dynaliteBefore = await processCpuMs(dynalite.pid);
   for (let i = 0; i < RUNS; i++) {
     await counter.exchange('reset');
     const t = performance.now();
+    const used = process.cpuUsage();
     await call('POST', `/v1/models/${model}/evaluations`);
+    const { user, system } = process.cpuUsage(used);
     times.push(performance.now() - t);
+    cpu.push((user + system) / 1000);
     reads = await counter.exchange('read');
+  }
+  const dynaliteAfter = await processCpuMs(dynalite.pid);
+  if (profiler && CPU_PROFILE) {
+    const { profile } = await profiler.post('Profiler.stop');
+    await writeFile(CPU_PROFILE, JSON.stringify(profile));
   }
   times.sort((a, b) => a - b);
   console.log(
     `evaluation: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms, ` +
       `reads ${reads.reads}, read KB ${(reads.readBytes / 1024).toFixed(0)}`,
   );
+  // CPU time is what a loaded machine distorts least: this process (the runtime and the evaluation
+  // code, and the counting proxy's thread), and DynamoDB's process where it can be read.
+  cpu.sort((a, b) => a - b);
+  const dynaliteMs =
+    dynaliteBefore === undefined || dynaliteAfter === undefined
+      ? ''
+      : `, dynalite ${((dynaliteAfter - dynaliteBefore) / RUNS).toFixed(0)} ms per evaluation (mean)`;
+  console.log(`evaluation CPU: p50 ${percentile(cpu, 50).toFixed(0)} ms in process${dynaliteMs}`);
 
   // The scheduled run over MODELS models holding the same window.
   if (MODELS > 1) {
@@ -256,13 +298,32 @@ try {
       }
     }
     // The first model was evaluated within the hour and is not due; the copies are.
+    if (profiler) await profiler.post('Profiler.start');
     const t = performance.now();
+    const used = process.cpuUsage();
+    const dynaliteAtStart = await processCpuMs(dynalite.pid);
     const runs = await runScheduledEvaluations(new Date());
     const seconds = (performance.now() - t) / 1000;
+    const { user, system } = process.cpuUsage(used);
+    const dynaliteAtEnd = await processCpuMs(dynalite.pid);
+    if (profiler && CPU_PROFILE) {
+      const { profile } = await profiler.post('Profiler.stop');
+      await writeFile(
+        CPU_PROFILE.replace(/(\.cpuprofile)?$/, '.scheduled.cpuprofile'),
+        JSON.stringify(profile),
+      );
+    }
     const failed = runs.filter((r) => r.error);
     console.log(
       `scheduled run: ${runs.length} models in ${seconds.toFixed(1)} s, ` +
         `${(runs.length / seconds).toFixed(2)} models/s${failed.length ? `, ${failed.length} failed` : ''}`,
+    );
+    const perModel = (ms: number) => (ms / Math.max(runs.length, 1)).toFixed(0);
+    console.log(
+      `scheduled run CPU: ${perModel((user + system) / 1000)} ms per model in process` +
+        (dynaliteAtStart === undefined || dynaliteAtEnd === undefined
+          ? ''
+          : `, dynalite ${perModel(dynaliteAtEnd - dynaliteAtStart)} ms per model`),
     );
   }
 } finally {

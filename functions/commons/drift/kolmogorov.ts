@@ -133,26 +133,35 @@ function kolmognDMTW(n: number, d: number): number {
   for (let r = 0; r < m; r++) H[r * m] = v[r] as number;
   for (let c = 0; c < m; c++) H[(m - 1) * m + c] = v[m - 1 - c] as number;
 
-  let Hpwr: Float64Array = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) Hpwr[i * m + i] = 1;
+  // Only the entry (k−1, k−1) of H^n is wanted, and the powers of H multiply the running product
+  // on the right: row k−1 of the product depends on row k−1 alone, so only that row is kept
+  // (each entry summed over l in the same order as the full product, so the same doubles).
+  let row = new Float64Array(m);
+  row[k - 1] = 1;
+  let nextRow = new Float64Array(m);
+  let spare: Float64Array = new Float64Array(m * m);
   let nn = n;
   let expnt = 0;
   let Hexpnt = 0;
   while (nn > 0) {
     if (nn % 2) {
-      Hpwr = matmul(Hpwr, H, m);
+      vecmat(row, H, m, nextRow);
+      [row, nextRow] = [nextRow, row];
       expnt += Hexpnt;
     }
-    H = matmul(H, H, m);
+    nn = Math.floor(nn / 2);
+    // The last square would not be used.
+    if (nn === 0) break;
+    matmul(H, H, m, spare);
+    [H, spare] = [spare, H];
     Hexpnt *= 2;
     if (Math.abs(H[(k - 1) * m + k - 1] as number) > EP128) {
       for (let i = 0; i < H.length; i++) H[i] = (H[i] as number) / EP128;
       Hexpnt += E128;
     }
-    nn = Math.floor(nn / 2);
   }
 
-  let p = Hpwr[(k - 1) * m + k - 1] as number;
+  let p = row[k - 1] as number;
   // Multiply by n!/n^n.
   for (let i = 1; i <= n; i++) {
     p = (i * p) / n;
@@ -165,17 +174,29 @@ function kolmognDMTW(n: number, d: number): number {
   return clip01(p);
 }
 
-function matmul(a: Float64Array, b: Float64Array, m: number): Float64Array {
-  const out = new Float64Array(m * m);
+/** out = a·b for m×m matrices in row-major order; `out` is neither `a` nor `b`. */
+function matmul(a: Float64Array, b: Float64Array, m: number, out: Float64Array): void {
+  out.fill(0);
   for (let i = 0; i < m; i++) {
+    const row = i * m;
     for (let l = 0; l < m; l++) {
-      const ail = a[i * m + l] as number;
+      const ail = a[row + l] as number;
       if (ail === 0) continue;
-      for (let j = 0; j < m; j++)
-        out[i * m + j] = (out[i * m + j] as number) + ail * (b[l * m + j] as number);
+      const from = l * m;
+      for (let j = 0; j < m; j++) out[row + j] = (out[row + j] as number) + ail * (b[from + j] as number);
     }
   }
-  return out;
+}
+
+/** out = row·b, the row vector times an m×m matrix, summed as {@link matmul} sums a row. */
+function vecmat(row: Float64Array, b: Float64Array, m: number, out: Float64Array): void {
+  out.fill(0);
+  for (let l = 0; l < m; l++) {
+    const value = row[l] as number;
+    if (value === 0) continue;
+    const from = l * m;
+    for (let j = 0; j < m; j++) out[j] = (out[j] as number) + value * (b[from + j] as number);
+  }
 }
 
 /** The interval of non-zero entries of row i (`_pomeranz_compute_j1j2`). */

@@ -24,6 +24,7 @@ import {
   utcDay,
 } from '../telemetry/keys.ts';
 import { boundVersionCounters, VERSION_COLUMN } from '../telemetry/versions.ts';
+import { WindowSum } from '../telemetry/window-sum.ts';
 
 const table = requireEnv('TELEMETRY_TABLE');
 const NOT_COUNTERS = new Set(['pk', 'sk', 'expiresAt']);
@@ -90,7 +91,9 @@ export async function readWindow(
       });
     }
   }
-  const columns = new Map<string, WindowCounters>();
+  const sum = new WindowSum();
+  /** Segments' performance counters (of unbinned deltas): columns no baseline's deltas have. */
+  const segmentPerformance = new Map<string, WindowCounters>();
   const metrics = new Map<string, WindowCounters>();
   let performance: WindowCounters = {};
   let feedback: WindowCounters = {};
@@ -101,7 +104,7 @@ export async function readWindow(
     else if (column === FEEDBACK_COLUMN) feedback = mergeCounters(feedback, counters);
     // Segments' performance (segment columns of a baseline's deltas are in `columns` already).
     else if (column.startsWith('@segment#'))
-      columns.set(column, mergeCounters(columns.get(column) ?? {}, counters));
+      segmentPerformance.set(column, mergeCounters(segmentPerformance.get(column) ?? {}, counters));
     else if (column.startsWith('@metric#')) {
       const name = column.slice('@metric#'.length);
       metrics.set(name, mergeCounters(metrics.get(name) ?? {}, counters));
@@ -121,10 +124,13 @@ export async function readWindow(
     const items = await readBucket(table, pk);
     for (const item of items) if (!isDeltaItem(item)) takeItem(item);
     const deltas = sortDeltas(items);
-    bucketColumns(deltas, baselineVersion, columns);
+    sum.addBucket(pk, deltas, baselineVersion);
     for (const [column, counters] of bucketColumns(deltas, UNBINNED)) take(column, counters);
     if (options.compact && closesAt + COMPACT_AFTER_SECONDS <= now) await compactIfWorth(model, pk, deltas);
   });
+  const columns = sum.columns();
+  for (const [column, counters] of segmentPerformance)
+    columns.set(column, mergeCounters(columns.get(column) ?? {}, counters));
   return { windowStart: start, windowEnd: end, columns, performance, metrics, feedback };
 }
 

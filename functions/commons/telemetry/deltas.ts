@@ -177,7 +177,7 @@ export function decodePayload(payload: Uint8Array): ColumnCounters {
 const decoded = new WeakMap<object, ColumnCounters>();
 
 /** A delta item's counters, decoded once however many times a read and its compaction use them. */
-function countersOf(delta: ParsedDelta): ColumnCounters {
+export function countersOf(delta: ParsedDelta): ColumnCounters {
   let columns = decoded.get(delta.item);
   if (!columns) {
     columns = decodePayload(delta.item.payload as Uint8Array);
