@@ -6,21 +6,36 @@ import { type FunctionId, functionCatalog } from '#lib/functions';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
-/** The files a function's bundle holds, as esbuild resolves them with the deploy options. */
-async function bundledInputs(name: FunctionId): Promise<string[]> {
+/**
+ * The files each function's minified bundle keeps code of, with the bytes each adds, as esbuild
+ * bundles them with the deploy options (one build for all of them: each module is parsed once).
+ */
+async function bundledInputs(): Promise<Map<FunctionId, Map<string, number>>> {
   const result = await build({
-    entryPoints: [path.join(repoRoot, functionCatalog[name].entry)],
+    entryPoints: Object.fromEntries(
+      Object.entries(functionCatalog).map(([name, fn]) => [name, path.join(repoRoot, fn.entry)]),
+    ),
     bundle: true,
     write: false,
     outdir: 'out',
     platform: 'node',
     format: 'esm',
     target: bundling.target,
+    minify: true,
     mainFields: [...bundling.mainFields],
     metafile: true,
     logLevel: 'silent',
   });
-  return Object.keys(result.metafile.inputs);
+  const bundles = new Map<FunctionId, Map<string, number>>();
+  for (const [outfile, output] of Object.entries(result.metafile.outputs)) {
+    if (!outfile.endsWith('.js')) continue;
+    const inputs = new Map<string, number>();
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      if (bytesInOutput > 0) inputs.set(input, bytesInOutput);
+    }
+    bundles.set(path.basename(outfile, '.js') as FunctionId, inputs);
+  }
+  return bundles;
 }
 
 function packagesOf(inputs: readonly string[]): Set<string> {
@@ -34,8 +49,9 @@ function packagesOf(inputs: readonly string[]): Set<string> {
 
 describe('cold starts: what a function loads', () => {
   const names = Object.keys(functionCatalog) as FunctionId[];
-  const bundles = Promise.all(names.map(async (name) => [name, await bundledInputs(name)] as const)).then(
-    (entries) => new Map(entries),
+  const built = bundledInputs();
+  const bundles = built.then(
+    (all) => new Map([...all].map(([name, inputs]) => [name, [...inputs.keys()]] as const)),
   );
 
   it('loads no X-Ray SDK in any function: Lambda records the traces, no handler adds to them', async () => {
@@ -80,5 +96,35 @@ describe('cold starts: what a function loads', () => {
       expect(packages.has('cron-parser') || packages.has('luxon'), name).toBe(false);
     }
     expect(packagesOf(all.get('registry') ?? []).has('croner')).toBe(true);
+  }, 120_000);
+
+  it("bundles zod/mini with zod's English messages alone in every function: no classic build, no other locale", async () => {
+    const all = await built;
+    for (const [name, inputs] of all) {
+      const zod = new Map<string, number>();
+      for (const [input, bytes] of inputs) {
+        const at = input.lastIndexOf('node_modules/zod/');
+        if (at >= 0) zod.set(input.slice(at + 'node_modules/zod/'.length), bytes);
+      }
+      const files = [...zod.keys()];
+      if (files.length === 0) continue; // validates nothing (health, authorizer, ...)
+      expect(files, name).toContain('v4/mini/schemas.js');
+      expect(files, name).toContain('v4/locales/en.js');
+      expect(
+        files.filter((file) => file.includes('/classic/')),
+        name,
+      ).toEqual([]);
+      // A named import of the schemas namespace (`import { z }`) would bring every locale.
+      expect(
+        files.filter((file) => file.startsWith('v4/locales/') && file !== 'v4/locales/en.js'),
+        name,
+      ).toEqual([]);
+      // What tree-shaking leaves of zod: the checks the schemas use, far below the whole library.
+      const bytes = [...zod.values()].reduce((sum, b) => sum + b, 0);
+      expect(bytes, name).toBeLessThan(80 * 1024);
+    }
+    expect([...(all.get('ingest')?.keys() ?? [])].some((input) => input.includes('node_modules/zod/'))).toBe(
+      true,
+    );
   }, 120_000);
 });

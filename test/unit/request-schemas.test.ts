@@ -30,6 +30,13 @@ function thrownBy(call: () => unknown): unknown {
 const options = (values: string[]) =>
   `Invalid option: expected one of ${values.map((v) => `"${v}"`).join('|')}`;
 
+describe('the schema library', () => {
+  it("answers in zod's English words", () => {
+    const result = z.safeParse(z.object({ name: z.string().check(z.minLength(1)) }), { name: '' });
+    expect(result.error?.issues[0]?.message).toBe('Too small: expected string to have >=1 characters');
+  });
+});
+
 describe('the query, path and body schemas of incidents, evaluations, evidence and webhooks', () => {
   it('read list queries with their default page sizes and refuse bad limits and filters by name', () => {
     expect(outcome(incidentListQuerySchema, {})).toEqual({ data: { limit: 100 } });
