@@ -85,9 +85,18 @@ function sortedCopy(value: unknown): unknown {
   return out;
 }
 
-/** The SHA-256 of a request's canonical JSON: what a batch id is bound to. */
+const fingerprints = new WeakMap<object, string>();
+
+/**
+ * The SHA-256 of a request's canonical JSON: what a batch id is bound to. Kept per request
+ * object, so the check before a request's first write and its claim hash it once.
+ */
 export function fingerprint(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  const known = typeof request === 'object' && request !== null ? fingerprints.get(request) : undefined;
+  if (known !== undefined) return known;
+  const print = createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  if (typeof request === 'object' && request !== null) fingerprints.set(request, print);
+  return print;
 }
 
 function reused(batchId: string): HttpError {
