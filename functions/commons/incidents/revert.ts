@@ -3,10 +3,11 @@ import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
 import { getModel, type ModelRecord } from '#commons/registry/store';
-import type { ServedVersion } from '#commons/telemetry/versions';
+import { approvedVersions, NO_VERSION, type ServedVersion } from '#commons/telemetry/versions';
 import { StepFailedError } from '#commons/workflow/errors';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
+import { getEvaluation } from './evaluations.ts';
 import { incidentKeys as keys } from './keys.ts';
 import { incidentSummary, modelLabel, signature } from './messages.ts';
 import { getIncident } from './store.ts';
@@ -18,7 +19,8 @@ const table = requireEnv('GOVERNANCE_TABLE');
 /**
  * The `revert` path of an `unapproved_version` incident: MLOps and Operations are asked to
  * restore the production version, and an evaluation (scheduled, or asked for on demand) resumes
- * the step once a window that began after the ask was served by production alone; the workflow then closes the incident as `reverted`.
+ * the step once a window that began after the ask proves it ({@link revertProof}); the workflow
+ * then closes the incident as `reverted`.
  */
 
 /** What the revert step keeps while production is being restored; the token never leaves the server. */
@@ -84,6 +86,7 @@ export async function awaitRevert(incidentId: string, taskToken: string, reminde
       '',
       `Vigil closes incident ${incidentId} by itself once a whole evaluation window (${model.schedule.window}) starting after ${task.requestedAt} was served by version ${task.productionVersion} alone, as the predictions' modelVersion shows.`,
       `An evaluation asked for sooner (POST /v1/models/${model.modelId}/evaluations) closes it too, once the window in progress began after ${task.requestedAt} and was served by version ${task.productionVersion} alone so far.`,
+      `Predictions sent without a modelVersion are counted on the record but neither prove nor block the revert: the window needs predictions of version ${task.productionVersion}, and none of another version.`,
       ...(reminder > 0 ? ['', `No such window yet: this is reminder ${reminder}.`] : []),
       '',
       incidentSummary(incident, model),
@@ -109,10 +112,45 @@ export async function settleRevertAfter(
   }
 }
 
+/** What the served versions of a window say about a revert. */
+export interface RevertProof {
+  /** The window proves production restored. */
+  readonly restored: boolean;
+  /** Predictions that named the production version. */
+  readonly productionPredictions: number;
+  /** Predictions sent without a `modelVersion`: reported, neither proof nor obstacle. */
+  readonly unversionedPredictions: number;
+}
+
 /**
- * After an evaluation: resumes the model's revert step once the evaluated window began
- * after the revert was asked and every one of its predictions named the production version. The
- * workflow then closes the incident as `reverted`. Answers whether it resumed it.
+ * Whether a window's served versions prove a revert: at least one prediction named the
+ * production version, and every prediction that named a version named an approved one
+ * (production, or the previous version while its stabilisation runs; versions counted past the
+ * cap as `other` are unknown, so they block). Predictions sent without a version prove nothing
+ * and block nothing: a host that sends no `modelVersion` cannot hold a revert open forever.
+ */
+export function revertProof(
+  versions: readonly ServedVersion[],
+  production: string | undefined,
+  approved: readonly string[],
+): RevertProof {
+  const count = (version: string) => versions.find((served) => served.version === version)?.predictions ?? 0;
+  const productionPredictions = production === undefined ? 0 : count(production);
+  const named = versions.filter((served) => served.version !== NO_VERSION);
+  return {
+    restored:
+      productionPredictions > 0 &&
+      named.every((served) => served.predictions === 0 || approved.includes(served.version)),
+    productionPredictions,
+    unversionedPredictions: count(NO_VERSION),
+  };
+}
+
+/**
+ * After an evaluation: resumes the model's revert step once the evaluated window began after
+ * the revert was asked and its served versions prove production restored ({@link revertProof},
+ * with the versions approved at the window's end). The workflow then closes the incident as
+ * `reverted`. Answers whether it resumed it.
  */
 export async function settleRevert(
   model: ModelRecord,
@@ -127,9 +165,9 @@ export async function settleRevert(
   if (!incident) return false;
   const task = await getRevertTask(incident.incidentId);
   if (!task || evaluation.windowStart < task.requestedAt) return false;
-  const versions = evaluation.versions ?? [];
   const production = model.productionVersion;
-  if (!production || versions.length !== 1 || versions[0]?.version !== production) return false;
+  const approved = approvedVersions(model, Date.parse(evaluation.windowEnd));
+  if (!production || !revertProof(evaluation.versions ?? [], production, approved).restored) return false;
   // Taken by a single delete: of two evaluations, one resumes the step.
   const { Attributes } = await dynamoDb.send(
     new DeleteCommand({
@@ -170,17 +208,24 @@ export async function settleRevert(
 
 /**
  * The end of the revert step, once `settleRevert` resumed it: the evaluation that showed
- * production alone serving is recorded on the incident and in its audit trail.
+ * production restored is recorded on the incident and in its audit trail, with its predictions
+ * of production and those sent without a version.
  */
 export async function recordRevert(
   incidentId: string,
   verified: { readonly evaluationId: string; readonly productionVersion: string },
 ): Promise<{ reverted: true }> {
+  const evaluation = await getEvaluation(verified.evaluationId);
+  const { productionPredictions, unversionedPredictions } = revertProof(
+    evaluation?.versions ?? [],
+    verified.productionVersion,
+    [],
+  );
   await recordStep(incidentId, {
     step: 'revert',
     left: { outcome: 'reverted' },
     actor: 'evaluation',
-    details: { ...verified },
+    details: { ...verified, productionPredictions, unversionedPredictions },
   });
   return { reverted: true };
 }

@@ -268,6 +268,61 @@ describe('unapproved versions', () => {
     const reverted = await h.call('GET', '/v1/incidents?status=reverted&kind=unapproved_version');
     expect(reverted.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([incidentId]);
   });
+  it('settles a revert while batches without a modelVersion arrive: they neither prove nor block it', async () => {
+    // Prepare: the revert asked for, and two one-minute windows that begin after it.
+    await registerModel('uv-revert-unversioned');
+    const served = await send('uv-revert-unversioned', { modelVersion: '2.0.0', records: records(30) });
+    const incidentId = served.body.incidentId as string;
+    const ask = await h.message('dsl@example.com', /Review a version that is not approved/);
+    expect((await h.decide(ask, 'revert', 'Restore 1.0.0; some hosts send no version.')).status).toBe(200);
+    const restore = await h.message('mlops@example.com', /Restore production version 1\.0\.0/);
+    await h.incidentWhen(incidentId, (i) => i.currentStep === 'revert');
+    const first = (Math.floor((Date.now() + 120_000) / 60_000) - 1) * 60_000;
+    const second = first + 60_000;
+    const { runScheduledEvaluations } = await import('../../../functions/commons/evaluation/schedule.ts');
+
+    // Act: the first window holds unversioned predictions only; the second production's and
+    // unversioned ones.
+    expect((await send('uv-revert-unversioned', { records: records(80, first + 5_000) })).status).toBe(202);
+    const unversioned = await runScheduledEvaluations(new Date(second + 500));
+    const stillOpen = await h.incident(incidentId);
+    expect(
+      (await send('uv-revert-unversioned', { modelVersion: '1.0.0', records: records(70, second + 5_000) }))
+        .status,
+    ).toBe(202);
+    expect((await send('uv-revert-unversioned', { records: records(20, second + 6_000) })).status).toBe(202);
+    const mixed = await runScheduledEvaluations(new Date(second + 60_500));
+    const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+
+    // Assess: no proof from unversioned predictions alone; production's with unversioned ones
+    // settle it, and the unversioned count is on the record.
+    expect(restore.text).toContain('without a modelVersion');
+    const unversionedRun = unversioned.find((run) => run.modelId === 'uv-revert-unversioned');
+    const unversionedEvaluation = (await h.call('GET', `/v1/evaluations/${unversionedRun?.evaluationId}`))
+      .body;
+    expect(unversionedEvaluation.versions).toEqual([{ version: 'none', predictions: 80 }]);
+    expect(stillOpen).toMatchObject({ status: 'open', currentStep: 'revert' });
+    const mixedRun = mixed.find((run) => run.modelId === 'uv-revert-unversioned');
+    const mixedEvaluation = (await h.call('GET', `/v1/evaluations/${mixedRun?.evaluationId}`)).body;
+    expect(mixedEvaluation.versions).toEqual([
+      { version: '1.0.0', predictions: 70 },
+      { version: 'none', predictions: 20 },
+    ]);
+    expect(incident).toMatchObject({ status: 'reverted', currentStep: 'closed' });
+    expect(incident.audit).toContainEqual(
+      expect.objectContaining({
+        type: 'step.left',
+        step: 'revert',
+        details: expect.objectContaining({
+          evaluationId: mixedRun?.evaluationId,
+          productionVersion: '1.0.0',
+          productionPredictions: 70,
+          unversionedPredictions: 20,
+        }),
+      }),
+    );
+  });
+
   it('closes it as reverted when an evaluation asked for on demand shows production alone serving', async () => {
     // Prepare: the revert asked for, then a one-minute window that begins after it, served by
     // production alone.
