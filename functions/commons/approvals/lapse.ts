@@ -14,7 +14,20 @@ export function requestLapsed(
   task: { readonly requestedAt: string; readonly expiresAt: string },
   now = Date.now(),
 ): boolean {
+  return Date.parse(task.expiresAt) <= Date.parse(lapseCutoff(task, now));
+}
+
+/**
+ * The earliest `expiresAt` a task may have at `now` and not be lapsed, as an ISO timestamp: the
+ * value a conditional write compares the stored `expiresAt` with (`expiresAt > :cutoff`), so that
+ * a task that lapsed since it was read is refused by the write itself, not only by the check
+ * before it.
+ */
+export function lapseCutoff(
+  task: { readonly requestedAt: string; readonly expiresAt: string },
+  now = Date.now(),
+): string {
   const expiresAt = Date.parse(task.expiresAt);
   const margin = Math.min(LAPSE_MARGIN_MS, (expiresAt - Date.parse(task.requestedAt)) / 10);
-  return expiresAt - margin <= now;
+  return new Date(now + margin).toISOString();
 }

@@ -1,14 +1,17 @@
 import semverLte from 'semver/functions/lte.js';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
-import { requestLapsed } from '#commons/approvals/lapse';
+import { lapseCutoff, requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';
 import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
+import { logger } from '#powertools/logger';
 import { appendAudit } from './audit.ts';
 import type { CandidateInput } from './schema.ts';
 import {
   addIncidentRecord,
+  type CandidateTask,
   getCandidateTask,
+  IncidentNotOpenError,
   loadIncident,
   restoreCandidateTask,
   takeCandidateTask,
@@ -16,6 +19,7 @@ import {
 } from './store.ts';
 import { recordStep } from './track.ts';
 import type { Candidate, IncidentRecord } from './types.ts';
+import { deleteSubmittedItem, restoreIncidentField, withdrawVersion } from './withdraw.ts';
 
 function principalLabel(principal: Principal): string {
   return principal.kind === 'admin' ? 'admin' : `model:${principal.keyId}`;
@@ -33,17 +37,77 @@ function lapsedRequest(incidentId: string): HttpError {
 }
 
 /**
+ * Takes the waiting task, starting from `waiting` as read: one conditional delete, so of two
+ * submissions exactly one goes on, and a task that lapsed since it was read is not taken (409,
+ * nothing written). A reminder that replaced the task meanwhile is taken in its place.
+ */
+async function takeWaitingTask(incidentId: string, waiting: CandidateTask): Promise<CandidateTask> {
+  let task = waiting;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (requestLapsed(task)) throw lapsedRequest(incidentId);
+    if (await takeCandidateTask(incidentId, task, lapseCutoff(task))) return task;
+    const now = await getCandidateTask(incidentId);
+    if (!now) {
+      throw new HttpError(409, 'conflict', `Incident ${incidentId} received another candidate just now`, [
+        { path: 'version', message: 'another submission was first' },
+      ]);
+    }
+    task = now;
+  }
+  throw lapsedRequest(incidentId);
+}
+
+/** What a submission stored before it resumed the workflow, so that a refused resume can take it back. */
+interface Stored {
+  readonly candidate: Candidate;
+  readonly previous: Candidate | undefined;
+  readonly versionCreatedAt: string;
+  readonly madeProduction: boolean;
+  readonly record?: { pk: string; sk: string };
+}
+
+/**
+ * Takes back what a submission stored when the workflow refused it (`withdraw.ts`): the version
+ * it registered, the candidate on the incident (the previous one again) and its record; the audit
+ * trail records `candidate.lapsed` after `candidate.submitted`.
+ */
+async function withdrawCandidate(
+  incident: IncidentRecord,
+  stored: Stored,
+  reason: string,
+  origin: { readonly sourceIp?: string; readonly userAgent?: string },
+): Promise<void> {
+  const { candidate } = stored;
+  await restoreIncidentField(incident.incidentId, 'candidate', stored.previous, {
+    path: ['submittedAt'],
+    value: candidate.submittedAt,
+  });
+  if (stored.record) await deleteSubmittedItem(stored.record);
+  await withdrawVersion(incident.modelId, candidate.version, stored.versionCreatedAt, stored.madeProduction);
+  await appendAudit(incident.incidentId, {
+    type: 'candidate.lapsed',
+    actor: candidate.submittedBy,
+    step: 'retraining',
+    details: { version: candidate.version, reason },
+    ...origin,
+  });
+}
+
+/**
  * Accepts the candidate of an incident waiting in its retraining step (SOP 6.4).
  * 1. The caller is the admin or holds a key of the incident's model (403).
  * 2. The incident is open and waits for a candidate (409), and the version is a semantic version
  *    greater than production's (400).
  * 3. The request has not lapsed (its step timed out, or is about to: a reminder asks again): 409
  *    before anything is written.
- * 4. The waiting task is taken in one atomic delete: of two submissions exactly one goes on (409);
- *    that one registers its version, new to the registry (409, and the task is given back).
+ * 4. The waiting task is taken in one conditional delete, which refuses a task that lapsed since
+ *    the check: of two submissions exactly one goes on (409); that one registers its version, new
+ *    to the registry (409, and the task is given back).
  * 5. The candidate is kept on the incident and in the audit trail (who, address, agent), then the
  *    workflow resumes with it: re-validation follows. A task that stopped waiting in the moment
- *    since the check answers 409, the candidate kept as submitted.
+ *    since the take answers 409, and an engine that cannot be reached 503 (the task given back):
+ *    either way the version, the candidate and its record are taken back, so nothing of a refused
+ *    submission is kept and the same candidate may be posted again.
  */
 export async function submitCandidate(
   incidentId: string,
@@ -72,19 +136,11 @@ export async function submitCandidate(
       { path: 'version', message: `must be a semantic version greater than production's ${production}` },
     ]);
   }
-  const task = await takeCandidateTask(incidentId);
-  if (!task) {
-    throw new HttpError(409, 'conflict', `Incident ${incidentId} received another candidate just now`, [
-      { path: 'version', message: 'another submission was first' },
-    ]);
-  }
-  if (requestLapsed(task)) {
-    await restoreCandidateTask(incidentId, task);
-    throw lapsedRequest(incidentId);
-  }
+  const task = await takeWaitingTask(incidentId, waiting);
   // Only the submission that took the task registers its version; a refused one gives the task back.
+  let version: Awaited<ReturnType<typeof addVersion>>;
   try {
-    await addVersion(model.modelId, {
+    version = await addVersion(model.modelId, {
       version: input.version,
       artifactUri: input.artifactUri,
       metrics: input.metrics,
@@ -101,17 +157,25 @@ export async function submitCandidate(
     submittedAt: new Date().toISOString(),
     submittedBy: principalLabel(principal),
   };
-  const updated = await updateIncident(incidentId, { set: { candidate } });
-  await addIncidentRecord(incidentId, 'candidate', candidate.submittedAt, candidate);
-  await appendAudit(incidentId, {
-    at: candidate.submittedAt,
-    type: 'candidate.submitted',
-    actor: candidate.submittedBy,
-    step: 'retraining',
-    details: { ...candidate },
-    ...origin,
-  });
+  let stored: Stored = {
+    candidate,
+    previous: incident.candidate,
+    versionCreatedAt: version.createdAt,
+    madeProduction: model.productionVersion === undefined,
+  };
+  let updated: IncidentRecord;
   try {
+    updated = await updateIncident(incidentId, { set: { candidate } });
+    const record = await addIncidentRecord(incidentId, 'candidate', candidate.submittedAt, candidate);
+    stored = { ...stored, record };
+    await appendAudit(incidentId, {
+      at: candidate.submittedAt,
+      type: 'candidate.submitted',
+      actor: candidate.submittedBy,
+      step: 'retraining',
+      details: { ...candidate },
+      ...origin,
+    });
     await workflow().sendTaskSuccess(task.taskToken, {
       decision: 'submitted',
       version: candidate.version,
@@ -120,13 +184,31 @@ export async function submitCandidate(
       decidedAt: candidate.submittedAt,
     });
   } catch (error) {
-    if (error instanceof TaskNotWaitingError) {
+    // The step stopped waiting (it timed out, or the incident ended), or a passing failure.
+    const stopped = error instanceof TaskNotWaitingError || error instanceof IncidentNotOpenError;
+    await withdrawCandidate(
+      incident,
+      stored,
+      stopped ? 'the retraining step stopped waiting' : 'the candidate could not be passed on',
+      origin,
+    );
+    if (stopped) {
       throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
-        { path: 'incidentId', message: 'the retraining step timed out or the incident ended' },
+        {
+          path: 'incidentId',
+          message:
+            'the retraining step timed out just now (a reminder asks again) or the incident ended; nothing was kept',
+        },
       ]);
     }
     await restoreCandidateTask(incidentId, task);
-    throw error;
+    logger.warn('passing a candidate on failed', { incidentId, error });
+    throw new HttpError(
+      503,
+      'unavailable',
+      `Vigil could not pass the candidate of incident ${incidentId} on just now`,
+      [{ path: 'incidentId', message: 'nothing was kept; post the candidate again' }],
+    );
   }
   await recordStep(incidentId, {
     step: 'retraining',

@@ -84,14 +84,16 @@ export async function addIncidentRecord(
   kind: HistoryKind,
   at: string,
   record: Candidate | ValidationReport,
-): Promise<void> {
+): Promise<{ pk: string; sk: string }> {
+  const key = keys[kind](incidentId, at, randomBytes(4).toString('hex'));
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
-      Item: { ...keys[kind](incidentId, at, randomBytes(4).toString('hex')), data: JSON.stringify(record) },
+      Item: { ...key, data: JSON.stringify(record) },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
+  return key;
 }
 
 /** The candidates or re-validation reports of an incident, oldest first. */
@@ -503,14 +505,30 @@ export async function getCandidateTask(incidentId: string): Promise<CandidateTas
 }
 
 /**
- * Takes the waiting candidate task: a single delete, so of two concurrent submissions exactly one
- * gets the token.
+ * Takes the waiting candidate task `task`: a single delete, so of two concurrent submissions
+ * exactly one gets the token, on the condition that the task is still that one and its expiry is
+ * still after `cutoff` (`approvals/lapse.ts`): a task that lapsed since it was read stays. False
+ * when it was not taken.
  */
-export async function takeCandidateTask(incidentId: string): Promise<CandidateTask | undefined> {
-  const { Attributes } = await dynamoDb.send(
-    new DeleteCommand({ TableName: table, Key: keys.candidateTask(incidentId), ReturnValues: 'ALL_OLD' }),
-  );
-  return Attributes ? toCandidateTask(Attributes) : undefined;
+export async function takeCandidateTask(
+  incidentId: string,
+  task: CandidateTask,
+  cutoff: string,
+): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new DeleteCommand({
+        TableName: table,
+        Key: keys.candidateTask(incidentId),
+        ConditionExpression: 'taskToken = :token AND expiresAt > :cutoff',
+        ExpressionAttributeValues: { ':token': task.taskToken, ':cutoff': cutoff },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Puts a taken task back (when resuming the workflow failed for a passing reason), unless a newer one exists. */

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dynamoDb } from '../../../functions/commons/clients/dynamodb.ts';
 import { Harness } from './harness.ts';
 
 /**
@@ -12,6 +14,139 @@ describe('answers to lapsed requests', () => {
     h = await Harness.start({ schedulerTickSeconds: 0 });
   });
   afterAll(async () => h?.close());
+  afterEach(() => vi.restoreAllMocks());
+
+  const candidate = (version: string) => ({
+    version,
+    artifactUri: `s3://models/${version}`,
+    metrics: { accuracy: 0.93 },
+    scopeChanged: false,
+  });
+
+  /** A model whose incident waits for a candidate (a one-hour request), and that request's task. */
+  async function waitingForCandidate(modelId: string) {
+    await h.registerModel(modelId, { approvalTimeoutHours: 1 });
+    const { incidentId } = await h.openIncident(modelId);
+    const ask = await h.message('dsl@example.com', /Investigate the alert/);
+    expect((await h.decide(ask, 'retrain', 'Retrain on recent data.')).status).toBe(200);
+    await h.message('dev@example.com', /Retrain the model/);
+    const { getCandidateTask } = await import('../../../functions/commons/incidents/store.ts');
+    const task = await getCandidateTask(incidentId);
+    if (!task) throw new Error('no candidate task');
+    return { incidentId, task };
+  }
+
+  /**
+   * Runs `hook` once, right after the first DynamoDB command that `matches` succeeds: the moment
+   * a fault is injected into.
+   */
+  function afterCommand(matches: (command: object) => boolean, hook: () => Promise<void>): void {
+    const send = dynamoDb.send.bind(dynamoDb);
+    let fired = false;
+    vi.spyOn(dynamoDb, 'send').mockImplementation((async (command: object) => {
+      const result = await (send as (c: object) => Promise<unknown>)(command);
+      if (!fired && matches(command)) {
+        fired = true;
+        await hook();
+      }
+      return result;
+    }) as never);
+  }
+  const onCandidateTask = (type: typeof GetCommand | typeof DeleteCommand) => (command: object) =>
+    command instanceof type && command.input.Key?.sk === '#CANDIDATE_TASK';
+
+  /** What an incident and its model keep of a candidate. */
+  async function kept(incidentId: string, modelId: string) {
+    const incident = await h.incident(incidentId);
+    const model = await h.call('GET', `/v1/models/${modelId}`);
+    return {
+      versions: model.body.versions.map((v: { version: string }) => v.version),
+      candidate: incident.candidate,
+      candidates: incident.candidates,
+    };
+  }
+
+  it('keeps nothing of a candidate whose retraining step times out between the check and the resume', async () => {
+    // Prepare: the step times out in Step Functions just after the submission took its task.
+    const { incidentId, task } = await waitingForCandidate('race-candidate');
+    afterCommand(onCandidateTask(DeleteCommand), () =>
+      h.engine.sendTaskFailure(task.taskToken, 'States.Timeout', 'The task timed out'),
+    );
+
+    // Act
+    const posted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      body: candidate('1.1.0'),
+    });
+    vi.restoreAllMocks();
+    const left = await kept(incidentId, 'race-candidate');
+    await h.message('dev@example.com', /Reminder 1\/2: Retrain the model/);
+    const again = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, { body: candidate('1.1.0') });
+
+    // Assess: a conflict; no version, no candidate kept; the audit trail tells the submission
+    // and its lapse; the same candidate goes on after the reminder.
+    expect(posted.status, posted.text).toBe(409);
+    expect(posted.body.error.issues).toEqual([
+      { path: 'incidentId', message: expect.stringContaining('nothing was kept') },
+    ]);
+    expect(left).toEqual({ versions: ['1.0.0'], candidate: undefined, candidates: [] });
+    const audit = (await h.incident(incidentId)).audit.map((e: { type: string }) => e.type);
+    expect(audit.filter((type: string) => type.startsWith('candidate.'))).toEqual([
+      'candidate.submitted',
+      'candidate.lapsed',
+      'candidate.submitted',
+    ]);
+    expect(again.status, again.text).toBe(202);
+    const after202 = await kept(incidentId, 'race-candidate');
+    expect(after202.versions).toContain('1.1.0');
+    expect(after202.candidates).toHaveLength(1);
+  });
+
+  it('refuses a candidate whose request lapses between the check and the take, and writes nothing', async () => {
+    // Prepare: right after the check read the waiting task, its expiry passes (Step Functions
+    // times the step out; the reminder has not replaced the task yet).
+    const { incidentId, task } = await waitingForCandidate('race-take');
+    const { putCandidateTask } = await import('../../../functions/commons/incidents/store.ts');
+    const lapsed = { ...task, expiresAt: new Date(Date.now() - 1000).toISOString() };
+    afterCommand(onCandidateTask(GetCommand), () => putCandidateTask(incidentId, lapsed));
+
+    // Act
+    const posted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      body: candidate('1.1.0'),
+    });
+    vi.restoreAllMocks();
+
+    // Assess
+    expect(posted.status, posted.text).toBe(409);
+    expect(posted.body.error.issues).toEqual([
+      { path: 'incidentId', message: expect.stringContaining('timed out') },
+    ]);
+    expect(await kept(incidentId, 'race-take')).toEqual({
+      versions: ['1.0.0'],
+      candidate: undefined,
+      candidates: [],
+    });
+    const { getCandidateTask } = await import('../../../functions/commons/incidents/store.ts');
+    expect(await getCandidateTask(incidentId)).toEqual(lapsed);
+  });
+
+  it('keeps nothing when the engine cannot be reached: 503, and the same candidate posted again goes on', async () => {
+    // Prepare
+    const { incidentId } = await waitingForCandidate('engine-candidate');
+    vi.spyOn(h.engine, 'sendTaskSuccess').mockRejectedValueOnce(new Error('engine unavailable'));
+
+    // Act
+    const posted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      body: candidate('1.1.0'),
+    });
+    const left = await kept(incidentId, 'engine-candidate');
+    const again = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, { body: candidate('1.1.0') });
+
+    // Assess
+    expect(posted.status, posted.text).toBe(503);
+    expect(left).toEqual({ versions: ['1.0.0'], candidate: undefined, candidates: [] });
+    expect(again.status, again.text).toBe(202);
+    expect((await kept(incidentId, 'engine-candidate')).candidates).toHaveLength(1);
+  });
 
   it('refuses a candidate posted after its retraining request lapsed, and writes nothing', async () => {
     // Prepare: an open incident, and the task of a retraining request that timed out still stored
