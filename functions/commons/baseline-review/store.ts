@@ -50,12 +50,34 @@ export async function getBaselineTask(modelId: string): Promise<BaselineTask | u
   return Item ? toTask(Item) : undefined;
 }
 
-/** Takes the waiting task in one delete: of two concurrent baseline PUTs exactly one gets it. */
-export async function takeBaselineTask(modelId: string): Promise<BaselineTask | undefined> {
-  const { Attributes } = await dynamoDb.send(
-    new DeleteCommand({ TableName: table, Key: incidentKeys.baselineTask(modelId), ReturnValues: 'ALL_OLD' }),
-  );
-  return Attributes ? toTask(Attributes) : undefined;
+/**
+ * Takes the waiting task `task` in one delete: of two concurrent baseline PUTs exactly one gets
+ * it. On the condition that it is still that task and, with a `cutoff` (`approvals/lapse.ts`),
+ * that its expiry is still after it: a task that lapsed since it was read stays. False when it
+ * was not taken.
+ */
+export async function takeBaselineTask(
+  modelId: string,
+  task: BaselineTask,
+  cutoff?: string,
+): Promise<boolean> {
+  try {
+    await dynamoDb.send(
+      new DeleteCommand({
+        TableName: table,
+        Key: incidentKeys.baselineTask(modelId),
+        ConditionExpression: `taskToken = :token${cutoff === undefined ? '' : ' AND expiresAt > :cutoff'}`,
+        ExpressionAttributeValues: {
+          ':token': task.taskToken,
+          ...(cutoff === undefined ? {} : { ':cutoff': cutoff }),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Puts a taken task back (the PUT failed before it resumed the review), unless a newer one exists. */

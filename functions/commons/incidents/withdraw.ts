@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { queryItems } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { governanceKeys } from '../registry/keys.ts';
 import { incidentKeys } from './keys.ts';
@@ -94,4 +95,24 @@ export async function restoreIncidentField(
 /** Deletes an item the submission added beside the incident (its candidate record). */
 export async function deleteSubmittedItem(key: { readonly pk: string; readonly sk: string }): Promise<void> {
   await dynamoDb.send(new DeleteCommand({ TableName: table, Key: key }));
+}
+
+/**
+ * Takes back a baseline the submission fitted without putting it in use: its reference profiles
+ * and segment indexes, then its record. Its number is not used again.
+ */
+export async function withdrawBaseline(modelId: string, baselineVersion: number): Promise<void> {
+  const { items } = await queryItems({
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': governanceKeys.baselineFeaturesPartition(modelId, baselineVersion) },
+    ProjectionExpression: 'pk, sk',
+    ConsistentRead: true,
+  });
+  for (const item of items) {
+    await dynamoDb.send(new DeleteCommand({ TableName: table, Key: { pk: item.pk, sk: item.sk } }));
+  }
+  await dynamoDb.send(
+    new DeleteCommand({ TableName: table, Key: governanceKeys.baseline(modelId, baselineVersion) }),
+  );
 }

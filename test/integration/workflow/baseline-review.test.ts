@@ -1,4 +1,6 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dynamoDb } from '../../../functions/commons/clients/dynamodb.ts';
 import { Harness } from './harness.ts';
 
 const DAY_MS = 86_400_000;
@@ -20,6 +22,7 @@ describe('baseline review', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+    vi.restoreAllMocks();
   });
   afterAll(async () => h?.close());
 
@@ -310,5 +313,73 @@ describe('baseline review', () => {
       body: { records: records(300) },
     });
     expect(next.body).toMatchObject({ baselineVersion: 2, inUse: true });
+  });
+
+  it('keeps nothing of a baseline whose request times out between the check and the resume', async () => {
+    // Prepare: a review waiting for a new baseline (requests answered within an hour), whose step
+    // times out in Step Functions just after the put took its task.
+    await h.registerModel('review-race', { approvalTimeoutHours: 1 });
+    expect(
+      (await h.call('PUT', '/v1/models/review-race/baseline', { body: { records: records(300) } })).status,
+    ).toBe(201);
+    const fittedAt = Date.parse((await model('review-race')).baselineCreatedAt);
+    const incidentId = (await scheduledRunAt('review-race', fittedAt + 91 * DAY_MS))
+      ?.baselineReviewIncidentId as string;
+    vi.useRealTimers();
+    const review = await h.message('dsl@example.com', /Quarterly baseline review/);
+    expect((await h.decide(review, 'replace', 'Customers moved to the pro plan.')).status).toBe(200);
+    await h.message('dev@example.com', /Fit a new baseline/);
+    const { getBaselineTask } = await import('../../../functions/commons/baseline-review/store.ts');
+    const task = await getBaselineTask('review-race');
+    if (!task) throw new Error('no baseline task');
+    const send = dynamoDb.send.bind(dynamoDb) as (command: object) => Promise<unknown>;
+    let fired = false;
+    vi.spyOn(dynamoDb, 'send').mockImplementation((async (command: object) => {
+      const result = await send(command);
+      if (!fired && command instanceof DeleteCommand && command.input.Key?.sk === '#BASELINE_TASK') {
+        fired = true;
+        await h.runtime.governance.baselineReview.sendTaskFailure(
+          task.taskToken,
+          'States.Timeout',
+          'The task timed out',
+        );
+      }
+      return result;
+    }) as never);
+
+    // Act
+    const put = await h.call('PUT', '/v1/models/review-race/baseline', {
+      body: { records: records(300, 10), metrics: { accuracy: 0.88 } },
+    });
+    vi.restoreAllMocks();
+    const incident = await h.incident(incidentId);
+    const { getBaseline } = await import('../../../functions/commons/registry/baselines.ts');
+    const { referenceProfiles } = await import('../../../functions/commons/registry/baselines.ts');
+    const fitted = await getBaseline('review-race', 2);
+    const profiles = await referenceProfiles('review-race', 2);
+    await h.message('dev@example.com', /Reminder 1\/2: Fit a new baseline/);
+    const again = await h.call('PUT', '/v1/models/review-race/baseline', {
+      body: { records: records(300, 10), metrics: { accuracy: 0.88 } },
+    });
+
+    // Assess: a conflict; no baseline kept (neither its record nor its profiles), the review as
+    // it was; the audit trail tells the submission and its lapse; the reminder's request takes the
+    // same baseline (under the next number: the refused one is not used again).
+    expect(put.status, put.text).toBe(409);
+    expect(put.body.error.issues[0]).toMatchObject({
+      path: 'modelId',
+      message: expect.stringContaining('nothing was kept'),
+    });
+    expect(fitted).toBeUndefined();
+    expect(profiles.size).toBe(0);
+    expect(incident.baselineReview?.newBaseline).toBeUndefined();
+    expect((await model('review-race')).baselineVersion).toBe(1);
+    expect(
+      incident.audit
+        .map((e: { type: string }) => e.type)
+        .filter((type: string) => type.startsWith('baseline.')),
+    ).toEqual(['baseline.submitted', 'baseline.lapsed']);
+    expect(again.status, again.text).toBe(201);
+    expect(again.body).toMatchObject({ baselineVersion: 3, inUse: false, reviewIncidentId: incidentId });
   });
 });
