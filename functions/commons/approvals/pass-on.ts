@@ -3,6 +3,7 @@ import { appendAudit, reviewedEvidence } from '#commons/incidents/audit';
 import type { RequestOrigin } from '#commons/incidents/origin';
 import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
 import { recordStep } from '#commons/incidents/track';
+import { restoreIncidentField } from '#commons/incidents/withdraw';
 import { decidedEvent } from '#commons/webhooks/emit';
 import { publishEvent } from '#commons/webhooks/publish';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
@@ -34,7 +35,7 @@ export async function passOnDecision(
 ): Promise<ApprovalRecord> {
   const { approvalId } = approval;
   const { decision, comment, decidedBy: recipient, decidedAt, pir } = claimed;
-  await applyToIncident(approval, decision, recipient, decidedAt, pir);
+  const undo = await applyToIncident(approval, decision, recipient, decidedAt, pir);
   await appendAudit(approval.incidentId, {
     at: decidedAt,
     type: 'decision',
@@ -54,6 +55,8 @@ export async function passOnDecision(
   try {
     await workflow().sendTaskSuccess(taskToken, { decision, comment, decidedBy: recipient, decidedAt });
   } catch (error) {
+    // What the decision changed on the incident goes too: it was not applied.
+    await undo();
     if (error instanceof TaskNotWaitingError) {
       await closeApproval(
         approvalId,
@@ -111,27 +114,39 @@ export async function passOnDecision(
   return { ...approval, status: 'decided', decision, comment, decidedBy: recipient, decidedAt };
 }
 
-/** The post-implementation review lives on the incident; its sign-off is added to it. */
+/**
+ * The post-implementation review lives on the incident; its sign-off is added to it. Answers
+ * how to take the change back when the decision is not applied after all (the task no longer
+ * waits, or the engine cannot be reached): the review as it was, if it is still this decision's.
+ */
 async function applyToIncident(
   approval: ApprovalRecord,
   decision: string,
   recipient: string,
   decidedAt: string,
   pir: Record<PirField, string> | undefined,
-): Promise<void> {
+): Promise<() => Promise<void>> {
+  const nothing = async () => {};
+  const changesPir =
+    (approval.step === 'pir' && pir !== undefined) ||
+    (approval.step === 'pir_signoff' && decision === 'approve');
+  if (!changesPir) return nothing;
+  const before = (await getIncident(approval.incidentId))?.pir;
+  let owned: { path: string[]; value: string };
   if (approval.step === 'pir' && pir) {
     await updateIncident(approval.incidentId, {
       set: { pir: { ...pir, submittedBy: recipient, submittedAt: decidedAt } },
     }).catch(ignoreClosed);
+    owned = { path: ['submittedAt'], value: decidedAt };
+  } else if (before) {
+    await updateIncident(approval.incidentId, {
+      set: { pir: { ...before, approvedBy: recipient, approvedAt: decidedAt } },
+    }).catch(ignoreClosed);
+    owned = { path: ['approvedAt'], value: decidedAt };
+  } else {
+    return nothing;
   }
-  if (approval.step === 'pir_signoff' && decision === 'approve') {
-    const incident = await getIncident(approval.incidentId);
-    if (incident?.pir) {
-      await updateIncident(approval.incidentId, {
-        set: { pir: { ...incident.pir, approvedBy: recipient, approvedAt: decidedAt } },
-      }).catch(ignoreClosed);
-    }
-  }
+  return () => restoreIncidentField(approval.incidentId, 'pir', before, owned);
 }
 
 function ignoreClosed(error: unknown): void {

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dynamoDb } from '../../../functions/commons/clients/dynamodb.ts';
 import { Harness } from './harness.ts';
@@ -187,5 +187,56 @@ describe('answers to lapsed requests', () => {
     expect(incident.candidates).toEqual([]);
     expect(incident.audit.map((e: { type: string }) => e.type)).not.toContain('candidate.submitted');
     expect(await getCandidateTask(incidentId)).toMatchObject(lapsed);
+  });
+
+  it('keeps no post-implementation review whose step times out between the claim and the resume', async () => {
+    // Prepare: an incident at its post-implementation review; its step times out in Step
+    // Functions just after the Data Science Lead's decision was claimed.
+    const { incidentId } = await waitingForCandidate('race-pir');
+    expect(
+      (await h.call('POST', `/v1/incidents/${incidentId}/candidate`, { body: candidate('1.1.0') })).status,
+    ).toBe(202);
+    expect(
+      (await h.decide(await h.message('qa@example.com', /QA validation/), 'approve', 'Passed.')).status,
+    ).toBe(200);
+    expect(
+      (await h.decide(await h.message('ops@example.com', /Operations verification/), 'confirm')).status,
+    ).toBe(200);
+    const ask = await h.message('dsl@example.com', /Post-implementation review/);
+    const approvalId = new URL(ask.links[0] as string).pathname.split('/').pop() as string;
+    const { getApproval } = await import('../../../functions/commons/approvals/store.ts');
+    const waiting = await getApproval(approvalId);
+    if (!waiting) throw new Error('no approval');
+    afterCommand(
+      (command) =>
+        command instanceof UpdateCommand &&
+        command.input.Key?.pk === `APPROVAL#${approvalId}` &&
+        String(command.input.UpdateExpression).includes(':decided'),
+      () => h.engine.sendTaskFailure(waiting.taskToken, 'States.Timeout', 'The task timed out'),
+    );
+    const review = {
+      summary: 'Input drift after a campaign.',
+      rootCause: 'A new acquisition channel.',
+      lessonsLearned: 'Watch campaign calendars.',
+      actions: 'Share campaign dates (owner: DSL).',
+    };
+
+    // Act
+    const decided = await h.decide(ask, 'submit', '', review);
+    vi.restoreAllMocks();
+    const incident = await h.incident(incidentId);
+
+    // Assess: refused as lapsed; the review is not on the incident; the approval and the audit
+    // trail keep the decision as lapsed; the reminder asks for the review again.
+    expect(decided.status, decided.text).toBe(410);
+    expect(incident.pir).toBeUndefined();
+    expect((await getApproval(approvalId))?.approval).toMatchObject({ status: 'lapsed', form: review });
+    expect(
+      incident.audit
+        .filter((e: { step?: string }) => e.step === 'pir')
+        .map((e: { type: string }) => e.type)
+        .filter((type: string) => type.startsWith('decision')),
+    ).toEqual(['decision', 'decision.lapsed']);
+    await h.message('dsl@example.com', /Reminder 1\/2: Post-implementation review/);
   });
 });
