@@ -7,6 +7,7 @@ import type { IncidentRecord } from '#commons/incidents/types';
 import { getModel, type ModelRecord } from '#commons/registry/store';
 import { evaluationCharts } from '#commons/reports/distributions';
 import type { ColumnChart } from '#drift/charts';
+import { lapseCutoff, requestLapsed } from './lapse.ts';
 import { passOnDecision } from './pass-on.ts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
 import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
@@ -98,6 +99,15 @@ function refuseClosed(approval: ApprovalRecord, now: string): void {
       `This link expired at ${approval.expiresAt}. If the step is still open, a reminder with a new link has been sent.`,
     );
   }
+  // The step times out a moment before the link expires: a decision in its last moments would
+  // be claimed and then refused by the workflow, so it is refused here, before anything is written.
+  if (requestLapsed(approval, Date.parse(now))) {
+    throw new HttpError(
+      410,
+      'gone',
+      `This link expires at ${approval.expiresAt}, too soon for a decision to reach the workflow. If the step is still open, a reminder with a new link follows.`,
+    );
+  }
 }
 
 async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
@@ -156,10 +166,12 @@ export interface DecisionForm {
  * Decides an approval (`POST /approvals/{id}`).
  * 1. The form token must be signed for one of the request's recipients (403): that recipient is
  *    who decides, whatever else the form says.
- * 2. A decided request answers 409; a withdrawn, lapsed or expired one 410.
+ * 2. A decided request answers 409; a withdrawn, lapsed or expired one 410, and so does one in
+ *    its last moments (`lapse.ts`), when the step may time out before the decision reaches it.
  * 3. The decision must be one of the step's options, with a comment where the option needs one,
  *    and the review's fields for a post-implementation review (400).
- * 4. The decision is claimed in one conditional write: of two, exactly one wins (the other 409).
+ * 4. The decision is claimed in one conditional write, with the same rule on the expiry: of two,
+ *    exactly one wins (the other 409), and a request that lapsed since it was read is not claimed.
  * 5. Its effects on the incident (the review and its sign-off) and the audit event (who, when,
  *    what, comment, address and agent) are written, then the waiting task resumes with
  *    `{decision, comment, decidedBy, decidedAt}`. A task that no longer waits marks the request
@@ -175,14 +187,12 @@ export async function decideApproval(
   refuseClosed(approval, decidedAt);
   const { decision, comment, pir } = validForm(approval, form);
 
-  const claimed = await claimDecision(approvalId, {
-    decision,
-    comment,
-    decidedBy: recipient,
-    decidedAt,
-    ...origin,
-    ...(pir ? { form: pir } : {}),
-  });
+  // The claim repeats the lapse rule as its condition: a request that lapsed since it was read stays.
+  const claimed = await claimDecision(
+    approvalId,
+    { decision, comment, decidedBy: recipient, decidedAt, ...origin, ...(pir ? { form: pir } : {}) },
+    lapseCutoff(approval, Date.parse(decidedAt)),
+  );
   if (!claimed) {
     const now = await getApproval(approvalId);
     refuseClosed(now?.approval ?? approval, new Date().toISOString());

@@ -123,14 +123,19 @@ export interface DecisionClaim {
 
 /**
  * Records a decision on a pending, unexpired approval in one conditional write: of two
- * decisions exactly one succeeds. False when the approval was no longer pending or had expired.
+ * decisions exactly one succeeds. False when the approval was no longer pending or its expiry was
+ * not after `cutoff` (by default the decision's time; `lapse.ts` for a margin before it).
  */
-export async function claimDecision(approvalId: string, claim: DecisionClaim): Promise<boolean> {
+export async function claimDecision(
+  approvalId: string,
+  claim: DecisionClaim,
+  cutoff: string = claim.decidedAt,
+): Promise<boolean> {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = {
     ':decided': 'decided',
     ':pending': 'pending',
-    ':now': claim.decidedAt,
+    ':now': cutoff,
   };
   const sets = ['#status = :decided'];
   for (const [field, value] of Object.entries(claim)) {

@@ -239,4 +239,49 @@ describe('answers to lapsed requests', () => {
     ).toEqual(['decision', 'decision.lapsed']);
     await h.message('dsl@example.com', /Reminder 1\/2: Post-implementation review/);
   });
+
+  it('refuses a decision in the last moments of its request, and one whose request lapses before the claim, writing nothing', async () => {
+    // Prepare: an investigation asked for an hour (a 30-second margin before its expiry).
+    await h.registerModel('late-decision', { approvalTimeoutHours: 1 });
+    const { incidentId } = await h.openIncident('late-decision');
+    const ask = await h.message('dsl@example.com', /Investigate the alert/);
+    const approvalId = new URL(ask.links[0] as string).pathname.split('/').pop() as string;
+    const { getApproval } = await import('../../../functions/commons/approvals/store.ts');
+    const stored = await getApproval(approvalId);
+    if (!stored) throw new Error('no approval');
+    const { page, token } = await h.open(ask);
+    expect(page.status).toBe(200);
+    const form = { token: token as string, decision: 'retrain', comment: 'Drift on age.' };
+    const post = () => h.call('POST', ask.links[0] as string, { key: null, form });
+
+    // Act: the form posted 10 seconds before the request expires (the clock set there).
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(stored.approval.expiresAt) - 10_000 });
+    const late = await post().finally(() => vi.useRealTimers());
+    // Act: posted in time, but the request reaches its last moments between the read and the
+    // claim (its expiry brought 10 seconds ahead of now in between).
+    afterCommand(
+      (command) => command instanceof GetCommand && command.input.Key?.pk === `APPROVAL#${approvalId}`,
+      async () => {
+        await dynamoDb.send(
+          new UpdateCommand({
+            TableName: process.env.GOVERNANCE_TABLE,
+            Key: { pk: `APPROVAL#${approvalId}`, sk: '#APPROVAL' },
+            UpdateExpression: 'SET expiresAt = :soon',
+            ExpressionAttributeValues: { ':soon': new Date(Date.now() + 10_000).toISOString() },
+          }),
+        );
+      },
+    );
+    const raced = await post();
+    vi.restoreAllMocks();
+
+    // Assess: both 410, the request still pending, no decision in the audit trail.
+    expect(late.status, late.text).toBe(410);
+    expect(late.text).toContain('too soon for a decision');
+    expect(raced.status, raced.text).toBe(410);
+    expect((await getApproval(approvalId))?.approval.status).toBe('pending');
+    const incident = await h.incident(incidentId);
+    expect(incident.audit.map((e: { type: string }) => e.type)).not.toContain('decision');
+    expect(incident.currentStep).toBe('investigate');
+  });
 });
