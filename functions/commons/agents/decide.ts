@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Principal, requireModelAccess } from '#commons/api/principal';
+import { lapseCutoff, requestLapsed } from '#commons/approvals/lapse';
 import { passOnDecision } from '#commons/approvals/pass-on';
 import { humanSteps, isHumanStep } from '#commons/approvals/steps';
 import {
@@ -116,7 +117,8 @@ export async function submitAgentDecision(
     return replay(latest, latest.agentDecision, origin);
   }
   const now = new Date().toISOString();
-  if (latest?.status !== 'pending' || latest.expiresAt <= now) {
+  // A request in its last moments may time out before a decision reaches it (`approvals/lapse.ts`).
+  if (latest?.status !== 'pending' || requestLapsed(latest, Date.parse(now))) {
     throw conflict(
       `Step "${input.step}" of incident ${incidentId} does not wait for a decision now`,
       'step',
@@ -127,7 +129,7 @@ export async function submitAgentDecision(
   if (latest.agentDecision) throw pendingConflict(latest.agentDecision);
   const minutes = model.governance.agentOverruleMinutes ?? DEFAULT_OVERRULE_MINUTES;
   const effectiveAt = new Date(Date.parse(now) + minutes * 60_000).toISOString();
-  if (minutes > 0 && effectiveAt >= latest.expiresAt) {
+  if (minutes > 0 && requestLapsed(latest, Date.parse(effectiveAt))) {
     throw conflict(
       `The request for "${input.step}" expires at ${latest.expiresAt}, before a decision made now could take effect at ${effectiveAt}`,
       'step',
@@ -359,12 +361,12 @@ export async function applyAgentDecision(
   // A decision people can overrule takes effect only once they were told of it.
   const announced = decision.announcedAt !== undefined || decision.effectiveAt <= decision.decidedAt;
   if (decision.effectiveAt > at || !announced) return 'not_due';
-  const claimed = await claimDecision(due.approvalId, {
-    decision: decision.decision,
-    comment: decision.comment,
-    decidedBy: decision.decidedBy,
-    decidedAt: at,
-  });
+  // As a person's: not in the request's last moments, when the step may time out before the resume.
+  const claimed = await claimDecision(
+    due.approvalId,
+    { decision: decision.decision, comment: decision.comment, decidedBy: decision.decidedBy, decidedAt: at },
+    lapseCutoff(found.approval, now.getTime()),
+  );
   if (!claimed) {
     await deleteDue(due);
     return 'dropped';

@@ -176,6 +176,54 @@ describe('authorized agents', () => {
     expect(decidedPage.text).not.toContain('name="token"');
   });
 
+  it('leaves a decision that comes due in the last moments of its request to the reminder, writing nothing', async () => {
+    // Prepare: an agent decision, announced, whose tick comes 10 seconds before the request
+    // expires (within its 30-second margin: the step may time out before the resume).
+    const { incidentId, agent } = await waitingIncident('agent-late', ['investigate'], 15);
+    const decided = await decide(incidentId, agent.key, {
+      step: 'investigate',
+      decision: 'retrain',
+      comment: 'Real drift.',
+    });
+    expect(decided.status, decided.text).toBe(202);
+    expect(await tick(at(decided.body.decidedAt, 1000))).toMatchObject({ announced: 1 });
+    await h.message('dsl2@example.com', /Agent decision: Investigate the alert/);
+    const { expiresAt } = (await h.incident(incidentId)).approvals.at(-1) as { expiresAt: string };
+
+    // Act
+    const late = await tick(at(expiresAt, -10_000));
+    const incident = await h.incident(incidentId);
+
+    // Assess: not applied; the request still pending, no decision in the audit trail.
+    expect(late).toMatchObject({ applied: 0, failed: [] });
+    expect(incident.currentStep).toBe('investigate');
+    expect(incident.approvals.at(-1)).toMatchObject({ status: 'pending' });
+    expect(incident.audit.map((e) => e.type)).not.toContain('decision');
+  });
+
+  it('refuses a decision posted in the last moments of its request, writing nothing', async () => {
+    // Prepare: no overrule window, the clock 10 seconds before the request expires.
+    const { incidentId, agent } = await waitingIncident('agent-last', ['investigate'], 0);
+    const { expiresAt } = (await h.incident(incidentId)).approvals.at(-1) as { expiresAt: string };
+
+    // Act
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(expiresAt) - 10_000 });
+    const late = await decide(incidentId, agent.key, {
+      step: 'investigate',
+      decision: 'retrain',
+      comment: 'Real drift.',
+    }).finally(() => vi.useRealTimers());
+    const incident = await h.incident(incidentId);
+
+    // Assess
+    expect(late.status, late.text).toBe(409);
+    expect(late.body.error.issues).toEqual([{ path: 'step', message: expect.any(String) }]);
+    expect(incident.approvals.at(-1)).toMatchObject({ status: 'pending' });
+    expect(incident.approvals.at(-1)?.agentDecision).toBeUndefined();
+    expect(incident.audit.map((e) => e.type)).not.toContain('agent.decided');
+    expect(incident.currentStep).toBe('investigate');
+  });
+
   it('applies the decision at once when the model allows no overrule window', async () => {
     // Prepare
     const { incidentId, agent } = await waitingIncident('agent-now', ['investigate'], 0);
