@@ -38,7 +38,7 @@ const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; 
   'PUT /v1/models/{modelId}/baseline': {
     schema: baselineSchema,
     summary:
-      "Fit a new baseline: in use at once (inUse: true), or, when the model's baseline review waits for one, resuming that review with it: QA approves it before evaluations use it (inUse: false, reviewIncidentId)",
+      "Fit a new baseline: in use at once (inUse: true), or, when the model's baseline review waits for one, resuming that review with it: QA approves it before evaluations use it (inUse: false, reviewIncidentId); 409 when the review's request lapsed or stopped waiting, 503 when the workflow could not be reached: nothing of a refused baseline is kept",
   },
   'POST /v1/models/{modelId}/predictions': {
     schema: predictionBatchSchema,
@@ -50,7 +50,8 @@ const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; 
   'POST /v1/models/{modelId}/feedback': { schema: feedbackSchema, summary: 'Record user feedback' },
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
-    summary: 'Submit a retrained candidate for an incident waiting for one',
+    summary:
+      'Submit a retrained candidate for an incident waiting for one (202); 409 when its request lapsed or the step stopped waiting, 503 when the workflow could not be reached: nothing of a refused candidate is kept',
   },
   'POST /v1/incidents/{incidentId}/decisions': {
     schema: agentDecisionInputSchema,
