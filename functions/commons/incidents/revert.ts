@@ -44,6 +44,11 @@ async function getRevertTask(incidentId: string): Promise<RevertTask | undefined
     : undefined;
 }
 
+/** Deletes the revert step's task token when the incident ends: no token outlives its step. */
+export async function deleteRevertTask(incidentId: string): Promise<void> {
+  await dynamoDb.send(new DeleteCommand({ TableName: table, Key: keys.revertTask(incidentId) }));
+}
+
 /**
  * The revert step (`revert` decided): keeps the task token, and asks MLOps and Operations to
  * restore the production version, with the Data Science Lead in copy. A reminder (the step
@@ -195,8 +200,9 @@ export async function settleRevert(
     });
   } catch (error) {
     // Kept for the next window: the step timed out meanwhile (its reminder asks again with a new
-    // token), or the engine failed for a passing reason.
-    await restore();
+    // token), or the engine failed for a passing reason. Not once the incident ended: no token
+    // outlives its step.
+    if ((await openUnapprovedIncident(model.modelId))?.incidentId === incident.incidentId) await restore();
     if (error instanceof TaskNotWaitingError) {
       logger.warn('revert step no longer waiting', { incidentId: incident.incidentId });
       return false;

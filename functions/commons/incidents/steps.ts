@@ -11,6 +11,7 @@ import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
+import { deleteRevertTask } from './revert.ts';
 import {
   addIncidentRecord,
   deleteCandidateTask,
@@ -433,6 +434,7 @@ export async function failIncident(incidentId: string, fullError: string, fullCa
 async function releaseIncident(incident: IncidentRecord, reason: string): Promise<void> {
   await closePendingApprovals(incident.incidentId, 'withdrawn', reason);
   await deleteCandidateTask(incident.incidentId);
+  await deleteRevertTask(incident.incidentId);
   await deleteBaselineTask(incident.modelId, incident.incidentId);
   await releaseOpenIncidentLock(incident.modelId, incident.incidentId, incident.kind);
 }

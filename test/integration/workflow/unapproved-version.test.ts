@@ -31,7 +31,7 @@ describe('unapproved versions', () => {
     }));
 
   /** A model with 1.0.0 in production, a one-minute window evaluated every minute, and a baseline. */
-  async function registerModel(modelId: string): Promise<void> {
+  async function registerModel(modelId: string, governance: Record<string, number> = {}): Promise<void> {
     await h.registerModel(modelId);
     const update = await h.call('PUT', `/v1/models/${modelId}`, {
       body: {
@@ -45,7 +45,7 @@ describe('unapproved versions', () => {
         schedule: { every: 'PT1M', window: 'PT1M', minSamples: 50 },
         thresholds: { performance: { accuracy: { min: 0.8, maxRelativeDrop: 0.05 } } },
         approvers,
-        governance: { approvalTimeoutHours: 0.05, stabilisationSeconds: 0 },
+        governance: { approvalTimeoutHours: 0.05, stabilisationSeconds: 0, ...governance },
       },
     });
     expect(update.status, update.text).toBe(200);
@@ -321,6 +321,33 @@ describe('unapproved versions', () => {
         }),
       }),
     );
+  });
+
+  it('keeps no revert task token once the incident ends: a revert never proven fails after its reminders', async () => {
+    // Prepare: answers due within a second, and a revert no window proves.
+    await registerModel('uv-revert-fails', { approvalTimeoutHours: 1 / 3600 });
+    const served = await send('uv-revert-fails', { modelVersion: '2.0.0', records: records(30) });
+    const incidentId = served.body.incidentId as string;
+    const ask = await h.message('dsl@example.com', /Review a version that is not approved/);
+    expect((await h.decide(ask, 'revert', 'Restore 1.0.0.')).status).toBe(200);
+
+    // Act
+    const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
+    const execution = await h.settled(incidentId);
+
+    // Assess: failed after its reminders, and the step's task token is gone with it.
+    expect(execution?.states.slice(-2)).toEqual(['Record failure', 'Failed']);
+    expect(incident).toMatchObject({ status: 'failed', failure: { error: 'Vigil.StepUnanswered' } });
+    const { dynamoDb } = await import('../../../functions/commons/clients/dynamodb.ts');
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { Item } = await dynamoDb.send(
+      new GetCommand({
+        TableName: process.env.GOVERNANCE_TABLE,
+        Key: { pk: `INCIDENT#${incidentId}`, sk: '#REVERT_TASK' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toBeUndefined();
   });
 
   it('closes it as reverted when an evaluation asked for on demand shows production alone serving', async () => {
