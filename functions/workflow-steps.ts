@@ -80,7 +80,7 @@ export const handler = taskHandler(stepSchema, async (step) => {
     case 'adopt-baseline':
       return adoptBaseline(step.incidentId);
     case 'await-revert':
-      await awaitRevert(step.incidentId, step.taskToken, step.reminder);
+      await awaitRevert(step.incidentId, step.taskToken, step.reminder, step.timeoutSeconds);
       return { waiting: true };
     case 'record-revert':
       return recordRevert(step.incidentId, {

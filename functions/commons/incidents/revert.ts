@@ -1,7 +1,9 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
+import { nextFire } from '#commons/evaluation/cron';
 import { notifier, uniqueRecipients } from '#commons/notifier/index';
+import { durationSeconds } from '#commons/registry/fields';
 import { getModel, type ModelRecord } from '#commons/registry/store';
 import { approvedVersions, NO_VERSION, type ServedVersion } from '#commons/telemetry/versions';
 import { StepFailedError } from '#commons/workflow/errors';
@@ -29,6 +31,8 @@ export interface RevertTask {
   /** When the revert was first asked: the window that proves it starts after this. */
   readonly requestedAt: string;
   readonly productionVersion: string;
+  /** When the step, as asked now, reminds (its timeout): a whole window fits before it. */
+  readonly expiresAt?: string;
 }
 
 async function getRevertTask(incidentId: string): Promise<RevertTask | undefined> {
@@ -40,8 +44,35 @@ async function getRevertTask(incidentId: string): Promise<RevertTask | undefined
         taskToken: Item.taskToken as string,
         requestedAt: Item.requestedAt as string,
         productionVersion: Item.productionVersion as string,
+        ...(typeof Item.expiresAt === 'string' ? { expiresAt: Item.expiresAt } : {}),
       }
     : undefined;
+}
+
+/** The longest a revert step waits before its reminder: a year of Step Functions holds the three. */
+export const MAX_REVERT_WAIT_SECONDS = 120 * 86_400;
+
+/**
+ * How long the revert step waits before it reminds (and, after its reminders, fails): at least
+ * the model's answer time, and long enough for a scheduled evaluation to cover a whole window
+ * that began after the ask: the window, then up to one schedule period (`every`, or the longest
+ * gap between the next fires of `cron`) until the run, and a minute of the scheduler's tick.
+ * Without it a window longer than the answer time could never prove a revert in time.
+ */
+export function revertTimeoutSeconds(model: ModelRecord, approvalTimeoutSeconds: number, now: Date): number {
+  const { schedule } = model;
+  let period = durationSeconds(schedule.every ?? 'P1D');
+  if (schedule.cron !== undefined) {
+    period = 0;
+    let previous = nextFire(schedule, now);
+    for (let fire = 0; fire < 50 && period < MAX_REVERT_WAIT_SECONDS; fire++) {
+      const next = nextFire(schedule, previous);
+      period = Math.max(period, (next.getTime() - previous.getTime()) / 1000);
+      previous = next;
+    }
+  }
+  const proof = durationSeconds(schedule.window) + period + 60;
+  return Math.ceil(Math.min(MAX_REVERT_WAIT_SECONDS, Math.max(approvalTimeoutSeconds, proof)));
 }
 
 /** Deletes the revert step's task token when the incident ends: no token outlives its step. */
@@ -55,17 +86,24 @@ export async function deleteRevertTask(incidentId: string): Promise<void> {
  * timed out) asks again with a new token, keeping the time the revert was first asked. The
  * same token seen again (an invocation delivered twice) sends nothing again.
  */
-export async function awaitRevert(incidentId: string, taskToken: string, reminder: number): Promise<void> {
+export async function awaitRevert(
+  incidentId: string,
+  taskToken: string,
+  reminder: number,
+  timeoutSeconds: number,
+): Promise<void> {
   const incident = await getIncident(incidentId);
   if (incident?.status !== 'open') throw new StepFailedError(`Incident ${incidentId} is not open`);
   const model = await getModel(incident.modelId);
   if (!model) throw new StepFailedError(`Model ${incident.modelId} is not registered`);
   const previous = await getRevertTask(incidentId);
   if (previous?.taskToken === taskToken) return;
+  const now = Date.now();
   const task: RevertTask = {
     taskToken,
-    requestedAt: previous?.requestedAt ?? new Date().toISOString(),
+    requestedAt: previous?.requestedAt ?? new Date(now).toISOString(),
     productionVersion: model.productionVersion ?? incident.version,
+    expiresAt: new Date(now + timeoutSeconds * 1000).toISOString(),
   };
   await dynamoDb.send(
     new PutCommand({ TableName: table, Item: { ...keys.revertTask(incidentId), incidentId, ...task } }),
@@ -92,6 +130,7 @@ export async function awaitRevert(incidentId: string, taskToken: string, reminde
       `Vigil closes incident ${incidentId} by itself once a whole evaluation window (${model.schedule.window}) starting after ${task.requestedAt} was served by version ${task.productionVersion} alone, as the predictions' modelVersion shows.`,
       `An evaluation asked for sooner (POST /v1/models/${model.modelId}/evaluations) closes it too, once the window in progress began after ${task.requestedAt} and was served by version ${task.productionVersion} alone so far.`,
       `Predictions sent without a modelVersion are counted on the record but neither prove nor block the revert: the window needs predictions of version ${task.productionVersion}, and none of another version.`,
+      `Vigil waits until ${task.expiresAt} before it reminds you; unproven after its reminders, the incident fails.`,
       ...(reminder > 0 ? ['', `No such window yet: this is reminder ${reminder}.`] : []),
       '',
       incidentSummary(incident, model),

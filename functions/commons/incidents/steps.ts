@@ -11,7 +11,7 @@ import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
-import { deleteRevertTask } from './revert.ts';
+import { deleteRevertTask, revertTimeoutSeconds } from './revert.ts';
 import {
   addIncidentRecord,
   deleteCandidateTask,
@@ -71,11 +71,16 @@ function emailsOf(model: ModelRecord, roles: readonly Role[]): string[] {
 export async function prepare(incidentId: string) {
   const incident = await openIncident(incidentId);
   const model = await modelOf(incident);
+  const config = workflowConfig(model.governance);
   return {
     incidentId,
     modelId: incident.modelId,
     kind: incident.kind,
-    config: workflowConfig(model.governance),
+    config: {
+      ...config,
+      // The revert step waits long enough for a whole evaluation window to prove it.
+      revertTimeoutSeconds: revertTimeoutSeconds(model, config.approvalTimeoutSeconds, new Date()),
+    },
     retraining: { cycles: incident.retrainingCycles },
     answer: { reminders: 0 },
   };

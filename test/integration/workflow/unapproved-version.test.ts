@@ -323,31 +323,41 @@ describe('unapproved versions', () => {
     );
   });
 
-  it('keeps no revert task token once the incident ends: a revert never proven fails after its reminders', async () => {
-    // Prepare: answers due within a second, and a revert no window proves.
-    await registerModel('uv-revert-fails', { approvalTimeoutHours: 1 / 3600 });
-    const served = await send('uv-revert-fails', { modelVersion: '2.0.0', records: records(30) });
+  it('waits long enough for a whole window to prove a revert, and keeps no task token once the incident ends', async () => {
+    // Prepare: answers due within a second, one-minute windows evaluated every minute.
+    await registerModel('uv-revert-wait', { approvalTimeoutHours: 1 / 3600 });
+    const served = await send('uv-revert-wait', { modelVersion: '2.0.0', records: records(30) });
     const incidentId = served.body.incidentId as string;
     const ask = await h.message('dsl@example.com', /Review a version that is not approved/);
     expect((await h.decide(ask, 'revert', 'Restore 1.0.0.')).status).toBe(200);
+    const restore = await h.message('mlops@example.com', /Restore production version 1\.0\.0/);
+    const { dynamoDb } = await import('../../../functions/commons/clients/dynamodb.ts');
+    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+    const revertTask = async () =>
+      (
+        await dynamoDb.send(
+          new GetCommand({
+            TableName: process.env.GOVERNANCE_TABLE,
+            Key: { pk: `INCIDENT#${incidentId}`, sk: '#REVERT_TASK' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+    const task = await revertTask();
 
-    // Act
+    // Act: the step ends on a failure (the failure path closes the incident).
+    await h.engine.sendTaskFailure(task?.taskToken as string, 'Vigil.Test', 'The step failed');
     const incident = await h.incidentWhen(incidentId, (i) => i.status !== 'open');
     const execution = await h.settled(incidentId);
 
-    // Assess: failed after its reminders, and the step's task token is gone with it.
+    // Assess: the step waited for a window (one minute), a schedule period (one minute) and a
+    // scheduler tick, not the one-second answer time; once the incident failed, its task token
+    // is gone.
+    expect(Date.parse(task?.expiresAt) - Date.parse(task?.requestedAt)).toBeGreaterThanOrEqual(180_000);
+    expect(restore.text).toContain(`Vigil waits until ${task?.expiresAt}`);
+    expect(incident).toMatchObject({ status: 'failed' });
     expect(execution?.states.slice(-2)).toEqual(['Record failure', 'Failed']);
-    expect(incident).toMatchObject({ status: 'failed', failure: { error: 'Vigil.StepUnanswered' } });
-    const { dynamoDb } = await import('../../../functions/commons/clients/dynamodb.ts');
-    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
-    const { Item } = await dynamoDb.send(
-      new GetCommand({
-        TableName: process.env.GOVERNANCE_TABLE,
-        Key: { pk: `INCIDENT#${incidentId}`, sk: '#REVERT_TASK' },
-        ConsistentRead: true,
-      }),
-    );
-    expect(Item).toBeUndefined();
+    expect(await revertTask()).toBeUndefined();
   });
 
   it('closes it as reverted when an evaluation asked for on demand shows production alone serving', async () => {

@@ -78,7 +78,10 @@ describe('governance definition', () => {
     'times waiting step "%s" by the model and reminds when it stays unresolved',
     (name, state) => {
       const payload = state.Parameters?.Payload ?? {};
-      expect(state.TimeoutSecondsPath).toBe('$.config.approvalTimeoutSeconds');
+      // The revert step waits for an evaluation window to prove it (`revertTimeoutSeconds`).
+      expect(state.TimeoutSecondsPath).toBe(
+        name === 'Await revert' ? '$.config.revertTimeoutSeconds' : '$.config.approvalTimeoutSeconds',
+      );
       expect(payload['timeoutSeconds.$']).toBe(state.TimeoutSecondsPath);
       expect(payload['taskToken.$']).toBe('$$.Task.Token');
       expect(payload['reminder.$']).toBe('$.answer.reminders');
