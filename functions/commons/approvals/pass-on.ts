@@ -3,7 +3,7 @@ import { appendAudit, reviewedEvidence } from '#commons/incidents/audit';
 import type { RequestOrigin } from '#commons/incidents/origin';
 import { getIncident, IncidentNotOpenError, updateIncident } from '#commons/incidents/store';
 import { recordStep } from '#commons/incidents/track';
-import { restoreIncidentField } from '#commons/incidents/withdraw';
+import { restoreIncidentField, surelyNotTaken } from '#commons/incidents/withdraw';
 import { decidedEvent } from '#commons/webhooks/emit';
 import { publishEvent } from '#commons/webhooks/publish';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
@@ -55,8 +55,10 @@ export async function passOnDecision(
   try {
     await workflow().sendTaskSuccess(taskToken, { decision, comment, decidedBy: recipient, decidedAt });
   } catch (error) {
-    // What the decision changed on the incident goes too: it was not applied.
-    await undo();
+    // What the decision changed on the incident goes too, when it surely was not applied.
+    if (!(error instanceof TaskNotWaitingError) || (await surelyNotTaken(approval.incidentId, approval))) {
+      await undo();
+    }
     if (error instanceof TaskNotWaitingError) {
       await closeApproval(
         approvalId,

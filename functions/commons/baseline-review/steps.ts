@@ -10,7 +10,7 @@ import type { RequestOrigin } from '../incidents/origin.ts';
 import { getIncident, IncidentNotOpenError, updateIncident } from '../incidents/store.ts';
 import { recordStep } from '../incidents/track.ts';
 import type { BaselineReview, IncidentRecord } from '../incidents/types.ts';
-import { restoreIncidentField, withdrawBaseline } from '../incidents/withdraw.ts';
+import { restoreIncidentField, surelyNotTaken, withdrawBaseline } from '../incidents/withdraw.ts';
 import { type BaselineInput, type BaselineRecord, putBaseline, useBaseline } from '../registry/baselines.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import {
@@ -233,6 +233,15 @@ export async function putBaselineOrResumeReview(
   } catch (error) {
     // The step stopped waiting (it timed out, or the review ended), or a passing failure.
     const stopped = error instanceof TaskNotWaitingError || error instanceof IncidentNotOpenError;
+    if (error instanceof TaskNotWaitingError && !(await surelyNotTaken(incident.incidentId, task))) {
+      logger.warn('baseline refused by a step that had not lapsed: kept', {
+        incidentId: incident.incidentId,
+      });
+      throw stoppedWaiting(
+        incident.incidentId,
+        `the request no longer waits; baseline ${baseline.baselineVersion} is kept unused`,
+      );
+    }
     await withdrawSubmittedBaseline(
       incident,
       review,

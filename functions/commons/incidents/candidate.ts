@@ -19,7 +19,7 @@ import {
 } from './store.ts';
 import { recordStep } from './track.ts';
 import type { Candidate, IncidentRecord } from './types.ts';
-import { deleteSubmittedItem, restoreIncidentField, withdrawVersion } from './withdraw.ts';
+import { deleteSubmittedItem, restoreIncidentField, surelyNotTaken, withdrawVersion } from './withdraw.ts';
 
 function principalLabel(principal: Principal): string {
   return principal.kind === 'admin' ? 'admin' : `model:${principal.keyId}`;
@@ -186,6 +186,15 @@ export async function submitCandidate(
   } catch (error) {
     // The step stopped waiting (it timed out, or the incident ended), or a passing failure.
     const stopped = error instanceof TaskNotWaitingError || error instanceof IncidentNotOpenError;
+    if (error instanceof TaskNotWaitingError && !(await surelyNotTaken(incidentId, task))) {
+      logger.warn('candidate refused by a step that had not lapsed: kept', { incidentId });
+      throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
+        {
+          path: 'incidentId',
+          message: 'the retraining step no longer waits; the candidate is kept as submitted',
+        },
+      ]);
+    }
     await withdrawCandidate(
       incident,
       stored,

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { queryItems } from '#clients/query';
+import { requestLapsed } from '#commons/approvals/lapse';
 import { requireEnv } from '#commons/config';
 import { governanceKeys } from '../registry/keys.ts';
 import { incidentKeys } from './keys.ts';
@@ -15,6 +16,24 @@ const table = requireEnv('GOVERNANCE_TABLE');
  * stored is then taken back, each write on the condition that it is still the submission's own,
  * and the audit trail, which is only ever added to, records the lapse after the submission.
  */
+
+/**
+ * Whether a resume the engine refused as "not waiting" surely did not take the answer: the
+ * incident ended, or the request has lapsed (Step Functions times a step out at most a moment
+ * before its request expires). Otherwise the refusal is ambiguous: a call whose answer was lost
+ * and that the SDK sent again is refused although the first one resumed the task. What the answer
+ * stored is then left in place, as the workflow may be using it.
+ */
+export async function surelyNotTaken(
+  incidentId: string,
+  request: { readonly requestedAt: string; readonly expiresAt: string },
+): Promise<boolean> {
+  if (requestLapsed(request)) return true;
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: incidentKeys.incident(incidentId), ConsistentRead: true }),
+  );
+  return Item?.status !== 'open';
+}
 
 function ignoreChanged(error: unknown): void {
   if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -338,6 +338,7 @@ describe('baseline review', () => {
       const result = await send(command);
       if (!fired && command instanceof DeleteCommand && command.input.Key?.sk === '#BASELINE_TASK') {
         fired = true;
+        vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(task.expiresAt) });
         await h.runtime.governance.baselineReview.sendTaskFailure(
           task.taskToken,
           'States.Timeout',
@@ -348,9 +349,11 @@ describe('baseline review', () => {
     }) as never);
 
     // Act
-    const put = await h.call('PUT', '/v1/models/review-race/baseline', {
-      body: { records: records(300, 10), metrics: { accuracy: 0.88 } },
-    });
+    const put = await h
+      .call('PUT', '/v1/models/review-race/baseline', {
+        body: { records: records(300, 10), metrics: { accuracy: 0.88 } },
+      })
+      .finally(() => vi.useRealTimers());
     vi.restoreAllMocks();
     const incident = await h.incident(incidentId);
     const { getBaseline } = await import('../../../functions/commons/registry/baselines.ts');

@@ -67,16 +67,18 @@ describe('answers to lapsed requests', () => {
   }
 
   it('keeps nothing of a candidate whose retraining step times out between the check and the resume', async () => {
-    // Prepare: the step times out in Step Functions just after the submission took its task.
+    // Prepare: just after the submission took its task, the clock reaches the request's expiry
+    // and the step times out in Step Functions.
     const { incidentId, task } = await waitingForCandidate('race-candidate');
-    afterCommand(onCandidateTask(DeleteCommand), () =>
-      h.engine.sendTaskFailure(task.taskToken, 'States.Timeout', 'The task timed out'),
-    );
+    afterCommand(onCandidateTask(DeleteCommand), async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(task.expiresAt) });
+      await h.engine.sendTaskFailure(task.taskToken, 'States.Timeout', 'The task timed out');
+    });
 
     // Act
-    const posted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
-      body: candidate('1.1.0'),
-    });
+    const posted = await h
+      .call('POST', `/v1/incidents/${incidentId}/candidate`, { body: candidate('1.1.0') })
+      .finally(() => vi.useRealTimers());
     vi.restoreAllMocks();
     const left = await kept(incidentId, 'race-candidate');
     await h.message('dev@example.com', /Reminder 1\/2: Retrain the model/);
@@ -99,6 +101,30 @@ describe('answers to lapsed requests', () => {
     const after202 = await kept(incidentId, 'race-candidate');
     expect(after202.versions).toContain('1.1.0');
     expect(after202.candidates).toHaveLength(1);
+  });
+
+  it('keeps the candidate when a step that had not lapsed refuses it: the resume may have reached it', async () => {
+    // Prepare: the engine answers "not waiting" an hour before the request expires, as Step
+    // Functions answers a resume sent again after its first answer was lost.
+    const { incidentId, task } = await waitingForCandidate('ambiguous-candidate');
+    afterCommand(onCandidateTask(DeleteCommand), () =>
+      h.engine.sendTaskFailure(task.taskToken, 'States.Timeout', 'The task is closed'),
+    );
+
+    // Act
+    const posted = await h.call('POST', `/v1/incidents/${incidentId}/candidate`, {
+      body: candidate('1.1.0'),
+    });
+    vi.restoreAllMocks();
+
+    // Assess: a conflict saying the candidate is kept, and it is.
+    expect(posted.status, posted.text).toBe(409);
+    expect(posted.body.error.issues).toEqual([
+      { path: 'incidentId', message: expect.stringContaining('kept as submitted') },
+    ]);
+    const left = await kept(incidentId, 'ambiguous-candidate');
+    expect(left.versions).toContain('1.1.0');
+    expect(left.candidate).toMatchObject({ version: '1.1.0' });
   });
 
   it('refuses a candidate whose request lapses between the check and the take, and writes nothing', async () => {
@@ -212,7 +238,10 @@ describe('answers to lapsed requests', () => {
         command instanceof UpdateCommand &&
         command.input.Key?.pk === `APPROVAL#${approvalId}` &&
         String(command.input.UpdateExpression).includes(':decided'),
-      () => h.engine.sendTaskFailure(waiting.taskToken, 'States.Timeout', 'The task timed out'),
+      async () => {
+        vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(waiting.approval.expiresAt) });
+        await h.engine.sendTaskFailure(waiting.taskToken, 'States.Timeout', 'The task timed out');
+      },
     );
     const review = {
       summary: 'Input drift after a campaign.',
@@ -222,7 +251,7 @@ describe('answers to lapsed requests', () => {
     };
 
     // Act
-    const decided = await h.decide(ask, 'submit', '', review);
+    const decided = await h.decide(ask, 'submit', '', review).finally(() => vi.useRealTimers());
     vi.restoreAllMocks();
     const incident = await h.incident(incidentId);
 
