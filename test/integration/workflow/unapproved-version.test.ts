@@ -324,8 +324,8 @@ describe('unapproved versions', () => {
   });
 
   it('waits long enough for a whole window to prove a revert, and keeps no task token once the incident ends', async () => {
-    // Prepare: answers due within a second, one-minute windows evaluated every minute.
-    await registerModel('uv-revert-wait', { approvalTimeoutHours: 1 / 3600 });
+    // Prepare: answers due within 36 seconds, one-minute windows evaluated every minute.
+    await registerModel('uv-revert-wait', { approvalTimeoutHours: 0.01 });
     const served = await send('uv-revert-wait', { modelVersion: '2.0.0', records: records(30) });
     const incidentId = served.body.incidentId as string;
     const ask = await h.message('dsl@example.com', /Review a version that is not approved/);
@@ -351,7 +351,7 @@ describe('unapproved versions', () => {
     const execution = await h.settled(incidentId);
 
     // Assess: the step waited for a window (one minute), a schedule period (one minute) and a
-    // scheduler tick, not the one-second answer time; once the incident failed, its task token
+    // scheduler tick, not the 36-second answer time; once the incident failed, its task token
     // is gone.
     expect(Date.parse(task?.expiresAt) - Date.parse(task?.requestedAt)).toBeGreaterThanOrEqual(180_000);
     expect(restore.text).toContain(`Vigil waits until ${task?.expiresAt}`);
