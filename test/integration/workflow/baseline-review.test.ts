@@ -385,4 +385,40 @@ describe('baseline review', () => {
     expect(again.status, again.text).toBe(201);
     expect(again.body).toMatchObject({ baselineVersion: 3, inUse: false, reviewIncidentId: incidentId });
   });
+
+  it('keeps nothing of a baseline the engine could not pass on: 503, and the same baseline put again goes on', async () => {
+    // Prepare: a review waiting for a new baseline, and an engine that fails once.
+    await h.registerModel('review-engine', { approvalTimeoutHours: 1 });
+    expect(
+      (await h.call('PUT', '/v1/models/review-engine/baseline', { body: { records: records(300) } })).status,
+    ).toBe(201);
+    const fittedAt = Date.parse((await model('review-engine')).baselineCreatedAt);
+    const incidentId = (await scheduledRunAt('review-engine', fittedAt + 91 * DAY_MS))
+      ?.baselineReviewIncidentId as string;
+    vi.useRealTimers();
+    const review = await h.message('dsl@example.com', /Quarterly baseline review/);
+    expect((await h.decide(review, 'replace', 'Customers moved to the pro plan.')).status).toBe(200);
+    await h.message('dev@example.com', /Fit a new baseline/);
+    vi.spyOn(h.runtime.governance.baselineReview, 'sendTaskSuccess').mockRejectedValueOnce(
+      new Error('engine unavailable'),
+    );
+    const body = { records: records(300, 10), metrics: { accuracy: 0.88 } };
+
+    // Act
+    const put = await h.call('PUT', '/v1/models/review-engine/baseline', { body });
+    const { getBaseline } = await import('../../../functions/commons/registry/baselines.ts');
+    const fitted = await getBaseline('review-engine', 2);
+    const left = await h.incident(incidentId);
+    const again = await h.call('PUT', '/v1/models/review-engine/baseline', { body });
+
+    // Assess
+    expect(put.status, put.text).toBe(503);
+    expect(put.body.error.issues).toEqual([
+      { path: 'modelId', message: expect.stringContaining('nothing was kept') },
+    ]);
+    expect(fitted).toBeUndefined();
+    expect(left.baselineReview?.newBaseline).toBeUndefined();
+    expect(again.status, again.text).toBe(201);
+    expect(again.body).toMatchObject({ baselineVersion: 3, inUse: false, reviewIncidentId: incidentId });
+  });
 });
