@@ -374,6 +374,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       }, Math.min(seconds, MAX_TIMER_SECONDS) * 1000);
       this.waiting.set(taskToken, { execution: execution.name, resolve, reject, timer });
     });
+    // The timeout may fire while the request is still being sent: the rejection is awaited below.
+    answer.catch(() => undefined);
     try {
       await this.call(FunctionName, Payload);
     } catch (error) {

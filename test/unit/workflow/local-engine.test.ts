@@ -149,6 +149,37 @@ describe('local workflow engine', () => {
     );
   });
 
+  it('times out a task whose request takes longer than its timeout, leaving no rejection unhandled', async () => {
+    // Prepare: the request function returns only after the task's timeout fired.
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    let engine: LocalWorkflowEngine | undefined;
+    const slowAsk: LambdaHandler = async (event) => {
+      const { taskToken } = event as Asked;
+      await until(() => (engine?.isWaiting(taskToken) ? undefined : true));
+      return { sent: true };
+    };
+    engine = new LocalWorkflowEngine({
+      definition,
+      functions: { AskFn: 'ask', WorkFn: 'work' },
+      values: { Bus: 'local-bus' },
+      resolve: async () => slowAsk,
+      print: () => {},
+    });
+    engines.push(engine);
+
+    // Act
+    await engine.startExecution('run-slow', { question: 'slow?', timeout: 1 });
+    const execution = await engine.settled('run-slow');
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('unhandledRejection', record);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'Unanswered', states: ['Ask', 'Unanswered'] });
+    expect(unhandled).toEqual([]);
+  });
+
   it('fails a waiting task with the error sent for its token', async () => {
     // Prepare
     const { engine, asked } = engineWith();
