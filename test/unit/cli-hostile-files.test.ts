@@ -49,7 +49,7 @@ describe('the CLI under hostile files', () => {
     ['unnamed-column.csv', 'age,,plan\n1,2,pro\n'],
     ['other-columns.csv', `salary,region\n${rows(50, 0)}\n`],
     ['proto-column.csv', `__proto__,constructor\n${rows(50, 0)}\n`],
-    ['wide.csv', `${Array.from({ length: 10_000 }, (_, i) => `c${i}`).join(',')}\n${'1,'.repeat(9_999)}1\n`],
+    ['wide.csv', `${Array.from({ length: 1_000 }, (_, i) => `c${i}`).join(',')}\n${'1,'.repeat(999)}1\n`],
     ['long-field.csv', `age,plan\n${'9'.repeat(1_000_000)},pro\n`],
     ['not-numbers.csv', 'age,plan\nInfinity,pro\n1e400,basic\nNaN,pro\n'],
     ['lines.jsonl', '[1,2]\n'],
