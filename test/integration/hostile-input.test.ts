@@ -283,20 +283,25 @@ function bodyCases(operation: Operation, world: World): Case[] {
       }
     }
   }
-  // Documented fields the valid body leaves out, each with a value of no type it takes.
-  const properties =
-    (schema as { properties?: Record<string, { type?: string }> } | undefined)?.properties ?? {};
-  for (const [name, property] of Object.entries(properties)) {
-    if ((valid as Record<string, unknown>)[name] !== undefined) continue;
-    const wrong = property.type === 'object' ? 'x' : { x: 1 };
-    cases.push(
-      refused(
-        `${name}: missing from the valid body, given a wrong type`,
-        json(withValue(valid, [name], wrong)),
-        [400],
-        [name],
-      ),
-    );
+  // Documented fields the valid body leaves out, at any depth, each with a value of no type it takes.
+  const objects = [{ path: [] as JsonPath, value: valid }, ...nodesOf(valid)].filter(
+    (node) => node.value !== null && typeof node.value === 'object' && !Array.isArray(node.value),
+  );
+  for (const node of objects) {
+    const properties = (schemaAt(schema, node.path)?.properties ?? {}) as Record<string, { type?: unknown }>;
+    for (const [name, property] of Object.entries(properties)) {
+      if ((node.value as Record<string, unknown>)[name] !== undefined) continue;
+      const field = [...node.path, name];
+      const wrong = property.type === 'object' ? 'x' : { x: 1 };
+      cases.push(
+        refused(
+          `${fieldName(field)}: left out, then given a wrong type`,
+          json(withValue(valid, field, wrong)),
+          [400],
+          field,
+        ),
+      );
+    }
   }
   return cases;
 }
