@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MAX_BODY_BYTES } from '../../functions/commons/api/request.ts';
 import { MAX_FORM_BYTES } from '../../functions/commons/html/form.ts';
+import { MAX_RECORDS } from '../../functions/commons/telemetry/records.ts';
 import { MAX_BODY_BYTES as MAX_GATEWAY_BYTES } from '../../local/api-gateway.ts';
 import {
   fieldName,
@@ -187,7 +188,7 @@ function bodyCases(operation: Operation, world: World): Case[] {
     refused('JSON null', 'null', [400], []),
     refused('JSON true', 'true', [400], []),
     refused('a byte-order mark and garbage', '\ufeff{x}', [400], []),
-    refused(`a body over ${MAX_BODY_BYTES} bytes`, `{"x":"${'a'.repeat(MAX_BODY_BYTES)}"}`, [413]),
+    refused(`a body over ${MAX_BODY_BYTES} bytes`, `{"x":"${'a'.repeat(MAX_BODY_BYTES)}"}`, [413], []),
     refused(`a body over ${MAX_GATEWAY_BYTES} bytes`, `{"x":"${'a'.repeat(MAX_GATEWAY_BYTES)}"}`, [413]),
     refused('10,000 nested arrays', nested(10_000, 'array'), [400], []),
     refused('10,000 nested objects', nested(10_000, 'object', 'zz'), [400], ['zz']),
@@ -206,6 +207,18 @@ function bodyCases(operation: Operation, world: World): Case[] {
     refused('prototype at the top', json(withValue(valid, ['prototype'], 1)), [400], ['prototype']),
     refused('an unknown field', json(withValue(valid, ['zzUnknown'], 1)), [400], ['zzUnknown']),
   ];
+  if (/\/(predictions|actuals|metrics)$/.test(operation.path)) {
+    const records = (valid as { records: unknown[] }).records;
+    const many = Array.from({ length: MAX_RECORDS + 1 }, () => records[0]);
+    cases.push(
+      refused(
+        `${MAX_RECORDS + 1} records`,
+        json({ ...(valid as object), records: many }),
+        [413],
+        ['records'],
+      ),
+    );
+  }
   if (!optional) {
     cases.push(refused('an empty body', '', [400], []), refused('an empty object', '{}', [400]));
   }
@@ -362,6 +375,8 @@ function pathCases(operation: Operation, world: World): Case[] {
   return cases;
 }
 
+const base64urlAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 function base64url(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
 }
@@ -459,7 +474,9 @@ function problem({ case: c, response }: Outcome, api: boolean): string | undefin
   if (!error || typeof error.code !== 'string' || !Array.isArray(error.issues))
     return `answered ${status} without a JSON error: ${response.text.slice(0, 300)}`;
   const field = c.expect.field;
-  if (status === 400 && field && field.length > 0) {
+  // A 400 or 413 names what is at fault: a field, or the body as a whole.
+  const naming = status === 400 || status === 413;
+  if (naming && field && field.length > 0) {
     const name = fieldName(field);
     const parent = fieldName(field.slice(0, -1));
     const last = String(field.at(-1));
@@ -470,15 +487,15 @@ function problem({ case: c, response }: Outcome, api: boolean): string | undefin
         issue.path.startsWith(`${name}[`) ||
         (issue.path === parent && issue.message.includes(`"${last}"`)),
     );
-    if (!named) return `answered 400 without naming ${name}: ${json(error.issues).slice(0, 300)}`;
+    if (!named) return `answered ${status} without naming ${name}: ${json(error.issues).slice(0, 300)}`;
   }
   if (
-    status === 400 &&
+    naming &&
     field &&
     field.length === 0 &&
     !error.issues.some((i: { path: string }) => i.path === '(body)')
   )
-    return `answered 400 without naming the body: ${json(error.issues).slice(0, 300)}`;
+    return `answered ${status} without naming the body: ${json(error.issues).slice(0, 300)}`;
   return undefined;
 }
 
@@ -717,11 +734,27 @@ describe('every route under hostile input', () => {
         form({ token: 'a'.repeat(10_000), decision: 'retrain' }),
       ),
       page(
-        'a form token with its last character changed',
+        'a form token with its first character changed',
         'POST',
         signed(id),
         forbidden,
-        form({ token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, decision: 'retrain' }),
+        form({ token: `${token.startsWith('A') ? 'B' : 'A'}${token.slice(1)}`, decision: 'retrain' }),
+      ),
+      page(
+        'a form token spelt another way (an unused bit of its last character set)',
+        'POST',
+        signed(id),
+        forbidden,
+        form({
+          token: `${token.slice(0, -1)}${base64urlAlphabet[base64urlAlphabet.indexOf(token.at(-1) as string) ^ 1]}`,
+          decision: 'retrain',
+        }),
+      ),
+      page(
+        'a link signature spelt another way',
+        'GET',
+        `/approvals/${id}?sig=${sig.slice(0, -1)}${base64urlAlphabet[base64urlAlphabet.indexOf(sig.at(-1) as string) ^ 2]}`,
+        forbidden,
       ),
       page(
         'another approval with this form',

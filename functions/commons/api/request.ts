@@ -59,8 +59,11 @@ export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`, [
+      { path: '(body)', message: `${bytes} bytes; send at most ${MAX_BODY_BYTES}` },
+    ]);
   }
   let data: unknown;
   try {
