@@ -29,6 +29,8 @@ export function rawRequest(
         port,
         method,
         path,
+        // A connection per request: a kept-alive one may be closed by the server as it is reused.
+        agent: false,
         headers: {
           ...options.headers,
           ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}),
