@@ -37,7 +37,7 @@ type Expectation =
   /** Refused with one of these statuses, naming `field` when given; tables unchanged. */
   | { readonly refused: readonly number[]; readonly field?: JsonPath }
   /** Never a 5xx; when refused, a JSON error (naming `field` on a 400) and nothing written. */
-  | { readonly safe: true; readonly field?: JsonPath };
+  | { readonly safe: true; readonly field?: JsonPath; readonly valid?: true };
 
 interface Case {
   readonly name: string;
@@ -186,7 +186,8 @@ function bodyCases(operation: Operation, world: World): Case[] {
     expect: { safe: true, ...(field ? { field } : {}) },
   });
   const cases: Case[] = [
-    safe('the valid body (not refused as a whole)', json(valid)),
+    // The body the others spoil must itself pass: refused only for what its path names (404, 409).
+    { ...safe('the valid body', json(valid)), expect: { safe: true, valid: true } },
     refused('malformed JSON', '{"records": [', [400], []),
     refused('a JSON array', '[]', [400], []),
     refused('a JSON string', '"text"', [400], []),
@@ -475,6 +476,8 @@ function problem({ case: c, response }: Outcome, api: boolean): string | undefin
   const { status } = response;
   if (status >= 500 || status === 0) return `answered ${status}: ${response.text.slice(0, 300)}`;
   if (status < 400) return 'refused' in c.expect ? `accepted with ${status}` : undefined;
+  if ('valid' in c.expect && status !== 404 && status !== 409)
+    return `a valid body answered ${status}: ${response.text.slice(0, 300)}`;
   if ('refused' in c.expect && !c.expect.refused.includes(status))
     return `answered ${status}, expected ${c.expect.refused.join('/')}: ${response.text.slice(0, 300)}`;
   // A page's path the router does not match (`..`, an empty segment) gets the gateway's JSON error.
