@@ -96,6 +96,24 @@ function fields(n: number): string {
   return n === 1 ? '1 field' : `${n} fields`;
 }
 
+/**
+ * The deepest array or object a JSON Lines cell may be. Such a cell is a category named by its
+ * JSON text, and JSON.stringify recurses: thousands of levels would exhaust the stack.
+ */
+const MAX_CELL_DEPTH = 64;
+
+/** Whether a cell nests arrays or objects more than {@link MAX_CELL_DEPTH} levels deep (walked without recursion). */
+function tooDeep(cell: unknown): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: cell, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_CELL_DEPTH) return true;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 function readJsonLines(path: string, text: string): Dataset {
   const rows: Row[] = [];
   const lines: number[] = [];
@@ -110,6 +128,13 @@ function readJsonLines(path: string, text: string): Dataset {
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new CliError(`${path}: line ${i + 1} is not a JSON object`);
+    }
+    for (const [column, cell] of Object.entries(value)) {
+      if (tooDeep(cell)) {
+        throw new CliError(
+          `${path}: line ${i + 1}, column "${column}" nests more than ${MAX_CELL_DEPTH} levels of arrays or objects`,
+        );
+      }
     }
     for (const key of Object.keys(value)) columns.add(key);
     rows.push(value as Row);

@@ -42,7 +42,7 @@ export function matchRoute(
     const matches = template.every((part, i) => {
       const segment = segments[i] as string;
       if (part.startsWith('{') && part.endsWith('}')) {
-        pathParameters[part.slice(1, -1)] = decodeURIComponent(segment);
+        pathParameters[part.slice(1, -1)] = decodeSegment(segment);
         return true;
       }
       literals++;
@@ -54,6 +54,18 @@ export function matchRoute(
     if (!best || literals > best.literals) best = { match: { route, pathParameters }, literals };
   }
   return best ? best.match : { methodNotAllowed: pathMatched };
+}
+
+/**
+ * A path segment, percent-decoded; one that does not decode (a malformed escape, bytes that are
+ * not UTF-8) stays as sent, for the handler to refuse like any other bad parameter.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**

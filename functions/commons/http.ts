@@ -11,16 +11,34 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly issues: readonly ErrorIssue[] };
 }
 
+/**
+ * Longest path or message of an issue, in UTF-16 units. A path can hold a client's key and a
+ * message a client's text (zod lists every unrecognized key in one): cut, an answer listing 50
+ * issues stays far below Lambda's 6 MB response, and the log line of a refusal stays small.
+ */
+export const MAX_ISSUE_TEXT = 512;
+
+function bounded(text: string): string {
+  if (text.length <= MAX_ISSUE_TEXT) return text;
+  let end = MAX_ISSUE_TEXT - 1;
+  // Never half a surrogate pair.
+  if (/[\ud800-\udbff]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}…`;
+}
+
 /** A failure meant for the client: its status, a stable code, and the fields at fault. */
 export class HttpError extends Error {
+  readonly issues: readonly ErrorIssue[];
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    readonly issues: readonly ErrorIssue[] = [],
+    issues: readonly ErrorIssue[] = [],
   ) {
     super(message);
     this.name = 'HttpError';
+    this.issues = issues.map((issue) => ({ path: bounded(issue.path), message: bounded(issue.message) }));
   }
 }
 

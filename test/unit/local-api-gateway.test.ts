@@ -37,6 +37,15 @@ describe('matchRoute', () => {
     expect(match).toEqual({ route: routes[2], pathParameters: { modelId: 'churn v2' } });
   });
 
+  it('keeps a segment that does not decode as sent, for the handler to refuse', () => {
+    for (const segment of ['%zz', '%E0%A4%A', '%ED%A0%80', '%']) {
+      expect(matchRoute(routes, 'GET', `/v1/models/${segment}`)).toEqual({
+        route: routes[1],
+        pathParameters: { modelId: segment },
+      });
+    }
+  });
+
   it('prefers a literal segment over a parameter, as API Gateway does', () => {
     const match = matchRoute(routes, 'GET', '/v1/models/special');
     expect('route' in match && match.route.path).toBe('/v1/models/special');

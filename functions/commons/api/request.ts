@@ -59,8 +59,11 @@ export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`, [
+      { path: '(body)', message: `${bytes} bytes; send at most ${MAX_BODY_BYTES}` },
+    ]);
   }
   let data: unknown;
   try {
@@ -70,16 +73,20 @@ export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent
       { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
     ]);
   }
-  const reserved = reservedKeys(data);
-  if (reserved.length > 0) {
-    throw new HttpError(
-      400,
-      'invalid_request',
-      `The request has ${reserved.length} problem(s)`,
-      reserved.slice(0, MAX_LISTED_ISSUES).map((path) => ({
+  const { reserved, illFormed } = unsafeNames(data, MAY_HOLD_SURROGATE.test(raw));
+  if (reserved.length + illFormed.length > 0) {
+    const issues = [
+      ...reserved.map((path) => ({
         path: issuePath(path),
         message: path.at(-2) === 'features' ? RESERVED_FEATURE_MESSAGE : RESERVED_MESSAGE,
       })),
+      ...illFormed.map((path) => ({ path: issuePath(path), message: ILL_FORMED_MESSAGE })),
+    ];
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `The request has ${issues.length} problem(s)`,
+      issues.slice(0, MAX_LISTED_ISSUES),
     );
   }
   const result = z.safeParse(schema, data);
@@ -102,25 +109,47 @@ export function notReserved(name: string): boolean {
 }
 export const reservedNameIssue = { message: RESERVED_MESSAGE } as const;
 
-/** Paths of every `__proto__` key in a parsed JSON document, which no schema could see. */
-function reservedKeys(data: unknown): PropertyKey[][] {
-  const found: PropertyKey[][] = [];
+/**
+ * A lone surrogate: half of a UTF-16 pair without the other half. JSON escapes (`"\ud800"`)
+ * can carry one, but no UTF-8 text can: DynamoDB, SNS and every page would store or show
+ * something else than what was validated (a replacement character, or a refused write).
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** Text that may decode to a lone surrogate: a surrogate's escape, or one as it is. */
+const MAY_HOLD_SURROGATE = /\\u[dD][89a-fA-F]|\p{Cs}/u;
+const ILL_FORMED_MESSAGE = 'not well-formed Unicode: a lone surrogate (\\ud800-\\udfff without its pair)';
+
+/**
+ * Paths of every `__proto__` key in a parsed JSON document, which no schema could see, and (when
+ * its text may hold one) of every key or string holding a lone surrogate, in one walk.
+ */
+function unsafeNames(
+  data: unknown,
+  surrogates: boolean,
+): { reserved: PropertyKey[][]; illFormed: PropertyKey[][] } {
+  const reserved: PropertyKey[][] = [];
+  const illFormed: PropertyKey[][] = [];
+  const lone = (text: string) => surrogates && LONE_SURROGATE.test(text);
+  if (typeof data === 'string' && lone(data)) illFormed.push([]);
   const stack: { value: unknown; path: PropertyKey[] }[] = [{ value: data, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop() as { value: unknown; path: PropertyKey[] };
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) {
-        if (value[i] !== null && typeof value[i] === 'object')
-          stack.push({ value: value[i], path: [...path, i] });
+        const child: unknown = value[i];
+        if (child !== null && typeof child === 'object') stack.push({ value: child, path: [...path, i] });
+        else if (typeof child === 'string' && lone(child)) illFormed.push([...path, i]);
       }
     } else if (value !== null && typeof value === 'object') {
-      if (Object.hasOwn(value, '__proto__')) found.push([...path, '__proto__']);
+      if (Object.hasOwn(value, '__proto__')) reserved.push([...path, '__proto__']);
       for (const [key, child] of Object.entries(value)) {
+        if (lone(key)) illFormed.push([...path, key]);
         if (child !== null && typeof child === 'object') stack.push({ value: child, path: [...path, key] });
+        else if (typeof child === 'string' && lone(child)) illFormed.push([...path, key]);
       }
     }
   }
-  return found;
+  return { reserved, illFormed };
 }
 
 /** Validates path and query parameters; a bad one is a 400 naming it. */

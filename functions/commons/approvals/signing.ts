@@ -63,6 +63,8 @@ export async function signerOf(
 ): Promise<string | undefined> {
   if (!signature || !/^[A-Za-z0-9_-]{43}$/.test(signature)) return undefined;
   const given = Buffer.from(signature, 'base64url');
+  // One text per signature: the last character's two unused bits must be zero, as sign() writes them.
+  if (given.toString('base64url') !== signature) return undefined;
   const key = await signingKey();
   let signer: string | undefined;
   for (const recipient of approval.recipients) {

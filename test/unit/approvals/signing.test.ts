@@ -51,6 +51,21 @@ describe('approval link signatures', () => {
     expect(await signerOf('link', approval, `${link}=`)).toBeUndefined();
   });
 
+  it('takes a signature in its one encoding: the unused low bits of the last character changed are refused', async () => {
+    // Prepare
+    const { sign, signerOf } = await signing({ VIGIL_SIGNING_SECRET: 'local-secret' });
+    const link = await sign('link', { ...approval, recipient: 'ana@example.com' });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(link.at(-1) as string);
+    // 43 characters carry 258 bits: the last one's two lowest bits are not part of the 32 bytes.
+    const aliases = [1, 2, 3].map((bits) => `${link.slice(0, 42)}${alphabet[last ^ bits]}`);
+
+    // Act / Assess
+    expect(Buffer.from(aliases[0] as string, 'base64url')).toEqual(Buffer.from(link, 'base64url'));
+    for (const alias of aliases) expect(await signerOf('link', approval, alias)).toBeUndefined();
+    expect(await signerOf('link', approval, link)).toBe('ana@example.com');
+  });
+
   it('depends on the secret: another key signs differently', async () => {
     const one = await (await signing({ VIGIL_SIGNING_SECRET: 'one' })).sign('link', {
       ...approval,
