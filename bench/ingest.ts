@@ -15,13 +15,17 @@
  * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 5, of BENCH_SECONDS per design,
  * default 10). `BENCH_SEGMENTS=1..3` declares that many segment features (docs/drift.md,
  * Segments): `country` (5 values), `device` (3), and with 3 a 13th feature, `region`, of 60
- * values (the 50 most frequent tracked, the rest `__other__`).
+ * values (the 50 most frequent tracked, the rest `__other__`). With
+ * BENCH_CPU_PROFILE=<file.cpuprofile>, the server's event loop is profiled during Vigil's timed
+ * runs (not the warm-up, not the naive design's): round N's profile is written to
+ * <file>-N.cpuprofile.
  */
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -37,6 +41,7 @@ const SEGMENTS = Number(process.env.BENCH_SEGMENTS ?? 0);
 if (!(Number.isInteger(SEGMENTS) && SEGMENTS >= 0 && SEGMENTS <= 3))
   throw new Error('BENCH_SEGMENTS: 0 to 3');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const CONNECTIONS = 4;
 const BATCH = 500;
 const ADMIN = 'bench-admin-key';
@@ -304,13 +309,27 @@ try {
   const rows: Figures[] = [];
   const ratios: number[] = [];
   let accepted = warmUp.batches * BATCH;
+  const profiler = CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? ['vigil', 'naive'] : ['naive', 'vigil'];
     const figures: Record<string, Figures> = {};
     for (const design of order) {
       if (design === 'naive') await freshNaiveTable(round);
       const url = design === 'vigil' ? `${runtime.url}/v1/models/bench/predictions` : naiveUrl;
+      const profiled = profiler !== undefined && design === 'vigil';
+      if (profiled) await profiler.post('Profiler.start');
       figures[design] = await measure(`${design} #${round}`, url);
+      if (profiled) {
+        const { profile } = await profiler.post('Profiler.stop');
+        await writeFile(
+          (CPU_PROFILE as string).replace(/(\.cpuprofile)?$/, `-${round}.cpuprofile`),
+          JSON.stringify(profile),
+        );
+      }
     }
     const vigil = figures.vigil as Figures;
     const naiveFigures = figures.naive as Figures;
@@ -318,6 +337,7 @@ try {
     rows.push(vigil, naiveFigures);
     ratios.push(vigil.predictionsPerSecond / naiveFigures.predictionsPerSecond);
   }
+  profiler?.disconnect();
   table(rows);
   console.log(
     `throughput vigil/naive on dynalite, per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(ratios).toFixed(2)}x`,
