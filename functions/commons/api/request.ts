@@ -48,8 +48,17 @@ function header(event: APIGatewayProxyEvent, name: string): string | undefined {
 /**
  * Parses a JSON body against a schema. 415 for another media type, 413 over the limit, 400 for
  * malformed JSON or a body that breaks the schema, with every field at fault named.
+ *
+ * `accepted`, for the hottest routes, answers the schema's output for a body the schema accepts
+ * as it is, checked more cheaply than by the schema, and undefined for any other body, which the
+ * schema then parses (and refuses, naming the fields at fault). It must accept no body the
+ * schema refuses, and answer what the schema would.
  */
-export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent, schema: S): z.output<S> {
+export function parseBody<S extends z.core.$ZodType>(
+  event: APIGatewayProxyEvent,
+  schema: S,
+  accepted?: (data: unknown) => z.output<S> | undefined,
+): z.output<S> {
   const contentType = header(event, 'content-type');
   if (!contentType || !/^application\/(.+\+)?json\s*(;|$)/i.test(contentType)) {
     throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json', [
@@ -70,7 +79,8 @@ export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent
       { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
     ]);
   }
-  const reserved = reservedKeys(data);
+  // A key that is `__proto__` once parsed is written so in the text, or with a `\u` escape.
+  const reserved = raw.includes('__proto__') || raw.includes('\\u') ? reservedKeys(data) : [];
   if (reserved.length > 0) {
     throw new HttpError(
       400,
@@ -82,6 +92,8 @@ export function parseBody<S extends z.core.$ZodType>(event: APIGatewayProxyEvent
       })),
     );
   }
+  const plain = accepted?.(data);
+  if (plain !== undefined) return plain;
   const result = z.safeParse(schema, data);
   if (!result.success) throw invalid(result.error, 'The request');
   return result.data;
