@@ -32,6 +32,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BatchWriteItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
+import { readBodyText } from '../local/api-gateway.ts';
 import { ensureTables, localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { spawnDynalite } from './dynalite.ts';
@@ -159,6 +160,7 @@ await call('PUT', '/v1/models/bench/baseline', {
 const { predictionBatchSchema, checkRecords, IssueList } = await import(
   '../functions/commons/telemetry/records.ts'
 );
+const { plainPredictionBatch } = await import('../functions/commons/telemetry/plain-records.ts');
 const { loadModel } = await import('../functions/commons/registry/store.ts');
 const naiveClient = localDynamoDbClient(counter.endpoint);
 let naiveTable = localTableNames('naive');
@@ -182,10 +184,10 @@ const naive = createServer((req, res) => {
 });
 
 async function naiveIngest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  // The same edge work as Vigil's handler (model read, schema and feature checks), then one item per prediction.
-  const { records } = predictionBatchSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  // The same edge work as Vigil's handler (body text as the local gateway reads it, model read,
+  // schema and feature checks), then one item per prediction.
+  const data: unknown = JSON.parse(await readBodyText(req));
+  const { records } = plainPredictionBatch(data) ?? predictionBatchSchema.parse(data);
   const issues = new IssueList();
   checkRecords(await loadModel('bench'), records, Date.now(), issues);
   if (issues.count > 0) throw new Error(`invalid batch: ${issues.issues[0]?.message}`);
