@@ -169,6 +169,11 @@ describe('plainPredictionBatch', () => {
     }
   });
 
+  it('leaves an own __proto__ key (which the schema would drop) to the schema', () => {
+    const data = JSON.parse('{"records":[{"features":{"__proto__":1},"prediction":"a"}]}');
+    expect(plainPredictionBatch(data)).toBeUndefined();
+  });
+
   it('accepts what the schema accepts, and answers the same, on random near-valid batches', () => {
     let seed = 7;
     const random = () => {

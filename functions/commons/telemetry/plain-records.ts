@@ -93,6 +93,8 @@ function isPlainRecord(value: unknown): boolean {
 function isPlainFeatures(value: unknown): boolean {
   if (!isPlainObject(value)) return false;
   for (const key of Object.keys(value)) {
+    // An own `__proto__` key, which the schema would drop: parseBody refuses it before.
+    if (key === '__proto__') return false;
     const member = value[key];
     if (!(member === null || isNumber(member) || isCategory(member, 0) || typeof member === 'boolean'))
       return false;
