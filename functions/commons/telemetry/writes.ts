@@ -68,10 +68,11 @@ export async function runSteps(
       tasks.push({
         ids: chunk.map((step) => step.id),
         run: () =>
-          batchWriteItems(
+          batchWrite(
             table,
             chunk.map((step) => ({ PutRequest: { Item: step.item } })),
             10,
+            sendAttributes,
           ),
       });
     }
@@ -86,45 +87,46 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff and
- * jitter until every request is done; gives up (throws) only after `maxAttempts` rounds.
+ * jitter until every request is done; gives up (throws) only after `maxAttempts` rounds. `send`
+ * sends one BatchWriteItem and answers its unprocessed requests.
  */
-async function batchWrite(
+async function batchWrite<R>(
   table: string,
-  requests: readonly NonNullable<BatchWriteCommandInput['RequestItems']>[string][number][],
+  requests: readonly R[],
   maxAttempts: number,
+  send: (pending: Record<string, R[]>) => Promise<Record<string, R[]> | undefined>,
 ): Promise<void> {
   for (let start = 0; start < requests.length; start += 25) {
-    let pending: BatchWriteCommandInput['RequestItems'] = { [table]: requests.slice(start, start + 25) };
+    let pending: Record<string, R[]> | undefined = { [table]: requests.slice(start, start + 25) };
     for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
       if (attempt >= maxAttempts)
         throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
       if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
-      const result: BatchWriteCommandOutput = await dynamoDb.send(
-        new BatchWriteCommand({ RequestItems: pending }),
-      );
-      pending = result.UnprocessedItems;
+      pending = await send(pending);
     }
   }
 }
 
+type DocumentWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** One BatchWriteItem by the document client. */
+const sendDocuments = async (pending: Record<string, DocumentWriteRequest[]>) => {
+  const result: BatchWriteCommandOutput = await dynamoDb.send(
+    new BatchWriteCommand({ RequestItems: pending }),
+  );
+  return result.UnprocessedItems;
+};
+
 /**
- * {@link batchWrite} of requests in DynamoDB's attribute values, by the low-level client of the
- * hot path, whose middleware stack is resolved once (clients/dynamodb.ts).
+ * One BatchWriteItem in DynamoDB's attribute values, by the low-level client of the hot path,
+ * whose middleware stack is resolved once (clients/dynamodb.ts).
  */
-async function batchWriteItems(table: string, requests: readonly WriteRequest[], maxAttempts: number) {
-  for (let start = 0; start < requests.length; start += 25) {
-    let pending: Record<string, WriteRequest[]> | undefined = { [table]: requests.slice(start, start + 25) };
-    for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-      if (attempt >= maxAttempts)
-        throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
-      if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
-      const result: BatchWriteItemCommandOutput = await hotDynamoDbClient.send(
-        new BatchWriteItemCommand({ RequestItems: pending }),
-      );
-      pending = result.UnprocessedItems;
-    }
-  }
-}
+const sendAttributes = async (pending: Record<string, WriteRequest[]>) => {
+  const result: BatchWriteItemCommandOutput = await hotDynamoDbClient.send(
+    new BatchWriteItemCommand({ RequestItems: pending }),
+  );
+  return result.UnprocessedItems;
+};
 
 /** Puts items with BatchWriteItem, retrying unprocessed ones (see {@link batchWrite}). */
 export function batchPut(table: string, items: readonly Record<string, unknown>[], maxAttempts = 10) {
@@ -132,6 +134,7 @@ export function batchPut(table: string, items: readonly Record<string, unknown>[
     table,
     items.map((Item) => ({ PutRequest: { Item } })),
     maxAttempts,
+    sendDocuments,
   );
 }
 
@@ -141,6 +144,7 @@ export function batchDelete(table: string, keys: readonly Record<string, unknown
     table,
     keys.map((Key) => ({ DeleteRequest: { Key } })),
     maxAttempts,
+    sendDocuments,
   );
 }
 
