@@ -15,19 +15,24 @@
  * Run: `npm run bench:ingest` (BENCH_ROUNDS rounds, default 5, of BENCH_SECONDS per design,
  * default 10). `BENCH_SEGMENTS=1..3` declares that many segment features (docs/drift.md,
  * Segments): `country` (5 values), `device` (3), and with 3 a 13th feature, `region`, of 60
- * values (the 50 most frequent tracked, the rest `__other__`).
+ * values (the 50 most frequent tracked, the rest `__other__`). With
+ * BENCH_CPU_PROFILE=<file.cpuprofile>, the server's event loop is profiled during Vigil's timed
+ * runs (not the warm-up, not the naive design's): round N's profile is written to
+ * <file>-N.cpuprofile.
  */
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BatchWriteItemCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
+import { readBodyText } from '../local/api-gateway.ts';
 import { ensureTables, localDynamoDbClient, localTableNames } from '../local/dynamodb.ts';
 import { startRuntime } from '../local/runtime.ts';
 import { spawnDynalite } from './dynalite.ts';
@@ -37,6 +42,7 @@ const SEGMENTS = Number(process.env.BENCH_SEGMENTS ?? 0);
 if (!(Number.isInteger(SEGMENTS) && SEGMENTS >= 0 && SEGMENTS <= 3))
   throw new Error('BENCH_SEGMENTS: 0 to 3');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CPU_PROFILE = process.env.BENCH_CPU_PROFILE;
 const CONNECTIONS = 4;
 const BATCH = 500;
 const ADMIN = 'bench-admin-key';
@@ -154,6 +160,7 @@ await call('PUT', '/v1/models/bench/baseline', {
 const { predictionBatchSchema, checkRecords, IssueList } = await import(
   '../functions/commons/telemetry/records.ts'
 );
+const { plainPredictionBatch } = await import('../functions/commons/telemetry/plain-records.ts');
 const { loadModel } = await import('../functions/commons/registry/store.ts');
 const naiveClient = localDynamoDbClient(counter.endpoint);
 let naiveTable = localTableNames('naive');
@@ -177,10 +184,10 @@ const naive = createServer((req, res) => {
 });
 
 async function naiveIngest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  // The same edge work as Vigil's handler (model read, schema and feature checks), then one item per prediction.
-  const { records } = predictionBatchSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  // The same edge work as Vigil's handler (body text as the local gateway reads it, model read,
+  // schema and feature checks), then one item per prediction.
+  const data: unknown = JSON.parse(await readBodyText(req));
+  const { records } = plainPredictionBatch(data) ?? predictionBatchSchema.parse(data);
   const issues = new IssueList();
   checkRecords(await loadModel('bench'), records, Date.now(), issues);
   if (issues.count > 0) throw new Error(`invalid batch: ${issues.issues[0]?.message}`);
@@ -304,13 +311,27 @@ try {
   const rows: Figures[] = [];
   const ratios: number[] = [];
   let accepted = warmUp.batches * BATCH;
+  const profiler = CPU_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     const order = round % 2 === 1 ? ['vigil', 'naive'] : ['naive', 'vigil'];
     const figures: Record<string, Figures> = {};
     for (const design of order) {
       if (design === 'naive') await freshNaiveTable(round);
       const url = design === 'vigil' ? `${runtime.url}/v1/models/bench/predictions` : naiveUrl;
+      const profiled = profiler !== undefined && design === 'vigil';
+      if (profiled) await profiler.post('Profiler.start');
       figures[design] = await measure(`${design} #${round}`, url);
+      if (profiled) {
+        const { profile } = await profiler.post('Profiler.stop');
+        await writeFile(
+          (CPU_PROFILE as string).replace(/(\.cpuprofile)?$/, `-${round}.cpuprofile`),
+          JSON.stringify(profile),
+        );
+      }
     }
     const vigil = figures.vigil as Figures;
     const naiveFigures = figures.naive as Figures;
@@ -318,6 +339,7 @@ try {
     rows.push(vigil, naiveFigures);
     ratios.push(vigil.predictionsPerSecond / naiveFigures.predictionsPerSecond);
   }
+  profiler?.disconnect();
   table(rows);
   console.log(
     `throughput vigil/naive on dynalite, per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(ratios).toFixed(2)}x`,

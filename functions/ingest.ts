@@ -6,6 +6,7 @@ import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel, type ModelRecord } from '#commons/registry/store';
 import { ingestActuals, ingestFeedback, ingestMetrics, ingestPredictions } from '#commons/telemetry/ingest';
+import { plainPredictionBatch } from '#commons/telemetry/plain-records';
 import {
   actualsBatchSchema,
   feedbackSchema,
@@ -31,8 +32,9 @@ async function authorisedModel(event: APIGatewayProxyEvent): Promise<ModelRecord
 function parseBatch<S extends z.core.$ZodType<{ records: unknown[] }>>(
   event: APIGatewayProxyEvent,
   schema: S,
+  accepted?: (data: unknown) => z.output<S> | undefined,
 ): z.output<S> {
-  const batch = parseBody(event, schema);
+  const batch = parseBody(event, schema, accepted);
   if (batch.records.length > MAX_RECORDS) {
     throw new HttpError(413, 'too_many_records', `A batch holds at most ${MAX_RECORDS} records`, [
       {
@@ -61,7 +63,7 @@ export const handler = apiHandler({
   'POST /v1/models/{modelId}/predictions': (event) =>
     counted('Predictions', async () => {
       const model = await authorisedModel(event);
-      const batch = parseBatch(event, predictionBatchSchema);
+      const batch = parseBatch(event, predictionBatchSchema, plainPredictionBatch);
       const result = await ingestPredictions(model, batch);
       if (!result.replayed) metrics.addMetric('PredictionsIngested', 'Count', result.accepted);
       logger.info('predictions ingested', { accepted: result.accepted, replayed: result.replayed ?? false });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteDefinition } from '../lib/routes.ts';
 
@@ -8,16 +9,23 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class PayloadTooLargeError extends Error {}
 
-/** Reads a request body, refusing more than `limit` bytes. */
-export async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/**
+ * Reads a request body as the UTF-8 text API Gateway passes a function (see {@link toProxyEvent}),
+ * refusing more than `limit` bytes. Each chunk is decoded as it arrives (a character split
+ * between chunks is decoded whole, and invalid bytes become U+FFFD, as `Buffer.toString` does),
+ * and the text is the chunks' strings joined: no copy of the whole body as bytes, and no second
+ * copy as text until the text is read.
+ */
+export async function readBodyText(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  const decoder = new StringDecoder('utf8');
+  let text = '';
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size > limit) throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+    text += decoder.write(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return text + decoder.end();
 }
 
 export interface MatchedRoute {
@@ -74,7 +82,7 @@ function decodeSegment(segment: string): string {
  */
 export function toProxyEvent(
   request: IncomingMessage,
-  body: Buffer,
+  body: Buffer | string,
   matched: MatchedRoute,
   authorizer?: Record<string, string | number | boolean>,
 ): APIGatewayProxyEvent {
@@ -106,7 +114,7 @@ export function toProxyEvent(
     pathParameters: Object.keys(matched.pathParameters).length > 0 ? matched.pathParameters : null,
     stageVariables: null,
     // The API declares no binary media types, so API Gateway passes every body as UTF-8 text.
-    body: body.length === 0 ? null : body.toString('utf8'),
+    body: body.length === 0 ? null : typeof body === 'string' ? body : body.toString('utf8'),
     isBase64Encoded: false,
     requestContext: {
       accountId: '000000000000',

@@ -12,7 +12,7 @@ import {
   lambdaContext,
   matchRoute,
   PayloadTooLargeError,
-  readBody,
+  readBodyText,
   sendError,
   sendLambdaResult,
   sendProxyResult,
@@ -209,9 +209,9 @@ async function serve(
     else sendError(response, 404, 'not_found', `No route for ${request.method} ${url.pathname}`);
     return;
   }
-  let body: Buffer;
+  let body: string;
   try {
-    body = await readBody(request);
+    body = await readBodyText(request);
   } catch (error) {
     if (error instanceof PayloadTooLargeError)
       return sendError(response, 413, 'payload_too_large', error.message);

@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '../../lib/routes.ts';
@@ -8,6 +9,8 @@ import {
   lambdaContext,
   MAX_LAMBDA_RESPONSE_BYTES,
   matchRoute,
+  PayloadTooLargeError,
+  readBodyText,
   sendLambdaResult,
   toProxyEvent,
 } from '../../local/api-gateway.ts';
@@ -122,6 +125,46 @@ describe('toProxyEvent', () => {
     expect(empty.body).toBeNull();
     expect(empty.queryStringParameters).toBeNull();
     expect(empty.pathParameters).toBeNull();
+  });
+});
+
+describe('readBodyText', () => {
+  const body = (chunks: Buffer[]) => Readable.from(chunks) as unknown as IncomingMessage;
+
+  it('decodes the body as the text of its bytes, whatever chunks they arrive in', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"city":"Zürich","emoji":"😀","bad":"'),
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from('","end":"é'),
+    ]);
+    // Every split point, so that each multi-byte character (and the invalid bytes) straddles one.
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const text = await readBodyText(body([bytes.subarray(0, cut), bytes.subarray(cut)]));
+      expect(text).toBe(bytes.toString('utf8'));
+    }
+    const truncated = Buffer.from('é').subarray(0, 1);
+    expect(await readBodyText(body([Buffer.from('a'), truncated]))).toBe(
+      Buffer.concat([Buffer.from('a'), truncated]).toString('utf8'),
+    );
+    expect(await readBodyText(body([]))).toBe('');
+  });
+
+  it('refuses a body past the limit, counted in bytes', async () => {
+    const twoBytes = Buffer.from('é');
+    await expect(readBodyText(body([twoBytes, twoBytes]), 4)).resolves.toBe('éé');
+    await expect(readBodyText(body([twoBytes, twoBytes, Buffer.from('a')]), 4)).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+  });
+
+  it('gives the proxy event the text, and null for an empty body', async () => {
+    const route = routes[0] as RouteDefinition;
+    const text = await readBodyText(body([Buffer.from('{"a":'), Buffer.from('"ü"}')]));
+    const event = toProxyEvent(request('POST', '/v1/models', []), text, { route, pathParameters: {} });
+    expect(event.body).toBe('{"a":"ü"}');
+    expect(event.isBase64Encoded).toBe(false);
+    const empty = toProxyEvent(request('POST', '/v1/models', []), '', { route, pathParameters: {} });
+    expect(empty.body).toBeNull();
   });
 });
 

@@ -1,22 +1,55 @@
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hotDynamoDbClient } from '#clients/dynamodb';
+import { deltaAttributes, deltaWriteStep } from '#commons/telemetry/deltas';
 import { runSteps, type WriteStep } from '#commons/telemetry/writes';
 
-const documentClient = mockClient(DynamoDBDocumentClient);
+const lowLevelClient = mockClient(DynamoDBClient);
 
 const put = (table: string, n: number): WriteStep => ({
   id: `${table}/${n}`,
   table,
-  item: { pk: `P#${n}`, sk: 'delta#1#x#0' },
+  item: { pk: { S: `P#${n}` }, sk: { S: 'delta#1#x#0' } },
 });
 
 describe('write steps', () => {
-  afterEach(() => documentClient.reset());
+  afterEach(() => lowLevelClient.reset());
+
+  it('send puts by the low-level client whose middleware stack is resolved once', () => {
+    expect(hotDynamoDbClient.config.cacheMiddleware).toBe(true);
+  });
+
+  it('put a delta item as the document client would marshal it', () => {
+    const payload = new Uint8Array([1, 2, 3]);
+    const item = { pk: 'P', sk: 'delta#1#x#0', baseline: 1, parts: 2, payload, expiresAt: 1_800_000_000 };
+    expect(deltaWriteStep('s', 't', item, false)).toEqual({
+      id: 's',
+      table: 't',
+      item: {
+        pk: { S: 'P' },
+        sk: { S: 'delta#1#x#0' },
+        baseline: { N: '1' },
+        parts: { N: '2' },
+        payload: { B: payload },
+        expiresAt: { N: '1800000000' },
+      },
+    });
+    expect(deltaAttributes({ pk: 'P', sk: 's', baseline: 0, parts: 1, payload, covers: ['a', 'b'] })).toEqual(
+      {
+        pk: { S: 'P' },
+        sk: { S: 's' },
+        baseline: { N: '0' },
+        parts: { N: '1' },
+        payload: { B: payload },
+        covers: { L: [{ S: 'a' }, { S: 'b' }] },
+      },
+    );
+  });
 
   it('send the puts of a batch 25 to a BatchWriteItem per table, and report each done', async () => {
-    documentClient.on(BatchWriteCommand).resolves({});
+    lowLevelClient.on(BatchWriteItemCommand).resolves({});
     const ran: string[] = [];
     const done: string[] = [];
     const steps = [
@@ -27,18 +60,20 @@ describe('write steps', () => {
 
     await runSteps(steps, { done: (id) => done.push(id) });
 
-    const calls = documentClient
-      .commandCalls(BatchWriteCommand)
+    const calls = lowLevelClient
+      .commandCalls(BatchWriteItemCommand)
       .map((call) => call.args[0].input.RequestItems);
     expect(calls.map((items) => Object.keys(items ?? {}))).toEqual([['telemetry'], ['telemetry'], ['other']]);
     expect(calls.map((items) => Object.values(items ?? {})[0]?.length)).toEqual([25, 2, 1]);
-    expect(calls[0]?.telemetry?.[0]).toEqual({ PutRequest: { Item: { pk: 'P#0', sk: 'delta#1#x#0' } } });
+    expect(calls[0]?.telemetry?.[0]).toEqual({
+      PutRequest: { Item: { pk: { S: 'P#0' }, sk: { S: 'delta#1#x#0' } } },
+    });
     expect(ran).toEqual(['run']);
     expect(done.sort()).toEqual(steps.map((step) => step.id).sort());
   });
 
   it('leave out the steps an earlier attempt applied, and report none of a failed request', async () => {
-    documentClient.on(BatchWriteCommand).rejects(new Error('down'));
+    lowLevelClient.on(BatchWriteItemCommand).rejects(new Error('down'));
     const done: string[] = [];
     const steps = [put('telemetry', 0), put('telemetry', 1), { id: 'run', run: async () => undefined }];
 
@@ -46,10 +81,10 @@ describe('write steps', () => {
       runSteps(steps, { skip: new Set(['telemetry/0']), done: (id) => done.push(id) }),
     ).rejects.toThrow('down');
 
-    const calls = documentClient.commandCalls(BatchWriteCommand);
+    const calls = lowLevelClient.commandCalls(BatchWriteItemCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.args[0].input.RequestItems?.telemetry).toEqual([
-      { PutRequest: { Item: { pk: 'P#1', sk: 'delta#1#x#0' } } },
+      { PutRequest: { Item: { pk: { S: 'P#1' }, sk: { S: 'delta#1#x#0' } } } },
     ]);
     expect(done).toEqual(['run']);
   });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import type { ReferenceProfile, WindowCounters } from '#drift/profile';
@@ -156,7 +157,21 @@ export async function deltaItems(
 export function deltaWriteStep(stepId: string, table: string, item: DeltaItem, resumed: boolean): WriteStep {
   return resumed
     ? { id: stepId, run: () => putDeltaItem(table, item) }
-    : { id: stepId, table, item: item as unknown as Record<string, unknown> };
+    : { id: stepId, table, item: deltaAttributes(item) };
+}
+
+/** A delta item in DynamoDB's attribute values, as the document client would marshal it. */
+export function deltaAttributes(item: DeltaItem): Record<string, AttributeValue> {
+  const attributes: Record<string, AttributeValue> = {
+    pk: { S: item.pk },
+    sk: { S: item.sk },
+    baseline: { N: String(item.baseline) },
+    parts: { N: String(item.parts) },
+    payload: { B: item.payload },
+  };
+  if (item.covers) attributes.covers = { L: item.covers.map((sk) => ({ S: sk })) };
+  if (item.expiresAt !== undefined) attributes.expiresAt = { N: String(item.expiresAt) };
+  return attributes;
 }
 
 /** Writes one delta item; a retry that finds it written already succeeds. */

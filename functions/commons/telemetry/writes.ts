@@ -1,10 +1,16 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  ConditionalCheckFailedException,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
+import { dynamoDb, hotDynamoDbClient } from '#clients/dynamodb';
 import { forEachConcurrently } from '#commons/concurrency';
 
 /**
@@ -21,12 +27,13 @@ export interface RunStep {
 /**
  * An unconditional put of one item, for an item that an attempt of the batch may write again
  * whole, harmlessly: {@link runSteps} sends the puts of a batch together, 25 items per
- * BatchWriteItem, so that a batch costs one request rather than one per item.
+ * BatchWriteItem, so that a batch costs one request rather than one per item. The item is in
+ * DynamoDB's attribute values: puts are the hot path, sent by the low-level client.
  */
 export interface PutStep {
   readonly id: string;
   readonly table: string;
-  readonly item: Record<string, unknown>;
+  readonly item: Record<string, AttributeValue>;
 }
 
 const isPut = (step: WriteStep): step is PutStep => 'item' in step;
@@ -61,9 +68,11 @@ export async function runSteps(
       tasks.push({
         ids: chunk.map((step) => step.id),
         run: () =>
-          batchPut(
+          batchWrite(
             table,
-            chunk.map((step) => step.item),
+            chunk.map((step) => ({ PutRequest: { Item: step.item } })),
+            10,
+            sendAttributes,
           ),
       });
     }
@@ -78,26 +87,46 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * BatchWriteItem in chunks of 25, retrying unprocessed items with exponential backoff and
- * jitter until every request is done; gives up (throws) only after `maxAttempts` rounds.
+ * jitter until every request is done; gives up (throws) only after `maxAttempts` rounds. `send`
+ * sends one BatchWriteItem and answers its unprocessed requests.
  */
-async function batchWrite(
+async function batchWrite<R>(
   table: string,
-  requests: readonly NonNullable<BatchWriteCommandInput['RequestItems']>[string][number][],
+  requests: readonly R[],
   maxAttempts: number,
+  send: (pending: Record<string, R[]>) => Promise<Record<string, R[]> | undefined>,
 ): Promise<void> {
   for (let start = 0; start < requests.length; start += 25) {
-    let pending: BatchWriteCommandInput['RequestItems'] = { [table]: requests.slice(start, start + 25) };
+    let pending: Record<string, R[]> | undefined = { [table]: requests.slice(start, start + 25) };
     for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
       if (attempt >= maxAttempts)
         throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
       if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
-      const result: BatchWriteCommandOutput = await dynamoDb.send(
-        new BatchWriteCommand({ RequestItems: pending }),
-      );
-      pending = result.UnprocessedItems;
+      pending = await send(pending);
     }
   }
 }
+
+type DocumentWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** One BatchWriteItem by the document client. */
+const sendDocuments = async (pending: Record<string, DocumentWriteRequest[]>) => {
+  const result: BatchWriteCommandOutput = await dynamoDb.send(
+    new BatchWriteCommand({ RequestItems: pending }),
+  );
+  return result.UnprocessedItems;
+};
+
+/**
+ * One BatchWriteItem in DynamoDB's attribute values, by the low-level client of the hot path,
+ * whose middleware stack is resolved once (clients/dynamodb.ts).
+ */
+const sendAttributes = async (pending: Record<string, WriteRequest[]>) => {
+  const result: BatchWriteItemCommandOutput = await hotDynamoDbClient.send(
+    new BatchWriteItemCommand({ RequestItems: pending }),
+  );
+  return result.UnprocessedItems;
+};
 
 /** Puts items with BatchWriteItem, retrying unprocessed ones (see {@link batchWrite}). */
 export function batchPut(table: string, items: readonly Record<string, unknown>[], maxAttempts = 10) {
@@ -105,6 +134,7 @@ export function batchPut(table: string, items: readonly Record<string, unknown>[
     table,
     items.map((Item) => ({ PutRequest: { Item } })),
     maxAttempts,
+    sendDocuments,
   );
 }
 
@@ -114,6 +144,7 @@ export function batchDelete(table: string, keys: readonly Record<string, unknown
     table,
     keys.map((Key) => ({ DeleteRequest: { Key } })),
     maxAttempts,
+    sendDocuments,
   );
 }
 
