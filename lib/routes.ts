@@ -25,6 +25,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/models', handler: 'registry', auth: 'apiKey' },
   { method: 'PUT', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
   { method: 'GET', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
   { method: 'DELETE', path: '/v1/models/{modelId}/keys/{keyId}', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },

@@ -6,6 +6,12 @@ import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
 import {
+  keyListQuerySchema,
+  MAX_KEYS_PER_PAGE,
+  MAX_VERSIONS_PER_PAGE,
+  versionListQuerySchema,
+} from '../registry/lists.ts';
+import {
   keyInputSchema,
   modelInputSchema,
   modelListQuerySchema,
@@ -211,6 +217,54 @@ const readRoutes: Record<
   'GET /v1/models': {
     summary: 'A page of the registered models, by id; nextToken, when present, reads the next page',
     query: modelListQuerySchema,
+  },
+  'GET /v1/models/{modelId}': {
+    summary: `A model: its configuration, production version, baseline, delivery of its approvers' email, the first ${MAX_VERSIONS_PER_PAGE} versions and ${MAX_KEYS_PER_PAGE} keys; versionsNextToken and keysNextToken, when present, read the next page of each on their routes`,
+  },
+  'GET /v1/models/{modelId}/versions': {
+    summary: `A page of the model's versions, in key order, ${MAX_VERSIONS_PER_PAGE} at most; nextToken, when present, reads the next page`,
+    query: versionListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['versions'],
+          properties: {
+            versions: { type: 'array', items: { type: 'object' } },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/models/{modelId}/keys': {
+    summary: `A page of the model's keys (revoked ones too, never a secret or its hash), by id, ${MAX_KEYS_PER_PAGE} at most; nextToken, when present, reads the next page`,
+    query: keyListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['keys'],
+          properties: {
+            keys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['keyId', 'scopes', 'createdAt'],
+                properties: {
+                  keyId: { type: 'string' },
+                  scopes: { type: 'array', items: { type: 'string' } },
+                  name: { type: 'string' },
+                  createdAt: { type: 'string', format: 'date-time' },
+                  revokedAt: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
   },
   'GET /v1/incidents': {
     summary:

@@ -26,3 +26,33 @@ export async function queryItems(
   } while (start && (options.limit === undefined || items.length < options.limit));
   return { items, ...(start ? { nextKey: start } : {}) };
 }
+
+/**
+ * A read that found more items than its bound: it is refused whole rather than counted in part
+ * (a request answers 4xx, a background job logs an error and counts `ReadLimitExceeded`).
+ */
+export class ReadLimitError extends Error {
+  constructor(
+    /** What was read, in a few words ("open incidents"). */
+    readonly what: string,
+    /** The most items the read takes. */
+    readonly bound: number,
+  ) {
+    super(`More than ${bound} ${what}: the read is refused rather than done in part`);
+    this.name = 'ReadLimitError';
+  }
+}
+
+/**
+ * Every item a query matches, page after page, when there are at most `bound` of them;
+ * {@link ReadLimitError} when there are more (it reads one item past the bound to know).
+ */
+export async function queryAll(
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  bound: number,
+  what: string,
+): Promise<Record<string, unknown>[]> {
+  const { items } = await queryItems(input, { limit: bound + 1 });
+  if (items.length > bound) throw new ReadLimitError(what, bound);
+  return items;
+}

@@ -7,6 +7,7 @@ export const governanceKeys = {
   modelsIndex: 'MODELS',
   apiKey: (hash: string) => ({ pk: `KEY#${hash}`, sk: '#KEY' }),
   modelKey: (modelId: string, keyId: string) => ({ pk: `MODEL#${modelId}`, sk: `KEY#${keyId}` }),
+  modelKeyPrefix: 'KEY#',
   version: (modelId: string, version: string) => ({ pk: `MODEL#${modelId}`, sk: `VERSION#${version}` }),
   versionPrefix: 'VERSION#',
   baseline: (modelId: string, baselineVersion: number) => ({

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { queryItems } from '#clients/query';
 import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
@@ -245,23 +245,57 @@ export async function findActiveKey(
   return { modelId: Item.modelId as string, keyId: Item.keyId as string, scopes: storedScopes(Item.scopes) };
 }
 
-export async function listModelKeys(
+/** A model key as the API shows it: never its hash. */
+export interface ModelKeyRecord {
+  readonly keyId: string;
+  readonly scopes: KeyScope[];
+  readonly name?: string;
+  readonly createdAt: string;
+  readonly revokedAt?: string;
+}
+
+/**
+ * One page of a model's keys (revoked ones included), by id, and the key to resume after it when
+ * there may be more.
+ */
+export async function listModelKeyPage(
   modelId: string,
-): Promise<{ keyId: string; scopes: KeyScope[]; name?: string; createdAt: string; revokedAt?: string }[]> {
-  const { Items } = await dynamoDb.send(
-    new QueryCommand({
+  options: { limit: number; after?: Record<string, string> },
+): Promise<{ keys: ModelKeyRecord[]; nextKey?: Record<string, unknown> }> {
+  const { items, nextKey } = await queryItems(
+    {
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': 'KEY#' },
-    }),
+      ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': keys.modelKeyPrefix },
+    },
+    options,
   );
-  return (Items ?? []).map((item) => ({
-    keyId: item.keyId as string,
-    scopes: storedScopes(item.scopes),
-    ...(item.name ? { name: item.name as string } : {}),
-    createdAt: item.createdAt as string,
-    ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
-  }));
+  return {
+    keys: items.map((item) => ({
+      keyId: item.keyId as string,
+      scopes: storedScopes(item.scopes),
+      ...(item.name ? { name: item.name as string } : {}),
+      createdAt: item.createdAt as string,
+      ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
+    })),
+    ...(nextKey ? { nextKey } : {}),
+  };
+}
+
+/** Whether a page key is one of the model's keys (see {@link listModelKeyPage}). */
+export function isModelKeyPageKey(modelId: string, key: Record<string, string>): boolean {
+  return isItemKey(key, keys.model(modelId).pk, keys.modelKeyPrefix);
+}
+
+/** Whether `key` is exactly `{pk, sk}`, in partition `pk`, with a sort key under `prefix`. */
+function isItemKey(key: Record<string, string>, pk: string, prefix: string): boolean {
+  return (
+    key.pk === pk &&
+    typeof key.sk === 'string' &&
+    key.sk.startsWith(prefix) &&
+    key.sk.length > prefix.length &&
+    Object.keys(key).length === 2
+  );
 }
 
 /**
@@ -309,15 +343,28 @@ export async function getVersion(modelId: string, version: string): Promise<Vers
   return Item ? (strip(Item) as unknown as VersionRecord) : undefined;
 }
 
-export async function listVersions(modelId: string): Promise<VersionRecord[]> {
-  const { Items } = await dynamoDb.send(
-    new QueryCommand({
+/** One page of a model's versions, in key order, and the key to resume after it when there may be more. */
+export async function listVersionPage(
+  modelId: string,
+  options: { limit: number; after?: Record<string, string> },
+): Promise<{ versions: VersionRecord[]; nextKey?: Record<string, unknown> }> {
+  const { items, nextKey } = await queryItems(
+    {
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': keys.versionPrefix },
-    }),
+    },
+    options,
   );
-  return (Items ?? []).map((item) => strip(item) as unknown as VersionRecord);
+  return {
+    versions: items.map((item) => strip(item) as unknown as VersionRecord),
+    ...(nextKey ? { nextKey } : {}),
+  };
+}
+
+/** Whether a page key is one of the model's versions (see {@link listVersionPage}). */
+export function isVersionPageKey(modelId: string, key: Record<string, string>): boolean {
+  return isItemKey(key, keys.model(modelId).pk, keys.versionPrefix);
 }
 
 /**
