@@ -21,6 +21,7 @@ import {
   KPI_DEFAULT_DAYS,
   KPI_MAX_DAYS,
   KPI_MAX_EVALUATIONS,
+  KPI_MAX_INCIDENTS,
   kpiPeriodQuerySchema,
 } from '../reports/period.ts';
 import {
@@ -281,7 +282,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise)`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {

@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
@@ -184,6 +185,49 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     start = page.LastEvaluatedKey;
   } while (start);
   return incidents;
+}
+
+/** The fields of an incident that a report counts (see {@link listModelIncidentsOpenedBefore}). */
+const REPORT_FIELDS = [
+  'incidentId',
+  'modelId',
+  'kind',
+  'status',
+  'openedAt',
+  'closedAt',
+  'timeToResolutionSeconds',
+  'retrainingCycles',
+  'details',
+] as const;
+
+export type IncidentReportFields = Pick<IncidentRecord, (typeof REPORT_FIELDS)[number]>;
+
+/**
+ * Every incident of a model opened before `before`, newest first, with the fields a report
+ * counts (a projection: ~1 KB each), read page after page; {@link ReadLimitError} when there are
+ * more than `bound`.
+ */
+export async function listModelIncidentsOpenedBefore(
+  modelId: string,
+  before: string,
+  bound: number,
+): Promise<IncidentReportFields[]> {
+  const names = Object.fromEntries(REPORT_FIELDS.map((field, i) => [`#f${i}`, field]));
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+      FilterExpression: `#f${REPORT_FIELDS.indexOf('modelId')} = :modelId`,
+      ProjectionExpression: Object.keys(names).join(', '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':before': before, ':modelId': modelId },
+      ScanIndexForward: false,
+    },
+    bound,
+    `incidents of model ${modelId} opened before ${before}`,
+  );
+  return items.map((item) => toIncident(item) as IncidentReportFields);
 }
 
 /** The fields of an incident that a list shows (see `incidentListItem`). */
