@@ -8,7 +8,7 @@ import { MAX_REMINDERS } from '#commons/incidents/steps';
 import {
   getCandidateTask,
   getIncident,
-  listIncidents,
+  listOpenIncidentIds,
   putCandidateTask,
   updateIncident,
 } from '#commons/incidents/store';
@@ -393,9 +393,9 @@ export async function sendWaitingRequests(address: string): Promise<number> {
   const mine = (recipients: readonly string[]) =>
     recipients.find((recipient) => recipient.toLowerCase() === address);
   let sent = 0;
-  for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
-    const model = await getModel(incident.modelId);
-    if (!model) continue;
+  for (const { incidentId, modelId } of await listOpenIncidentIds()) {
+    const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
+    if (!incident || incident.status !== 'open' || !model) continue;
     for (const approval of await listApprovals(incident.incidentId)) {
       const recipient = mine(approval.recipients);
       if (approval.status !== 'pending' || approval.expiresAt <= now || !recipient) continue;

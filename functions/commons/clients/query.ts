@@ -1,5 +1,8 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from './dynamodb.ts';
+import { ReadLimitError } from './read-limit.ts';
+
+export { ReadLimitError };
 
 /**
  * The items a query matches, read page after page (DynamoDB answers at most 1 MB at a time),
@@ -25,22 +28,6 @@ export async function queryItems(
     start = page.LastEvaluatedKey;
   } while (start && (options.limit === undefined || items.length < options.limit));
   return { items, ...(start ? { nextKey: start } : {}) };
-}
-
-/**
- * A read that found more items than its bound: it is refused whole rather than counted in part
- * (a request answers 4xx, a background job logs an error and counts `ReadLimitExceeded`).
- */
-export class ReadLimitError extends Error {
-  constructor(
-    /** What was read, in a few words ("open incidents"). */
-    readonly what: string,
-    /** The most items the read takes. */
-    readonly bound: number,
-  ) {
-    super(`More than ${bound} ${what}: the read is refused rather than done in part`);
-    this.name = 'ReadLimitError';
-  }
 }
 
 /**

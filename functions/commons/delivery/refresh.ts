@@ -1,7 +1,7 @@
 import { sendWaitingRequests } from '#commons/approvals/request';
 import { humanSteps, isHumanStep } from '#commons/approvals/steps';
 import { listApprovals } from '#commons/approvals/store';
-import { getCandidateTask, listIncidents } from '#commons/incidents/store';
+import { getCandidateTask, getIncident, listOpenIncidentIds } from '#commons/incidents/store';
 import { getModel } from '#commons/registry/store';
 import { markCaughtUp, type SubscriberRecord } from './store.ts';
 import { refreshSubscriptions } from './subscriptions.ts';
@@ -29,9 +29,9 @@ async function reportLost(lost: readonly SubscriberRecord[]): Promise<void> {
   const addresses = new Set(lost.map((record) => record.address));
   const names = (recipients: readonly string[]) =>
     recipients.some((recipient) => addresses.has(recipient.toLowerCase()));
-  for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
-    const model = await getModel(incident.modelId);
-    if (!model) continue;
+  for (const { incidentId, modelId } of await listOpenIncidentIds()) {
+    const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
+    if (!incident || incident.status !== 'open' || !model) continue;
     const waiting = (await listApprovals(incident.incidentId))
       .filter((approval) => approval.status === 'pending' && names(approval.recipients))
       .map((approval) => ({ step: approval.step, roles: approval.roles }));

@@ -143,6 +143,8 @@ export interface IncidentFilter {
   readonly kind?: IncidentKind;
   /** At most this many, newest first (100 by default). */
   readonly limit?: number;
+  /** Only incidents opened in [from, to], both included: the index reads that span alone. */
+  readonly opened?: { readonly from: string; readonly to: string };
 }
 
 /** Incidents newest first, optionally of one model and in one status. */
@@ -165,10 +167,14 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     names['#kind'] = 'kind';
     values[':kind'] = filter.kind;
   }
+  if (filter.opened) {
+    values[':from'] = filter.opened.from;
+    values[':to'] = `${filter.opened.to}#\uffff`;
+  }
   const query: QueryCommandInput = {
     TableName: table,
     IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :pk',
+    KeyConditionExpression: filter.opened ? 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to' : 'gsi1pk = :pk',
     ExpressionAttributeValues: values,
     ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
     ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
@@ -185,6 +191,36 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     start = page.LastEvaluatedKey;
   } while (start);
   return incidents;
+}
+
+/**
+ * Open incidents a background job reads at most: one per model and kind (three kinds) for the
+ * 10,000 models of docs/scale.md. Past it the job is refused (an error and `ReadLimitExceeded`).
+ */
+export const MAX_OPEN_INCIDENTS = 30_000;
+
+/**
+ * The ids (and models) of every open incident, newest first, read page after page through the
+ * whole incident index (the filter keeps the open ones); {@link ReadLimitError} past `bound`.
+ */
+export async function listOpenIncidentIds(
+  bound = MAX_OPEN_INCIDENTS,
+): Promise<{ incidentId: string; modelId: string }[]> {
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: '#status = :open',
+      ProjectionExpression: 'incidentId, modelId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':open': 'open' },
+      ScanIndexForward: false,
+    },
+    bound,
+    'open incidents',
+  );
+  return items.map((item) => ({ incidentId: item.incidentId as string, modelId: item.modelId as string }));
 }
 
 /** The fields of an incident that a report counts (see {@link listModelIncidentsOpenedBefore}). */
