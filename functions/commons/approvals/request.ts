@@ -395,7 +395,7 @@ export async function sendWaitingRequests(address: string): Promise<number> {
   let sent = 0;
   for (const { incidentId, modelId } of await listOpenIncidentIds()) {
     const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
-    if (!incident || incident.status !== 'open' || !model) continue;
+    if (incident?.status !== 'open' || !model) continue;
     for (const approval of await listApprovals(incident.incidentId)) {
       const recipient = mine(approval.recipients);
       if (approval.status !== 'pending' || approval.expiresAt <= now || !recipient) continue;

@@ -31,7 +31,7 @@ async function reportLost(lost: readonly SubscriberRecord[]): Promise<void> {
     recipients.some((recipient) => addresses.has(recipient.toLowerCase()));
   for (const { incidentId, modelId } of await listOpenIncidentIds()) {
     const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
-    if (!incident || incident.status !== 'open' || !model) continue;
+    if (incident?.status !== 'open' || !model) continue;
     const waiting = (await listApprovals(incident.incidentId))
       .filter((approval) => approval.status === 'pending' && names(approval.recipients))
       .map((approval) => ({ step: approval.step, roles: approval.roles }));

@@ -21,10 +21,8 @@ async function trendsUpTo(model: ModelRecord, evaluation: EvaluationRecord) {
     to: evaluation.windowEnd,
     limit: TREND_EVALUATIONS,
   });
-  const first = evaluations.reduce(
-    (earliest, e) => (e.windowStart < earliest ? e.windowStart : earliest),
-    evaluation.windowStart,
-  );
+  // Newest window first: the last one starts the trend's span (as `modelTrends` draws it).
+  const first = evaluations.at(-1)?.windowStart ?? evaluation.windowStart;
   const incidents = await listIncidents({
     modelId: model.modelId,
     opened: { from: first, to: evaluation.createdAt },
