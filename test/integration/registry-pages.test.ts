@@ -134,6 +134,14 @@ describe("paged lists of a model's versions and keys", () => {
     expect(keyRefused.body.error.issues[0].path).toBe('query.nextToken');
   });
 
+  it("reads every model's approvers alone for delivery, not whole models", async () => {
+    const { listModelApprovers } = await import('../../functions/commons/registry/store.ts');
+    expect(await listModelApprovers()).toEqual([
+      { modelId: 'other', approvers },
+      { modelId: 'paged', approvers },
+    ]);
+  });
+
   it('answers 404 for an unknown model and 403 for a model key', async () => {
     const unknown = await api.call('GET', '/v1/models/nobody/versions');
     expect(unknown.status).toBe(404);

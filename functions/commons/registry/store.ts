@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryItems } from '#clients/query';
+import { queryAll, queryItems } from '#clients/query';
 import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
@@ -121,9 +121,30 @@ const modelIndexQuery = {
   ExpressionAttributeValues: { ':pk': keys.modelsIndex },
 };
 
+/**
+ * Registered models a background job reads at most, whole or in part: the 10,000 models of
+ * docs/scale.md. Past it the job is refused (an error and `ReadLimitExceeded`), never done for
+ * some models only.
+ */
+export const MAX_MODELS = 10_000;
+
+/** Every registered model, by id, read page after page; {@link ReadLimitError} past {@link MAX_MODELS}. */
 export async function listModels(): Promise<ModelRecord[]> {
-  const { items } = await queryItems(modelIndexQuery);
+  const items = await queryAll(modelIndexQuery, MAX_MODELS, 'registered models');
   return items.map((item) => strip(item) as unknown as ModelRecord);
+}
+
+/**
+ * Every registered model's id and approvers (a projection: what delivery needs, not whole
+ * models), read page after page; {@link ReadLimitError} past {@link MAX_MODELS}.
+ */
+export async function listModelApprovers(): Promise<Pick<ModelRecord, 'modelId' | 'approvers'>[]> {
+  const items = await queryAll(
+    { ...modelIndexQuery, ProjectionExpression: 'modelId, approvers' },
+    MAX_MODELS,
+    'registered models',
+  );
+  return items as unknown as Pick<ModelRecord, 'modelId' | 'approvers'>[];
 }
 
 /** One page of the registered models, by id, and the key to resume after it when there may be more. */
