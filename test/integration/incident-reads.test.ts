@@ -84,4 +84,33 @@ describe('incident index reads across pages', () => {
     );
     expect(await store.listModelIncidentsOpenedBefore('odd', openedAt(59), 29)).toHaveLength(29);
   });
+
+  it('answers a filtered page from a bounded number of index reads, and resumes where it stopped', async () => {
+    /** Every page of a filtered listing, one index read each at most. */
+    const pages = async (modelId: string, limit: number) => {
+      const out: string[][] = [];
+      let after: Record<string, string> | undefined;
+      do {
+        const page = await store.listIncidentPage({
+          modelId,
+          limit,
+          maxReads: 1,
+          ...(after ? { after } : {}),
+        });
+        out.push(page.incidents.map((incident) => incident.incidentId));
+        after = page.nextKey as Record<string, string> | undefined;
+        if (after) expect(store.isIncidentPageKey(after)).toBe(true);
+      } while (after);
+      return out;
+    };
+    const odd = await pages('odd', 100);
+    expect(odd.length).toBeGreaterThan(1);
+    expect(odd[0]?.length).toBeLessThan(30);
+    expect(odd.flat()).toEqual(ids.filter((_, i) => i % 2).reverse());
+    const none = await pages('nobody', 100);
+    expect(none.length).toBeGreaterThan(1);
+    expect(none.flat()).toEqual([]);
+    // With the default bound, one request reads the whole (small) index.
+    expect((await store.listIncidentPage({ modelId: 'odd', limit: 100 })).incidents).toHaveLength(30);
+  });
 });

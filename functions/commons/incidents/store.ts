@@ -283,12 +283,21 @@ const LIST_FIELDS = [
 export type IncidentListFields = Pick<IncidentRecord, (typeof LIST_FIELDS)[number]>;
 
 /**
+ * DynamoDB pages (1 MB each at most) one page of a filtered incident list reads at most: a filter
+ * that matches few incidents would otherwise read the whole index in one request.
+ */
+export const MAX_INCIDENT_INDEX_READS = 8;
+
+/**
  * One page of incidents, newest first, optionally of one model and in one status, with the
- * listed fields only, and the key to resume after its last incident when there may be more.
+ * listed fields only, and the key to resume after its last incident when there may be more. It
+ * reads at most `maxReads` pages of the index: a filter that skipped all they held answers fewer
+ * incidents than `limit` (none, maybe) and the key to resume after the last one read.
  */
 export async function listIncidentPage(
-  filter: IncidentFilter & { limit: number; after?: Record<string, string> },
+  filter: IncidentFilter & { limit: number; after?: Record<string, string>; maxReads?: number },
 ): Promise<{ incidents: IncidentListFields[]; nextKey?: Record<string, unknown> }> {
+  const maxReads = filter.maxReads ?? MAX_INCIDENT_INDEX_READS;
   const conditions: string[] = [];
   const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
   const names: Record<string, string> = {};
@@ -309,7 +318,9 @@ export async function listIncidentPage(
   }
   const incidents: IncidentListFields[] = [];
   let start: Record<string, unknown> | undefined = filter.after;
+  let reads = 0;
   do {
+    reads++;
     const page = await dynamoDb.send(
       new QueryCommand({
         TableName: table,
@@ -334,8 +345,8 @@ export async function listIncidentPage(
       }
     }
     start = page.LastEvaluatedKey;
-  } while (start);
-  return { incidents };
+  } while (start && reads < maxReads);
+  return { incidents, ...(start ? { nextKey: start } : {}) };
 }
 
 /** The filter on an incident's kind (`:kind`): a record without one is a breach. */
