@@ -92,6 +92,43 @@ export async function listEvents(incidentId: string): Promise<ChainEvent[]> {
   return events;
 }
 
+/**
+ * The latest event of an incident's chain of type `type` that `matches` (read consistently):
+ * pages of the chain newest first, filtered on the type, until one matches. Reads only the
+ * chain's end when the event is recent, never the whole chain held in memory.
+ */
+export async function findLatestEvent(
+  incidentId: string,
+  type: string,
+  matches: (event: ChainEvent) => boolean = () => true,
+): Promise<ChainEvent | undefined> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: '#type = :type',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':pk': keys.eventsPartition(incidentId),
+          ':prefix': keys.eventPrefix,
+          ':type': type,
+        },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const event = eventOf(item);
+      if (matches(event)) return event;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return undefined;
+}
+
 export interface SignedHead {
   readonly seq: number;
   readonly head: string;

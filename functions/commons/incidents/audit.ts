@@ -1,5 +1,5 @@
 import type { ChainEvent } from '#commons/evidence/chain';
-import { appendEvent, listEvents } from '#commons/evidence/store';
+import { appendEvent, findLatestEvent, listEvents } from '#commons/evidence/store';
 import type { AuditEvent } from './types.ts';
 
 /** An audit event as recorded: its place in the incident's hash chain too. */
@@ -37,6 +37,16 @@ export async function reviewedEvidence(
   step: string,
 ): Promise<{ revalidationReport?: { seq: number; hash: string } }> {
   if (step !== 'qa') return {};
-  const report = (await listEvents(incidentId)).findLast((event) => event.type === 'revalidation.report');
+  const report = await findLatestEvent(incidentId, 'revalidation.report');
   return report ? { revalidationReport: { seq: report.seq, hash: report.hash } } : {};
+}
+
+/** The latest audit event of type `type` that `matches`, read from the chain's end (see `findLatestEvent`). */
+export async function findLatestAudit(
+  incidentId: string,
+  type: AuditEvent['type'],
+  matches: (event: RecordedAuditEvent) => boolean,
+): Promise<RecordedAuditEvent | undefined> {
+  const event = await findLatestEvent(incidentId, type, (chained) => matches(toAudit(chained)));
+  return event ? toAudit(event) : undefined;
 }
