@@ -3,6 +3,7 @@ import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
+import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
 import {
@@ -286,9 +287,39 @@ const readRoutes: Record<
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary:
-      'An incident whole: its kind, steps, candidates, re-validation reports, approvals and audit trail',
+    summary: `An incident whole: its kind, steps, candidates, re-validation reports, approvals and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
+  },
+  'GET /v1/incidents/{incidentId}/audit': {
+    summary: `A page of the incident's audit trail, in chain order: ${MAX_AUDIT_PER_PAGE} events at most, and ${AUDIT_PAGE_BYTES / 1_000_000} MB of them (one event at least); nextToken, when present, reads the next page`,
+    query: auditListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['audit'],
+          properties: {
+            audit: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['seq', 'hash', 'at', 'type', 'actor'],
+                properties: {
+                  seq: { type: 'integer', minimum: 1 },
+                  hash: { type: 'string' },
+                  at: { type: 'string', format: 'date-time' },
+                  type: { type: 'string' },
+                  actor: { type: 'string' },
+                  step: { type: 'string' },
+                  details: { type: 'object' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
     summary:

@@ -1,5 +1,6 @@
 import type { ChainEvent } from '#commons/evidence/chain';
-import { appendEvent, findLatestEvent, listEvents } from '#commons/evidence/store';
+import { appendEvent, findLatestEvent, listEventPage, listEvents } from '#commons/evidence/store';
+import { AUDIT_PAGE_BYTES } from './audit-list.ts';
 import type { AuditEvent } from './types.ts';
 
 /** An audit event as recorded: its place in the incident's hash chain too. */
@@ -26,6 +27,22 @@ export async function appendAudit(
 /** The audit trail of an incident, in chain order. */
 export async function listAudit(incidentId: string): Promise<RecordedAuditEvent[]> {
   return (await listEvents(incidentId)).map(toAudit);
+}
+
+/**
+ * One page of an incident's audit trail, in chain order, bounded by `limit` and
+ * {@link AUDIT_PAGE_BYTES} (or `maxBytes`), and the key to resume after it when there may be more.
+ */
+export async function listAuditPage(
+  incidentId: string,
+  options: { readonly limit: number; readonly maxBytes?: number; readonly after?: Record<string, string> },
+): Promise<{ audit: RecordedAuditEvent[]; nextKey?: Record<string, string> }> {
+  const { events, nextKey } = await listEventPage(incidentId, {
+    limit: options.limit,
+    maxBytes: options.maxBytes ?? AUDIT_PAGE_BYTES,
+    ...(options.after ? { after: options.after } : {}),
+  });
+  return { audit: events.map(toAudit), ...(nextKey ? { nextKey } : {}) };
 }
 
 /**
