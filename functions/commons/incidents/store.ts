@@ -95,7 +95,14 @@ export async function addIncidentRecord(
   );
 }
 
-/** The candidates or re-validation reports of an incident, oldest first. */
+/**
+ * Candidates (and re-validation reports) of one incident read at most: one a retraining cycle,
+ * and a model allows 20 cycles before the Data Science Lead decides again; past it the incident's
+ * records are refused (ReadLimitError) rather than read in part.
+ */
+export const MAX_INCIDENT_RECORDS = 200;
+
+/** The candidates or re-validation reports of an incident, oldest first, read page after page. */
 export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
 export async function listIncidentRecords(
   incidentId: string,
@@ -105,25 +112,20 @@ export async function listIncidentRecords(
   incidentId: string,
   kind: HistoryKind,
 ): Promise<(Candidate | ValidationReport)[]> {
-  const out: (Candidate | ValidationReport)[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': keys.incidentPartition(incidentId),
-          ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
-        },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(JSON.parse(item.data as string));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  const items = await queryAll(
+    {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.incidentPartition(incidentId),
+        ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
+      },
+      ConsistentRead: true,
+    },
+    MAX_INCIDENT_RECORDS,
+    `${kind === 'candidate' ? 'candidates' : 're-validation reports'} of incident ${incidentId}`,
+  );
+  return items.map((item) => JSON.parse(item.data as string));
 }
 
 /** The incident, or a 404 naming it. */
