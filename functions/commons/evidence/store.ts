@@ -116,7 +116,7 @@ export async function listEventPage(
       }),
     );
     for (const item of page.Items ?? []) {
-      const size = (item.event as string).length;
+      const size = Buffer.byteLength(item.event as string, 'utf8');
       if (events.length > 0 && bytes + size > options.maxBytes) {
         const last = keys.event(incidentId, (events.at(-1) as ChainEvent).seq);
         return { events, nextKey: last };
