@@ -1,5 +1,6 @@
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { apiHandler } from '../../functions/commons/api/handler.ts';
 import { ReadLimitError } from '../../functions/commons/clients/read-limit.ts';
 import { logger } from '../../functions/commons/powertools/logger.ts';
 import { metrics } from '../../functions/commons/powertools/metrics.ts';
@@ -32,5 +33,19 @@ describe('a refused bounded read in a background job', () => {
     });
     await expect(job({}, context)).rejects.toThrow('something else');
     expect(added).not.toHaveBeenCalledWith('ReadLimitExceeded', 'Count', 1);
+  });
+
+  it('answers a request whose bounded read no route turned into a 4xx with a 500, and counts it', async () => {
+    const added = vi.spyOn(metrics, 'addMetric');
+    const api = apiHandler({
+      'GET /v1/things': async () => {
+        throw new ReadLimitError('things', 10);
+      },
+    });
+    const event = { httpMethod: 'GET', resource: '/v1/things', pathParameters: null } as APIGatewayProxyEvent;
+    const answer = (await api(event, context)) as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(500);
+    expect(answer.body).not.toContain('things');
+    expect(added).toHaveBeenCalledWith('ReadLimitExceeded', 'Count', 1);
   });
 });
