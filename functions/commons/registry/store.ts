@@ -54,15 +54,8 @@ const MODEL_FIELDS = [
   'segments',
 ] as const satisfies readonly (keyof ModelInput)[];
 
-/**
- * Registers or updates a model in one atomic update; what Vigil tracks (versions, baseline,
- * creation time) is kept. Fields left out of an update (groundTruth) are removed. Returns the
- * model before the update too, when there was one.
- */
-export async function putModel(
-  modelId: string,
-  input: ModelInput,
-): Promise<{ created: boolean; model: ModelRecord; previous?: ModelRecord }> {
+/** The update of a model's item with `input`: SET what it gives, REMOVE what it leaves out. */
+function modelUpdate(modelId: string, input: ModelInput) {
   const now = new Date().toISOString();
   const names: Record<string, string> = { '#createdAt': 'createdAt', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':now': now, ':modelId': modelId, ':index': keys.modelsIndex };
@@ -77,23 +70,130 @@ export async function putModel(
     }
   }
   sets.push('gsi1pk = :index', 'gsi1sk = :modelId');
-  const { Attributes: old } = await dynamoDb.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: keys.model(modelId),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'ALL_OLD',
-    }),
-  );
+  return {
+    TableName: table,
+    Key: keys.model(modelId),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * Registers or updates a model; what Vigil tracks (versions, baseline, creation time) is kept.
+ * Fields left out of an update (groundTruth) are removed. Returns the model before the update
+ * too, when there was one. A new model takes one of the {@link MAX_MODELS} places first
+ * ({@link takeModelPlace}): past them it is refused with a 409 and nothing is written.
+ */
+export async function putModel(
+  modelId: string,
+  input: ModelInput,
+  maxModels = MAX_MODELS,
+): Promise<{ created: boolean; model: ModelRecord; previous?: ModelRecord }> {
+  const update = modelUpdate(modelId, input);
+  let created = false;
+  if (!(await getModel(modelId))) {
+    await takeModelPlace(maxModels);
+    try {
+      await dynamoDb.send(new UpdateCommand({ ...update, ConditionExpression: 'attribute_not_exists(pk)' }));
+      created = true;
+    } catch (error) {
+      // Registered meanwhile by a concurrent request (this one then updates it), or not written.
+      await giveModelPlaceBack();
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  let old: Record<string, unknown> | undefined;
+  if (!created) {
+    // An update never writes a model that took no place (models are never deleted: it exists).
+    const condition = { ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' } as const;
+    ({ Attributes: old } = await dynamoDb.send(new UpdateCommand({ ...update, ...condition })));
+  }
   const model = await getModel(modelId);
   if (!model) throw new Error(`Model ${modelId} vanished after its update`);
-  return {
-    created: old === undefined,
-    model,
-    ...(old ? { previous: strip(old) as unknown as ModelRecord } : {}),
-  };
+  return { created, model, ...(old ? { previous: strip(old) as unknown as ModelRecord } : {}) };
+}
+
+/** The 409 of a registration past the limit. */
+function modelLimitError(maxModels: number): HttpError {
+  return new HttpError(409, 'limit_reached', `Vigil registers at most ${maxModels} models`, [
+    { path: 'modelId', message: `${maxModels} models are registered: a new one is refused` },
+  ]);
+}
+
+/**
+ * Takes a place for a new model in the count item: a conditional increment, so concurrent
+ * registrations never pass `maxModels` together; a 409 when all places are taken. Models are
+ * never deleted, so a place is only given back by a registration that did not write its model.
+ * A deployment whose models were registered before the count item existed gets one, counted
+ * from the model index, on its first registration ({@link countModels}).
+ */
+async function takeModelPlace(maxModels: number): Promise<void> {
+  const increment = () =>
+    dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.modelCount,
+        UpdateExpression: 'ADD #n :one',
+        ConditionExpression: '#n < :max',
+        ExpressionAttributeNames: { '#n': 'models' },
+        ExpressionAttributeValues: { ':one': 1, ':max': maxModels },
+      }),
+    );
+  try {
+    await increment();
+    return;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.modelCount, ConsistentRead: true }),
+  );
+  if (Item) throw modelLimitError(maxModels);
+  // The first registration with a count: it starts from the models registered before it.
+  await dynamoDb
+    .send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.modelCount, models: await countModels() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    )
+    .catch((error: unknown) => {
+      // A concurrent registration created it first, from the same count.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  try {
+    await increment();
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw modelLimitError(maxModels);
+    throw error;
+  }
+}
+
+async function giveModelPlaceBack(): Promise<void> {
+  await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.modelCount,
+      UpdateExpression: 'ADD #n :minus',
+      ExpressionAttributeNames: { '#n': 'models' },
+      ExpressionAttributeValues: { ':minus': -1 },
+    }),
+  );
+}
+
+/**
+ * The models registered, counted from the model index (ids only) up to one past
+ * {@link MAX_MODELS}: once, when the count item does not exist yet. No model is registered
+ * meanwhile, since registering one needs the count item.
+ */
+async function countModels(): Promise<number> {
+  const { items } = await queryItems(
+    { ...modelIndexQuery, ProjectionExpression: 'modelId' },
+    { limit: MAX_MODELS + 1 },
+  );
+  return items.length;
 }
 
 export async function getModel(modelId: string): Promise<ModelRecord | undefined> {
@@ -122,9 +222,10 @@ const modelIndexQuery = {
 };
 
 /**
- * Registered models a background job reads at most, whole or in part: the 10,000 models of
- * docs/scale.md. Past it the job is refused (an error and `ReadLimitExceeded`), never done for
- * some models only.
+ * Registered models at most: the 10,000 models of docs/scale.md. Registration refuses a new
+ * model past it ({@link putModel}), and a background job reads no more: past it the job is
+ * refused (an error and `ReadLimitExceeded`), never done for some models only, but for the
+ * scheduled evaluation, which evaluates the first ones ({@link listFirstModels}).
  */
 export const MAX_MODELS = 10_000;
 
@@ -132,6 +233,19 @@ export const MAX_MODELS = 10_000;
 export async function listModels(): Promise<ModelRecord[]> {
   const items = await queryAll(modelIndexQuery, MAX_MODELS, 'registered models');
   return items.map((item) => strip(item) as unknown as ModelRecord);
+}
+
+/**
+ * The first `bound` registered models by id, read page after page, and whether there are more
+ * past them: what the scheduled evaluation reads, so that a count past the limit (a deployment
+ * that had more models before registration refused them) leaves the first ones evaluated.
+ */
+export async function listFirstModels(bound = MAX_MODELS): Promise<{ models: ModelRecord[]; more: boolean }> {
+  const { items } = await queryItems(modelIndexQuery, { limit: bound + 1 });
+  return {
+    models: items.slice(0, bound).map((item) => strip(item) as unknown as ModelRecord),
+    more: items.length > bound,
+  };
 }
 
 /**
