@@ -6,6 +6,7 @@ import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
+import { MAX_MODELS } from '../registry/limits.ts';
 import {
   keyListQuerySchema,
   MAX_KEYS_PER_PAGE,
@@ -36,7 +37,10 @@ import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
 const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; optional?: true }> = {
-  'PUT /v1/models/{modelId}': { schema: modelInputSchema, summary: 'Register or update a model' },
+  'PUT /v1/models/{modelId}': {
+    schema: modelInputSchema,
+    summary: `Register or update a model; at most ${MAX_MODELS.toLocaleString('en-US')} models are registered: a new one past them is refused with 409 limit_reached`,
+  },
   'POST /v1/models/{modelId}/keys': {
     schema: keyInputSchema,
     summary: 'Create a model key with its scopes (ingest when there is no body); the key is shown once',

@@ -7,7 +7,10 @@ import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/prin
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { governanceKeys as keys } from './keys.ts';
+import { MAX_MODELS } from './limits.ts';
 import type { ModelInput, VersionInput } from './schema.ts';
+
+export { MAX_MODELS };
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -220,14 +223,6 @@ const modelIndexQuery = {
   KeyConditionExpression: 'gsi1pk = :pk',
   ExpressionAttributeValues: { ':pk': keys.modelsIndex },
 };
-
-/**
- * Registered models at most: the 10,000 models of docs/scale.md. Registration refuses a new
- * model past it ({@link putModel}), and a background job reads no more: past it the job is
- * refused (an error and `ReadLimitExceeded`), never done for some models only, but for the
- * scheduled evaluation, which evaluates the first ones ({@link listFirstModels}).
- */
-export const MAX_MODELS = 10_000;
 
 /** Every registered model, by id, read page after page; {@link ReadLimitError} past {@link MAX_MODELS}. */
 export async function listModels(): Promise<ModelRecord[]> {
