@@ -261,6 +261,7 @@ interface IncidentDetail extends IncidentSummary {
   readonly validationReport?: { candidateVersion: string; passed: boolean };
   readonly promotion?: { version: string; previousVersion: string; promotedAt: string };
   readonly audit: readonly { at: string; type: string; actor: string; step?: string }[];
+  readonly auditNextToken?: string;
 }
 
 const STATUSES = ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'];
@@ -386,7 +387,11 @@ function showIncident(incident: IncidentDetail): string {
       `\nLatest re-validation: ${incident.validationReport.candidateVersion} ${incident.validationReport.passed ? 'passed' : 'failed'}\n`,
     );
   }
-  parts.push(`\nAudit trail: ${incident.audit.length} event(s); --json shows them.\n`);
+  parts.push(
+    incident.auditNextToken
+      ? `\nAudit trail: ${incident.audit.length} event(s) and more; --json shows them, GET /v1/incidents/${incident.incidentId}/audit pages through all.\n`
+      : `\nAudit trail: ${incident.audit.length} event(s); --json shows them.\n`,
+  );
   return parts.join('');
 }
 

@@ -4,11 +4,14 @@ import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
+import { isEventPageKey } from '#commons/evidence/store';
 import { json } from '#commons/http';
+import { listAuditPage } from '#commons/incidents/audit';
+import { auditListQuerySchema } from '#commons/incidents/audit-list';
 import { submitCandidate } from '#commons/incidents/candidate';
 import { requestOrigin } from '#commons/incidents/origin';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
-import { isIncidentPageKey, listIncidentPage } from '#commons/incidents/store';
+import { isIncidentPageKey, listIncidentPage, loadIncident } from '#commons/incidents/store';
 import { incidentDetail, incidentListItem } from '#commons/incidents/view';
 import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
@@ -41,6 +44,17 @@ export const handler = apiHandler({
     requireAdmin(principalOf(event));
     const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
     return json(200, await incidentDetail(incidentId));
+  },
+
+  'GET /v1/incidents/{incidentId}/audit': async (event) => {
+    requireAdmin(principalOf(event));
+    const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
+    const query = parseParams(event.queryStringParameters, auditListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, (key) => isEventPageKey(incidentId, key));
+    await loadIncident(incidentId);
+    const page = await listAuditPage(incidentId, { limit: query.limit, ...(after ? { after } : {}) });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { audit: page.audit, ...(nextToken ? { nextToken } : {}) });
   },
 
   'POST /v1/incidents/{incidentId}/candidate': async (event) => {

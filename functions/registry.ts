@@ -16,6 +16,12 @@ import { json } from '#commons/http';
 import { requestOrigin } from '#commons/incidents/origin';
 import { sizeWriteShards } from '#commons/registry/capacity';
 import {
+  keyListQuerySchema,
+  MAX_KEYS_PER_PAGE,
+  MAX_VERSIONS_PER_PAGE,
+  versionListQuerySchema,
+} from '#commons/registry/lists';
+import {
   keyInputSchema,
   modelIdSchema,
   modelInputSchema,
@@ -26,10 +32,12 @@ import {
   addVersion,
   createModelKey,
   getModel,
+  isModelKeyPageKey,
   isModelPageKey,
-  listModelKeys,
+  isVersionPageKey,
+  listModelKeyPage,
   listModelPage,
-  listVersions,
+  listVersionPage,
   loadModel,
   type ModelRecord,
   putModel,
@@ -96,14 +104,47 @@ export const handler = apiHandler({
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const model = await loadModel(modelId);
+    // The first page of versions and of keys; their routes page through the rest.
     const [versions, keys, delivery] = await Promise.all([
-      listVersions(modelId),
-      listModelKeys(modelId),
+      listVersionPage(modelId, { limit: MAX_VERSIONS_PER_PAGE }),
+      listModelKeyPage(modelId, { limit: MAX_KEYS_PER_PAGE }),
       deliveryOf(model),
     ]);
     const next =
       model.schedule.cron === undefined ? {} : { nextScheduledRun: nextFire(model.schedule, new Date()) };
-    return json(200, { ...model, ...next, versions, keys, delivery });
+    const versionsNextToken = encodePageToken(versions.nextKey);
+    const keysNextToken = encodePageToken(keys.nextKey);
+    return json(200, {
+      ...model,
+      ...next,
+      versions: versions.versions,
+      keys: keys.keys,
+      delivery,
+      ...(versionsNextToken ? { versionsNextToken } : {}),
+      ...(keysNextToken ? { keysNextToken } : {}),
+    });
+  },
+
+  'GET /v1/models/{modelId}/versions': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const query = parseParams(event.queryStringParameters, versionListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, (key) => isVersionPageKey(modelId, key));
+    await loadModel(modelId);
+    const page = await listVersionPage(modelId, { limit: query.limit, ...(after ? { after } : {}) });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { versions: page.versions, ...(nextToken ? { nextToken } : {}) });
+  },
+
+  'GET /v1/models/{modelId}/keys': async (event) => {
+    admin(event);
+    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const query = parseParams(event.queryStringParameters, keyListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, (key) => isModelKeyPageKey(modelId, key));
+    await loadModel(modelId);
+    const page = await listModelKeyPage(modelId, { limit: query.limit, ...(after ? { after } : {}) });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { keys: page.keys, ...(nextToken ? { nextToken } : {}) });
   },
 
   'POST /v1/models/{modelId}/delivery/resend': async (event) => {

@@ -25,6 +25,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/models', handler: 'registry', auth: 'apiKey' },
   { method: 'PUT', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
   { method: 'GET', path: '/v1/models/{modelId}', handler: 'registry', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/keys', handler: 'registry', auth: 'apiKey' },
   { method: 'DELETE', path: '/v1/models/{modelId}/keys/{keyId}', handler: 'registry', auth: 'apiKey' },
   { method: 'POST', path: '/v1/models/{modelId}/versions', handler: 'registry', auth: 'apiKey' },
@@ -46,6 +48,7 @@ export const routes: readonly RouteDefinition[] = [
   // Incidents and the governance workflow (admin; the candidate callback also takes the model's keys)
   { method: 'GET', path: '/v1/incidents', handler: 'incidents', auth: 'apiKey' },
   { method: 'GET', path: '/v1/incidents/{incidentId}', handler: 'incidents', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/incidents/{incidentId}/audit', handler: 'incidents', auth: 'apiKey' },
   { method: 'POST', path: '/v1/incidents/{incidentId}/candidate', handler: 'incidents', auth: 'apiKey' },
   // An authorized agent's decision of a delegated step (admin, or a key of the model with the agent scope)
   { method: 'POST', path: '/v1/incidents/{incidentId}/decisions', handler: 'incidents', auth: 'apiKey' },

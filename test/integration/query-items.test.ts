@@ -59,4 +59,14 @@ describe('queryItems', () => {
     expect(pages.map((page) => page.length)).toEqual([7, 7, 7, 7, 2]);
     expect(pages.flat()).toEqual(sks);
   });
+
+  it('reads every item under a bound across pages, and refuses the whole read past it', async () => {
+    queries = 0;
+    const items = await query.queryAll(input(), 30, 'test items');
+    expect(items.map((item) => item.sk)).toEqual(sks);
+    expect(queries).toBeGreaterThanOrEqual(3);
+    const refused = query.queryAll(input(), 29, 'test items');
+    await expect(refused).rejects.toBeInstanceOf(query.ReadLimitError);
+    await expect(refused).rejects.toMatchObject({ bound: 29, what: 'test items' });
+  });
 });

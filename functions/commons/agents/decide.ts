@@ -11,7 +11,7 @@ import {
   listApprovals,
 } from '#commons/approvals/store';
 import { HttpError } from '#commons/http';
-import { appendAudit, listAudit } from '#commons/incidents/audit';
+import { appendAudit, findLatestAudit } from '#commons/incidents/audit';
 import type { RequestOrigin } from '#commons/incidents/origin';
 import { loadIncident } from '#commons/incidents/store';
 import { loadModel } from '#commons/registry/store';
@@ -311,12 +311,11 @@ async function recordAgentDecision(
 ): Promise<void> {
   const recorded =
     replayed &&
-    (await listAudit(approval.incidentId)).some(
-      (event) =>
-        event.type === 'agent.decided' &&
-        event.details?.approvalId === approval.approvalId &&
-        event.at === decision.decidedAt,
-    );
+    (await findLatestAudit(
+      approval.incidentId,
+      'agent.decided',
+      (event) => event.details?.approvalId === approval.approvalId && event.at === decision.decidedAt,
+    )) !== undefined;
   if (recorded) return;
   await appendAudit(approval.incidentId, {
     at: decision.decidedAt,

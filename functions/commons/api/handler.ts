@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ReadLimitError } from '#clients/read-limit';
 import { errorResponse, HttpError } from '#commons/http';
 import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
 import { observed } from '#powertools/middleware';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -31,6 +33,8 @@ export function apiHandler(routes: Record<string, RouteHandler>) {
         return errorResponse(error);
       }
       logger.error('unexpected error', { error: error as Error });
+      // A bounded read that no route turned into a 4xx: counted as a background job's is.
+      if (error instanceof ReadLimitError) metrics.addMetric('ReadLimitExceeded', 'Count', 1);
       return errorResponse(
         new HttpError(500, 'internal', `Internal error (request ${context.awsRequestId})`),
       );

@@ -3,8 +3,16 @@ import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
+import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
+import { MAX_MODELS } from '../registry/limits.ts';
+import {
+  keyListQuerySchema,
+  MAX_KEYS_PER_PAGE,
+  MAX_VERSIONS_PER_PAGE,
+  versionListQuerySchema,
+} from '../registry/lists.ts';
 import {
   keyInputSchema,
   modelInputSchema,
@@ -15,6 +23,7 @@ import {
   KPI_DEFAULT_DAYS,
   KPI_MAX_DAYS,
   KPI_MAX_EVALUATIONS,
+  KPI_MAX_INCIDENTS,
   kpiPeriodQuerySchema,
 } from '../reports/period.ts';
 import {
@@ -28,7 +37,10 @@ import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
 const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; optional?: true }> = {
-  'PUT /v1/models/{modelId}': { schema: modelInputSchema, summary: 'Register or update a model' },
+  'PUT /v1/models/{modelId}': {
+    schema: modelInputSchema,
+    summary: `Register or update a model; at most ${MAX_MODELS.toLocaleString('en-US')} models are registered: a new one past them is refused with 409 limit_reached`,
+  },
   'POST /v1/models/{modelId}/keys': {
     schema: keyInputSchema,
     summary: 'Create a model key with its scopes (ingest when there is no body); the key is shown once',
@@ -213,6 +225,54 @@ const readRoutes: Record<
     summary: 'A page of the registered models, by id; nextToken, when present, reads the next page',
     query: modelListQuerySchema,
   },
+  'GET /v1/models/{modelId}': {
+    summary: `A model: its configuration, production version, baseline, delivery of its approvers' email, the first ${MAX_VERSIONS_PER_PAGE} versions and ${MAX_KEYS_PER_PAGE} keys; versionsNextToken and keysNextToken, when present, read the next page of each on their routes`,
+  },
+  'GET /v1/models/{modelId}/versions': {
+    summary: `A page of the model's versions, in key order, ${MAX_VERSIONS_PER_PAGE} at most; nextToken, when present, reads the next page`,
+    query: versionListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['versions'],
+          properties: {
+            versions: { type: 'array', items: { type: 'object' } },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/models/{modelId}/keys': {
+    summary: `A page of the model's keys (revoked ones too, never a secret or its hash), by id, ${MAX_KEYS_PER_PAGE} at most; nextToken, when present, reads the next page`,
+    query: keyListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['keys'],
+          properties: {
+            keys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['keyId', 'scopes', 'createdAt'],
+                properties: {
+                  keyId: { type: 'string' },
+                  scopes: { type: 'array', items: { type: 'string' } },
+                  name: { type: 'string' },
+                  createdAt: { type: 'string', format: 'date-time' },
+                  revokedAt: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
   'GET /v1/incidents': {
     summary:
       'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page',
@@ -228,13 +288,43 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise)`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary:
-      'An incident whole: its kind, steps, candidates, re-validation reports, approvals and audit trail',
+    summary: `An incident whole: its kind, steps, candidates, re-validation reports, approvals and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
+  },
+  'GET /v1/incidents/{incidentId}/audit': {
+    summary: `A page of the incident's audit trail, in chain order: ${MAX_AUDIT_PER_PAGE} events at most, and ${AUDIT_PAGE_BYTES / 1_000_000} MB of them (one event at least); nextToken, when present, reads the next page`,
+    query: auditListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['audit'],
+          properties: {
+            audit: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['seq', 'hash', 'at', 'type', 'actor'],
+                properties: {
+                  seq: { type: 'integer', minimum: 1 },
+                  hash: { type: 'string' },
+                  at: { type: 'string', format: 'date-time' },
+                  type: { type: 'string' },
+                  actor: { type: 'string' },
+                  step: { type: 'string' },
+                  details: { type: 'object' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
     summary:

@@ -8,7 +8,7 @@ import { MAX_REMINDERS } from '#commons/incidents/steps';
 import {
   getCandidateTask,
   getIncident,
-  listIncidents,
+  listOpenIncidentIds,
   putCandidateTask,
   updateIncident,
 } from '#commons/incidents/store';
@@ -387,15 +387,19 @@ async function escalate(
  * Sends an address that has just confirmed its subscription what is waiting for it: its own link
  * to every pending approval of an open incident that names it, the retraining request of an
  * incident waiting for a candidate, and the request of a baseline review waiting for a baseline. Expired requests are left to the workflow's reminders.
+ * `open`, the open incidents' ids when the caller has read them already, spares reading them again.
  */
-export async function sendWaitingRequests(address: string): Promise<number> {
+export async function sendWaitingRequests(
+  address: string,
+  open?: readonly { incidentId: string; modelId: string }[],
+): Promise<number> {
   const now = new Date().toISOString();
   const mine = (recipients: readonly string[]) =>
     recipients.find((recipient) => recipient.toLowerCase() === address);
   let sent = 0;
-  for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
-    const model = await getModel(incident.modelId);
-    if (!model) continue;
+  for (const { incidentId, modelId } of open ?? (await listOpenIncidentIds())) {
+    const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
+    if (incident?.status !== 'open' || !model) continue;
     for (const approval of await listApprovals(incident.incidentId)) {
       const recipient = mine(approval.recipients);
       if (approval.status !== 'pending' || approval.expiresAt <= now || !recipient) continue;

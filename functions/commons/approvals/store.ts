@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
-import { queryItems } from '#clients/query';
+import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from '#commons/incidents/keys';
 import type { Role } from '#commons/incidents/types';
@@ -100,14 +100,25 @@ export async function getApproval(
   return Item ? { approval: toApproval(Item), taskToken: Item.taskToken as string } : undefined;
 }
 
-/** The approvals of an incident, oldest first, without their tokens. */
+/**
+ * Approvals of one incident read at most: each is a request to a step's role (a first one and at
+ * most two reminders), which waits for a person or a timeout of hours, so an incident past it is
+ * refused (ReadLimitError) rather than read in part.
+ */
+export const MAX_APPROVALS_PER_INCIDENT = 1000;
+
+/** The approvals of an incident, oldest first, without their tokens, read page after page. */
 export async function listApprovals(incidentId: string): Promise<ApprovalRecord[]> {
-  const { items } = await queryItems({
-    TableName: table,
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
-  });
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
+    },
+    MAX_APPROVALS_PER_INCIDENT,
+    `approvals of incident ${incidentId}`,
+  );
   return items.map(toApproval);
 }
 

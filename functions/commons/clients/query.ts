@@ -1,5 +1,8 @@
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from './dynamodb.ts';
+import { ReadLimitError } from './read-limit.ts';
+
+export { ReadLimitError };
 
 /**
  * The items a query matches, read page after page (DynamoDB answers at most 1 MB at a time),
@@ -25,4 +28,18 @@ export async function queryItems(
     start = page.LastEvaluatedKey;
   } while (start && (options.limit === undefined || items.length < options.limit));
   return { items, ...(start ? { nextKey: start } : {}) };
+}
+
+/**
+ * Every item a query matches, page after page, when there are at most `bound` of them;
+ * {@link ReadLimitError} when there are more (it reads one item past the bound to know).
+ */
+export async function queryAll(
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  bound: number,
+  what: string,
+): Promise<Record<string, unknown>[]> {
+  const { items } = await queryItems(input, { limit: bound + 1 });
+  if (items.length > bound) throw new ReadLimitError(what, bound);
+  return items;
 }

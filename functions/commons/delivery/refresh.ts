@@ -1,7 +1,7 @@
 import { sendWaitingRequests } from '#commons/approvals/request';
 import { humanSteps, isHumanStep } from '#commons/approvals/steps';
 import { listApprovals } from '#commons/approvals/store';
-import { getCandidateTask, listIncidents } from '#commons/incidents/store';
+import { getCandidateTask, getIncident, listOpenIncidentIds } from '#commons/incidents/store';
 import { getModel } from '#commons/registry/store';
 import { markCaughtUp, type SubscriberRecord } from './store.ts';
 import { refreshSubscriptions } from './subscriptions.ts';
@@ -15,23 +15,28 @@ import { tellMlopsUnreachable, unreachableRoles } from './unreachable.ts';
  */
 export async function refreshDelivery(now = new Date()): Promise<{ delivered: number; lost: number }> {
   const { confirmed, lost } = await refreshSubscriptions(now);
+  // The open incidents, read once for every address (the read goes through the incident index).
+  const open = confirmed.length + lost.length > 0 ? await listOpenIncidentIds() : [];
   let delivered = 0;
   for (const record of confirmed) {
-    delivered += await sendWaitingRequests(record.address);
+    delivered += await sendWaitingRequests(record.address, open);
     if (record.confirmedAt) await markCaughtUp(record.address, record.confirmedAt);
   }
-  if (lost.length > 0) await reportLost(lost);
+  if (lost.length > 0) await reportLost(lost, open);
   return { delivered, lost: lost.length };
 }
 
 /** Tells MLOps of each waiting request (approval or retraining) that a lost address leaves with nobody. */
-async function reportLost(lost: readonly SubscriberRecord[]): Promise<void> {
+async function reportLost(
+  lost: readonly SubscriberRecord[],
+  open: readonly { incidentId: string; modelId: string }[],
+): Promise<void> {
   const addresses = new Set(lost.map((record) => record.address));
   const names = (recipients: readonly string[]) =>
     recipients.some((recipient) => addresses.has(recipient.toLowerCase()));
-  for (const incident of await listIncidents({ status: 'open', limit: 1000 })) {
-    const model = await getModel(incident.modelId);
-    if (!model) continue;
+  for (const { incidentId, modelId } of open) {
+    const [incident, model] = await Promise.all([getIncident(incidentId), getModel(modelId)]);
+    if (incident?.status !== 'open' || !model) continue;
     const waiting = (await listApprovals(incident.incidentId))
       .filter((approval) => approval.status === 'pending' && names(approval.recipients))
       .map((approval) => ({ step: approval.step, roles: approval.roles }));

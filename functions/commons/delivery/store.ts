@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryItems } from '#clients/query';
+import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import type { SubscriptionState } from '#commons/notifier/index';
 import { governanceKeys as keys } from '#commons/registry/keys';
@@ -43,13 +43,24 @@ export async function getSubscribers(addresses: readonly string[]): Promise<Map<
   return new Map(found.filter((r) => r !== undefined).map((r) => [r.address, r] as const));
 }
 
+/**
+ * Approver addresses the delivery refresh reads at most (< 2 KB each): past it the refresh is
+ * refused (an error and `ReadLimitExceeded`), never done for some addresses only.
+ */
+export const MAX_SUBSCRIBERS = 50_000;
+
+/** Every approver address's record, read page after page; {@link ReadLimitError} past {@link MAX_SUBSCRIBERS}. */
 export async function listSubscribers(): Promise<SubscriberRecord[]> {
-  const { items } = await queryItems({
-    TableName: table,
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': keys.subscribersIndex },
-  });
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.subscribersIndex },
+    },
+    MAX_SUBSCRIBERS,
+    'approver addresses',
+  );
   return items.map((item) => strip(item) as unknown as SubscriberRecord);
 }
 

@@ -1,6 +1,6 @@
 import { type EmailSubscription, subscriptions, uniqueRecipients } from '#commons/notifier/index';
 import type { ModelInput } from '#commons/registry/schema';
-import { listModels, type ModelRecord } from '#commons/registry/store';
+import { listModelApprovers, type ModelRecord } from '#commons/registry/store';
 import {
   type DeliveryState,
   deleteSubscriber,
@@ -48,7 +48,7 @@ export async function followApprovers(model: ModelRecord, previous?: Pick<ModelR
   }
   const dropped = approverAddresses(previous?.approvers).filter((address) => !addresses.includes(address));
   if (dropped.length > 0) {
-    const others = (await listModels()).filter((other) => other.modelId !== model.modelId);
+    const others = (await listModelApprovers()).filter((other) => other.modelId !== model.modelId);
     const named = new Set([...addresses, ...others.flatMap((other) => approverAddresses(other.approvers))]);
     const unused = dropped.filter((address) => !named.has(address));
     const records = await getSubscribers(unused);
@@ -103,7 +103,11 @@ export async function refreshSubscriptions(
   now = new Date(),
 ): Promise<{ confirmed: SubscriberRecord[]; lost: SubscriberRecord[] }> {
   const at = now.toISOString();
-  const [listed, stored, models] = await Promise.all([listedByAddress(), listSubscribers(), listModels()]);
+  const [listed, stored, models] = await Promise.all([
+    listedByAddress(),
+    listSubscribers(),
+    listModelApprovers(),
+  ]);
   const wanted = new Set(models.flatMap((model) => approverAddresses(model.approvers)));
   const records = new Map(stored.map((record) => [record.address, record] as const));
   const confirmed: SubscriberRecord[] = [];

@@ -1,9 +1,10 @@
 import { logger } from '#powertools/logger';
+import { metrics } from '#powertools/metrics';
 import { openDueBaselineReview } from '../baseline-review/open.ts';
 import { settleRevertAfter } from '../incidents/revert.ts';
 import { startUnapprovedWorkflow } from '../incidents/unapproved.ts';
 import { durationSeconds } from '../registry/fields.ts';
-import { listModels, type ModelRecord } from '../registry/store.ts';
+import { listFirstModels, MAX_MODELS, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { latestFire } from './cron.ts';
 import { evaluateModel } from './evaluate.ts';
@@ -45,9 +46,21 @@ function dueRun(model: ModelRecord, now: Date): { since: number | { firedAt: Dat
  * compacted on every run, due or not. A due run also opens the model's baseline review when its
  * baseline is due for one (SOP Appendix A, `baseline-review/open.ts`).
  */
-export async function runScheduledEvaluations(now = new Date()): Promise<ScheduledRun[]> {
+export async function runScheduledEvaluations(
+  now = new Date(),
+  maxModels = MAX_MODELS,
+): Promise<ScheduledRun[]> {
   const runs: ScheduledRun[] = [];
-  for (const model of await listModels()) {
+  // Past the limit (models registered before registration refused them), the first ones by id
+  // are still evaluated; the rest are reported as one failed run, which fails the invocation.
+  const { models, more } = await listFirstModels(maxModels);
+  if (more) {
+    logger.error('more registered models than a scheduled run reads: the first ones by id are evaluated', {
+      bound: maxModels,
+    });
+    metrics.addMetric('ReadLimitExceeded', 'Count', 1);
+  }
+  for (const model of models) {
     if (model.baselineVersion === undefined) continue;
     await compactRecentBuckets(model, now).catch((error: unknown) => {
       logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
@@ -101,5 +114,10 @@ export async function runScheduledEvaluations(now = new Date()): Promise<Schedul
       });
     }
   }
+  if (more)
+    runs.push({
+      modelId: '*',
+      error: `More than ${maxModels} registered models: those past the first ${maxModels} by id are not evaluated`,
+    });
   return runs;
 }

@@ -92,6 +92,91 @@ export async function listEvents(incidentId: string): Promise<ChainEvent[]> {
   return events;
 }
 
+/**
+ * One page of an incident's chain, in `seq` order, after `after` when given: events while they
+ * take at most `maxBytes` of JSON together (one at least) and `limit` in number, and the key to
+ * resume after the last one when there may be more.
+ */
+export async function listEventPage(
+  incidentId: string,
+  options: { readonly limit: number; readonly maxBytes: number; readonly after?: Record<string, string> },
+): Promise<{ events: ChainEvent[]; nextKey?: Record<string, string> }> {
+  const events: ChainEvent[] = [];
+  let bytes = 0;
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.eventsPartition(incidentId), ':prefix': keys.eventPrefix },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+        Limit: options.limit - events.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const size = Buffer.byteLength(item.event as string, 'utf8');
+      if (events.length > 0 && bytes + size > options.maxBytes) {
+        const last = keys.event(incidentId, (events.at(-1) as ChainEvent).seq);
+        return { events, nextKey: last };
+      }
+      events.push(eventOf(item));
+      bytes += size;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && events.length < options.limit);
+  const last = events.at(-1);
+  return { events, ...(start && last ? { nextKey: keys.event(incidentId, last.seq) } : {}) };
+}
+
+/** Whether a page key is one of the incident's chain events (see {@link listEventPage}). */
+export function isEventPageKey(incidentId: string, key: Record<string, string>): boolean {
+  return (
+    key.pk === keys.eventsPartition(incidentId) &&
+    typeof key.sk === 'string' &&
+    /^SEQ#\d{10}$/.test(key.sk) &&
+    Object.keys(key).length === 2
+  );
+}
+
+/**
+ * The latest event of an incident's chain of type `type` that `matches` (read consistently):
+ * pages of the chain newest first, filtered on the type, until one matches. Reads only the
+ * chain's end when the event is recent, never the whole chain held in memory.
+ */
+export async function findLatestEvent(
+  incidentId: string,
+  type: string,
+  matches: (event: ChainEvent) => boolean = () => true,
+): Promise<ChainEvent | undefined> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: '#type = :type',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':pk': keys.eventsPartition(incidentId),
+          ':prefix': keys.eventPrefix,
+          ':type': type,
+        },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const event = eventOf(item);
+      if (matches(event)) return event;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return undefined;
+}
+
 export interface SignedHead {
   readonly seq: number;
   readonly head: string;

@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
+import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
@@ -96,7 +97,14 @@ export async function addIncidentRecord(
   return key;
 }
 
-/** The candidates or re-validation reports of an incident, oldest first. */
+/**
+ * Candidates (and re-validation reports) of one incident read at most: one a retraining cycle,
+ * and a model allows 20 cycles before the Data Science Lead decides again; past it the incident's
+ * records are refused (ReadLimitError) rather than read in part.
+ */
+export const MAX_INCIDENT_RECORDS = 200;
+
+/** The candidates or re-validation reports of an incident, oldest first, read page after page. */
 export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
 export async function listIncidentRecords(
   incidentId: string,
@@ -106,25 +114,20 @@ export async function listIncidentRecords(
   incidentId: string,
   kind: HistoryKind,
 ): Promise<(Candidate | ValidationReport)[]> {
-  const out: (Candidate | ValidationReport)[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: {
-          ':pk': keys.incidentPartition(incidentId),
-          ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
-        },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(JSON.parse(item.data as string));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+  const items = await queryAll(
+    {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': keys.incidentPartition(incidentId),
+        ':prefix': kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix,
+      },
+      ConsistentRead: true,
+    },
+    MAX_INCIDENT_RECORDS,
+    `${kind === 'candidate' ? 'candidates' : 're-validation reports'} of incident ${incidentId}`,
+  );
+  return items.map((item) => JSON.parse(item.data as string));
 }
 
 /** The incident, or a 404 naming it. */
@@ -144,6 +147,8 @@ export interface IncidentFilter {
   readonly kind?: IncidentKind;
   /** At most this many, newest first (100 by default). */
   readonly limit?: number;
+  /** Only incidents opened in [from, to], both included: the index reads that span alone. */
+  readonly opened?: { readonly from: string; readonly to: string };
 }
 
 /** Incidents newest first, optionally of one model and in one status. */
@@ -166,10 +171,14 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     names['#kind'] = 'kind';
     values[':kind'] = filter.kind;
   }
+  if (filter.opened) {
+    values[':from'] = filter.opened.from;
+    values[':to'] = `${filter.opened.to}#\uffff`;
+  }
   const query: QueryCommandInput = {
     TableName: table,
     IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :pk',
+    KeyConditionExpression: filter.opened ? 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to' : 'gsi1pk = :pk',
     ExpressionAttributeValues: values,
     ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
     ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
@@ -186,6 +195,79 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     start = page.LastEvaluatedKey;
   } while (start);
   return incidents;
+}
+
+/**
+ * Open incidents a background job reads at most: one per model and kind (three kinds) for the
+ * 10,000 models of docs/scale.md. Past it the job is refused (an error and `ReadLimitExceeded`).
+ */
+export const MAX_OPEN_INCIDENTS = 30_000;
+
+/**
+ * The ids (and models) of every open incident, newest first, read page after page through the
+ * whole incident index (the filter keeps the open ones); {@link ReadLimitError} past `bound`.
+ */
+export async function listOpenIncidentIds(
+  bound = MAX_OPEN_INCIDENTS,
+): Promise<{ incidentId: string; modelId: string }[]> {
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: '#status = :open',
+      ProjectionExpression: 'incidentId, modelId',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':open': 'open' },
+      ScanIndexForward: false,
+    },
+    bound,
+    'open incidents',
+  );
+  return items.map((item) => ({ incidentId: item.incidentId as string, modelId: item.modelId as string }));
+}
+
+/** The fields of an incident that a report counts (see {@link listModelIncidentsOpenedBefore}). */
+const REPORT_FIELDS = [
+  'incidentId',
+  'modelId',
+  'kind',
+  'status',
+  'openedAt',
+  'closedAt',
+  'timeToResolutionSeconds',
+  'retrainingCycles',
+  'details',
+] as const;
+
+export type IncidentReportFields = Pick<IncidentRecord, (typeof REPORT_FIELDS)[number]>;
+
+/**
+ * Every incident of a model opened before `before`, newest first, with the fields a report
+ * counts (a projection: ~1 KB each), read page after page; {@link ReadLimitError} when there are
+ * more than `bound`.
+ */
+export async function listModelIncidentsOpenedBefore(
+  modelId: string,
+  before: string,
+  bound: number,
+): Promise<IncidentReportFields[]> {
+  const names = Object.fromEntries(REPORT_FIELDS.map((field, i) => [`#f${i}`, field]));
+  const items = await queryAll(
+    {
+      TableName: table,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+      FilterExpression: `#f${REPORT_FIELDS.indexOf('modelId')} = :modelId`,
+      ProjectionExpression: Object.keys(names).join(', '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':before': before, ':modelId': modelId },
+      ScanIndexForward: false,
+    },
+    bound,
+    `incidents of model ${modelId} opened before ${before}`,
+  );
+  return items.map((item) => toIncident(item) as IncidentReportFields);
 }
 
 /** The fields of an incident that a list shows (see `incidentListItem`). */
@@ -205,12 +287,21 @@ const LIST_FIELDS = [
 export type IncidentListFields = Pick<IncidentRecord, (typeof LIST_FIELDS)[number]>;
 
 /**
+ * DynamoDB pages (1 MB each at most) one page of a filtered incident list reads at most: a filter
+ * that matches few incidents would otherwise read the whole index in one request.
+ */
+export const MAX_INCIDENT_INDEX_READS = 8;
+
+/**
  * One page of incidents, newest first, optionally of one model and in one status, with the
- * listed fields only, and the key to resume after its last incident when there may be more.
+ * listed fields only, and the key to resume after its last incident when there may be more. It
+ * reads at most `maxReads` pages of the index: a filter that skipped all they held answers fewer
+ * incidents than `limit` (none, maybe) and the key to resume after the last one read.
  */
 export async function listIncidentPage(
-  filter: IncidentFilter & { limit: number; after?: Record<string, string> },
+  filter: IncidentFilter & { limit: number; after?: Record<string, string>; maxReads?: number },
 ): Promise<{ incidents: IncidentListFields[]; nextKey?: Record<string, unknown> }> {
+  const maxReads = filter.maxReads ?? MAX_INCIDENT_INDEX_READS;
   const conditions: string[] = [];
   const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
   const names: Record<string, string> = {};
@@ -231,7 +322,9 @@ export async function listIncidentPage(
   }
   const incidents: IncidentListFields[] = [];
   let start: Record<string, unknown> | undefined = filter.after;
+  let reads = 0;
   do {
+    reads++;
     const page = await dynamoDb.send(
       new QueryCommand({
         TableName: table,
@@ -256,8 +349,8 @@ export async function listIncidentPage(
       }
     }
     start = page.LastEvaluatedKey;
-  } while (start);
-  return { incidents };
+  } while (start && reads < maxReads);
+  return { incidents, ...(start ? { nextKey: start } : {}) };
 }
 
 /** The filter on an incident's kind (`:kind`): a record without one is a breach. */

@@ -1,5 +1,7 @@
+import { encodePageToken } from '#commons/api/page';
 import { type ApprovalRecord, listApprovals } from '#commons/approvals/store';
-import { listAudit } from './audit.ts';
+import { listAuditPage } from './audit.ts';
+import { AUDIT_PAGE_BYTES, MAX_AUDIT_PER_PAGE } from './audit-list.ts';
 import { type IncidentListFields, listIncidentRecords, loadIncident } from './store.ts';
 import type { AuditEvent, IncidentRecord } from './types.ts';
 
@@ -7,18 +9,21 @@ export interface IncidentDetail extends IncidentRecord {
   /** Every request for a decision, without task tokens. */
   readonly approvals: readonly ApprovalRecord[];
   readonly audit: readonly AuditEvent[];
+  /** Present when the audit trail goes on: `GET /v1/incidents/{id}/audit?nextToken=` reads the rest. */
+  readonly auditNextToken?: string;
 }
 
 /**
- * An incident with every candidate and re-validation report, its approvals and audit trail, as
- * `GET /v1/incidents/{id}` shows it. Incidents written before the candidates and reports had
+ * An incident with every candidate and re-validation report, its approvals and the first page of
+ * its audit trail, as `GET /v1/incidents/{id}` shows it. Incidents written before the candidates and reports had
  * items of their own hold them in lists, which come first.
  */
 export async function incidentDetail(incidentId: string): Promise<IncidentDetail> {
   const incident = await loadIncident(incidentId);
   const [approvals, audit, candidates, validationReports] = await Promise.all([
     listApprovals(incidentId),
-    listAudit(incidentId),
+    // The first page of the audit trail, half a page's bytes beside the rest of the detail.
+    listAuditPage(incidentId, { limit: MAX_AUDIT_PER_PAGE, maxBytes: AUDIT_PAGE_BYTES / 2 }),
     listIncidentRecords(incidentId, 'candidate'),
     listIncidentRecords(incidentId, 'validation'),
   ]);
@@ -27,7 +32,8 @@ export async function incidentDetail(incidentId: string): Promise<IncidentDetail
     candidates: [...(incident.candidates ?? []), ...candidates],
     validationReports: [...(incident.validationReports ?? []), ...validationReports],
     approvals,
-    audit,
+    audit: audit.audit,
+    ...(audit.nextKey ? { auditNextToken: encodePageToken(audit.nextKey) as string } : {}),
   };
 }
 

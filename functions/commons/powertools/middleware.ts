@@ -2,8 +2,21 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { ReadLimitError } from '../clients/read-limit.ts';
 import { logger, loggerOptions } from './logger.ts';
 import { metrics } from './metrics.ts';
+
+/**
+ * A bounded read that refused (more items than it takes) is an error to act on, never a partial
+ * result: logged and counted before the invocation fails (its metrics flushed after this).
+ */
+const readLimits: middy.MiddlewareObj = {
+  onError: async (request) => {
+    if (!(request.error instanceof ReadLimitError)) return;
+    logger.error('read refused past its bound', { what: request.error.what, bound: request.error.bound });
+    metrics.addMetric('ReadLimitExceeded', 'Count', 1);
+  },
+};
 
 /**
  * A handler in the standard Powertools stack: metrics flushed, the Lambda context on every log
@@ -12,5 +25,8 @@ import { metrics } from './metrics.ts';
  * initialisation and its errors in X-Ray, and no handler's response or event can reach a trace.
  */
 export function observed<E, R>(handler: (event: E, context: Context) => Promise<R>) {
-  return middy(handler).use(logMetrics(metrics)).use(injectLambdaContext(logger, loggerOptions));
+  return middy(handler)
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, loggerOptions))
+    .use(readLimits);
 }

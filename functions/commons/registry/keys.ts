@@ -5,8 +5,11 @@
 export const governanceKeys = {
   model: (modelId: string) => ({ pk: `MODEL#${modelId}`, sk: '#MODEL' }),
   modelsIndex: 'MODELS',
+  /** How many models are registered, so that registering one past the limit is refused. */
+  modelCount: { pk: 'MODELS', sk: '#COUNT' },
   apiKey: (hash: string) => ({ pk: `KEY#${hash}`, sk: '#KEY' }),
   modelKey: (modelId: string, keyId: string) => ({ pk: `MODEL#${modelId}`, sk: `KEY#${keyId}` }),
+  modelKeyPrefix: 'KEY#',
   version: (modelId: string, version: string) => ({ pk: `MODEL#${modelId}`, sk: `VERSION#${version}` }),
   versionPrefix: 'VERSION#',
   baseline: (modelId: string, baselineVersion: number) => ({

@@ -1,13 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryItems } from '#clients/query';
+import { queryAll, queryItems } from '#clients/query';
 import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { governanceKeys as keys } from './keys.ts';
+import { MAX_MODELS } from './limits.ts';
 import type { ModelInput, VersionInput } from './schema.ts';
+
+export { MAX_MODELS };
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -54,15 +57,8 @@ const MODEL_FIELDS = [
   'segments',
 ] as const satisfies readonly (keyof ModelInput)[];
 
-/**
- * Registers or updates a model in one atomic update; what Vigil tracks (versions, baseline,
- * creation time) is kept. Fields left out of an update (groundTruth) are removed. Returns the
- * model before the update too, when there was one.
- */
-export async function putModel(
-  modelId: string,
-  input: ModelInput,
-): Promise<{ created: boolean; model: ModelRecord; previous?: ModelRecord }> {
+/** The update of a model's item with `input`: SET what it gives, REMOVE what it leaves out. */
+function modelUpdate(modelId: string, input: ModelInput) {
   const now = new Date().toISOString();
   const names: Record<string, string> = { '#createdAt': 'createdAt', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':now': now, ':modelId': modelId, ':index': keys.modelsIndex };
@@ -77,23 +73,130 @@ export async function putModel(
     }
   }
   sets.push('gsi1pk = :index', 'gsi1sk = :modelId');
-  const { Attributes: old } = await dynamoDb.send(
-    new UpdateCommand({
-      TableName: table,
-      Key: keys.model(modelId),
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ReturnValues: 'ALL_OLD',
-    }),
-  );
+  return {
+    TableName: table,
+    Key: keys.model(modelId),
+    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * Registers or updates a model; what Vigil tracks (versions, baseline, creation time) is kept.
+ * Fields left out of an update (groundTruth) are removed. Returns the model before the update
+ * too, when there was one. A new model takes one of the {@link MAX_MODELS} places first
+ * ({@link takeModelPlace}): past them it is refused with a 409 and nothing is written.
+ */
+export async function putModel(
+  modelId: string,
+  input: ModelInput,
+  maxModels = MAX_MODELS,
+): Promise<{ created: boolean; model: ModelRecord; previous?: ModelRecord }> {
+  const update = modelUpdate(modelId, input);
+  let created = false;
+  if (!(await getModel(modelId))) {
+    await takeModelPlace(maxModels);
+    try {
+      await dynamoDb.send(new UpdateCommand({ ...update, ConditionExpression: 'attribute_not_exists(pk)' }));
+      created = true;
+    } catch (error) {
+      // Registered meanwhile by a concurrent request (this one then updates it), or not written.
+      await giveModelPlaceBack();
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  let old: Record<string, unknown> | undefined;
+  if (!created) {
+    // An update never writes a model that took no place (models are never deleted: it exists).
+    const condition = { ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' } as const;
+    ({ Attributes: old } = await dynamoDb.send(new UpdateCommand({ ...update, ...condition })));
+  }
   const model = await getModel(modelId);
   if (!model) throw new Error(`Model ${modelId} vanished after its update`);
-  return {
-    created: old === undefined,
-    model,
-    ...(old ? { previous: strip(old) as unknown as ModelRecord } : {}),
-  };
+  return { created, model, ...(old ? { previous: strip(old) as unknown as ModelRecord } : {}) };
+}
+
+/** The 409 of a registration past the limit. */
+function modelLimitError(maxModels: number): HttpError {
+  return new HttpError(409, 'limit_reached', `Vigil registers at most ${maxModels} models`, [
+    { path: 'modelId', message: `${maxModels} models are registered: a new one is refused` },
+  ]);
+}
+
+/**
+ * Takes a place for a new model in the count item: a conditional increment, so concurrent
+ * registrations never pass `maxModels` together; a 409 when all places are taken. Models are
+ * never deleted, so a place is only given back by a registration that did not write its model.
+ * A deployment whose models were registered before the count item existed gets one, counted
+ * from the model index, on its first registration ({@link countModels}).
+ */
+async function takeModelPlace(maxModels: number): Promise<void> {
+  const increment = () =>
+    dynamoDb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: keys.modelCount,
+        UpdateExpression: 'ADD #n :one',
+        ConditionExpression: '#n < :max',
+        ExpressionAttributeNames: { '#n': 'models' },
+        ExpressionAttributeValues: { ':one': 1, ':max': maxModels },
+      }),
+    );
+  try {
+    await increment();
+    return;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { Item } = await dynamoDb.send(
+    new GetCommand({ TableName: table, Key: keys.modelCount, ConsistentRead: true }),
+  );
+  if (Item) throw modelLimitError(maxModels);
+  // The first registration with a count: it starts from the models registered before it.
+  await dynamoDb
+    .send(
+      new PutCommand({
+        TableName: table,
+        Item: { ...keys.modelCount, models: await countModels() },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    )
+    .catch((error: unknown) => {
+      // A concurrent registration created it first, from the same count.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
+  try {
+    await increment();
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw modelLimitError(maxModels);
+    throw error;
+  }
+}
+
+async function giveModelPlaceBack(): Promise<void> {
+  await dynamoDb.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: keys.modelCount,
+      UpdateExpression: 'ADD #n :minus',
+      ExpressionAttributeNames: { '#n': 'models' },
+      ExpressionAttributeValues: { ':minus': -1 },
+    }),
+  );
+}
+
+/**
+ * The models registered, counted from the model index (ids only) up to one past
+ * {@link MAX_MODELS}: once, when the count item does not exist yet. No model is registered
+ * meanwhile, since registering one needs the count item.
+ */
+async function countModels(): Promise<number> {
+  const { items } = await queryItems(
+    { ...modelIndexQuery, ProjectionExpression: 'modelId' },
+    { limit: MAX_MODELS + 1 },
+  );
+  return items.length;
 }
 
 export async function getModel(modelId: string): Promise<ModelRecord | undefined> {
@@ -121,9 +224,36 @@ const modelIndexQuery = {
   ExpressionAttributeValues: { ':pk': keys.modelsIndex },
 };
 
+/** Every registered model, by id, read page after page; {@link ReadLimitError} past {@link MAX_MODELS}. */
 export async function listModels(): Promise<ModelRecord[]> {
-  const { items } = await queryItems(modelIndexQuery);
+  const items = await queryAll(modelIndexQuery, MAX_MODELS, 'registered models');
   return items.map((item) => strip(item) as unknown as ModelRecord);
+}
+
+/**
+ * The first `bound` registered models by id, read page after page, and whether there are more
+ * past them: what the scheduled evaluation reads, so that a count past the limit (a deployment
+ * that had more models before registration refused them) leaves the first ones evaluated.
+ */
+export async function listFirstModels(bound = MAX_MODELS): Promise<{ models: ModelRecord[]; more: boolean }> {
+  const { items } = await queryItems(modelIndexQuery, { limit: bound + 1 });
+  return {
+    models: items.slice(0, bound).map((item) => strip(item) as unknown as ModelRecord),
+    more: items.length > bound,
+  };
+}
+
+/**
+ * Every registered model's id and approvers (a projection: what delivery needs, not whole
+ * models), read page after page; {@link ReadLimitError} past {@link MAX_MODELS}.
+ */
+export async function listModelApprovers(): Promise<Pick<ModelRecord, 'modelId' | 'approvers'>[]> {
+  const items = await queryAll(
+    { ...modelIndexQuery, ProjectionExpression: 'modelId, approvers' },
+    MAX_MODELS,
+    'registered models',
+  );
+  return items as unknown as Pick<ModelRecord, 'modelId' | 'approvers'>[];
 }
 
 /** One page of the registered models, by id, and the key to resume after it when there may be more. */
@@ -245,23 +375,57 @@ export async function findActiveKey(
   return { modelId: Item.modelId as string, keyId: Item.keyId as string, scopes: storedScopes(Item.scopes) };
 }
 
-export async function listModelKeys(
+/** A model key as the API shows it: never its hash. */
+export interface ModelKeyRecord {
+  readonly keyId: string;
+  readonly scopes: KeyScope[];
+  readonly name?: string;
+  readonly createdAt: string;
+  readonly revokedAt?: string;
+}
+
+/**
+ * One page of a model's keys (revoked ones included), by id, and the key to resume after it when
+ * there may be more.
+ */
+export async function listModelKeyPage(
   modelId: string,
-): Promise<{ keyId: string; scopes: KeyScope[]; name?: string; createdAt: string; revokedAt?: string }[]> {
-  const { Items } = await dynamoDb.send(
-    new QueryCommand({
+  options: { limit: number; after?: Record<string, string> },
+): Promise<{ keys: ModelKeyRecord[]; nextKey?: Record<string, unknown> }> {
+  const { items, nextKey } = await queryItems(
+    {
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': 'KEY#' },
-    }),
+      ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': keys.modelKeyPrefix },
+    },
+    options,
   );
-  return (Items ?? []).map((item) => ({
-    keyId: item.keyId as string,
-    scopes: storedScopes(item.scopes),
-    ...(item.name ? { name: item.name as string } : {}),
-    createdAt: item.createdAt as string,
-    ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
-  }));
+  return {
+    keys: items.map((item) => ({
+      keyId: item.keyId as string,
+      scopes: storedScopes(item.scopes),
+      ...(item.name ? { name: item.name as string } : {}),
+      createdAt: item.createdAt as string,
+      ...(item.revokedAt ? { revokedAt: item.revokedAt as string } : {}),
+    })),
+    ...(nextKey ? { nextKey } : {}),
+  };
+}
+
+/** Whether a page key is one of the model's keys (see {@link listModelKeyPage}). */
+export function isModelKeyPageKey(modelId: string, key: Record<string, string>): boolean {
+  return isItemKey(key, keys.model(modelId).pk, keys.modelKeyPrefix);
+}
+
+/** Whether `key` is exactly `{pk, sk}`, in partition `pk`, with a sort key under `prefix`. */
+function isItemKey(key: Record<string, string>, pk: string, prefix: string): boolean {
+  return (
+    key.pk === pk &&
+    typeof key.sk === 'string' &&
+    key.sk.startsWith(prefix) &&
+    key.sk.length > prefix.length &&
+    Object.keys(key).length === 2
+  );
 }
 
 /**
@@ -309,15 +473,28 @@ export async function getVersion(modelId: string, version: string): Promise<Vers
   return Item ? (strip(Item) as unknown as VersionRecord) : undefined;
 }
 
-export async function listVersions(modelId: string): Promise<VersionRecord[]> {
-  const { Items } = await dynamoDb.send(
-    new QueryCommand({
+/** One page of a model's versions, in key order, and the key to resume after it when there may be more. */
+export async function listVersionPage(
+  modelId: string,
+  options: { limit: number; after?: Record<string, string> },
+): Promise<{ versions: VersionRecord[]; nextKey?: Record<string, unknown> }> {
+  const { items, nextKey } = await queryItems(
+    {
       TableName: table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': keys.model(modelId).pk, ':prefix': keys.versionPrefix },
-    }),
+    },
+    options,
   );
-  return (Items ?? []).map((item) => strip(item) as unknown as VersionRecord);
+  return {
+    versions: items.map((item) => strip(item) as unknown as VersionRecord),
+    ...(nextKey ? { nextKey } : {}),
+  };
+}
+
+/** Whether a page key is one of the model's versions (see {@link listVersionPage}). */
+export function isVersionPageKey(modelId: string, key: Record<string, string>): boolean {
+  return isItemKey(key, keys.model(modelId).pk, keys.versionPrefix);
 }
 
 /**

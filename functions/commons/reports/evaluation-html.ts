@@ -12,17 +12,23 @@ import { seasonalSection } from './seasonal-html.ts';
 import { TREND_EVALUATIONS, trendsSection } from './trends.ts';
 import { versionsSection } from './versions.ts';
 
-/** The model's evaluations up to and including `evaluation`, and its incidents, for trends. */
+/**
+ * The model's evaluations up to and including `evaluation`, and its incidents opened in their
+ * span (read from the index by opening time), for trends.
+ */
 async function trendsUpTo(model: ModelRecord, evaluation: EvaluationRecord) {
-  const [evaluations, incidents] = await Promise.all([
-    listEvaluations(model.modelId, { to: evaluation.windowEnd, limit: TREND_EVALUATIONS }),
-    listIncidents({ modelId: model.modelId, limit: TREND_EVALUATIONS }),
-  ]);
-  return {
-    model,
-    evaluations,
-    incidents: incidents.filter((incident) => incident.openedAt <= evaluation.createdAt),
-  };
+  const evaluations = await listEvaluations(model.modelId, {
+    to: evaluation.windowEnd,
+    limit: TREND_EVALUATIONS,
+  });
+  // Newest window first: the last one starts the trend's span (as `modelTrends` draws it).
+  const first = evaluations.at(-1)?.windowStart ?? evaluation.windowStart;
+  const incidents = await listIncidents({
+    modelId: model.modelId,
+    opened: { from: first, to: evaluation.createdAt },
+    limit: TREND_EVALUATIONS,
+  });
+  return { model, evaluations, incidents };
 }
 
 /**

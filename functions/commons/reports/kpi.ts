@@ -1,16 +1,17 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { ReadLimitError } from '#clients/query';
 import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { type EstimatedPerformanceSummary, summariseEstimates } from '../cbpe/evaluation.ts';
 import { listEvaluations } from '../evaluation/store.ts';
-import { listIncidents } from '../incidents/store.ts';
-import type { IncidentRecord, IncidentStatus } from '../incidents/types.ts';
+import { type IncidentReportFields, listModelIncidentsOpenedBefore } from '../incidents/store.ts';
+import type { IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
 import { TOTALS_COLUMN, telemetryKeys, utcDay } from '../telemetry/keys.ts';
-import { KPI_MAX_EVALUATIONS } from './period.ts';
+import { KPI_MAX_EVALUATIONS, KPI_MAX_INCIDENTS } from './period.ts';
 import { type VersionsReport, versionsReport } from './versions.ts';
 
 const telemetryTable = requireEnv('TELEMETRY_TABLE');
@@ -123,9 +124,10 @@ export async function kpiReport(
   model: ModelRecord,
   from: string,
   to: string,
-  options: { readonly maxEvaluations?: number } = {},
+  options: { readonly maxEvaluations?: number; readonly maxIncidents?: number } = {},
 ): Promise<KpiReport> {
   const maxEvaluations = options.maxEvaluations ?? KPI_MAX_EVALUATIONS;
+  const maxIncidents = options.maxIncidents ?? KPI_MAX_INCIDENTS;
   const [evaluations, incidents, daily] = await Promise.all([
     // Indexed by window end, which an evaluation asked for now puts a bucket ahead: read a day
     // past the period, then keep the evaluations made in it.
@@ -134,7 +136,20 @@ export async function kpiReport(
       to: new Date(Date.parse(to) + 86400_000).toISOString(),
       limit: maxEvaluations + 1,
     }),
-    listIncidents({ modelId: model.modelId, limit: 10_000 }),
+    listModelIncidentsOpenedBefore(model.modelId, to, maxIncidents).catch((error: unknown) => {
+      if (!(error instanceof ReadLimitError)) throw error;
+      throw new HttpError(
+        400,
+        'invalid_request',
+        `The model has more than ${maxIncidents} incidents to read`,
+        [
+          {
+            path: 'query.to',
+            message: `the report reads at most ${maxIncidents} incidents of model ${model.modelId} opened before to; ask for an earlier to`,
+          },
+        ],
+      );
+    }),
     totals(model, from, to),
   ]);
   if (evaluations.length > maxEvaluations) {
@@ -148,7 +163,7 @@ export async function kpiReport(
   const breaches = evaluations.filter((e) => e.status === 'breach' && within(e.createdAt, from, to));
   const opened = incidents.filter((i) => within(i.openedAt, from, to));
   const closed = incidents.filter(
-    (i): i is IncidentRecord & { timeToResolutionSeconds: number } =>
+    (i): i is IncidentReportFields & { timeToResolutionSeconds: number } =>
       within(i.closedAt, from, to) && typeof i.timeToResolutionSeconds === 'number',
   );
   const seconds = closed.map((i) => i.timeToResolutionSeconds);

@@ -11,6 +11,13 @@ export const KPI_MAX_DAYS = 366;
  */
 export const KPI_MAX_EVALUATIONS = 10_000;
 
+/**
+ * Incidents of the model a KPI report reads at most: those opened before the period's end (one
+ * closed in the period may have opened long before it). A model with more is refused rather than
+ * counted in part.
+ */
+export const KPI_MAX_INCIDENTS = 10_000;
+
 /** The period of a KPI report when `from` is not given: the 30 days before `to`. */
 export const KPI_DEFAULT_DAYS = 30;
 

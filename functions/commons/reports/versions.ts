@@ -50,7 +50,7 @@ const MAX_REPORTED_VERSIONS = 50;
 
 export function versionsReport(
   evaluations: readonly Pick<EvaluationRecord, 'versions' | 'windowStart' | 'windowEnd'>[],
-  opened: readonly IncidentRecord[],
+  opened: readonly Pick<IncidentRecord, 'incidentId' | 'kind' | 'details' | 'status' | 'openedAt'>[],
 ): VersionsReport {
   const served = new Map<string, VersionsReport['served'][number]>();
   for (const evaluation of evaluations) {

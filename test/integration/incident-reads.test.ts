@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDynamoDb, type TestDynamoDb, useLocalDynamoDb } from '../support/dynalite.ts';
+
+/**
+ * The internal reads of the incident index, on dynalite with more than one DynamoDB page of
+ * incidents: every open incident once, the ones opened in a span, and a refusal past a bound.
+ */
+describe('incident index reads across pages', () => {
+  let db: TestDynamoDb;
+  let store: typeof import('../../functions/commons/incidents/store.ts');
+  let query: typeof import('../../functions/commons/clients/query.ts');
+  const start = Date.parse('2026-03-01T00:00:00Z');
+  const openedAt = (i: number) => new Date(start + i * 3600_000).toISOString();
+  // 60 incidents of ~30 KB (a long reason): about 1.8 MB, two DynamoDB pages or more.
+  const ids = Array.from({ length: 60 }, (_, i) => `inc_${String(i).padStart(20, '0')}`);
+  const isOpen = (i: number) => i % 3 === 0;
+  const modelOf = (i: number) => (i % 2 ? 'odd' : 'even');
+
+  beforeAll(async () => {
+    db = await startTestDynamoDb();
+    useLocalDynamoDb(db.endpoint, db.tableNames);
+    store = await import('../../functions/commons/incidents/store.ts');
+    query = await import('../../functions/commons/clients/query.ts');
+    for (const [i, incidentId] of ids.entries()) {
+      await store.putNewIncident({
+        incidentId,
+        modelId: modelOf(i),
+        version: '1.0.0',
+        evaluationId: 'e',
+        evaluations: ['e'],
+        reasons: [`Data drift in ${'x'.repeat(30_000)}`],
+        status: isOpen(i) ? 'open' : 'resolved',
+        currentStep: isOpen(i) ? 'investigate' : 'closed',
+        history: [],
+        openedAt: openedAt(i),
+        updatedAt: openedAt(i),
+        retrainingCycles: 0,
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('lists every open incident once, newest first, past the first page', async () => {
+    const open = await store.listOpenIncidentIds();
+    const expected = ids
+      .map((incidentId, i) => ({ incidentId, modelId: modelOf(i) }))
+      .filter((_, i) => isOpen(i));
+    expect(open).toEqual(expected.reverse());
+  });
+
+  it('refuses the whole read when there are more open incidents than its bound', async () => {
+    expect(await store.listOpenIncidentIds(20)).toHaveLength(20);
+    await expect(store.listOpenIncidentIds(19)).rejects.toBeInstanceOf(query.ReadLimitError);
+  });
+
+  it("reads a model's incidents opened in a span, not the newest ones overall", async () => {
+    // The even model's incidents opened from hour 10 to hour 20, both included: 10, 12, ..., 20.
+    const span = await store.listIncidents({
+      modelId: 'even',
+      opened: { from: openedAt(10), to: openedAt(20) },
+      limit: 100,
+    });
+    expect(span.map((incident) => incident.incidentId)).toEqual([20, 18, 16, 14, 12, 10].map((i) => ids[i]));
+    const newest = await store.listIncidents({
+      modelId: 'even',
+      opened: { from: openedAt(10), to: openedAt(20) },
+      limit: 2,
+    });
+    expect(newest.map((incident) => incident.incidentId)).toEqual([ids[20], ids[18]]);
+  });
+
+  it("reads a model's incidents opened before a time, with the fields a report counts, and refuses past a bound", async () => {
+    const before = await store.listModelIncidentsOpenedBefore('odd', openedAt(59), 100);
+    expect(before.map((incident) => incident.incidentId)).toEqual(
+      ids.filter((_, i) => i % 2 && i < 59).reverse(),
+    );
+    expect(before[0]).not.toHaveProperty('reasons');
+    expect(before[0]).toMatchObject({ incidentId: ids[57], modelId: 'odd', kind: 'breach', status: 'open' });
+    await expect(store.listModelIncidentsOpenedBefore('odd', openedAt(59), 28)).rejects.toBeInstanceOf(
+      query.ReadLimitError,
+    );
+    expect(await store.listModelIncidentsOpenedBefore('odd', openedAt(59), 29)).toHaveLength(29);
+  });
+
+  it('answers a filtered page from a bounded number of index reads, and resumes where it stopped', async () => {
+    /** Every page of a filtered listing, one index read each at most. */
+    const pages = async (modelId: string, limit: number) => {
+      const out: string[][] = [];
+      let after: Record<string, string> | undefined;
+      do {
+        const page = await store.listIncidentPage({
+          modelId,
+          limit,
+          maxReads: 1,
+          ...(after ? { after } : {}),
+        });
+        out.push(page.incidents.map((incident) => incident.incidentId));
+        after = page.nextKey as Record<string, string> | undefined;
+        if (after) expect(store.isIncidentPageKey(after)).toBe(true);
+      } while (after);
+      return out;
+    };
+    const odd = await pages('odd', 100);
+    expect(odd.length).toBeGreaterThan(1);
+    expect(odd[0]?.length).toBeLessThan(30);
+    expect(odd.flat()).toEqual(ids.filter((_, i) => i % 2).reverse());
+    const none = await pages('nobody', 100);
+    expect(none.length).toBeGreaterThan(1);
+    expect(none.flat()).toEqual([]);
+    // With the default bound, one request reads the whole (small) index.
+    expect((await store.listIncidentPage({ modelId: 'odd', limit: 100 })).incidents).toHaveLength(30);
+  });
+});
