@@ -70,6 +70,14 @@ describe('incident index reads across pages', () => {
       limit: 2,
     });
     expect(newest.map((incident) => incident.incidentId)).toEqual([ids[20], ids[18]]);
+    // A span whose end comes before its start (an evaluation created before its window began)
+    // holds nothing, rather than a BETWEEN DynamoDB refuses.
+    const reversed = await store.listIncidents({
+      modelId: 'even',
+      opened: { from: openedAt(20), to: openedAt(10) },
+      limit: 100,
+    });
+    expect(reversed).toEqual([]);
   });
 
   it("reads a model's incidents opened before a time, with the fields a report counts, and refuses past a bound", async () => {

@@ -172,8 +172,13 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     values[':kind'] = filter.kind;
   }
   if (filter.opened) {
-    values[':from'] = filter.opened.from;
-    values[':to'] = `${filter.opened.to}#\uffff`;
+    const from = filter.opened.from;
+    const to = `${filter.opened.to}#\uffff`;
+    // An empty span (an evaluation created before its window's start, say) holds no incident;
+    // DynamoDB refuses a BETWEEN whose bounds are out of order.
+    if (from > to) return [];
+    values[':from'] = from;
+    values[':to'] = to;
   }
   const query: QueryCommandInput = {
     TableName: table,
