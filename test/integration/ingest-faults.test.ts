@@ -163,9 +163,14 @@ describe('ingestion under throttling and partial failures', () => {
 
   it('retries throttled writes and unprocessed batch items until every record is written once', async () => {
     const model = await registerModel('throttled');
-    fault = (operation, n) => {
-      // Every other write is throttled: each batch's consecutive writes meet at least one.
-      if ((operation === 'UpdateItem' || operation === 'PutItem') && n % 2 === 0) return 'throttle';
+    // Calls are numbered from here, per operation, so that what registration wrote before does
+    // not decide which of the batch's own writes meet a fault.
+    const calls = new Map<string, number>();
+    fault = (operation) => {
+      const n = (calls.get(operation) ?? 0) + 1;
+      calls.set(operation, n);
+      // Every other write is throttled, the first included: each kind of write meets at least one.
+      if ((operation === 'UpdateItem' || operation === 'PutItem') && n % 2 === 1) return 'throttle';
       // The deltas and the raw predictions go in BatchWriteItems: throttled, half unprocessed, or through.
       if (operation === 'BatchWriteItem')
         return (['throttle', 'unprocessed', 'pass'] as const)[n % 3] ?? 'pass';
