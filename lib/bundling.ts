@@ -86,3 +86,43 @@ export function esbuildArgs(options: ReturnType<typeof buildOptions>): string[] 
   }
   return args;
 }
+
+/** An output of esbuild's metafile, as far as the chunk graph goes. */
+interface ChunkGraph {
+  readonly outputs: Record<
+    string,
+    {
+      readonly imports: readonly {
+        readonly path: string;
+        readonly kind: string;
+        readonly external?: boolean;
+      }[];
+    }
+  >;
+}
+
+/**
+ * The chunks a function loads at a cold start: its entry chunk and every chunk it imports
+ * statically, transitively (`import-statement`). What `await import(...)` brings is left out.
+ */
+export function chunksAtStart(metafile: ChunkGraph, entryOutput: string): string[] {
+  return closure(metafile, entryOutput, ['import-statement']);
+}
+
+/** Every chunk a function may load: those of its start and those its lazy imports bring. */
+export function chunksReachable(metafile: ChunkGraph, entryOutput: string): string[] {
+  return closure(metafile, entryOutput, ['import-statement', 'dynamic-import']);
+}
+
+function closure(metafile: ChunkGraph, entryOutput: string, kinds: readonly string[]): string[] {
+  const loaded = new Set<string>();
+  const visit = (output: string) => {
+    if (loaded.has(output) || !metafile.outputs[output]) return;
+    loaded.add(output);
+    for (const { path, kind, external } of metafile.outputs[output].imports) {
+      if (kinds.includes(kind) && !external) visit(path);
+    }
+  };
+  visit(entryOutput);
+  return [...loaded];
+}
