@@ -131,14 +131,17 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
   );
   if (!entryOutput) throw new Error(`No ${ENTRY_FILE} in the bundle of ${name}`);
   const atStart = chunksAtStart(metafile, entryOutput);
-  const lazy = chunks
-    .filter((output) => !atStart.includes(output))
-    .flatMap((output) => {
-      const client = /functions\/commons\/.*\/([^/]+-client)\.ts$/.exec(
-        metafile.outputs[output]?.entryPoint ?? '',
-      );
-      return client?.[1] ? [{ name: client[1], file: path.resolve(repoRoot, output), ms: 0 }] : [];
-    });
+  const loadedAtStart = new Set(
+    atStart.flatMap((output) => Object.keys(metafile.outputs[output]?.inputs ?? {})),
+  );
+  // A client module that a function imports at start too is no rare path of that function.
+  const lazy = chunks.flatMap((output) => {
+    const entryPoint = metafile.outputs[output]?.entryPoint ?? '';
+    const client = /^functions\/commons\/.*\/([^/]+-client)\.ts$/.exec(entryPoint)?.[1];
+    return client && !loadedAtStart.has(entryPoint)
+      ? [{ name: client, file: path.resolve(repoRoot, output), ms: 0 }]
+      : [];
+  });
   return {
     name,
     file: path.join(outdir, ENTRY_FILE),
