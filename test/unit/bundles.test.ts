@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { buildOptions, chunksAtStart, chunksReachable } from '#lib/bundling';
+import { buildOptions, chunksAtStart, chunksReachable, esbuildArgs } from '#lib/bundling';
 import { type FunctionId, functionCatalog } from '#lib/functions';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -204,4 +208,36 @@ describe('cold starts: what a function loads', () => {
       expect(packages.has('@aws-sdk/credential-provider-sso'), name).toBe(false);
     }
   }, 120_000);
+});
+
+describe('the build without the JS API', () => {
+  it("gives esbuild's command line the same build as the JS API: the same chunks, byte for byte", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vigil-build-'));
+    try {
+      const entry = functionCatalog.ingest.entry;
+      await build({ ...buildOptions(entry, path.join(dir, 'api')), absWorkingDir: repoRoot });
+      await promisify(execFile)(
+        path.join(repoRoot, 'node_modules', '.bin', 'esbuild'),
+        esbuildArgs(buildOptions(entry, path.join(dir, 'cli'))),
+        { cwd: repoRoot },
+      );
+      const api = (await readdir(path.join(dir, 'api'))).sort();
+      expect(api).toContain('index.mjs');
+      expect(api.length).toBeGreaterThan(2);
+      expect((await readdir(path.join(dir, 'cli'))).sort()).toEqual(api);
+      for (const file of api) {
+        expect(await readFile(path.join(dir, 'cli', file), 'utf8'), file).toBe(
+          await readFile(path.join(dir, 'api', file), 'utf8'),
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses an option it has no command-line form for', () => {
+    expect(() => esbuildArgs({ ...buildOptions('x.ts', 'out'), define: { a: 'b' } } as never)).toThrow(
+      'No command-line form for the esbuild option define',
+    );
+  });
 });
