@@ -21,7 +21,8 @@ import { build, type Metafile } from 'esbuild';
 import { buildOptions, bundling, chunksAtStart, ENTRY_FILE } from '../lib/bundling.ts';
 import { functionCatalog } from '../lib/functions.ts';
 
-const RUNS = 5;
+/** Rounds; `BENCH_ROUNDS` asks for more on a busy machine. */
+const RUNS = Number(process.env.BENCH_ROUNDS ?? 5);
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 function median(values: number[]): number {
