@@ -3,7 +3,7 @@
  * module chunks), the minified bytes Node.js loads at a cold start (the entry chunk and the
  * chunks it imports statically, transitively), the bytes of every chunk the function can load
  * (what `await import(...)` brings as well), and the module initialisation time in a fresh
- * Node.js process (median of 5 rounds), next to the same figures for an empty module and for a
+ * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an empty module and for a
  * reference handler (the AWS SDK v3 DynamoDBClient with one GetItemCommand, bundled with the
  * same options), with each function's ratio to the reference, the packages that weigh most in
  * what it loads at start, and the extra time its first call of a rare-path client takes (the
