@@ -3,13 +3,13 @@
  * module chunks), the minified bytes Node.js loads at a cold start (the entry chunk and the
  * chunks it imports statically, transitively), the bytes of every chunk the function can load
  * (what `await import(...)` brings as well), and the module initialisation time in a fresh
- * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an empty module and for a
- * reference handler (the AWS SDK v3 DynamoDBClient with one GetItemCommand, bundled with the
- * same options), with each function's ratio to the reference, the packages that weigh most in
- * what it loads at start, and the extra time its first call of a rare-path client takes (the
- * client's lazy chunk imported after the start, in the same process). Run:
- * `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's metafile of each bundle
- * there, for https://esbuild.github.io/analyze/).
+ * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an
+ * empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with one
+ * GetItemCommand, bundled with the same options), with each function's ratio to the
+ * reference, the packages that weigh most in what it loads at start, and the extra time its
+ * first call of a rare-path client takes (the client's lazy chunk imported after the start, in
+ * the same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
+ * metafile of each bundle there, for https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
