@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -15,7 +17,6 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { buildSync, version as esbuildVersion } from 'esbuild';
 import { buildOptions, bundling, esbuildArgs } from '../bundling.ts';
 import type { FunctionDefinition } from '../functions.ts';
 import type { ItemScope } from '../item-scopes.ts';
@@ -42,10 +43,27 @@ export const VIGIL_ROLE_PATH = '/vigil/';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** esbuild's JS API when the project's dependencies are installed here, else undefined. */
+function localEsbuild(): typeof import('esbuild') | undefined {
+  try {
+    return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The esbuild version the lock file pins (a development dependency). */
+const esbuildVersion = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies.esbuild;
+
 /**
  * A function's code: its split bundle, built by esbuild in this process (CDK's NodejsFunction
- * passes `--outfile`, which rules out chunks), hashed on what it outputs. Where esbuild cannot
- * run here, the same build runs with esbuild's command line in the runtime's build image.
+ * passes `--outfile`, which rules out chunks), hashed on what it outputs. A build error fails
+ * the synth. Where esbuild is not installed, the same build runs with esbuild's command line
+ * (the same options, `esbuildArgs`) in the Lambda runtime's build image.
  */
 function bundledCode(entry: string): Code {
   return Code.fromAsset(projectRoot, {
@@ -61,7 +79,9 @@ function bundledCode(entry: string): Code {
       ],
       local: {
         tryBundle(outputDir) {
-          buildSync({
+          const esbuild = localEsbuild();
+          if (!esbuild) return false;
+          esbuild.buildSync({
             ...buildOptions(path.join(projectRoot, entry), outputDir),
             absWorkingDir: projectRoot,
           });
