@@ -163,7 +163,7 @@ describe('cold starts: what a function loads', () => {
    * not shorten a cold start).
    */
   const clients: Partial<Record<FunctionId, { lazy: string[]; atStart?: string[] }>> = {
-    authorizer: { lazy: [], atStart: ['secrets-manager'] },
+    authorizer: { lazy: ['secrets-manager'] },
     ingest: { lazy: ['sfn', 'sqs'] },
     registry: { lazy: ['api-gateway', 'sfn', 'sns'] },
     evaluations: { lazy: ['sfn', 'sqs', 'sns', 'secrets-manager'] },
@@ -193,6 +193,13 @@ describe('cold starts: what a function loads', () => {
     },
     120_000,
   );
+
+  it('starts the authorizer on the low-level DynamoDB client alone: no document client for one key lookup', async () => {
+    const packages = packagesOf((await atStart).get('authorizer') ?? []);
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(packages.has('@aws-sdk/lib-dynamodb')).toBe(false);
+    expect(packages.has('@aws-sdk/util-dynamodb')).toBe(false);
+  }, 120_000);
 
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {

@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeBase64 } from './base64.ts';
+import { dynamoDbClient } from './dynamodb-low-level.ts';
 
-/** The one low-level DynamoDB client of an execution environment (see {@link dynamoDb}). */
-export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8, base64Decoder: decodeBase64 });
+export { dynamoDbClient };
 
 /**
  * The one DynamoDB document client of an execution environment. Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so

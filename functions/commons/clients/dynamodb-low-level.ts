@@ -1,0 +1,11 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { decodeBase64 } from './base64.ts';
+
+/**
+ * The one low-level DynamoDB client of an execution environment, which the document client
+ * (`#clients/dynamodb`) wraps. A module of its own so that a function that reads attribute
+ * values itself (the authorizer) loads no document client. Throttling is retried by the SDK's
+ * standard retry strategy with more attempts than its default: an accepted request must not
+ * be dropped because a partition ran hot.
+ */
+export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8, base64Decoder: decodeBase64 });
