@@ -6,9 +6,10 @@
  * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an
  * empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with one
  * GetItemCommand, bundled with the same options), with each function's ratio to the
- * reference, the packages that weigh most in what it loads at start, and the extra time its
- * first call of a rare-path client takes (the client's lazy chunk imported after the start, in
- * the same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
+ * reference, the packages that weigh most in what it loads at start, and the extra time the
+ * first call of each of its rare paths takes (an AWS client, opening an incident...: the lazy
+ * chunk of Vigil's module it imports with `await import(...)`, imported after the start, in the
+ * same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
  * metafile of each bundle there, for https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
@@ -93,7 +94,7 @@ interface Row {
   allBytes: number;
   initMs: number;
   cpuMs: number;
-  /** The rare-path clients' lazy chunks (Vigil's `*-client.ts` modules not loaded at start). */
+  /** The rare paths' lazy chunks: Vigil's modules imported with `await import(...)`, not loaded at start. */
   lazy: { name: string; file: string; ms: number }[];
   /** The heaviest packages (or Vigil's own code, `functions/`) loaded at start, by output bytes. */
   top?: [string, number][];
@@ -135,12 +136,12 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
   const loadedAtStart = new Set(
     atStart.flatMap((output) => Object.keys(metafile.outputs[output]?.inputs ?? {})),
   );
-  // A client module that a function imports at start too is no rare path of that function.
+  // A module that a function imports at start too is no rare path of that function.
   const lazy = chunks.flatMap((output) => {
     const entryPoint = metafile.outputs[output]?.entryPoint ?? '';
-    const client = /^functions\/commons\/.*\/([^/]+-client)\.ts$/.exec(entryPoint)?.[1];
-    return client && !loadedAtStart.has(entryPoint)
-      ? [{ name: client, file: path.resolve(repoRoot, output), ms: 0 }]
+    const module = /^functions\/commons\/(.+)\.ts$/.exec(entryPoint)?.[1];
+    return module && !loadedAtStart.has(entryPoint)
+      ? [{ name: module, file: path.resolve(repoRoot, output), ms: 0 }]
       : [];
   });
   return {
@@ -236,7 +237,7 @@ try {
     );
   }
   console.log(
-    '\nFirst call of a rare-path client: its lazy chunk imported after the start (median wall-clock; code two chunks share counts in the first):',
+    '\nFirst call of a rare path (an AWS client, incident opening...): its lazy chunk imported after the start (median wall-clock; code two chunks share counts in the first):',
   );
   for (const row of rows) {
     if (row.lazy.length === 0) continue;

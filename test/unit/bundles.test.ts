@@ -201,6 +201,31 @@ describe('cold starts: what a function loads', () => {
     expect(packages.has('@aws-sdk/util-dynamodb')).toBe(false);
   }, 120_000);
 
+  /**
+   * Per function, Vigil's own modules of a rare path: loaded with `await import(...)` on first
+   * use (a chunk of their own), never at start.
+   */
+  const rarePaths: Partial<Record<FunctionId, string[]>> = {
+    // Opening an incident on a breach, its alert and view links.
+    evaluations: ['evaluation/breach-incident.ts', 'views/links.ts', 'delivery/unreachable.ts'],
+    scheduledEvaluation: ['evaluation/breach-incident.ts', 'agents/announce.ts', 'agents/decide.ts'],
+    // The incident a batch served by an unapproved version opens.
+    ingest: ['incidents/unapproved.ts', 'incidents/open.ts', 'incidents/store.ts', 'webhooks/publish.ts'],
+  };
+
+  it.each(Object.entries(rarePaths))(
+    '%s loads the code of its rare paths on first use',
+    async (name, modules) => {
+      const started = (await atStart).get(name as FunctionId) ?? [];
+      const all = (await bundles).get(name as FunctionId) ?? [];
+      for (const module of modules.map((file) => `functions/commons/${file}`)) {
+        expect(started, `${module} at start`).not.toContain(module);
+        expect(all, `${module} on first use`).toContain(module);
+      }
+    },
+    120_000,
+  );
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);
