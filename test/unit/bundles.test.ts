@@ -211,6 +211,8 @@ describe('cold starts: what a function loads', () => {
     scheduledEvaluation: ['evaluation/breach-incident.ts', 'agents/announce.ts', 'agents/decide.ts'],
     // The incident a batch served by an unapproved version opens.
     ingest: ['incidents/unapproved.ts', 'incidents/open.ts', 'incidents/store.ts', 'webhooks/publish.ts'],
+    // The requests a newly confirmed address receives, and the report of a lost one.
+    deliveryRefresh: ['approvals/request.ts', 'delivery/lost.ts', 'delivery/unreachable.ts'],
   };
 
   it.each(Object.entries(rarePaths))(
