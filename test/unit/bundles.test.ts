@@ -208,7 +208,7 @@ describe('cold starts: what a function loads', () => {
   const rarePaths: Partial<Record<FunctionId, string[]>> = {
     // Opening an incident on a breach, its alert and view links.
     evaluations: ['evaluation/breach-incident.ts', 'views/links.ts', 'delivery/unreachable.ts'],
-    scheduledEvaluation: ['evaluation/breach-incident.ts', 'agents/announce.ts', 'agents/decide.ts'],
+    scheduledEvaluation: ['evaluation/breach-incident.ts'],
     // The incident a batch served by an unapproved version opens.
     ingest: ['incidents/unapproved.ts', 'incidents/open.ts', 'incidents/store.ts', 'webhooks/publish.ts'],
     // The requests a newly confirmed address receives, and the report of a lost one.
