@@ -1,11 +1,16 @@
 /**
- * bench/bundles: for every Lambda function the stack deploys, the minified bundle size and the
- * module initialisation time in a fresh Node.js process (median of 5 rounds), next to the same
- * figures for an empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with
- * one GetItemCommand, bundled with the same options), with each function's ratio to the
- * reference, and the packages that weigh most in each bundle. Run: `npm run bench:bundles`
- * (`BENCH_METAFILE=dir` also writes esbuild's metafile of each bundle there, for
- * https://esbuild.github.io/analyze/).
+ * bench/bundles: for every Lambda function the stack deploys, built as it deploys (split ES
+ * module chunks), the minified bytes Node.js loads at a cold start (the entry chunk and the
+ * chunks it imports statically, transitively), the bytes of every chunk the function can load
+ * (what `await import(...)` brings as well), and the module initialisation time in a fresh
+ * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an
+ * empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with one
+ * GetItemCommand, bundled with the same options), with each function's ratio to the
+ * reference, the packages that weigh most in what it loads at start, and the extra time the
+ * first call of each of its rare paths takes (an AWS client, opening an incident...: the lazy
+ * chunk of Vigil's module it imports with `await import(...)`, imported after the start, in the
+ * same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
+ * metafile of each bundle there, for https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,10 +19,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { bundling } from '../lib/bundling.ts';
+import { buildOptions, bundling, chunksAtStart, ENTRY_FILE } from '../lib/bundling.ts';
 import { functionCatalog } from '../lib/functions.ts';
 
-const RUNS = 5;
+/** Rounds; `BENCH_ROUNDS` asks for more on a busy machine. */
+const RUNS = Number(process.env.BENCH_ROUNDS ?? 5);
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
 function median(values: number[]): number {
@@ -47,18 +53,26 @@ const lambdaEnvironment = {
   API_STAGE: 'v1',
 };
 
+interface Timing {
+  wall: number;
+  cpu: number;
+  /** Milliseconds of each lazy chunk's import after the start, in order. */
+  lazy: number[];
+}
+
 /**
  * Milliseconds to import `file` in a fresh process, as Lambda's init phase would: wall-clock
  * time, and the CPU time (user + system) the process spent on it, which a busy machine
- * disturbs far less.
+ * disturbs far less. Then, in the same process, the wall-clock time of importing each of
+ * `lazy` in turn, as a first call of a rare path would (code they share counts in the first).
  */
-function initTime(file: string): { wall: number; cpu: number } {
-  const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: performance.now() - t, cpu: (u.user + u.system) / 1000 }));`;
+function initTime(file: string, lazy: readonly string[]): Timing {
+  const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); const wall = performance.now() - t; const lazy = []; for (const chunk of ${JSON.stringify(lazy)}) { const l = performance.now(); await import(chunk); lazy.push(performance.now() - l); } process.stdout.write(JSON.stringify({ wall, cpu: (u.user + u.system) / 1000, lazy }));`;
   const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
     env: { ...process.env, ...lambdaEnvironment },
     encoding: 'utf8',
   });
-  return JSON.parse(out) as { wall: number; cpu: number };
+  return JSON.parse(out) as Timing;
 }
 
 /** The reference: what any handler that reads one DynamoDB item needs at the least. */
@@ -70,21 +84,29 @@ export const handler = async (event) =>
 
 interface Row {
   name: string;
+  /** The entry chunk. */
+  file: string;
+  /** Minified bytes loaded at start: the entry chunk and its static imports, transitively. */
   bytes: number;
+  /** The same chunks, gzipped one by one. */
   gzip: number;
+  /** Minified bytes of every chunk the function can load. */
+  allBytes: number;
   initMs: number;
   cpuMs: number;
-  /** The heaviest packages (or Vigil's own code, `functions/`) in the bundle, by output bytes. */
+  /** The rare paths' lazy chunks: Vigil's modules imported with `await import(...)`, not loaded at start. */
+  lazy: { name: string; file: string; ms: number }[];
+  /** The heaviest packages (or Vigil's own code, `functions/`) loaded at start, by output bytes. */
   top?: [string, number][];
 }
 
 const TOP = 4;
 
 /** Output bytes per package (`@scope/name`, `name`) or, for Vigil's own code, per top folder. */
-function contributors(metafile: Metafile): [string, number][] {
+function contributors(metafile: Metafile, outputs: readonly string[]): [string, number][] {
   const byOwner = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+  for (const output of outputs) {
+    for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[output]?.inputs ?? {})) {
       const owner = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? input.split('/')[0] ?? input;
       byOwner.set(owner, (byOwner.get(owner) ?? 0) + bytesInOutput);
     }
@@ -94,88 +116,133 @@ function contributors(metafile: Metafile): [string, number][] {
 
 const metafileDir = process.env.BENCH_METAFILE ? path.resolve(process.env.BENCH_METAFILE) : undefined;
 
-/** Bundles `entry` with the project's options; its init time is measured later, with the others. */
-async function bundle(name: string, entry: string, dir: string): Promise<Row & { file: string }> {
-  const outfile = path.join(dir, name, 'index.mjs');
-  const result = await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: bundling.target,
-    minify: bundling.minify,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    mainFields: [...bundling.mainFields],
-    banner: { js: bundling.banner },
-    metafile: true,
-    logLevel: 'warning',
-  });
-  if (metafileDir && result.metafile) {
+/** Bundles `entry` as it deploys; its init time is measured later, with the others. */
+async function bundle(name: string, entry: string, dir: string): Promise<Row> {
+  const outdir = path.join(dir, name);
+  const result = await build({ ...buildOptions(entry, outdir), absWorkingDir: repoRoot, metafile: true });
+  const { metafile } = result;
+  if (metafileDir) {
     await mkdir(metafileDir, { recursive: true });
-    await writeFile(path.join(metafileDir, `${name}.json`), JSON.stringify(result.metafile));
+    await writeFile(path.join(metafileDir, `${name}.json`), JSON.stringify(metafile));
   }
-  const code = readFileSync(outfile);
-  const top = result.metafile ? contributors(result.metafile).slice(0, TOP) : [];
-  return { name, file: outfile, bytes: code.length, gzip: gzipSync(code).length, initMs: 0, cpuMs: 0, top };
+  // The metafile names outputs relative to the working directory.
+  const code = (output: string) => readFileSync(path.resolve(repoRoot, output));
+  const chunks = Object.keys(metafile.outputs).filter((output) => output.endsWith('.mjs'));
+  const entryOutput = chunks.find(
+    (output) => path.resolve(repoRoot, output) === path.join(outdir, ENTRY_FILE),
+  );
+  if (!entryOutput) throw new Error(`No ${ENTRY_FILE} in the bundle of ${name}`);
+  const atStart = chunksAtStart(metafile, entryOutput);
+  const loadedAtStart = new Set(
+    atStart.flatMap((output) => Object.keys(metafile.outputs[output]?.inputs ?? {})),
+  );
+  // A module that a function imports at start too is no rare path of that function.
+  const lazy = chunks.flatMap((output) => {
+    const entryPoint = metafile.outputs[output]?.entryPoint ?? '';
+    const module = /^functions\/commons\/(.+)\.ts$/.exec(entryPoint)?.[1];
+    return module && !loadedAtStart.has(entryPoint)
+      ? [{ name: module, file: path.resolve(repoRoot, output), ms: 0 }]
+      : [];
+  });
+  return {
+    name,
+    file: path.join(outdir, ENTRY_FILE),
+    bytes: atStart.reduce((sum, output) => sum + code(output).length, 0),
+    gzip: atStart.reduce((sum, output) => sum + gzipSync(code(output)).length, 0),
+    allBytes: chunks.reduce((sum, output) => sum + code(output).length, 0),
+    initMs: 0,
+    cpuMs: 0,
+    lazy,
+    top: contributors(metafile, atStart).slice(0, TOP),
+  };
 }
 
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 const dir = await mkdtemp(path.join(tmpdir(), 'vigil-bundles-'));
 try {
   const empty = path.join(dir, 'empty.mjs');
   await writeFile(empty, 'export const handler = async () => ({});\n');
+  const emptyBytes = (await stat(empty)).size;
   // The reference is bundled from inside the repository, so it resolves the project's SDK.
   const referenceEntry = path.join(repoRoot, 'bench', '.reference-handler.mjs');
   await writeFile(referenceEntry, referenceSource);
-  let reference: Row & { file: string };
+  let reference: Row;
   try {
     reference = await bundle('(reference)', referenceEntry, dir);
   } finally {
     await rm(referenceEntry, { force: true });
   }
-  const rows: (Row & { file: string })[] = [
-    { name: '(empty module)', file: empty, bytes: (await stat(empty)).size, gzip: 0, initMs: 0, cpuMs: 0 },
+  const rows: Row[] = [
+    {
+      name: '(empty module)',
+      file: empty,
+      bytes: emptyBytes,
+      gzip: 0,
+      allBytes: emptyBytes,
+      initMs: 0,
+      cpuMs: 0,
+      lazy: [],
+    },
     reference,
   ];
   for (const [name, definition] of Object.entries(functionCatalog)) {
     rows.push(await bundle(name, path.join(repoRoot, definition.entry), dir));
   }
   // Round robin: each round imports every module once, so a busy machine slows all alike.
-  const times = rows.map(() => [] as { wall: number; cpu: number }[]);
+  const times = rows.map(() => [] as Timing[]);
   for (let round = 0; round < RUNS; round++) {
-    for (const [i, row] of rows.entries()) times[i]?.push(initTime(row.file));
+    for (const [i, row] of rows.entries())
+      times[i]?.push(
+        initTime(
+          row.file,
+          row.lazy.map((chunk) => chunk.file),
+        ),
+      );
   }
   rows.forEach((row, i) => {
-    row.initMs = median((times[i] ?? []).map((t) => t.wall));
-    row.cpuMs = median((times[i] ?? []).map((t) => t.cpu));
+    const timings = times[i] ?? [];
+    row.initMs = median(timings.map((t) => t.wall));
+    row.cpuMs = median(timings.map((t) => t.cpu));
+    row.lazy.forEach((chunk, j) => {
+      chunk.ms = median(timings.map((t) => t.lazy[j] ?? 0));
+    });
   });
 
   console.log(
     `Node.js ${process.version}, ${RUNS} rounds of one fresh process per module, NODE_OPTIONS=${bundling.nodeOptions}`,
   );
+  console.log('at start = the entry chunk and the chunks it imports statically: what a cold start loads');
   console.log(
-    `${'function'.padEnd(20)} ${'minified'.padStart(10)} ${'gzip'.padStart(10)} ${'init (median)'.padStart(14)} ${'init CPU'.padStart(10)} ${'size/ref'.padStart(9)} ${'init/ref'.padStart(9)} ${'CPU/ref'.padStart(8)}`,
+    `${'function'.padEnd(20)} ${'at start'.padStart(10)} ${'gzip'.padStart(10)} ${'all chunks'.padStart(11)} ${'init (median)'.padStart(14)} ${'init CPU'.padStart(10)} ${'size/ref'.padStart(9)} ${'init/ref'.padStart(9)} ${'CPU/ref'.padStart(8)}`,
   );
   for (const row of rows) {
     console.log(
-      `${row.name.padEnd(20)} ${`${(row.bytes / 1024).toFixed(1)} KiB`.padStart(10)} ${
-        row.gzip ? `${(row.gzip / 1024).toFixed(1)} KiB`.padStart(10) : '-'.padStart(10)
-      } ${`${row.initMs.toFixed(1)} ms`.padStart(14)} ${`${row.cpuMs.toFixed(1)} ms`.padStart(10)} ${ratio(
-        row.bytes,
-        reference.bytes,
-      ).padStart(
+      `${row.name.padEnd(20)} ${kib(row.bytes).padStart(10)} ${(row.gzip ? kib(row.gzip) : '-').padStart(10)} ${kib(
+        row.allBytes,
+      ).padStart(11)} ${`${row.initMs.toFixed(1)} ms`.padStart(14)} ${`${row.cpuMs.toFixed(1)} ms`.padStart(
+        10,
+      )} ${ratio(row.bytes, reference.bytes).padStart(9)} ${ratio(row.initMs, reference.initMs).padStart(
         9,
-      )} ${ratio(row.initMs, reference.initMs).padStart(9)} ${ratio(row.cpuMs, reference.cpuMs).padStart(8)}`,
+      )} ${ratio(row.cpuMs, reference.cpuMs).padStart(8)}`,
     );
   }
-  console.log(`\nHeaviest parts of each bundle (KiB of minified output; functions = Vigil's own code):`);
+  console.log(`\nHeaviest parts loaded at start (KiB of minified output; functions = Vigil's own code):`);
   for (const row of rows) {
     if (!row.top?.length) continue;
     console.log(
       `${row.name.padEnd(20)} ${row.top.map(([owner, bytes]) => `${owner} ${(bytes / 1024).toFixed(0)}`).join(', ')}`,
+    );
+  }
+  console.log(
+    '\nFirst call of a rare path (an AWS client, incident opening...): its lazy chunk imported after the start (median wall-clock; code two chunks share counts in the first):',
+  );
+  for (const row of rows) {
+    if (row.lazy.length === 0) continue;
+    console.log(
+      `${row.name.padEnd(20)} ${row.lazy.map((chunk) => `${chunk.name} +${chunk.ms.toFixed(1)} ms`).join(', ')}`,
     );
   }
 } finally {

@@ -13,6 +13,8 @@ import { incidentViewPage } from '#commons/views/incident-page';
 import { viewerOf, viewersOf, viewLink } from '#commons/views/links';
 import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
+// Every page checks a signature with the signing key: its Secrets Manager client loads at start.
+import '#commons/approvals/secrets-client';
 
 const approvalPath = z.object({ approvalId: z.string().check(z.regex(/^apr_[0-9a-f]{32}$/)) });
 const incidentPath = z.object({ incidentId: z.string().check(z.regex(/^inc_[0-9a-f]{20}$/)) });

@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { isAdminKey } from '#commons/api/admin-key';
 import type { AuthorizerContext } from '#commons/api/principal';
-import { findActiveKey, hashKey } from '#commons/registry/store';
+import { findActiveKey, hashKey, hasModelKeyShape } from '#commons/registry/key-lookup';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 
@@ -26,11 +26,16 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const [apiArn, stage] = event.methodArn.split('/');
   const base = `${apiArn}/${stage}`;
 
-  if (await isAdminKey(key)) {
+  // A key of a model key's shape is looked up first; the admin key's secret is read only for
+  // another key, or for one no active model key matches: model keys, nearly every call, never
+  // load Secrets Manager. Either way a key is the admin key or an active model key.
+  const modelFirst = hasModelKeyShape(key);
+  let found = modelFirst ? await findActiveKey(hashKey(key)) : undefined;
+  if (!found && (await isAdminKey(key))) {
     const context: AuthorizerContext = { principal: 'admin' };
     return policy('admin', [`${base}/*/*`], context);
   }
-  const found = await findActiveKey(hashKey(key));
+  if (!found && !modelFirst) found = await findActiveKey(hashKey(key));
   if (!found) {
     logger.info('unknown or revoked key');
     metrics.addMetric('AuthorizerDenials', MetricUnit.Count, 1);

@@ -2,6 +2,8 @@ import { refreshDelivery } from '#commons/delivery/refresh';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 import { observed } from '#powertools/middleware';
+// Every run lists the topic's subscriptions: the SNS client loads at start.
+import '#commons/notifier/sns-client';
 
 /**
  * The scheduler's target (EventBridge Scheduler in AWS): reads the state of every email

@@ -4,6 +4,10 @@ import type { QueueMessage } from '#commons/webhooks/queue';
 import { webhookQueue } from '#commons/webhooks/queue';
 import { logger } from '#powertools/logger';
 import { observed } from '#powertools/middleware';
+// Every delivery opens a webhook's secret (the signing key) and may queue a retry: their
+// clients load at start.
+import '#commons/approvals/secrets-client';
+import '#commons/webhooks/sqs-client';
 
 const allowLoopback = process.env.VIGIL_WEBHOOKS_ALLOW_LOOPBACK === 'true';
 

@@ -1,6 +1,10 @@
 import { humanStepRequestSchema, requestHumanStep } from '#commons/approvals/request';
 import { taskHandler } from '#commons/workflow/task-handler';
 import { metrics } from '#powertools/metrics';
+// Every step signs links, emails them and publishes its event: those clients load at start.
+import '#commons/approvals/secrets-client';
+import '#commons/notifier/sns-client';
+import '#commons/webhooks/sqs-client';
 
 /**
  * Task of every human step of the governance workflow (`lambda:invoke.waitForTaskToken`): keeps

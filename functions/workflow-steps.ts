@@ -12,6 +12,9 @@ import {
 } from '#commons/incidents/steps';
 import { taskHandler } from '#commons/workflow/task-handler';
 import * as z from '#commons/zod';
+// Most steps email their outcome and publish their event: those clients load at start.
+import '#commons/notifier/sns-client';
+import '#commons/webhooks/sqs-client';
 
 const incidentId = z.string().check(z.minLength(1));
 

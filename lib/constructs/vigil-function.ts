@@ -1,14 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { bundling } from '../bundling.ts';
+import { buildOptions, bundling, esbuildArgs } from '../bundling.ts';
 import type { FunctionDefinition } from '../functions.ts';
 import type { ItemScope } from '../item-scopes.ts';
 import type { TableDefinition } from '../tables.ts';
@@ -34,6 +43,55 @@ export const VIGIL_ROLE_PATH = '/vigil/';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** esbuild's JS API when the project's dependencies are installed here, else undefined. */
+function localEsbuild(): typeof import('esbuild') | undefined {
+  try {
+    return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The esbuild version the lock file pins (a development dependency). */
+const esbuildVersion = (
+  JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  }
+).devDependencies.esbuild;
+
+/**
+ * A function's code: its split bundle, built by esbuild in this process (CDK's NodejsFunction
+ * passes `--outfile`, which rules out chunks), hashed on what it outputs. A build error fails
+ * the synth. Where esbuild is not installed, the same build runs with esbuild's command line
+ * (the same options, `esbuildArgs`) in the Lambda runtime's build image.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry(Runtime.NODEJS_22_X.bundlingImage.image),
+      workingDirectory: '/asset-input',
+      command: [
+        'npx',
+        '--yes',
+        `esbuild@${esbuildVersion}`,
+        ...esbuildArgs(buildOptions(`/asset-input/${entry}`, '/asset-output')),
+      ],
+      local: {
+        tryBundle(outputDir) {
+          const esbuild = localEsbuild();
+          if (!esbuild) return false;
+          esbuild.buildSync({
+            ...buildOptions(path.join(projectRoot, entry), outputDir),
+            absWorkingDir: projectRoot,
+          });
+          return true;
+        },
+      },
+    },
+  });
+}
+
 export interface VigilFunctionProps {
   readonly definition: FunctionDefinition;
   readonly environment?: Record<string, string>;
@@ -44,13 +102,14 @@ export interface VigilFunctionProps {
 }
 
 /**
- * The one way Vigil builds a Lambda function: Node.js 22 on ARM64, bundled by esbuild as a
- * minified ES module with source maps, X-Ray tracing, JSON logs into an explicit log group
+ * The one way Vigil builds a Lambda function: Node.js 22 on ARM64, bundled by esbuild as
+ * minified ES module chunks with source maps (the entry `index.mjs`, the chunks it loads at
+ * start and those a rare path loads on first use), X-Ray tracing, JSON logs into an explicit log group
  * with retention, and a role that may write to that log group and nothing else until a
  * grant helper adds exactly what the function needs.
  */
 export class VigilFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: iam.Role;
   readonly logGroup: LogGroup;
 
@@ -76,9 +135,9 @@ export class VigilFunction extends Construct {
       }),
     );
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(projectRoot, definition.entry),
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(definition.entry),
+      handler: 'index.handler',
       description: definition.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -88,25 +147,11 @@ export class VigilFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: bundling.nodeOptions,
         POWERTOOLS_SERVICE_NAME: 'vigil',
         POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: bundling.sourcesContent,
-        mainFields: ['module', 'main'],
-        // The AWS SDK is bundled too, so the versions pinned in the lock file are the ones that run.
-        externalModules: [],
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
     });
 

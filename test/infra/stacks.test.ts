@@ -90,19 +90,31 @@ describe('CDK app', () => {
       service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
     });
 
-    it('ships each function as one minified bundle with a source map that leaves out the sources', () => {
+    it('ships each function as minified ES module chunks, each with a source map that leaves out the sources', () => {
       const assembly = app.synth();
       const assetDirs = readdirSync(assembly.directory).filter(
         (dir) => dir.startsWith('asset.') && existsSync(path.join(assembly.directory, dir, 'index.mjs')),
       );
       expect(assetDirs).toHaveLength(Object.keys(functionCatalog).length);
+      let imports = 0;
       for (const dir of assetDirs) {
-        const files = readdirSync(path.join(assembly.directory, dir)).sort();
-        expect(files).toEqual(['index.mjs', 'index.mjs.map']);
+        const files = readdirSync(path.join(assembly.directory, dir));
+        const chunks = files.filter((file) => file.endsWith('.mjs'));
+        expect(files.sort()).toEqual([...chunks, ...chunks.map((chunk) => `${chunk}.map`)].sort());
+        for (const chunk of chunks) {
+          const code = readFileSync(path.join(assembly.directory, dir, chunk), 'utf8');
+          // Every chunk another imports is in the asset, beside it.
+          for (const [, imported] of code.matchAll(/(?:from|import)\s*\(?\s*"\.\/([^"]+)"/g)) {
+            expect(chunks, `${dir}/${chunk}`).toContain(imported);
+            imports++;
+          }
+          const map = JSON.parse(readFileSync(path.join(assembly.directory, dir, `${chunk}.map`), 'utf8'));
+          expect(map.sourcesContent).toBeUndefined();
+        }
         const map = JSON.parse(readFileSync(path.join(assembly.directory, dir, 'index.mjs.map'), 'utf8'));
         expect(map.mappings.length).toBeGreaterThan(0);
-        expect(map.sourcesContent).toBeUndefined();
       }
+      expect(imports).toBeGreaterThan(assetDirs.length);
     });
 
     it('lets each function role write to its own log group only', () => {

@@ -1,39 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { bundling } from '#lib/bundling';
+import { buildOptions, chunksAtStart, chunksReachable, esbuildArgs } from '#lib/bundling';
 import { type FunctionId, functionCatalog } from '#lib/functions';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+/** The files a function's chunks keep code of, with the bytes each adds. */
+interface FunctionInputs {
+  /** In the chunks a cold start loads: the entry chunk and its static imports, transitively. */
+  readonly atStart: Map<string, number>;
+  /** In every chunk the function may load, lazy ones (`await import(...)`) included. */
+  readonly all: Map<string, number>;
+}
+
 /**
- * The files each function's minified bundle keeps code of, with the bytes each adds, as esbuild
- * bundles them with the deploy options (one build for all of them: each module is parsed once).
+ * What each function's split bundle holds, as esbuild builds it with the deploy options (one
+ * build for all of them: each module is parsed once; a function's chunks hold the same
+ * modules as in a build of its own).
  */
-async function bundledInputs(): Promise<Map<FunctionId, Map<string, number>>> {
+async function bundledInputs(): Promise<Map<FunctionId, FunctionInputs>> {
   const result = await build({
+    ...buildOptions('', 'out'),
     entryPoints: Object.fromEntries(
       Object.entries(functionCatalog).map(([name, fn]) => [name, path.join(repoRoot, fn.entry)]),
     ),
-    bundle: true,
+    absWorkingDir: repoRoot,
     write: false,
-    outdir: 'out',
-    platform: 'node',
-    format: 'esm',
-    target: bundling.target,
-    minify: true,
-    mainFields: [...bundling.mainFields],
+    sourcemap: false,
     metafile: true,
     logLevel: 'silent',
   });
-  const bundles = new Map<FunctionId, Map<string, number>>();
-  for (const [outfile, output] of Object.entries(result.metafile.outputs)) {
-    if (!outfile.endsWith('.js')) continue;
+  const { metafile } = result;
+  const inputsOf = (outputs: readonly string[]) => {
     const inputs = new Map<string, number>();
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      if (bytesInOutput > 0) inputs.set(input, bytesInOutput);
+    for (const output of outputs) {
+      for (const [input, { bytesInOutput }] of Object.entries(metafile.outputs[output]?.inputs ?? {})) {
+        if (bytesInOutput > 0) inputs.set(input, bytesInOutput);
+      }
     }
-    bundles.set(path.basename(outfile, '.js') as FunctionId, inputs);
+    return inputs;
+  };
+  const bundles = new Map<FunctionId, FunctionInputs>();
+  for (const name of Object.keys(functionCatalog) as FunctionId[]) {
+    const entry = `out/${name}.mjs`;
+    expect(Object.keys(metafile.outputs)).toContain(entry);
+    bundles.set(name, {
+      atStart: inputsOf(chunksAtStart(metafile, entry)),
+      all: inputsOf(chunksReachable(metafile, entry)),
+    });
   }
   return bundles;
 }
@@ -50,8 +69,13 @@ function packagesOf(inputs: readonly string[]): Set<string> {
 describe('cold starts: what a function loads', () => {
   const names = Object.keys(functionCatalog) as FunctionId[];
   const built = bundledInputs();
+  /** Every file a function may load code of. */
   const bundles = built.then(
-    (all) => new Map([...all].map(([name, inputs]) => [name, [...inputs.keys()]] as const)),
+    (all) => new Map([...all].map(([name, inputs]) => [name, [...inputs.all.keys()]] as const)),
+  );
+  /** The files a function loads code of at a cold start. */
+  const atStart = built.then(
+    (all) => new Map([...all].map(([name, inputs]) => [name, [...inputs.atStart.keys()]] as const)),
   );
 
   it('loads no X-Ray SDK in any function: Lambda records the traces, no handler adds to them', async () => {
@@ -59,7 +83,9 @@ describe('cold starts: what a function loads', () => {
     expect(all.size).toBe(names.length);
     for (const [name, inputs] of all) {
       const packages = packagesOf(inputs);
-      expect(packages.has('@aws-lambda-powertools/logger'), name).toBe(true);
+      expect(packagesOf((await atStart).get(name) ?? []).has('@aws-lambda-powertools/logger'), name).toBe(
+        true,
+      );
       expect(packages.has('aws-xray-sdk-core'), name).toBe(false);
       expect(packages.has('@aws-lambda-powertools/tracer'), name).toBe(false);
     }
@@ -71,7 +97,7 @@ describe('cold starts: what a function loads', () => {
       'scheduledEvaluation',
       'workflowSteps',
     ] as const) {
-      expect(packagesOf((await bundles).get(name) ?? []).has('@aws-lambda-powertools/metrics'), name).toBe(
+      expect(packagesOf((await atStart).get(name) ?? []).has('@aws-lambda-powertools/metrics'), name).toBe(
         true,
       );
     }
@@ -80,9 +106,12 @@ describe('cold starts: what a function loads', () => {
   it('keeps statistics out of ingestion: counting values loads no p-value code', async () => {
     const all = await bundles;
     const ingest = packagesOf(all.get('ingest') ?? []);
-    expect(ingest.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(packagesOf((await atStart).get('ingest') ?? []).has('@aws-sdk/client-dynamodb')).toBe(true);
     expect([...ingest].filter((name) => name.startsWith('@stdlib/'))).toEqual([]);
-    expect(packagesOf(all.get('evaluations') ?? []).has('@stdlib/math-base-special-gammainc')).toBe(true);
+    // The statistics are the evaluations' main path: they load at start, not on first use.
+    expect(
+      packagesOf((await atStart).get('evaluations') ?? []).has('@stdlib/math-base-special-gammainc'),
+    ).toBe(true);
   }, 120_000);
 
   it('bundles only the semver functions Vigil uses, and croner rather than cron-parser and luxon', async () => {
@@ -100,7 +129,7 @@ describe('cold starts: what a function loads', () => {
 
   it("bundles zod/mini with zod's English messages alone in every function: no classic build, no other locale", async () => {
     const all = await built;
-    for (const [name, inputs] of all) {
+    for (const [name, { all: inputs }] of all) {
       const zod = new Map<string, number>();
       for (const [input, bytes] of inputs) {
         const at = input.lastIndexOf('node_modules/zod/');
@@ -123,8 +152,126 @@ describe('cold starts: what a function loads', () => {
       const bytes = [...zod.values()].reduce((sum, b) => sum + b, 0);
       expect(bytes, name).toBeLessThan(80 * 1024);
     }
-    expect([...(all.get('ingest')?.keys() ?? [])].some((input) => input.includes('node_modules/zod/'))).toBe(
-      true,
-    );
+    expect(
+      [...(all.get('ingest')?.atStart.keys() ?? [])].some((input) => input.includes('node_modules/zod/')),
+    ).toBe(true);
   }, 120_000);
+
+  /**
+   * Per function, the AWS clients of its rare paths (loaded on first use, in chunks of their
+   * own) and those of its main path (loaded at start: moving them to the first request would
+   * not shorten a cold start).
+   */
+  const clients: Partial<Record<FunctionId, { lazy: string[]; atStart?: string[] }>> = {
+    authorizer: { lazy: ['secrets-manager'] },
+    ingest: { lazy: ['sfn', 'sqs'] },
+    registry: { lazy: ['api-gateway', 'sfn', 'sns'] },
+    evaluations: { lazy: ['sfn', 'sqs', 'sns', 'secrets-manager'] },
+    scheduledEvaluation: { lazy: ['sfn', 'sqs', 'sns', 'secrets-manager'] },
+    incidents: { lazy: ['sfn', 'sqs'] },
+    approvals: { lazy: ['sfn', 'sqs'], atStart: ['secrets-manager'] },
+    webhooks: { lazy: ['sqs', 'secrets-manager'] },
+    deliveryRefresh: { lazy: ['secrets-manager'], atStart: ['sns'] },
+    workflowApproval: { lazy: [], atStart: ['sns', 'sqs', 'secrets-manager'] },
+    workflowSteps: { lazy: [], atStart: ['sns', 'sqs'] },
+    webhookDelivery: { lazy: [], atStart: ['sqs', 'secrets-manager'] },
+    evidence: { lazy: [], atStart: ['kms'] },
+  };
+
+  it.each(Object.entries(clients))(
+    '%s loads the clients of its rare paths on first use, and those of its main path at start',
+    async (name, { lazy, atStart: expected = [] }) => {
+      const startPackages = packagesOf((await atStart).get(name as FunctionId) ?? []);
+      const allPackages = packagesOf((await bundles).get(name as FunctionId) ?? []);
+      for (const client of lazy) {
+        expect(startPackages.has(`@aws-sdk/client-${client}`), `${client} at start`).toBe(false);
+        expect(allPackages.has(`@aws-sdk/client-${client}`), `${client} on first use`).toBe(true);
+      }
+      for (const client of expected) {
+        expect(startPackages.has(`@aws-sdk/client-${client}`), `${client} at start`).toBe(true);
+      }
+    },
+    120_000,
+  );
+
+  it('starts the authorizer on the low-level DynamoDB client alone: no document client for one key lookup', async () => {
+    const packages = packagesOf((await atStart).get('authorizer') ?? []);
+    expect(packages.has('@aws-sdk/client-dynamodb')).toBe(true);
+    expect(packages.has('@aws-sdk/lib-dynamodb')).toBe(false);
+    expect(packages.has('@aws-sdk/util-dynamodb')).toBe(false);
+  }, 120_000);
+
+  /**
+   * Per function, Vigil's own modules of a rare path: loaded with `await import(...)` on first
+   * use (a chunk of their own), never at start.
+   */
+  const rarePaths: Partial<Record<FunctionId, string[]>> = {
+    // Opening an incident on a breach, its alert and view links.
+    evaluations: ['evaluation/breach-incident.ts', 'views/links.ts', 'delivery/unreachable.ts'],
+    scheduledEvaluation: ['evaluation/breach-incident.ts'],
+    // The incident a batch served by an unapproved version opens.
+    ingest: ['incidents/unapproved.ts', 'incidents/open.ts', 'incidents/store.ts', 'webhooks/publish.ts'],
+    // The requests a newly confirmed address receives, and the report of a lost one.
+    deliveryRefresh: ['approvals/request.ts', 'delivery/lost.ts', 'delivery/unreachable.ts'],
+  };
+
+  it.each(Object.entries(rarePaths))(
+    '%s loads the code of its rare paths on first use',
+    async (name, modules) => {
+      const started = (await atStart).get(name as FunctionId) ?? [];
+      const all = (await bundles).get(name as FunctionId) ?? [];
+      for (const module of modules.map((file) => `functions/commons/${file}`)) {
+        expect(started, `${module} at start`).not.toContain(module);
+        expect(all, `${module} on first use`).toContain(module);
+      }
+    },
+    120_000,
+  );
+
+  it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
+    for (const [name, inputs] of await atStart) {
+      const packages = packagesOf(inputs);
+      const started = [...packages].filter((p) => p.startsWith('@aws-sdk/client-')).map((p) => p.slice(16));
+      const expected = new Set(['dynamodb', ...(clients[name]?.atStart ?? [])]);
+      expect(
+        started.filter((client) => !expected.has(client)),
+        name,
+      ).toEqual([]);
+      // STS, SSO and the shared config files: Lambda gives credentials in the environment.
+      expect(packages.has('@aws-sdk/nested-clients'), name).toBe(false);
+      expect(packages.has('@aws-sdk/credential-provider-sso'), name).toBe(false);
+    }
+  }, 120_000);
+});
+
+describe('the build without the JS API', () => {
+  it("gives esbuild's command line the same build as the JS API: the same chunks, byte for byte", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vigil-build-'));
+    try {
+      const entry = functionCatalog.ingest.entry;
+      await build({ ...buildOptions(entry, path.join(dir, 'api')), absWorkingDir: repoRoot });
+      await promisify(execFile)(
+        path.join(repoRoot, 'node_modules', '.bin', 'esbuild'),
+        esbuildArgs(buildOptions(entry, path.join(dir, 'cli'))),
+        { cwd: repoRoot },
+      );
+      const api = (await readdir(path.join(dir, 'api'))).sort();
+      expect(api).toContain('index.mjs');
+      expect(api.length).toBeGreaterThan(2);
+      expect((await readdir(path.join(dir, 'cli'))).sort()).toEqual(api);
+      for (const file of api) {
+        expect(await readFile(path.join(dir, 'cli', file), 'utf8'), file).toBe(
+          await readFile(path.join(dir, 'api', file), 'utf8'),
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses an option it has no command-line form for', () => {
+    expect(() => esbuildArgs({ ...buildOptions('x.ts', 'out'), define: { a: 'b' } } as never)).toThrow(
+      'No command-line form for the esbuild option define',
+    );
+  });
 });

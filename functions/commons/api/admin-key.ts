@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { hashKey } from '../registry/store.ts';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { hashKey } from '../registry/key-lookup.ts';
 
 const secretArn = process.env.ADMIN_KEY_SECRET_ARN;
 const localKey = process.env.VIGIL_ADMIN_KEY;
@@ -10,6 +10,11 @@ if (!secretArn && !localKey)
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { hash: Buffer; until: number } | undefined;
 let client: SecretsManagerClient | undefined;
+/**
+ * The Secrets Manager client code, loaded on the first read of the secret (once per container):
+ * model keys, most of the authorizer's calls, never need it.
+ */
+let sdk: Promise<typeof import('../approvals/secrets-client.ts')> | undefined;
 
 /**
  * The admin key's hash: from Secrets Manager in AWS (cached for five minutes, so a rotation
@@ -18,7 +23,9 @@ let client: SecretsManagerClient | undefined;
 async function adminKeyHash(): Promise<Buffer> {
   if (!secretArn) return Buffer.from(hashKey(localKey as string), 'hex');
   if (cached && cached.until > Date.now()) return cached.hash;
-  client ??= new SecretsManagerClient({});
+  sdk ??= import('../approvals/secrets-client.ts');
+  const { newSecretsManagerClient, GetSecretValueCommand } = await sdk;
+  client ??= newSecretsManagerClient();
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!SecretString) throw new Error('The admin key secret is empty');
   cached = { hash: Buffer.from(hashKey(SecretString), 'hex'), until: Date.now() + CACHE_MS };

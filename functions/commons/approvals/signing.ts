@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const secretArn = process.env.SIGNING_SECRET_ARN;
 const localSecret = process.env.VIGIL_SIGNING_SECRET;
@@ -10,12 +10,16 @@ if (!secretArn && !localSecret) {
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { key: Buffer; until: number } | undefined;
 let client: SecretsManagerClient | undefined;
+/** The Secrets Manager client code, loaded on the first read of the secret (once per container). */
+let sdk: Promise<typeof import('./secrets-client.ts')> | undefined;
 
 /** The HMAC key: Secrets Manager in AWS (cached five minutes), VIGIL_SIGNING_SECRET locally. */
 export async function signingKey(): Promise<Buffer> {
   if (!secretArn) return Buffer.from(localSecret as string, 'utf8');
   if (cached && cached.until > Date.now()) return cached.key;
-  client ??= new SecretsManagerClient({});
+  sdk ??= import('./secrets-client.ts');
+  const { newSecretsManagerClient, GetSecretValueCommand } = await sdk;
+  client ??= newSecretsManagerClient();
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
   if (!SecretString) throw new Error('The approval signing secret is empty');
   cached = { key: Buffer.from(SecretString, 'utf8'), until: Date.now() + CACHE_MS };

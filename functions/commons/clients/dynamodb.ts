@@ -1,9 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeBase64 } from './base64.ts';
+import { dynamoDbClient, hotDynamoDbClient } from './dynamodb-low-level.ts';
 
-/** The one low-level DynamoDB client of an execution environment (see {@link dynamoDb}). */
-export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8, base64Decoder: decodeBase64 });
+export { dynamoDbClient, hotDynamoDbClient };
 
 /**
  * The one DynamoDB document client of an execution environment. Locally the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB (the SDK reads it itself), so
@@ -13,18 +11,6 @@ export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8, base64Decoder
  */
 export const dynamoDb = DynamoDBDocumentClient.from(dynamoDbClient, {
   marshallOptions: { removeUndefinedValues: true },
-});
-
-/**
- * A low-level DynamoDB client for the hottest calls (the delta writes of every ingested batch),
- * sent with DynamoDB's own attribute values: its middleware stack is resolved once per command
- * type instead of at each call (`cacheMiddleware`, which the document client does not support).
- * Same retries as {@link dynamoDbClient}.
- */
-export const hotDynamoDbClient = new DynamoDBClient({
-  maxAttempts: 8,
-  base64Decoder: decodeBase64,
-  cacheMiddleware: true,
 });
 
 /** A record without its key attributes (table and gsi1 keys). */

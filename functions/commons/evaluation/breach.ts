@@ -1,15 +1,9 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { metrics } from '#powertools/metrics';
-import { tellMlopsUnreachable, unreachableRoles } from '../delivery/unreachable.ts';
-import { ensureWorkflowStarted, openIncident } from '../incidents/open.ts';
 import { getIncident, readOpenIncidentLock } from '../incidents/store.ts';
 import type { IncidentRecord } from '../incidents/types.ts';
-import { notifier, uniqueRecipients } from '../notifier/index.ts';
 import type { ModelRecord } from '../registry/store.ts';
-import { VIEW_LINK_SECONDS, viewLink } from '../views/links.ts';
 import { breachEvents } from '../webhooks/emit.ts';
 import { publishEvents } from '../webhooks/publish.ts';
-import { type EvaluationRecord, recordOutcome, setEvaluationIncident } from './store.ts';
+import { type EvaluationRecord, recordOutcome } from './store.ts';
 
 export interface BreachOutcome {
   /** Consecutive breaching windows so far. */
@@ -19,9 +13,15 @@ export interface BreachOutcome {
   readonly opened: boolean;
 }
 
-function publicUrl(): string {
-  return (process.env.PUBLIC_URL ?? '').replace(/\/+$/, '');
-}
+/**
+ * Opening an incident, its alert and the workflow's repair: loaded on first use (once per
+ * execution environment), since most evaluations breach nothing.
+ */
+let incidentCode: Promise<typeof import('./breach-incident.ts')> | undefined;
+const breachIncident = () => {
+  incidentCode ??= import('./breach-incident.ts');
+  return incidentCode;
+};
 
 /**
  * What follows an evaluation (SOP 6.2.3):
@@ -43,72 +43,13 @@ export async function afterEvaluation(
   let opened = false;
 
   if (evaluation.status === 'breach' && streak >= model.thresholds.consecutiveBreaches) {
-    const result = await openIncident({
-      modelId: model.modelId,
-      version: model.productionVersion ?? 'unversioned',
-      evaluationId: evaluation.evaluationId,
-      reasons: evaluation.reasons,
-    });
-    incident = result.incident;
-    opened = result.created;
-    await setEvaluationIncident(evaluation.evaluationId, incident.incidentId);
-    if (opened) {
-      metrics.addMetric('IncidentsOpened', MetricUnit.Count, 1);
-      await alert(model, evaluation, incident);
-      await tellMlopsUnreachable({
-        model,
-        incident,
-        what: 'the monitoring alert',
-        unreachable: await unreachableRoles(model, ['dataScienceLead', 'devTeam']),
-      });
-    }
+    ({ incident, opened } = await (await breachIncident()).openBreachIncident(model, evaluation));
   } else {
     const lock = await readOpenIncidentLock(model.modelId);
     if (lock) incident = await getIncident(lock.incidentId);
   }
-  if (incident?.status === 'open' && !incident.executionArn) incident = await ensureWorkflowStarted(incident);
+  if (incident?.status === 'open' && !incident.executionArn)
+    incident = await (await breachIncident()).ensureWorkflowStarted(incident);
   await publishEvents(breachEvents(model, evaluation, incident, opened));
   return { streak, ...(incident ? { incident } : {}), opened };
-}
-
-/**
- * The monitoring alert: one email per person (Data Science Lead and Dev team), each with links
- * signed for them alone to the incident's page and the evaluation's report, which open in a
- * browser without an API key.
- */
-async function alert(
-  model: ModelRecord,
-  evaluation: EvaluationRecord,
-  incident: IncidentRecord,
-): Promise<void> {
-  const recipients = uniqueRecipients([...model.approvers.dataScienceLead, ...model.approvers.devTeam]);
-  for (const recipient of recipients) {
-    const links = publicUrl()
-      ? [
-          await viewLink({ kind: 'incident', id: incident.incidentId }, recipient),
-          await viewLink({ kind: 'evaluation', id: evaluation.evaluationId }, recipient),
-        ]
-      : [];
-    await notifier().send({
-      to: [recipient],
-      subject: `[Vigil] ${model.name} (${model.modelId}): monitoring alert, incident ${incident.incidentId}`,
-      text: [
-        `The scheduled evaluation of ${model.name} (${model.modelId}, version ${model.productionVersion ?? 'unversioned'}) breached its thresholds`,
-        `over ${evaluation.windowStart} – ${evaluation.windowEnd} (${evaluation.samples} predictions):`,
-        '',
-        ...evaluation.reasons.map((reason) => `- ${reason}`),
-        '',
-        `Incident ${incident.incidentId} is open. The Data Science Lead receives a separate request to investigate it.`,
-        ...(links.length
-          ? [
-              '',
-              `The incident (read-only): ${links[0]}`,
-              `The evaluation report: ${links[1]}`,
-              `These links are yours alone; they open in a browser for ${VIEW_LINK_SECONDS / 86400} days.`,
-            ]
-          : []),
-      ].join('\n'),
-      links,
-    });
-  }
 }

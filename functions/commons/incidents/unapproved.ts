@@ -37,12 +37,7 @@ export interface UnapprovedBatch {
   readonly predictions: number;
 }
 
-/** The served version is neither production nor, during a stabilisation, the previous one. */
-export function isUnapproved(model: ModelRecord, version: string | undefined, now = Date.now()): boolean {
-  if (version === undefined) return false;
-  const approved = approvedVersions(model, now);
-  return approved.length > 0 && !approved.includes(version);
-}
+export { isUnapproved } from './unapproved-check.ts';
 
 /**
  * Opens the model's `unapproved_version` incident for a batch, or, while one is open, lists the

@@ -1,14 +1,4 @@
-import {
-  GetSubscriptionAttributesCommand,
-  InvalidParameterException,
-  ListSubscriptionsByTopicCommand,
-  NotFoundException,
-  PublishBatchCommand,
-  type PublishBatchRequestEntry,
-  SNSClient,
-  SubscribeCommand,
-  UnsubscribeCommand,
-} from '@aws-sdk/client-sns';
+import type { PublishBatchRequestEntry, SNSClient } from '@aws-sdk/client-sns';
 import {
   type EmailSubscription,
   type EmailSubscriptions,
@@ -22,22 +12,43 @@ export { emailSubject, MAX_SUBJECT } from './subject.ts';
 
 const BATCH = 10;
 
+type Sdk = typeof import('./sns-client.ts');
+let sdk: Promise<Sdk> | undefined;
+
+/** The SNS client code, loaded on the first call (once per container), not at load. */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import('./sns-client.ts');
+  return sdk;
+}
+
+/** A client on first use: the one given, else one built once the SNS code is loaded. */
+class LazySnsClient {
+  constructor(private client?: SNSClient) {}
+
+  async get(): Promise<Sdk & { client: SNSClient }> {
+    const loaded = await loadSdk();
+    this.client ??= loaded.newSnsClient();
+    return { ...loaded, client: this.client };
+  }
+}
+
 /**
  * Email over SNS: one message per recipient, with a `recipient` message attribute. Every email
  * subscription of the topic has a filter policy on that attribute, so each person receives the
  * messages (and the signed links) meant for them alone.
  */
 export class SnsNotifier implements Notifier {
-  private readonly client: SNSClient;
+  private readonly sns: LazySnsClient;
 
   constructor(
     private readonly topicArn: string,
     client?: SNSClient,
   ) {
-    this.client = client ?? new SNSClient({});
+    this.sns = new LazySnsClient(client);
   }
 
   async send(notification: Notification): Promise<void> {
+    const { client, PublishBatchCommand } = await this.sns.get();
     const entries: PublishBatchRequestEntry[] = notification.to.map((recipient, i) => ({
       Id: `m${i}`,
       Subject: emailSubject(notification.subject),
@@ -48,7 +59,7 @@ export class SnsNotifier implements Notifier {
     const failed: string[] = [];
     for (let i = 0; i < entries.length; i += BATCH) {
       const batch = entries.slice(i, i + BATCH);
-      const { Failed } = await this.client.send(
+      const { Failed } = await client.send(
         new PublishBatchCommand({ TopicArn: this.topicArn, PublishBatchRequestEntries: batch }),
       );
       for (const failure of Failed ?? []) {
@@ -72,13 +83,13 @@ const PENDING = 'PendingConfirmation';
  * attribute, so that each person receives the messages (and the signed links) meant for them.
  */
 export class SnsSubscriptions implements EmailSubscriptions {
-  private readonly client: SNSClient;
+  private readonly sns: LazySnsClient;
 
   constructor(
     private readonly topicArn: string,
     client?: SNSClient,
   ) {
-    this.client = client ?? new SNSClient({});
+    this.sns = new LazySnsClient(client);
   }
 
   /**
@@ -88,9 +99,11 @@ export class SnsSubscriptions implements EmailSubscriptions {
    */
   async subscribe(address: string): Promise<EmailSubscription> {
     const endpoint = address.trim().toLowerCase();
+    const { client, SubscribeCommand, InvalidParameterException, GetSubscriptionAttributesCommand } =
+      await this.sns.get();
     let subscriptionArn: string | undefined;
     try {
-      ({ SubscriptionArn: subscriptionArn } = await this.client.send(
+      ({ SubscriptionArn: subscriptionArn } = await client.send(
         new SubscribeCommand({
           TopicArn: this.topicArn,
           Protocol: 'email',
@@ -107,7 +120,7 @@ export class SnsSubscriptions implements EmailSubscriptions {
       return existing;
     }
     if (!subscriptionArn) throw new Error(`SNS returned no subscription for ${endpoint}`);
-    const { Attributes } = await this.client.send(
+    const { Attributes } = await client.send(
       new GetSubscriptionAttributesCommand({ SubscriptionArn: subscriptionArn }),
     );
     return {
@@ -118,16 +131,18 @@ export class SnsSubscriptions implements EmailSubscriptions {
   }
 
   async unsubscribe(subscriptionArn: string): Promise<void> {
-    await this.client.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn })).catch((error) => {
+    const { client, UnsubscribeCommand, NotFoundException } = await this.sns.get();
+    await client.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn })).catch((error) => {
       if (!(error instanceof NotFoundException)) throw error;
     });
   }
 
   async list(): Promise<EmailSubscription[]> {
+    const { client, ListSubscriptionsByTopicCommand } = await this.sns.get();
     const byAddress = new Map<string, EmailSubscription>();
     let NextToken: string | undefined;
     do {
-      const page = await this.client.send(
+      const page = await client.send(
         new ListSubscriptionsByTopicCommand({ TopicArn: this.topicArn, NextToken }),
       );
       for (const subscription of page.Subscriptions ?? []) {

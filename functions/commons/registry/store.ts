@@ -1,16 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
 import { queryAll, queryItems } from '#clients/query';
-import { DEFAULT_KEY_SCOPES, KEY_SCOPES, type KeyScope } from '#commons/api/principal';
+import { DEFAULT_KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
+import { findActiveKey, hashKey, newModelKey, storedScopes } from './key-lookup.ts';
 import { governanceKeys as keys } from './keys.ts';
 import { MAX_MODELS } from './limits.ts';
 import type { ModelInput, VersionInput } from './schema.ts';
 
-export { MAX_MODELS };
+/** The key lookup lives with the authorizer's small module; the registry uses it too. */
+export { findActiveKey, hashKey, MAX_MODELS };
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -279,16 +281,6 @@ export function isModelPageKey(key: Record<string, string>): boolean {
   );
 }
 
-/** A key item's scopes: keys made before scopes existed are `ingest` keys. */
-function storedScopes(value: unknown): KeyScope[] {
-  return Array.isArray(value) ? KEY_SCOPES.filter((scope) => value.includes(scope)) : [...DEFAULT_KEY_SCOPES];
-}
-
-/** SHA-256 of an API key: keys are 256-bit random secrets, so a fast hash is a safe one. */
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
 /** Creates a model key; the secret is returned once and only its hash is stored. */
 export async function createModelKey(
   modelId: string,
@@ -296,7 +288,7 @@ export async function createModelKey(
   name?: string,
 ): Promise<{ keyId: string; key: string; scopes: KeyScope[]; name?: string; createdAt: string }> {
   const keyId = `key_${randomBytes(8).toString('hex')}`;
-  const key = `vgl_${randomBytes(32).toString('base64url')}`;
+  const key = newModelKey();
   const hash = hashKey(key);
   const createdAt = new Date().toISOString();
   // The model-side record first: a key that exists for lookup can always be found to revoke.
@@ -362,17 +354,6 @@ export async function revokeModelKey(modelId: string, keyId: string): Promise<vo
       ExpressionAttributeValues: { ':now': new Date().toISOString() },
     }),
   );
-}
-
-/** The model key with this hash, when it exists and is not revoked; a key without scopes is `ingest`. */
-export async function findActiveKey(
-  hash: string,
-): Promise<{ modelId: string; keyId: string; scopes: KeyScope[] } | undefined> {
-  const { Item } = await dynamoDb.send(
-    new GetCommand({ TableName: table, Key: keys.apiKey(hash), ConsistentRead: true }),
-  );
-  if (!Item || Item.revokedAt) return undefined;
-  return { modelId: Item.modelId as string, keyId: Item.keyId as string, scopes: storedScopes(Item.scopes) };
 }
 
 /** A model key as the API shows it: never its hash. */

@@ -1,4 +1,4 @@
-import { isUnapproved, reportUnapprovedVersion } from '#commons/incidents/unapproved';
+import { isUnapproved } from '#commons/incidents/unapproved-check';
 import type { ModelRecord } from '#commons/registry/store';
 import type { WriteStep } from './writes.ts';
 
@@ -20,6 +20,8 @@ export function unapprovedVersionStep(
   return {
     id: 'unapproved-version',
     run: async () => {
+      // The incident code loads with the first such batch of an execution environment.
+      const { reportUnapprovedVersion } = await import('#commons/incidents/unapproved');
       const incident = await reportUnapprovedVersion(model, {
         version,
         batch: batch.batchId ?? token,

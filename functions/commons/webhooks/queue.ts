@@ -1,5 +1,14 @@
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookEvent } from './events.ts';
+
+type Sdk = typeof import('./sqs-client.ts');
+let sdk: Promise<Sdk> | undefined;
+
+/** The SQS client code, loaded on the first send (once per container), not at load. */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import('./sqs-client.ts');
+  return sdk;
+}
 
 /**
  * What travels on the webhook queue:
@@ -35,19 +44,18 @@ const BATCH = 10;
 
 /** The webhook queue in SQS: SendMessage for one message, SendMessageBatch (by ten) for several. */
 export class SqsWebhookQueue implements WebhookQueue {
-  private readonly client: SQSClient;
+  private client: SQSClient | undefined;
 
   constructor(
     private readonly queueUrl: string,
     client?: SQSClient,
   ) {
-    // Short timeouts: a publisher's own request must not wait long on the queue.
-    this.client =
-      client ??
-      new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 } });
+    this.client = client;
   }
 
   async send(messages: readonly Outgoing[]): Promise<void> {
+    const { newSqsClient, SendMessageCommand, SendMessageBatchCommand } = await loadSdk();
+    this.client ??= newSqsClient();
     if (messages.length === 1) {
       const [only] = messages as [Outgoing];
       await this.client.send(

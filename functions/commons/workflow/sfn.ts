@@ -1,27 +1,34 @@
-import {
-  ExecutionAlreadyExists,
-  InvalidToken,
-  SendTaskFailureCommand,
-  SendTaskSuccessCommand,
-  SFNClient,
-  StartExecutionCommand,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { TaskNotWaitingError, type WorkflowEngine, type WorkflowMachine } from './port.ts';
+
+type Sdk = typeof import('./sfn-client.ts');
+let sdk: Promise<Sdk> | undefined;
+
+/** The Step Functions client code, loaded on the first call (once per container), not at load. */
+function loadSdk(): Promise<Sdk> {
+  sdk ??= import('./sfn-client.ts');
+  return sdk;
+}
 
 /**
  * Step Functions, for the state machines whose ARNs it is given: a string is the governance
  * workflow's alone. Task responses need no ARN: a task token names its execution.
  */
 export class SfnWorkflowEngine implements WorkflowEngine {
-  private readonly client: SFNClient;
+  private client: SFNClient | undefined;
   private readonly stateMachineArns: Partial<Record<WorkflowMachine, string>>;
 
   constructor(stateMachineArns: string | Partial<Record<WorkflowMachine, string>>, client?: SFNClient) {
     this.stateMachineArns =
       typeof stateMachineArns === 'string' ? { governance: stateMachineArns } : stateMachineArns;
-    this.client = client ?? new SFNClient({});
+    this.client = client;
+  }
+
+  /** The SDK's commands and errors, and the client (built on first use unless one was given). */
+  private async sdk(): Promise<Sdk & { client: SFNClient }> {
+    const loaded = await loadSdk();
+    this.client ??= loaded.newSfnClient();
+    return { ...loaded, client: this.client };
   }
 
   async startExecution(
@@ -31,8 +38,9 @@ export class SfnWorkflowEngine implements WorkflowEngine {
   ): Promise<{ executionArn: string; started: boolean }> {
     const stateMachineArn = this.stateMachineArns[machine];
     if (!stateMachineArn) throw new Error(`No state machine ARN for the ${machine} workflow`);
+    const { client, StartExecutionCommand, ExecutionAlreadyExists } = await this.sdk();
     try {
-      const { executionArn } = await this.client.send(
+      const { executionArn } = await client.send(
         new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
       );
       return { executionArn: executionArn ?? executionArnOf(stateMachineArn, name), started: true };
@@ -44,18 +52,22 @@ export class SfnWorkflowEngine implements WorkflowEngine {
   }
 
   async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
-    await this.respond(() =>
-      this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
+    await this.respond(({ client, SendTaskSuccessCommand }) =>
+      client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })),
     );
   }
 
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.respond(() => this.client.send(new SendTaskFailureCommand({ taskToken, error, cause })));
+    await this.respond(({ client, SendTaskFailureCommand }) =>
+      client.send(new SendTaskFailureCommand({ taskToken, error, cause })),
+    );
   }
 
-  private async respond(call: () => Promise<unknown>): Promise<void> {
+  private async respond(call: (sdk: Sdk & { client: SFNClient }) => Promise<unknown>): Promise<void> {
+    const sdk = await this.sdk();
+    const { TaskTimedOut, TaskDoesNotExist, InvalidToken } = sdk;
     try {
-      await call();
+      await call(sdk);
     } catch (error) {
       if (
         error instanceof TaskTimedOut ||
