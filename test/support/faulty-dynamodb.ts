@@ -64,7 +64,8 @@ export async function startFaultyDynamoDb(
       held = {};
       for (const [table, requests] of Object.entries(input.RequestItems)) {
         const keep = Math.ceil(requests.length / 2);
-        held[table] = requests.slice(keep);
+        // DynamoDB names a table in UnprocessedItems only with requests left in it.
+        if (requests.length > keep) held[table] = requests.slice(keep);
         input.RequestItems[table] = requests.slice(0, keep);
       }
       body = JSON.stringify(input);

@@ -88,4 +88,14 @@ describe('write steps', () => {
     ]);
     expect(done).toEqual(['run']);
   });
+
+  it('take a table named with no request left in UnprocessedItems as done, not as one more request', async () => {
+    lowLevelClient.on(BatchWriteItemCommand).resolves({ UnprocessedItems: { telemetry: [] } });
+    const done: string[] = [];
+
+    await runSteps([put('telemetry', 0)], { done: (id) => done.push(id) });
+
+    expect(lowLevelClient.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
+    expect(done).toEqual(['telemetry/0']);
+  });
 });

@@ -98,7 +98,7 @@ async function batchWrite<R>(
 ): Promise<void> {
   for (let start = 0; start < requests.length; start += 25) {
     let pending: Record<string, R[]> | undefined = { [table]: requests.slice(start, start + 25) };
-    for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+    for (let attempt = 0; pending && Object.values(pending).some((left) => left.length > 0); attempt++) {
       if (attempt >= maxAttempts)
         throw new Error(`BatchWriteItem left items unprocessed after ${maxAttempts} attempts`);
       if (attempt > 0) await sleep(Math.random() * Math.min(2000, 25 * 2 ** attempt));
