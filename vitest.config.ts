@@ -42,6 +42,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A harness limit, not a figure: the golden-fixture files compute for seconds, and two
+          // workers share two cores.
+          testTimeout: 30_000,
           maxWorkers: cores,
           sequence: { groupOrder: 0 },
         },
