@@ -43,3 +43,21 @@ export async function queryAll(
   if (items.length > bound) throw new ReadLimitError(what, bound);
   return items;
 }
+
+/**
+ * Whether `key` is exactly a table key `{pk, sk}` in partition `pk` with a sort key under
+ * `skPrefix`: what a list route checks a `nextToken` against before resuming from it.
+ */
+export function isItemKeyUnder(
+  key: Record<string, string>,
+  pk: string,
+  skPrefix: string,
+): key is { pk: string; sk: string } {
+  return (
+    key.pk === pk &&
+    typeof key.sk === 'string' &&
+    key.sk.startsWith(skPrefix) &&
+    key.sk.length > skPrefix.length &&
+    Object.keys(key).length === 2
+  );
+}

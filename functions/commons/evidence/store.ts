@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
+import { isItemKeyUnder } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { type ChainEvent, nextEvent } from './chain.ts';
 import { evidenceKeys as keys } from './keys.ts';
@@ -133,10 +134,7 @@ export async function listEventPage(
 /** Whether a page key is one of the incident's chain events (see {@link listEventPage}). */
 export function isEventPageKey(incidentId: string, key: Record<string, string>): boolean {
   return (
-    key.pk === keys.eventsPartition(incidentId) &&
-    typeof key.sk === 'string' &&
-    /^SEQ#\d{10}$/.test(key.sk) &&
-    Object.keys(key).length === 2
+    isItemKeyUnder(key, keys.eventsPartition(incidentId), keys.eventPrefix) && /^SEQ#\d{10}$/.test(key.sk)
   );
 }
 

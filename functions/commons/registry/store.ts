@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryAll, queryItems } from '#clients/query';
+import { isItemKeyUnder, queryAll, queryItems } from '#clients/query';
 import { DEFAULT_KEY_SCOPES, type KeyScope } from '#commons/api/principal';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
@@ -395,18 +395,7 @@ export async function listModelKeyPage(
 
 /** Whether a page key is one of the model's keys (see {@link listModelKeyPage}). */
 export function isModelKeyPageKey(modelId: string, key: Record<string, string>): boolean {
-  return isItemKey(key, keys.model(modelId).pk, keys.modelKeyPrefix);
-}
-
-/** Whether `key` is exactly `{pk, sk}`, in partition `pk`, with a sort key under `prefix`. */
-function isItemKey(key: Record<string, string>, pk: string, prefix: string): boolean {
-  return (
-    key.pk === pk &&
-    typeof key.sk === 'string' &&
-    key.sk.startsWith(prefix) &&
-    key.sk.length > prefix.length &&
-    Object.keys(key).length === 2
-  );
+  return isItemKeyUnder(key, keys.model(modelId).pk, keys.modelKeyPrefix);
 }
 
 /**
@@ -475,7 +464,7 @@ export async function listVersionPage(
 
 /** Whether a page key is one of the model's versions (see {@link listVersionPage}). */
 export function isVersionPageKey(modelId: string, key: Record<string, string>): boolean {
-  return isItemKey(key, keys.model(modelId).pk, keys.versionPrefix);
+  return isItemKeyUnder(key, keys.model(modelId).pk, keys.versionPrefix);
 }
 
 /**
