@@ -158,8 +158,11 @@ export const handler = apiHandler({
   'POST /v1/models/{modelId}/keys': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-    // No body at all is an `ingest` key, as before scopes existed.
-    const { scopes, name } = event.body?.trim() ? parseBody(event, keyInputSchema) : keyInputSchema.parse({});
+    // No body at all is an `ingest` key, as before scopes existed (a body with a media type comes as base64).
+    const text = event.isBase64Encoded
+      ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+      : event.body;
+    const { scopes, name } = text?.trim() ? parseBody(event, keyInputSchema) : keyInputSchema.parse({});
     await loadModel(modelId);
     const created = await createModelKey(modelId, scopes, name);
     return json(201, created);

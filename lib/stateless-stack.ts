@@ -91,6 +91,9 @@ export class StatelessStack extends Stack {
       restApiName: 'vigil',
       description: 'Vigil: ingestion, registry, incidents and approvals',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Every body with a media type reaches a function as base64, never escaped, so the body
+      // limit keeps the event within Lambda's (docs/architecture.md, "Request size").
+      binaryMediaTypes: ['*/*'],
       cloudWatchRole: true,
       deployOptions: {
         stageName,

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  frontDoorRefusal,
+  LAMBDA_EVENT_BYTES,
+  passedAsBase64,
+} from '../functions/commons/api/request-size.ts';
 import type { RouteDefinition } from '../lib/routes.ts';
 
 /** What API Gateway accepts in one request body (10 MB); larger bodies get 413 before any handler runs. */
@@ -26,6 +31,66 @@ export async function readBodyText(request: IncomingMessage, limit = MAX_BODY_BY
     text += decoder.write(chunk as Buffer);
   }
   return text + decoder.end();
+}
+
+/** Reads a request body as its bytes, refusing more than `limit`: the body of a binary media type. */
+export async function readBodyBytes(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/**
+ * What the stage's web ACL answers before API Gateway does anything else: a chunked body, or a
+ * `Content-Length` past the body limit, is refused with the API's JSON error naming `(body)`, as
+ * the web ACL's size rules do (`lib/constructs/api-firewall.ts`, from the same constants).
+ */
+export function frontDoorResult(request: IncomingMessage): APIGatewayProxyResult | undefined {
+  const refused = frontDoorRefusal((name) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  });
+  if (!refused) return undefined;
+  return {
+    statusCode: refused.statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(refused.body),
+  };
+}
+
+/**
+ * What API Gateway answers when Lambda refuses the event it invokes a function with, past
+ * {@link LAMBDA_EVENT_BYTES} as JSON: its own 413, not the function's, and no function runs
+ * (the response as observed from a deployed REST API; docs/architecture.md, "Request size").
+ */
+export const EVENT_TOO_LARGE_RESULT: APIGatewayProxyResult = {
+  statusCode: 413,
+  headers: { 'content-type': 'application/json', 'x-amzn-ErrorType': 'BadRequestException' },
+  body: '{"message": "Request Too Long"}',
+};
+
+/** The size of a proxy event as Lambda counts it, its JSON in UTF-8, without a second copy of a base64 body. */
+export function lambdaEventBytes(event: APIGatewayProxyEvent): number {
+  const { body } = event;
+  const rest = Buffer.byteLength(JSON.stringify({ ...event, body: null })) - 'null'.length;
+  if (body === null) return rest + 'null'.length;
+  // Base64 never needs escaping in a JSON string; text may (a control character takes 6 bytes).
+  return rest + (event.isBase64Encoded ? body.length + 2 : Buffer.byteLength(JSON.stringify(body)));
+}
+
+/** API Gateway's answer when Lambda would refuse this event, else undefined (the function may run). */
+export function lambdaEventRefusal(event: APIGatewayProxyEvent): APIGatewayProxyResult | undefined {
+  const size = lambdaEventBytes(event);
+  if (size <= LAMBDA_EVENT_BYTES) return undefined;
+  console.error(
+    `vigil: the event is ${size} bytes, past Lambda's ${LAMBDA_EVENT_BYTES} for a request (RequestEntityTooLargeException)`,
+  );
+  return EVENT_TOO_LARGE_RESULT;
 }
 
 export interface MatchedRoute {
@@ -103,6 +168,8 @@ export function toProxyEvent(
   }
   const now = Date.now();
   const sourceIp = request.socket.remoteAddress ?? '127.0.0.1';
+  // The API declares every media type binary: a body with one is passed as base64, as it came.
+  const base64 = body.length > 0 && passedAsBase64(request.headers['content-type']);
   return {
     resource: matched.route.path,
     path: url.pathname,
@@ -113,9 +180,16 @@ export function toProxyEvent(
     multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
     pathParameters: Object.keys(matched.pathParameters).length > 0 ? matched.pathParameters : null,
     stageVariables: null,
-    // The API declares no binary media types, so API Gateway passes every body as UTF-8 text.
-    body: body.length === 0 ? null : typeof body === 'string' ? body : body.toString('utf8'),
-    isBase64Encoded: false,
+    // A body without a media type is passed as UTF-8 text.
+    body:
+      body.length === 0
+        ? null
+        : base64
+          ? (typeof body === 'string' ? Buffer.from(body, 'utf8') : body).toString('base64')
+          : typeof body === 'string'
+            ? body
+            : body.toString('utf8'),
+    isBase64Encoded: base64,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',

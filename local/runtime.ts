@@ -4,14 +4,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { passedAsBase64 } from '../functions/commons/api/request-size.ts';
 import { configureWebhookQueue } from '../functions/commons/webhooks/queue.ts';
 import { type FunctionId, functionCatalog } from '../lib/functions.ts';
 import { authErrors, routes } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
 import {
+  frontDoorResult,
   lambdaContext,
+  lambdaEventRefusal,
   matchRoute,
   PayloadTooLargeError,
+  readBodyBytes,
   readBodyText,
   sendError,
   sendLambdaResult,
@@ -201,6 +205,9 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
+  // The web ACL's size rules come before API Gateway's routing.
+  const refused = frontDoorResult(request);
+  if (refused) return sendProxyResult(response, refused);
   const url = new URL(request.url ?? '/', 'http://localhost');
   const matched = matchRoute(routes, request.method ?? 'GET', url.pathname);
   if (!('route' in matched)) {
@@ -209,9 +216,11 @@ async function serve(
     else sendError(response, 404, 'not_found', `No route for ${request.method} ${url.pathname}`);
     return;
   }
-  let body: string;
+  let body: string | Buffer;
   try {
-    body = await readBodyText(request);
+    body = passedAsBase64(request.headers['content-type'])
+      ? await readBodyBytes(request)
+      : await readBodyText(request);
   } catch (error) {
     if (error instanceof PayloadTooLargeError)
       return sendError(response, 413, 'payload_too_large', error.message);
@@ -236,6 +245,9 @@ async function serve(
     }
     event.requestContext.authorizer = outcome.context;
   }
+  // Lambda refuses an event past its request limit, and API Gateway answers for it.
+  const tooLarge = lambdaEventRefusal(event);
+  if (tooLarge) return sendProxyResult(response, tooLarge);
   const result = await handlers[matched.route.handler](
     event,
     lambdaContext(`vigil-${matched.route.handler}`),

@@ -1,6 +1,14 @@
 import type { Stage } from 'aws-cdk-lib/aws-apigateway';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import {
+  type FrontDoorRefusal,
+  frontDoorRefusals,
+  greaterThanPattern,
+  MAX_BODY_BYTES,
+  MAX_UNTYPED_BODY_BYTES,
+  MEDIA_TYPE_PATTERN,
+} from '../../functions/commons/api/request-size.ts';
 import type { RouteDefinition } from '../routes.ts';
 
 /** Requests in five minutes from one address, over the whole API, unless configured. */
@@ -31,7 +39,11 @@ type Statement = CfnWebACL.StatementProperty;
  *    keyed routes are left out: their bodies are machine data (ingest batches up to 10 MB),
  *    validated by schema and never rendered unescaped, where pattern rules would refuse
  *    legitimate records. The common set's body size rule only counts: a post-implementation
- *    review (four fields of up to 10,000 characters) is larger than its 8 KB.
+ *    review (four fields of up to 10,000 characters) is larger than its 8 KB;
+ * 4. the request size rules on every route, so that no request reaches API Gateway's invocation
+ *    with an event Lambda would refuse (docs/architecture.md, "Request size"): a chunked body
+ *    (411), a `Content-Length` past the body limit, or past the limit of a body without a media
+ *    type, which API Gateway passes as escaped text (413), each with the API's JSON error.
  * Sampled requests are off on every rule: a sample keeps the request's headers with their values,
  * and API keys travel in `x-api-key`. CloudWatch metrics stay on.
  */
@@ -104,7 +116,14 @@ export class ApiFirewall extends Construct {
         },
         managed('AWSManagedRulesCommonRuleSet', 2, ['SizeRestrictions_BODY']),
         managed('AWSManagedRulesKnownBadInputsRuleSet', 3),
+        ...requestSizeRules(4, visibility),
       ],
+      customResponseBodies: Object.fromEntries(
+        Object.values(frontDoorRefusals).map((refusal) => [
+          refusal.rule,
+          { contentType: 'APPLICATION_JSON', content: JSON.stringify(refusal.body) },
+        ]),
+      ),
     });
 
     // The stage's ARN refers to the stage, so the association waits for it.
@@ -138,4 +157,67 @@ function publicRoutesStatement(routes: readonly RouteDefinition[]): Statement {
   const statements = [...matches.values()];
   if (statements.length === 0) throw new Error('The API has no public route to protect');
   return statements.length === 1 ? (statements[0] as Statement) : { orStatement: { statements } };
+}
+
+/** A header's value, by its lower-case name (WAF takes a single header's name as given, case-insensitively). */
+const header = (name: string) => ({ singleHeader: { Name: name } });
+const asIs = [{ priority: 0, type: 'NONE' }];
+
+/**
+ * The request size rules, from the constants the handlers and the local gateway use: headers are
+ * compared as text, so a `Content-Length` past a limit is a regular expression over its digits.
+ */
+function requestSizeRules(
+  first: number,
+  visibility: (metricName: string) => CfnWebACL.VisibilityConfigProperty,
+): CfnWebACL.RuleProperty[] {
+  const lengthOver = (limit: number): Statement => ({
+    regexMatchStatement: {
+      fieldToMatch: header('content-length'),
+      regexString: greaterThanPattern(limit),
+      textTransformations: asIs,
+    },
+  });
+  const rule = (
+    refusal: FrontDoorRefusal,
+    priority: number,
+    statement: Statement,
+  ): CfnWebACL.RuleProperty => ({
+    name: refusal.rule,
+    priority,
+    action: {
+      block: { customResponse: { responseCode: refusal.statusCode, customResponseBodyKey: refusal.rule } },
+    },
+    statement,
+    visibilityConfig: visibility(refusal.rule),
+  });
+  return [
+    rule(frontDoorRefusals.chunked, first, {
+      sizeConstraintStatement: {
+        fieldToMatch: header('transfer-encoding'),
+        comparisonOperator: 'GT',
+        size: 0,
+        textTransformations: asIs,
+      },
+    }),
+    rule(frontDoorRefusals.tooLarge, first + 1, lengthOver(MAX_BODY_BYTES)),
+    rule(frontDoorRefusals.untypedTooLarge, first + 2, {
+      andStatement: {
+        statements: [
+          lengthOver(MAX_UNTYPED_BODY_BYTES),
+          {
+            notStatement: {
+              statement: {
+                regexMatchStatement: {
+                  fieldToMatch: header('content-type'),
+                  regexString: MEDIA_TYPE_PATTERN,
+                  textTransformations: asIs,
+                },
+              },
+            },
+          },
+        ],
+      },
+    }),
+  ];
 }

@@ -105,18 +105,32 @@ describe('toProxyEvent', () => {
     expect(event.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('passes bodies as text, as an API without binary media types does, and leaves an empty one null', () => {
+  it('passes a body with a media type as base64, as an API with every media type binary does, and leaves an empty one null', () => {
     const route = routes[0] as RouteDefinition;
-    const csv = toProxyEvent(
-      request('POST', '/v1/models', ['Content-Type', 'text/csv']),
-      Buffer.from('a,b\n1,2'),
-      {
+    const bytes = Buffer.from([0x61, 0x2c, 0xff, 0x0a, 0xc3, 0xa9]);
+    const csv = toProxyEvent(request('POST', '/v1/models', ['Content-Type', 'text/csv']), bytes, {
+      route,
+      pathParameters: {},
+    });
+    expect(csv.isBase64Encoded).toBe(true);
+    expect(Buffer.from(csv.body as string, 'base64')).toEqual(bytes);
+    const json = toProxyEvent(
+      request('POST', '/v1/models', ['Content-Type', 'application/json; charset=utf-8']),
+      '{"city":"Zürich"}',
+      { route, pathParameters: {} },
+    );
+    expect(json.isBase64Encoded).toBe(true);
+    expect(Buffer.from(json.body as string, 'base64').toString('utf8')).toBe('{"city":"Zürich"}');
+
+    // Without a media type (none, or not a type/subtype), the body is text.
+    for (const headers of [[], ['Content-Type', 'json']]) {
+      const text = toProxyEvent(request('POST', '/v1/models', headers), Buffer.from('a,b\n1,2'), {
         route,
         pathParameters: {},
-      },
-    );
-    expect(csv.isBase64Encoded).toBe(false);
-    expect(csv.body).toBe('a,b\n1,2');
+      });
+      expect(text.isBase64Encoded).toBe(false);
+      expect(text.body).toBe('a,b\n1,2');
+    }
 
     const empty = toProxyEvent(request('GET', '/v1/models', []), Buffer.alloc(0), {
       route,

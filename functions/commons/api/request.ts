@@ -1,9 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '#commons/api/request-size';
 import { type ErrorIssue, HttpError } from '#commons/http';
 import * as z from '#commons/zod';
 
-/** The largest body the API accepts on any route (API Gateway's own limit is 10 MB). */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/**
+ * The largest body the API accepts on any route, the same number the web ACL checks before API
+ * Gateway invokes a function (see `request-size.ts`: past it, Lambda could refuse the event).
+ */
+export { MAX_BODY_BYTES } from '#commons/api/request-size';
 
 /** Dotted path of a zod issue, with array indexes in brackets: `records[3].features.age`. */
 export function issuePath(path: readonly PropertyKey[]): string {
