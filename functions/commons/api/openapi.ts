@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES } from '#commons/api/request-size';
 import * as z from '#commons/zod';
 import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
@@ -432,7 +433,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
       })),
     ];
     const errors = Object.fromEntries(
-      ['400', '401', '403', '404', '409', '413', '415'].map((status) => [
+      ['400', '401', '403', '404', '409', '411', '413', '415'].map((status) => [
         status,
         {
           description: 'Client error',
@@ -470,7 +471,7 @@ export function openApiDocument(serverUrl?: string): Record<string, unknown> {
     info: {
       title: 'Vigil API',
       version: '1.0.0',
-      description: 'Post-production monitoring and governance of machine-learning models.',
+      description: `Post-production monitoring and governance of machine-learning models. A request body has at most ${MAX_BODY_BYTES.toLocaleString('en-US')} bytes on every route, sent with its Content-Length and a Content-Type: a larger body is refused with 413, a chunked one with 411, each naming (body).`,
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     paths,
