@@ -6,7 +6,7 @@ import {
   MAX_UNTYPED_BODY_BYTES,
 } from '../../functions/commons/api/request-size.ts';
 import { type RawResponse, rawRequest, tableSnapshots } from '../support/hostile.ts';
-import { Harness } from './workflow/harness.ts';
+import { ADMIN_KEY, Harness } from './workflow/harness.ts';
 
 /**
  * The body limit on the local runtime, whose gateway applies the web ACL's size rules and
@@ -158,6 +158,21 @@ describe('request size on every route', () => {
         [batch.slice(0, 10), batch.slice(10)],
       ),
     );
+  });
+
+  it('reads a body that arrives as base64 where a handler looks at it itself: blank is no body', async () => {
+    const blank = await rawRequest(h.url, 'POST', '/v1/models/sized/keys', {
+      headers: { ...json, 'x-api-key': ADMIN_KEY },
+      body: '  \n ',
+    });
+    expect(blank.status).toBe(201);
+    expect(blank.json.scopes).toEqual(['ingest']);
+    const scoped = await rawRequest(h.url, 'POST', '/v1/models/sized/keys', {
+      headers: { ...json, 'x-api-key': ADMIN_KEY },
+      body: JSON.stringify({ scopes: ['candidate'] }),
+    });
+    expect(scoped.status).toBe(201);
+    expect(scoped.json.scopes).toEqual(['candidate']);
   });
 
   it('holds the approval pages to the same limit: a form up to it reaches the page, one past it or chunked does not', async () => {
