@@ -36,7 +36,7 @@ type Statement = CfnWebACL.StatementProperty;
  * 2. a lower rate-based rule per address on the public routes, so that approval pages and
  *    probes cannot be used to exhaust the API;
  * 3. the AWS managed common rule set and known-bad-inputs rule set on the public routes. The
- *    keyed routes are left out: their bodies are machine data (ingest batches up to 10 MB),
+ *    keyed routes are left out: their bodies are machine data (ingest batches up to 4.5 MB),
  *    validated by schema and never rendered unescaped, where pattern rules would refuse
  *    legitimate records. The common set's body size rule only counts: a post-implementation
  *    review (four fields of up to 10,000 characters) is larger than its 8 KB;
