@@ -111,7 +111,9 @@ export const handler = apiHandler({
       deliveryOf(model),
     ]);
     const next =
-      model.schedule.cron === undefined ? {} : { nextScheduledRun: await nextFire(model.schedule, new Date()) };
+      model.schedule.cron === undefined
+        ? {}
+        : { nextScheduledRun: await nextFire(model.schedule, new Date()) };
     const versionsNextToken = encodePageToken(versions.nextKey);
     const keysNextToken = encodePageToken(keys.nextKey);
     return json(200, {
