@@ -3,7 +3,7 @@ import { flushAuthorizerCache } from '#commons/api/authorizer-cache';
 import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
-import { parseBody, parseParams } from '#commons/api/request';
+import { parseBody, parseBodyAsync, parseParams } from '#commons/api/request';
 import { putBaselineOrResumeReview } from '#commons/baseline-review/steps';
 import {
   approverAddresses,
@@ -78,7 +78,7 @@ export const handler = apiHandler({
   'PUT /v1/models/{modelId}': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-    const input = parseBody(event, modelInputSchema);
+    const input = await parseBodyAsync(event, modelInputSchema);
     // Enough write shards for the declared load, or a warning in the answer when there cannot be.
     const { writeShards, warnings } = sizeWriteShards(input);
     for (const warning of warnings)
@@ -111,7 +111,9 @@ export const handler = apiHandler({
       deliveryOf(model),
     ]);
     const next =
-      model.schedule.cron === undefined ? {} : { nextScheduledRun: nextFire(model.schedule, new Date()) };
+      model.schedule.cron === undefined
+        ? {}
+        : { nextScheduledRun: await nextFire(model.schedule, new Date()) };
     const versionsNextToken = encodePageToken(versions.nextKey);
     const keysNextToken = encodePageToken(keys.nextKey);
     return json(200, {

@@ -45,6 +45,16 @@ describe('cron schedules (local runtime on dynalite)', () => {
       expect(response.status, JSON.stringify(schedule)).toBe(400);
       expect(response.body.error.issues.map((i: { path: string }) => i.path)).toContain(field);
     }
+    // croner's reason, from the chunk that loads with the first expression checked.
+    const bad = await api.call('PUT', '/v1/models/bad-cron', {
+      body: { ...model, schedule: { cron: '0 25 * * *' } },
+    });
+    expect(bad.body.error.issues).toEqual([
+      {
+        path: 'schedule.cron',
+        message: 'not a valid cron expression: CronPattern: Invalid value for hour: 25',
+      },
+    ]);
     expect((await api.call('GET', '/v1/models/bad-cron')).status).toBe(404);
   });
 

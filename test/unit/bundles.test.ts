@@ -228,6 +228,33 @@ describe('cold starts: what a function loads', () => {
     120_000,
   );
 
+  /**
+   * croner reads cron schedules, which most models do not have: it loads with the first schedule
+   * a function reads or checks (`evaluation/cron-engine.ts`, a chunk of its own), never at start.
+   */
+  const cronReaders: FunctionId[] = [
+    'registry',
+    'scheduledEvaluation',
+    'evaluations',
+    'workflowApproval',
+    'workflowSteps',
+    'openapi',
+  ];
+
+  it('loads croner at start in no function, and on first use where a cron schedule is read or checked', async () => {
+    const started = await atStart;
+    expect(started.size).toBe(names.length);
+    for (const [name, inputs] of started) {
+      expect(packagesOf(inputs).has('croner'), `${name} at start`).toBe(false);
+      expect(inputs, `${name} at start`).not.toContain('functions/commons/evaluation/cron-engine.ts');
+    }
+    for (const name of cronReaders) {
+      const all = (await bundles).get(name) ?? [];
+      expect(packagesOf(all).has('croner'), `${name} on first use`).toBe(true);
+      expect(all, `${name} on first use`).toContain('functions/commons/evaluation/cron-engine.ts');
+    }
+  }, 120_000);
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);

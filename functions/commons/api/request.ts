@@ -116,6 +116,20 @@ export function parseBody<S extends z.core.$ZodType>(
 }
 
 /**
+ * {@link parseBody} for a schema with an asynchronous check (the model's cron schedule, whose
+ * reader loads on first use): the same answers, the schema parsed with `safeParseAsync`.
+ */
+export async function parseBodyAsync<S extends z.core.$ZodType>(
+  event: APIGatewayProxyEvent,
+  schema: S,
+): Promise<z.output<S>> {
+  const data = parseBody(event, z.unknown());
+  const result = await z.safeParseAsync(schema, data);
+  if (!result.success) throw invalid(result.error, 'The request');
+  return result.data;
+}
+
+/**
  * Names that would reach an object's prototype rather than the object when used as keys.
  * JSON.parse keeps `__proto__` as an own key, which the schemas would silently drop (zod
  * assigns it, which sets a prototype); every name of the API refuses all three.

@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import * as z from '#commons/zod';
 
 /**
@@ -8,6 +8,12 @@ import * as z from '#commons/zod';
  * lists and names; a day-of-month and a day-of-week both given match either, as in Vixie cron),
  * read by `croner` in the model's IANA time zone (through `Intl`), so "06:00 on weekdays in
  * Europe/Berlin" stays 06:00 local time across daylight-saving changes.
+ *
+ * croner loads on the first expression read or validated (`cron-engine.ts`, a lazy chunk), so
+ * the functions that import this module start without it: reading and checking a schedule is
+ * asynchronous. The model schema's check of `schedule.cron` is an async refinement: a body that
+ * may hold one parses with `safeParseAsync` (`parseBodyAsync`); a synchronous parse of a model
+ * with a cron schedule throws.
  */
 
 /** The zone of a cron schedule that names none. */
@@ -19,14 +25,27 @@ export interface CronSchedule {
   readonly timezone?: string | undefined;
 }
 
-/** Why `expression` is not a cron expression Vigil runs, or undefined when it is one. */
-export function cronIssue(expression: string): string | undefined {
+type Engine = typeof import('./cron-engine.ts');
+let engine: Promise<Engine> | undefined;
+
+/** croner and Vigil's reading of it, loaded on the first call (once per container), not at load. */
+function loadEngine(): Promise<Engine> {
+  engine ??= import('./cron-engine.ts');
+  return engine;
+}
+
+/**
+ * Why `expression` is not a cron expression Vigil runs, or undefined when it is one. An
+ * expression without five fields is refused without loading croner.
+ */
+export async function cronIssue(expression: string): Promise<string | undefined> {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) {
     return 'a cron expression of five fields: minute hour day-of-month month day-of-week, such as "0 6 * * 1-5"';
   }
+  const { cronPattern } = await loadEngine();
   try {
-    pattern(expression, DEFAULT_TIMEZONE);
+    cronPattern(expression, DEFAULT_TIMEZONE);
     return undefined;
   } catch (error) {
     return `not a valid cron expression: ${error instanceof Error ? error.message : String(error)}`;
@@ -45,8 +64,8 @@ export function isTimeZone(zone: string): boolean {
 
 export const cronSchema = z.string().check(
   z.maxLength(200),
-  z.superRefine((expression, ctx) => {
-    const issue = cronIssue(expression);
+  z.superRefine(async (expression, ctx) => {
+    const issue = await cronIssue(expression);
     if (issue) ctx.addIssue({ code: 'custom', message: issue });
   }),
 );
@@ -55,30 +74,21 @@ export const timezoneSchema = z
   .string()
   .check(z.maxLength(64), z.refine(isTimeZone, 'an IANA time zone such as "Europe/Berlin" or "UTC"'));
 
-/**
- * A five-field pattern in `timezone`, evaluated only (no job is scheduled): day-of-month and
- * day-of-week combine with OR, Sunday is 0 or 7, and a step may start at a number (`5/15`), as
- * crontab reads them. A local time that a daylight-saving change skips fires at the first
- * minute after the gap; one that occurs twice fires once.
- */
-function pattern(expression: string, timezone: string): Cron {
-  return new Cron(expression, { mode: '5-part', domAndDow: false, sloppyRanges: true, timezone });
-}
-
-function expression(schedule: CronSchedule): Cron {
+async function expression(schedule: CronSchedule): Promise<Cron> {
   if (schedule.cron === undefined) throw new Error('not a cron schedule');
-  return pattern(schedule.cron, schedule.timezone ?? DEFAULT_TIMEZONE);
+  const { cronPattern } = await loadEngine();
+  return cronPattern(schedule.cron, schedule.timezone ?? DEFAULT_TIMEZONE);
 }
 
 /** The latest fire time of the schedule at or before `now`, or undefined when it never fired. */
-export function latestFire(schedule: CronSchedule, now: Date): Date | undefined {
+export async function latestFire(schedule: CronSchedule, now: Date): Promise<Date | undefined> {
   // Fire times are whole minutes; the runs croner lists are strictly before the reference.
-  return expression(schedule).previousRuns(1, new Date(now.getTime() + 1))[0];
+  return (await expression(schedule)).previousRuns(1, new Date(now.getTime() + 1))[0];
 }
 
 /** The first fire time of the schedule after `now`. */
-export function nextFire(schedule: CronSchedule, now: Date): Date {
-  const next = expression(schedule).nextRun(now);
+export async function nextFire(schedule: CronSchedule, now: Date): Promise<Date> {
+  const next = (await expression(schedule)).nextRun(now);
   if (!next) throw new Error(`The schedule ${schedule.cron} never fires after ${now.toISOString()}`);
   return next;
 }

@@ -28,10 +28,13 @@ export interface ScheduledRun {
  * last run (fire times before the model was registered do not count), over the window ending at
  * that fire time. Ticks missed in between coalesce into that one run.
  */
-function dueRun(model: ModelRecord, now: Date): { since: number | { firedAt: Date }; end: Date } | undefined {
+async function dueRun(
+  model: ModelRecord,
+  now: Date,
+): Promise<{ since: number | { firedAt: Date }; end: Date } | undefined> {
   if (model.schedule.cron === undefined)
     return { since: durationSeconds(model.schedule.every ?? 'P1D'), end: now };
-  const firedAt = latestFire(model.schedule, now);
+  const firedAt = await latestFire(model.schedule, now);
   if (!firedAt || firedAt.getTime() < Date.parse(model.createdAt)) return undefined;
   return { since: { firedAt }, end: firedAt };
 }
@@ -65,9 +68,9 @@ export async function runScheduledEvaluations(
     await compactRecentBuckets(model, now).catch((error: unknown) => {
       logger.warn('compaction of recent buckets failed', { modelId: model.modelId, error });
     });
-    let due: ReturnType<typeof dueRun>;
+    let due: Awaited<ReturnType<typeof dueRun>>;
     try {
-      due = dueRun(model, now);
+      due = await dueRun(model, now);
     } catch (error) {
       // A schedule the edge accepted but this runtime cannot read (a time zone it lacks).
       runs.push({ modelId: model.modelId, error: error instanceof Error ? error.message : String(error) });

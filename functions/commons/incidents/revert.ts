@@ -59,14 +59,18 @@ export const MAX_REVERT_WAIT_SECONDS = 120 * 86_400;
  * gap between the next fires of `cron`) until the run, and a minute of the scheduler's tick.
  * Without it a window longer than the answer time could never prove a revert in time.
  */
-export function revertTimeoutSeconds(model: ModelRecord, approvalTimeoutSeconds: number, now: Date): number {
+export async function revertTimeoutSeconds(
+  model: ModelRecord,
+  approvalTimeoutSeconds: number,
+  now: Date,
+): Promise<number> {
   const { schedule } = model;
   let period = durationSeconds(schedule.every ?? 'P1D');
   if (schedule.cron !== undefined) {
     period = 0;
-    let previous = nextFire(schedule, now);
+    let previous = await nextFire(schedule, now);
     for (let fire = 0; fire < 50 && period < MAX_REVERT_WAIT_SECONDS; fire++) {
-      const next = nextFire(schedule, previous);
+      const next = await nextFire(schedule, previous);
       period = Math.max(period, (next.getTime() - previous.getTime()) / 1000);
       previous = next;
     }

@@ -79,7 +79,7 @@ export async function prepare(incidentId: string) {
     config: {
       ...config,
       // The revert step waits long enough for a whole evaluation window to prove it.
-      revertTimeoutSeconds: revertTimeoutSeconds(model, config.approvalTimeoutSeconds, new Date()),
+      revertTimeoutSeconds: await revertTimeoutSeconds(model, config.approvalTimeoutSeconds, new Date()),
     },
     retraining: { cycles: incident.retrainingCycles },
     answer: { reminders: 0 },

@@ -110,6 +110,7 @@ const scheduleFields = z.strictObject({
   every: z
     .optional(durationSchema)
     .check(z.meta({ description: 'Evaluate every so long; P1D unless cron is given' })),
+  // Checked asynchronously (croner loads on first use): a model parses with safeParseAsync.
   cron: z.optional(cronSchema).check(
     z.meta({
       description: 'Evaluate at these times instead of every, e.g. "0 6 * * 1-5" (five fields)',
