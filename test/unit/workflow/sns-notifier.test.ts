@@ -115,8 +115,9 @@ describe('SNS notifier', () => {
     // Prepare: a fresh copy of the module, with the segmenters built counted.
     vi.resetModules();
     const Segmenter = Intl.Segmenter;
+    const intl = Intl as { Segmenter: typeof Intl.Segmenter };
     let built = 0;
-    Intl.Segmenter = class extends Segmenter {
+    intl.Segmenter = class extends Segmenter {
       constructor(...args: ConstructorParameters<typeof Segmenter>) {
         super(...args);
         built++;
@@ -137,7 +138,7 @@ describe('SNS notifier', () => {
       expect(long).toEqual([`${'y'.repeat(98)}…`, `${'z'.repeat(98)}…`]);
       expect(built).toBe(1);
     } finally {
-      Intl.Segmenter = Segmenter;
+      intl.Segmenter = Segmenter;
     }
   });
 });
