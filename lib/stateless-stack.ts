@@ -294,9 +294,10 @@ export class StatelessStack extends Stack {
    */
   private governanceWorkflow(data: StatefulStack, stageName: string): sfn.StateMachine {
     const fn = this.functions;
-    for (const f of [fn.workflowApproval, fn.workflowSteps, fn.workflowRecords]) {
+    for (const f of [fn.workflowApproval, fn.workflowSteps]) {
       f.useTable(governanceTable, data.governance, 'readWrite');
     }
+    fn.workflowRecords.useItems(governanceTable, data.governance, itemScopes.workflowRecords.Governance);
     fn.incidents.useItems(governanceTable, data.governance, itemScopes.incidents.Governance);
     fn.approvals
       .useItems(governanceTable, data.governance, itemScopes.approvals.Governance)
