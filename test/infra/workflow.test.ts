@@ -124,7 +124,7 @@ describe('governance workflow infrastructure', () => {
     expect(wildcards.every((action) => /^(logs|xray):/.test(action))).toBe(true);
   });
 
-  it('gives the steps that read and record alone the table, and neither email nor the webhook queue', () => {
+  it('gives the steps that read and record alone their keys of the table, and neither email nor the webhook queue', () => {
     const records = statementsOf(service, 'WorkflowRecordsRole').flatMap((s) => [s.Action].flat());
     expect(records).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
