@@ -4,7 +4,6 @@ import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseBodyAsync, parseParams } from '#commons/api/request';
-import { putBaselineOrResumeReview } from '#commons/baseline-review/steps';
 import {
   approverAddresses,
   deliveryOf,
@@ -43,7 +42,6 @@ import {
   putModel,
   revokeModelKey,
 } from '#commons/registry/store';
-import { baselineSchema } from '#commons/telemetry/records';
 import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
@@ -191,6 +189,9 @@ export const handler = apiHandler({
   'PUT /v1/models/{modelId}/baseline': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    // The registry's rare call (a model's reference data, fitted again months apart): fitting
+    // profiles and resuming a review load on its first use, not at every cold start.
+    const { baselineSchema, putBaselineOrResumeReview } = await import('#commons/baseline-review/put');
     const input = parseBody(event, baselineSchema);
     const model = await loadModel(modelId);
     // A baseline review waiting for a new baseline resumes with it (QA approves it before use).

@@ -90,7 +90,14 @@ export const functionCatalog = {
   workflowSteps: {
     entry: 'functions/workflow-steps.ts',
     description:
-      'Governance workflow: re-validation, promotion, notices, checks, rollback, closing, failure path',
+      'Governance workflow: promotion, notices, rollback, closing, failure path, revert request (steps that email or publish)',
+    memorySize: 512,
+    timeoutSeconds: 60,
+  },
+  workflowRecords: {
+    entry: 'functions/workflow-records.ts',
+    description:
+      'Governance workflow: preparation, re-validation, verification check, baseline decisions, revert proof (steps that only read and record)',
     memorySize: 512,
     timeoutSeconds: 60,
   },

@@ -22,7 +22,8 @@ export interface ItemScope {
  * may touch only the items it owns or needs, whatever a flaw in its code would ask DynamoDB for.
  * The prefixes follow the key helpers (`functions/commons/<area>/keys.ts`, `evaluation/store.ts`);
  * `test/integration/item-scopes.test.ts` runs each handler through its paths and fails on any key
- * outside its scope, so a new key layout cannot ship without its grant. The other functions are
+ * outside its scope, so a new key layout cannot ship without its grant. The workflow's steps
+ * that only read and record need few keys and have them alone. The other functions are
  * operator-facing and keep table-wide item access.
  */
 export const itemScopes = {
@@ -69,6 +70,19 @@ export const itemScopes = {
     // The window profiles of the read-only evaluation report that alert emails link to, and of
     // the drifted features an approval page draws.
     Telemetry: { read: ['PROFILE#*'] },
+  },
+  /**
+   * The workflow's steps that only read and record (`functions/workflow-records.ts`): the
+   * incident (record, chain of events), the model (its versions; the baseline in use and its
+   * review) and its evaluations; never an approval, a key or a task token.
+   */
+  workflowRecords: {
+    Governance: {
+      read: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'EVAL#*'],
+      write: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*'],
+      // The model's evaluations since a promotion.
+      indexes: { gsi1: ['EVALS#*'] },
+    },
   },
   /** The webhooks API: webhooks, their count and their failed deliveries; nothing else. */
   webhooks: {

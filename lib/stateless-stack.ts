@@ -291,7 +291,7 @@ export class StatelessStack extends Stack {
 
   /**
    * The governance workflow (SOP 6.3-6.8): the state machine loaded from its ASL file with the
-   * task functions' ARNs substituted, logged and traced, allowed to invoke exactly those two
+   * task functions' ARNs substituted, logged and traced, allowed to invoke exactly those
    * functions and to put its events on the default bus; the functions of its human steps and of
    * the incident API; an alarm to the operations topic when an execution fails.
    */
@@ -300,6 +300,7 @@ export class StatelessStack extends Stack {
     for (const f of [fn.workflowApproval, fn.workflowSteps]) {
       f.useTable(governanceTable, data.governance, 'readWrite');
     }
+    fn.workflowRecords.useItems(governanceTable, data.governance, itemScopes.workflowRecords.Governance);
     fn.incidents.useItems(governanceTable, data.governance, itemScopes.incidents.Governance);
     fn.approvals
       .useItems(governanceTable, data.governance, itemScopes.approvals.Governance)
@@ -526,6 +527,7 @@ export class StatelessStack extends Stack {
       'approvals',
       'workflowApproval',
       'workflowSteps',
+      'workflowRecords',
       // The baseline PUT that resumes a baseline review records the new baseline in its chain.
       'registry',
     ]);

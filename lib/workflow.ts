@@ -18,6 +18,7 @@ export const governanceDefinitionFile = path.resolve(
 export const governanceFunctions = {
   ApprovalRequestFunctionArn: 'workflowApproval',
   StepsFunctionArn: 'workflowSteps',
+  RecordsFunctionArn: 'workflowRecords',
   EvidenceFunctionArn: 'evidence',
 } as const satisfies Record<string, FunctionId>;
 
@@ -42,6 +43,7 @@ export const baselineReviewDefinitionFile = path.resolve(
 export const baselineReviewFunctions = {
   ApprovalRequestFunctionArn: 'workflowApproval',
   StepsFunctionArn: 'workflowSteps',
+  RecordsFunctionArn: 'workflowRecords',
   EvidenceFunctionArn: 'evidence',
 } as const satisfies Record<string, FunctionId>;
 

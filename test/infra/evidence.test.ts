@@ -88,6 +88,7 @@ describe('evidence infrastructure', () => {
       'approvals',
       'workflowApproval',
       'workflowSteps',
+      'workflowRecords',
       'registry',
     ];
     for (const [id, list] of statements) {

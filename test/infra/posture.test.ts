@@ -217,6 +217,7 @@ describe('AWS posture', () => {
       ['ingest', 'IngestRole'],
       ['incidents', 'IncidentsRole'],
       ['approvals', 'ApprovalsRole'],
+      ['workflowRecords', 'WorkflowRecordsRole'],
     ] as const;
 
     it.each(scoped)('lets the %s function touch DynamoDB items only under its key prefixes', (id, role) => {

@@ -128,7 +128,7 @@ describe('webhooks (CDK)', () => {
       /^Evaluations API/,
       /^Scheduled evaluation/,
       /^Governance workflow: human step/,
-      /^Governance workflow: re-validation/,
+      /^Governance workflow: promotion/,
       /^Pages opened from emails/,
       /^Outbound webhooks API/,
     ].map(functionId);

@@ -67,11 +67,13 @@ describe('governance workflow infrastructure', () => {
   it('loads the state machine from its ASL file, logged (ALL, no execution data) and traced', () => {
     const approval = logicalId(service, 'AWS::Lambda::Function', 'WorkflowApprovalFunction');
     const steps = logicalId(service, 'AWS::Lambda::Function', 'WorkflowStepsFunction');
+    const records = logicalId(service, 'AWS::Lambda::Function', 'WorkflowRecordsFunction');
     service.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       DefinitionS3Location: Match.objectLike({ Key: Match.stringLikeRegexp('\\.json$') }),
       DefinitionSubstitutions: {
         ApprovalRequestFunctionArn: { 'Fn::GetAtt': [approval, 'Arn'] },
         StepsFunctionArn: { 'Fn::GetAtt': [steps, 'Arn'] },
+        RecordsFunctionArn: { 'Fn::GetAtt': [records, 'Arn'] },
         [governanceEventBusPlaceholder]: 'default',
       },
       LoggingConfiguration: {
@@ -120,6 +122,17 @@ describe('governance workflow infrastructure', () => {
       .filter((s) => JSON.stringify(s.Resource) === '"*"')
       .flatMap((s) => [s.Action].flat());
     expect(wildcards.every((action) => /^(logs|xray):/.test(action))).toBe(true);
+  });
+
+  it('gives the steps that read and record alone their keys of the table, and neither email nor the webhook queue', () => {
+    const records = statementsOf(service, 'WorkflowRecordsRole').flatMap((s) => [s.Action].flat());
+    expect(records).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']),
+    );
+    expect(records.filter((action) => /^(sns|sqs|secretsmanager|states):/.test(action))).toEqual([]);
+    expect(Object.keys(envOf(service, 'WorkflowRecordsFunction'))).not.toContain('NOTIFICATIONS_TOPIC_ARN');
+    const steps = statementsOf(service, 'WorkflowStepsRole').flatMap((s) => [s.Action].flat());
+    expect(steps).toEqual(expect.arrayContaining(['sns:Publish', 'sqs:SendMessage']));
   });
 
   it('gives the decision pages and the candidate callback the task responses, and the openers the start', () => {
@@ -282,25 +295,29 @@ describe('governance workflow infrastructure', () => {
     );
   });
 
-  it.each(['incidents', 'approvals', 'workflowApproval', 'workflowSteps', 'evidence'] as const)(
-    'bundles %s without the local runtime or aws-local-stepfunctions',
-    async (id) => {
-      const result = await build({
-        entryPoints: [path.join(repoRoot, functionCatalog[id].entry)],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        write: false,
-        metafile: true,
-        logLevel: 'silent',
-      });
-      const inputs = Object.keys(result.metafile.inputs);
-      expect(inputs.some((input) => input.startsWith('functions/'))).toBe(true);
-      expect(
-        inputs.filter((input) => input.startsWith('local/') || input.includes('aws-local-stepfunctions')),
-      ).toEqual([]);
-    },
-  );
+  it.each([
+    'incidents',
+    'approvals',
+    'workflowApproval',
+    'workflowSteps',
+    'workflowRecords',
+    'evidence',
+  ] as const)('bundles %s without the local runtime or aws-local-stepfunctions', async (id) => {
+    const result = await build({
+      entryPoints: [path.join(repoRoot, functionCatalog[id].entry)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((input) => input.startsWith('functions/'))).toBe(true);
+    expect(
+      inputs.filter((input) => input.startsWith('local/') || input.includes('aws-local-stepfunctions')),
+    ).toEqual([]);
+  });
 });
 
 describe('baseline review infrastructure', () => {

@@ -185,6 +185,25 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('incidents')).toEqual([]);
   });
 
+  it("the workflow's steps that only read and record stay within their keys", async () => {
+    // Prepare: an incident through preparation, re-validation, promotion and the check after
+    // stabilisation, up to Operations' verification.
+    await h.registerModel('scoped-records');
+    const { incidentId } = await h.breachOverHttp('scoped-records');
+
+    // Act
+    await h.decide(await h.message('dsl@example.com', /Investigate the alert/), 'retrain');
+    expect((await h.submitCandidate(incidentId, { version: '1.1.0', accuracy: 0.95 })).status).toBe(202);
+    await h.decide(await h.message('qa@example.com', /QA validation/), 'approve');
+    await h.message('ops@example.com', /Operations verification/);
+
+    // Assess: every step of the function ran, each within its keys.
+    const records = requestsOf('workflowRecords');
+    expect(records.some((r) => r.index === 'gsi1' && r.leadingKeys[0]?.startsWith('EVALS#'))).toBe(true);
+    expect(records.some((r) => r.action === 'PutItem' && r.leadingKeys[0]?.startsWith('EVENTS#'))).toBe(true);
+    expect(refusals('workflowRecords')).toEqual([]);
+  });
+
   it('the incident API stays within its keys when an agent decides', async () => {
     // Prepare: a model that lets an agent decide the investigation at once, an incident waiting
     // for it, and the agent's key.

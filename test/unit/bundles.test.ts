@@ -96,6 +96,7 @@ describe('cold starts: what a function loads', () => {
       'registry',
       'scheduledEvaluation',
       'workflowSteps',
+      'workflowRecords',
     ] as const) {
       expect(packagesOf((await atStart).get(name) ?? []).has('@aws-lambda-powertools/metrics'), name).toBe(
         true,
@@ -174,6 +175,7 @@ describe('cold starts: what a function loads', () => {
     deliveryRefresh: { lazy: ['secrets-manager'], atStart: ['sns'] },
     workflowApproval: { lazy: [], atStart: ['sns', 'sqs', 'secrets-manager'] },
     workflowSteps: { lazy: [], atStart: ['sns', 'sqs'] },
+    workflowRecords: { lazy: [] },
     webhookDelivery: { lazy: [], atStart: ['sqs', 'secrets-manager'] },
     evidence: { lazy: [], atStart: ['kms'] },
   };
@@ -238,6 +240,7 @@ describe('cold starts: what a function loads', () => {
     'evaluations',
     'workflowApproval',
     'workflowSteps',
+    'workflowRecords',
     'openapi',
   ];
 
@@ -254,6 +257,49 @@ describe('cold starts: what a function loads', () => {
       expect(all, `${name} on first use`).toContain('functions/commons/evaluation/cron-engine.ts');
     }
   }, 120_000);
+
+  describe('the workflow, approval and registry functions', () => {
+    const has = async (name: FunctionId, module: string, where: 'atStart' | 'all') =>
+      ((await (where === 'atStart' ? atStart : bundles)).get(name) ?? []).includes(
+        `functions/commons/${module}`,
+      );
+
+    it('starts the steps that read and record alone without SNS or SQS, and the others with them', async () => {
+      const records = packagesOf((await atStart).get('workflowRecords') ?? []);
+      const steps = packagesOf((await atStart).get('workflowSteps') ?? []);
+      for (const client of ['sns', 'sqs']) {
+        expect(records.has(`@aws-sdk/client-${client}`), client).toBe(false);
+        expect(steps.has(`@aws-sdk/client-${client}`), client).toBe(true);
+      }
+      expect(await has('workflowRecords', 'workflow/record-steps.ts', 'atStart')).toBe(true);
+    }, 120_000);
+
+    it('starts the human steps without the automated steps, and the baseline steps without fitting baselines', async () => {
+      for (const module of ['incidents/steps.ts', 'incidents/revert.ts', 'incidents/validation.ts']) {
+        expect(await has('workflowApproval', module, 'all'), module).toBe(false);
+      }
+      for (const name of ['workflowSteps', 'workflowRecords'] as const) {
+        expect(await has(name, 'baseline-review/steps.ts', 'atStart'), name).toBe(true);
+        for (const module of ['registry/baselines.ts', 'drift/profile.ts', 'telemetry/records.ts']) {
+          expect(await has(name, module, 'all'), `${name}: ${module}`).toBe(false);
+        }
+      }
+    }, 120_000);
+
+    it("fits a baseline and resumes a review on the registry's first baseline PUT, not at its start", async () => {
+      for (const module of [
+        'baseline-review/put.ts',
+        'registry/baselines.ts',
+        'drift/profile.ts',
+        'telemetry/records.ts',
+        'incidents/audit.ts',
+        'workflow/sfn.ts',
+      ]) {
+        expect(await has('registry', module, 'atStart'), `${module} at start`).toBe(false);
+        expect(await has('registry', module, 'all'), `${module} on first use`).toBe(true);
+      }
+    }, 120_000);
+  });
 
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {

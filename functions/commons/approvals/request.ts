@@ -4,7 +4,7 @@ import { requireEnv } from '#commons/config';
 import { tellMlopsUnreachable, unreachableRoles } from '#commons/delivery/unreachable';
 import { appendAudit } from '#commons/incidents/audit';
 import { bulletList, humanDuration, incidentSummary, signature } from '#commons/incidents/messages';
-import { MAX_REMINDERS } from '#commons/incidents/steps';
+import { MAX_REMINDERS } from '#commons/incidents/reminders';
 import {
   getCandidateTask,
   getIncident,

@@ -11,6 +11,7 @@ import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
+import { MAX_REMINDERS } from './reminders.ts';
 import { deleteRevertTask, revertTimeoutSeconds } from './revert.ts';
 import {
   addIncidentRecord,
@@ -23,8 +24,7 @@ import { recordStep } from './track.ts';
 import type { ClosedStatus, IncidentRecord, Promotion, Role, Rollback, VerificationCheck } from './types.ts';
 import { validateCandidate } from './validation.ts';
 
-/** How often an unanswered human step is asked again (each time escalated to MLOps) before the incident fails. */
-export const MAX_REMINDERS = 2;
+export { MAX_REMINDERS } from './reminders.ts';
 
 /** What the whole execution runs with, read once from the model's governance settings. */
 export interface WorkflowConfig {

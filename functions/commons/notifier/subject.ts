@@ -16,7 +16,11 @@ const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]+/gu;
 /** A high surrogate without its low half, or a low one without its high half: not UTF-8 text. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/**
+ * Built on the first subject too long to keep whole, not at load: a grapheme segmenter loads
+ * ICU's break rules, tens of milliseconds of CPU, and most subjects fit as they are.
+ */
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * A subject SNS accepts, from any text (model names are the user's): one line, well-formed
@@ -32,6 +36,7 @@ export function emailSubject(subject: string): string {
     .trim();
   if (flat.length <= MAX_SUBJECT) return flat;
   let cut = '';
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   for (const { segment } of graphemes.segment(flat)) {
     if (cut.length + segment.length > MAX_SUBJECT - ELLIPSIS.length) break;
     cut += segment;

@@ -8,7 +8,7 @@ import { checkCalibrationRecords, fitCalibration } from '../cbpe/records.ts';
 import { putSegmentProfiles } from '../segments/baseline.ts';
 import { PREDICTION_COLUMN } from '../telemetry/keys.ts';
 import { checkRecords, IssueList } from '../telemetry/records.ts';
-import { isConditionFailure } from '../telemetry/writes.ts';
+import { useBaseline } from './baseline-use.ts';
 import { governanceKeys as keys } from './keys.ts';
 import type { ModelRecord } from './store.ts';
 
@@ -160,32 +160,7 @@ export async function putBaseline(
   return baseline;
 }
 
-/**
- * Makes a fitted baseline the model's baseline in use, unless a newer one is: evaluations compare
- * with it from now on. Answers whether it is now in use.
- */
-export async function useBaseline(
-  modelId: string,
-  baselineVersion: number,
-  createdAt: string,
-): Promise<boolean> {
-  try {
-    await dynamoDb.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.model(modelId),
-        UpdateExpression: 'SET baselineVersion = :v, baselineCreatedAt = :at',
-        ConditionExpression: 'attribute_not_exists(baselineVersion) OR baselineVersion < :v',
-        ExpressionAttributeValues: { ':v': baselineVersion, ':at': createdAt },
-      }),
-    );
-    return true;
-  } catch (error) {
-    // A newer baseline fitted concurrently stays in use; this one is kept as history.
-    if (!isConditionFailure(error)) throw error;
-    return false;
-  }
-}
+export { useBaseline };
 
 export async function getBaseline(
   modelId: string,

@@ -1,7 +1,7 @@
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { emailSubject, SnsNotifier } from '../../../functions/commons/notifier/sns.ts';
 
 const sns = mockClient(SNSClient);
@@ -108,6 +108,37 @@ describe('SNS notifier', () => {
         (g) => g.index,
       );
       expect(graphemes).toContain(kept.length);
+    }
+  });
+
+  it('builds no grapheme segmenter at load, only for the first subject too long to keep whole', async () => {
+    // Prepare: a fresh copy of the module, with the segmenters built counted.
+    vi.resetModules();
+    const Segmenter = Intl.Segmenter;
+    const intl = Intl as { Segmenter: typeof Intl.Segmenter };
+    let built = 0;
+    intl.Segmenter = class extends Segmenter {
+      constructor(...args: ConstructorParameters<typeof Segmenter>) {
+        super(...args);
+        built++;
+      }
+    };
+    try {
+      // Act
+      const fresh = await import('../../../functions/commons/notifier/subject.ts');
+      const atLoad = built;
+      const short = fresh.emailSubject('[Vigil] model: incident closed');
+      const afterShort = built;
+      const long = [fresh.emailSubject('y'.repeat(150)), fresh.emailSubject('z'.repeat(150))];
+
+      // Assess
+      expect(atLoad).toBe(0);
+      expect(short).toBe('[Vigil] model: incident closed');
+      expect(afterShort).toBe(0);
+      expect(long).toEqual([`${'y'.repeat(98)}…`, `${'z'.repeat(98)}…`]);
+      expect(built).toBe(1);
+    } finally {
+      intl.Segmenter = Segmenter;
     }
   });
 });
