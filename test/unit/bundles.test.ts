@@ -238,7 +238,6 @@ describe('cold starts: what a function loads', () => {
     'registry',
     'scheduledEvaluation',
     'evaluations',
-    'workflowApproval',
     'workflowSteps',
     'workflowRecords',
     'openapi',
