@@ -4,11 +4,11 @@ import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
+import { followUnapprovedVersion } from '#commons/evaluation/follow-up';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
 import { evaluationListQuerySchema } from '#commons/evaluation/schema';
 import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
-import { settleRevertAfter } from '#commons/incidents/revert';
 import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import * as z from '#commons/zod';
@@ -30,7 +30,7 @@ export const handler = apiHandler({
     const evaluation = await evaluateModel(model, { end: new Date(), trigger: 'manual' });
     const outcome = await afterEvaluation(model, evaluation);
     // A revert asked of an unapproved version is done once production alone served this window.
-    await settleRevertAfter(model, evaluation);
+    await followUnapprovedVersion(model, evaluation, { startWorkflow: false });
     recordEvaluationMetrics(evaluation);
     return json(201, {
       ...evaluation,

@@ -228,6 +228,44 @@ describe('cold starts: what a function loads', () => {
     120_000,
   );
 
+  /**
+   * The evaluation functions' rare paths beyond a breach: an agent decision to announce or apply
+   * (the scheduled tick), a baseline review due, an open `unapproved_version` incident. A run
+   * checks for them with a key read; the incident, approval and workflow code loads on first use.
+   */
+  const evaluationRarePaths: Partial<Record<FunctionId, string[]>> = {
+    scheduledEvaluation: [
+      'agents/announce.ts',
+      'agents/decide.ts',
+      'approvals/request.ts',
+      'approvals/pass-on.ts',
+      'baseline-review/open.ts',
+      'incidents/open.ts',
+      'incidents/revert.ts',
+      'incidents/unapproved.ts',
+      'incidents/audit.ts',
+      'evidence/store.ts',
+      'notifier/index.ts',
+      'workflow/index.ts',
+    ],
+    evaluations: ['incidents/revert.ts', 'incidents/open.ts', 'notifier/index.ts', 'workflow/index.ts'],
+  };
+
+  it.each(Object.entries(evaluationRarePaths))(
+    '%s loads incidents, approvals and the workflow on first use: most runs open and decide nothing',
+    async (name, modules) => {
+      const started = (await atStart).get(name as FunctionId) ?? [];
+      const all = (await bundles).get(name as FunctionId) ?? [];
+      // The engine is the main path: it loads at start.
+      expect(started).toContain('functions/commons/evaluation/evaluate.ts');
+      for (const module of modules.map((file) => `functions/commons/${file}`)) {
+        expect(started, `${module} at start`).not.toContain(module);
+        expect(all, `${module} on first use`).toContain(module);
+      }
+    },
+    120_000,
+  );
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);
