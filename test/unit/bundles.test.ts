@@ -266,6 +266,20 @@ describe('cold starts: what a function loads', () => {
     120_000,
   );
 
+  it('lists and reads evaluations without the evaluation engine: no statistics, drift or telemetry code', async () => {
+    const all = (await bundles).get('evaluationReads') ?? [];
+    expect(all).toContain('functions/commons/evaluation/store.ts');
+    expect(
+      all.filter((input) => /functions\/commons\/(drift|telemetry|segments|cbpe|quality)\//.test(input)),
+    ).toEqual([]);
+    expect(all).not.toContain('functions/commons/evaluation/evaluate.ts');
+    expect([...packagesOf(all)].filter((name) => name.startsWith('@stdlib/'))).toEqual([]);
+    // Evaluating now keeps them at start: the engine is that function's main path.
+    expect(
+      packagesOf((await atStart).get('evaluations') ?? []).has('@stdlib/math-base-special-gammainc'),
+    ).toBe(true);
+  }, 120_000);
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);

@@ -1,3 +1,4 @@
+import { rarePaths } from '#commons/evaluation/first-use';
 import { logger } from '#powertools/logger';
 import { listDue, listUnannounced } from './store.ts';
 
@@ -11,17 +12,12 @@ import { listDue, listUnannounced } from './store.ts';
 const MAX_PER_TICK = 100;
 
 /**
- * Announcing and applying a decision (the approvals, incidents and notifier code they need):
- * loaded on the first tick that finds a decision to announce or apply, not at a cold start.
- * Most ticks find none: listing the two queues is all they do.
- */
-let announcing: Promise<typeof import('./announce.ts')> | undefined;
-let deciding: Promise<typeof import('./decide.ts')> | undefined;
-
-/**
  * The scheduled tick (every minute, with the scheduled evaluation): emails the step's role about
  * each new agent decision, then applies every one whose overrule window ended by `now`. A
- * decision that fails stays for the next tick.
+ * decision that fails stays for the next tick. Announcing and applying (the approvals, incidents
+ * and notifier code they need) load on the first tick that finds a decision, with the scheduled
+ * evaluation's other rare paths (`evaluation/rare-paths.ts`): most ticks find none, and list the
+ * two queues only.
  */
 export async function runAgentTick(now: Date): Promise<{
   announced: number;
@@ -41,16 +37,14 @@ export async function runAgentTick(now: Date): Promise<{
   };
   for (const item of await listUnannounced(MAX_PER_TICK)) {
     try {
-      announcing ??= import('./announce.ts');
-      if (await (await announcing).announceDecision(item, now)) outcome.announced++;
+      if (await (await rarePaths()).announceDecision(item, now)) outcome.announced++;
     } catch (error) {
       failed(item.approvalId, error);
     }
   }
   for (const due of await listDue(now.toISOString(), MAX_PER_TICK)) {
     try {
-      deciding ??= import('./decide.ts');
-      const applied = await (await deciding).applyAgentDecision(due, now);
+      const applied = await (await rarePaths()).applyAgentDecision(due, now);
       if (applied === 'applied') outcome.applied++;
       else if (applied !== 'not_due') outcome.dropped++;
     } catch (error) {

@@ -3,6 +3,7 @@ import { isBaselineReviewDue } from '../baseline-review/due.ts';
 import { readOpenIncidentLock } from '../incidents/store.ts';
 import type { IncidentRecord } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
+import { rarePaths } from './first-use.ts';
 import type { EvaluationRecord } from './store.ts';
 
 /**
@@ -10,7 +11,7 @@ import type { EvaluationRecord } from './store.ts';
  * the baseline review when the baseline is due for one, and the model's open
  * `unapproved_version` incident. Both are rare: a run checks with the model record or one key
  * read, and loads the incident code (opening, the workflow, reverts) only when there is
- * something to do, on first use in an execution environment, not at a cold start.
+ * something to do (`rare-paths.ts`, on first use in an execution environment), not at a cold start.
  */
 
 /**
@@ -22,7 +23,7 @@ export async function openBaselineReviewIfDue(
   now: Date,
 ): Promise<{ incident: IncidentRecord; created: boolean } | undefined> {
   if (!isBaselineReviewDue(model, now)) return undefined;
-  const { openDueBaselineReview } = await import('../baseline-review/open.ts');
+  const { openDueBaselineReview } = await rarePaths();
   return openDueBaselineReview(model, now);
 }
 
@@ -40,7 +41,7 @@ export async function followUnapprovedVersion(
   const { modelId } = model;
   try {
     if (!(await readOpenIncidentLock(modelId, 'unapproved_version'))) return;
-    const { settleRevertAfter } = await import('../incidents/revert.ts');
+    const { settleRevertAfter } = await rarePaths();
     await settleRevertAfter(model, evaluation);
   } catch (error) {
     logger.warn('checking a revert failed', { modelId, error });
@@ -48,7 +49,7 @@ export async function followUnapprovedVersion(
   }
   if (!startWorkflow) return;
   try {
-    const { startUnapprovedWorkflow } = await import('../incidents/unapproved.ts');
+    const { startUnapprovedWorkflow } = await rarePaths();
     await startUnapprovedWorkflow(modelId);
   } catch (error) {
     logger.warn('starting the workflow of an unapproved version failed', { modelId, error });
