@@ -266,6 +266,20 @@ describe('cold starts: what a function loads', () => {
     120_000,
   );
 
+  it("starts the evaluation engine without the registry's validation: no record checks, no field schemas in a scheduled run", async () => {
+    const started = await atStart;
+    for (const name of ['scheduledEvaluation', 'evaluations', 'reports'] as const) {
+      const inputs = started.get(name) ?? [];
+      expect(inputs, name).toContain('functions/commons/registry/baseline-reads.ts');
+      expect(inputs, name).not.toContain('functions/commons/registry/baselines.ts');
+      expect(inputs, name).not.toContain('functions/commons/telemetry/records.ts');
+    }
+    const scheduled = started.get('scheduledEvaluation') ?? [];
+    expect(scheduled).toContain('functions/commons/registry/duration.ts');
+    expect(scheduled).not.toContain('functions/commons/registry/fields.ts');
+    expect(scheduled).not.toContain('functions/commons/api/request.ts');
+  }, 120_000);
+
   it('lists and reads evaluations without the evaluation engine: no statistics, drift or telemetry code', async () => {
     const all = (await bundles).get('evaluationReads') ?? [];
     expect(all).toContain('functions/commons/evaluation/store.ts');

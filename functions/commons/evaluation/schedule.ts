@@ -1,6 +1,6 @@
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
-import { durationSeconds } from '../registry/fields.ts';
+import { durationSeconds } from '../registry/duration.ts';
 import { listFirstModels, MAX_MODELS, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { latestFire } from './cron.ts';
