@@ -1,22 +1,21 @@
 import { apiHandler } from '#commons/api/handler';
-import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
+import { followUnapprovedVersion } from '#commons/evaluation/follow-up';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
-import { evaluationListQuerySchema } from '#commons/evaluation/schema';
-import { isEvaluationPageKey, listEvaluationSummaries, loadEvaluation } from '#commons/evaluation/store';
 import { HttpError, json } from '#commons/http';
-import { settleRevertAfter } from '#commons/incidents/revert';
 import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import * as z from '#commons/zod';
 
 const modelPath = z.object({ modelId: modelIdSchema });
-const evaluationPath = z.object({ evaluationId: z.uuid('an evaluation id (UUID)') });
 
-/** Evaluations: run one now, list a model's, read one. Admin key. */
+/**
+ * Evaluations: run one now. Admin key. Listing and reading them is a function of its own
+ * (`evaluation-reads.ts`), which loads no statistics.
+ */
 export const handler = apiHandler({
   'POST /v1/models/{modelId}/evaluations': async (event) => {
     requireAdmin(principalOf(event));
@@ -30,30 +29,12 @@ export const handler = apiHandler({
     const evaluation = await evaluateModel(model, { end: new Date(), trigger: 'manual' });
     const outcome = await afterEvaluation(model, evaluation);
     // A revert asked of an unapproved version is done once production alone served this window.
-    await settleRevertAfter(model, evaluation);
+    await followUnapprovedVersion(model, evaluation, { startWorkflow: false });
     recordEvaluationMetrics(evaluation);
     return json(201, {
       ...evaluation,
       ...(outcome.incident ? { incidentId: outcome.incident.incidentId } : {}),
       breachStreak: outcome.streak,
     });
-  },
-
-  'GET /v1/models/{modelId}/evaluations': async (event) => {
-    requireAdmin(principalOf(event));
-    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
-    const query = parseParams(event.queryStringParameters, evaluationListQuerySchema, 'query');
-    const after = decodePageToken(query.nextToken, (key) => isEvaluationPageKey(modelId, key));
-    await loadModel(modelId);
-    const page = await listEvaluationSummaries(modelId, { ...query, after });
-    const nextToken = encodePageToken(page.nextKey);
-    return json(200, { evaluations: page.evaluations, ...(nextToken ? { nextToken } : {}) });
-  },
-
-  'GET /v1/evaluations/{evaluationId}': async (event) => {
-    requireAdmin(principalOf(event));
-    const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
-    const evaluation = await loadEvaluation(evaluationId);
-    return json(200, evaluation);
   },
 });

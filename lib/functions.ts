@@ -44,13 +44,19 @@ export const functionCatalog = {
   },
   evaluations: {
     entry: 'functions/evaluations.ts',
-    description: 'Evaluations API: evaluate now, list and read evaluations',
+    description: 'Evaluations API: evaluate now',
     memorySize: 1024,
     timeoutSeconds: 29,
   },
   reports: {
     entry: 'functions/reports.ts',
     description: 'Reports: the KPI report of a model and the HTML report of an evaluation',
+    memorySize: 1024,
+    timeoutSeconds: 29,
+  },
+  evaluationReads: {
+    entry: 'functions/evaluation-reads.ts',
+    description: 'Evaluation reads API: list and read evaluations (read-only)',
     memorySize: 1024,
     timeoutSeconds: 29,
   },

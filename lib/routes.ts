@@ -40,8 +40,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'none' },
   // Evaluations (admin)
   { method: 'POST', path: '/v1/models/{modelId}/evaluations', handler: 'evaluations', auth: 'apiKey' },
-  { method: 'GET', path: '/v1/models/{modelId}/evaluations', handler: 'evaluations', auth: 'apiKey' },
-  { method: 'GET', path: '/v1/evaluations/{evaluationId}', handler: 'evaluations', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/models/{modelId}/evaluations', handler: 'evaluationReads', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/evaluations/{evaluationId}', handler: 'evaluationReads', auth: 'apiKey' },
   // Reports (admin)
   { method: 'GET', path: '/v1/models/{modelId}/report', handler: 'reports', auth: 'apiKey' },
   { method: 'GET', path: '/v1/evaluations/{evaluationId}/report', handler: 'reports', auth: 'apiKey' },

@@ -260,6 +260,8 @@ export class StatelessStack extends Stack {
     this.functions.reports
       .useTable(governanceTable, data.governance, 'read')
       .useTable(telemetryTable, data.telemetry, 'read');
+    // Listing and reading evaluations: the governance table, read-only.
+    this.functions.evaluationReads.useTable(governanceTable, data.governance, 'read');
     // The scheduler's own role may invoke this function and nothing else (no version wildcard).
     const schedulerRole = new iam.Role(this, 'EvaluationSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

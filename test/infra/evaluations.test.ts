@@ -112,4 +112,34 @@ describe('scheduled evaluations (CDK)', () => {
     expect(reports).toContain('dynamodb:Query');
     expect(reports.filter((action) => /Put|Update|Delete|Write/.test(action))).toEqual([]);
   });
+
+  it('lists and reads evaluations in a function of their own that reads the governance table and nothing else', () => {
+    const fn = logicalId('AWS::Lambda::Function', /^Evaluation reads API/);
+    const resource = service.findResources('AWS::Lambda::Function')[fn];
+    const role = resource?.Properties.Role['Fn::GetAtt'][0];
+    const statements = Object.values(service.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: role }]))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    const dynamo = statements.filter((statement) =>
+      [statement.Action].flat().some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo.length).toBeGreaterThan(0);
+    for (const statement of dynamo) {
+      const allowed = [statement.Action].flat().filter((a) => /Put|Update|Delete|Write|PartiQL/.test(a));
+      // The only write action in its policies is the deny every function has on chains of events.
+      if (allowed.length > 0) expect(JSON.stringify(statement)).toContain('"Effect":"Deny"');
+      expect(JSON.stringify(statement.Resource)).not.toContain('Telemetry');
+    }
+    // No workflow, notifications, webhook queue or signing key: a read starts, sends and signs
+    // nothing. The table's encryption key decrypts what it reads.
+    expect(actions.filter((a) => /^(states|sns|sqs|secretsmanager):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    expect(resource?.Properties.Environment.Variables).toMatchObject({ GOVERNANCE_TABLE: expect.anything() });
+    expect(resource?.Properties.Environment.Variables).not.toHaveProperty('TELEMETRY_TABLE');
+    expect(resource?.Properties.Environment.Variables).not.toHaveProperty('SIGNING_SECRET_ARN');
+  });
 });

@@ -11,6 +11,7 @@ describe('scheduled evaluations that fail', () => {
   let db: TestDynamoDb;
   let proxy: FaultyDynamoDb;
   let failEvaluationWrites = false;
+  let failUnapprovedLockReads = false;
   let schedule: typeof import('../../functions/commons/evaluation/schedule.ts');
   let store: typeof import('../../functions/commons/evaluation/store.ts');
   let registry: typeof import('../../functions/commons/registry/store.ts');
@@ -18,7 +19,12 @@ describe('scheduled evaluations that fail', () => {
   beforeAll(async () => {
     db = await startTestDynamoDb();
     proxy = await startFaultyDynamoDb(db.endpoint, (operation, _n, body) =>
-      failEvaluationWrites && operation === 'PutItem' && body.includes('"#EVAL"') ? 'fail' : 'pass',
+      (failEvaluationWrites && operation === 'PutItem' && body.includes('"#EVAL"')) ||
+      (failUnapprovedLockReads &&
+        operation === 'GetItem' &&
+        body.includes('OPEN_INCIDENT#unapproved_version'))
+        ? 'fail'
+        : 'pass',
     );
     useLocalDynamoDb(proxy.endpoint, db.tableNames);
     // A breach's alert carries signed links to the incident and the report.
@@ -64,6 +70,26 @@ describe('scheduled evaluations that fail', () => {
     expect(runOf(retried, 'flaky')).toEqual([expect.objectContaining({ status: 'insufficient_data' })]);
     expect(runOf(done, 'flaky')).toEqual([]);
     expect(await store.listEvaluations('flaky')).toHaveLength(1);
+  });
+
+  it("records the run when the check of the model's unapproved-version incident fails: the next run checks again", async () => {
+    await registerModel('unchecked');
+    const now = Date.now() + 9 * 3600_000;
+
+    const failedReads = proxy.seen.GetItem?.fail ?? 0;
+    failUnapprovedLockReads = true;
+    const checkFailed = await schedule.runScheduledEvaluations(new Date(now));
+    failUnapprovedLockReads = false;
+    expect(proxy.seen.GetItem?.fail ?? 0).toBeGreaterThan(failedReads);
+    const next = await schedule.runScheduledEvaluations(new Date(now + 60_000));
+
+    // The evaluation is stored and its run recorded: the model is not due again a minute later.
+    expect(runOf(checkFailed, 'unchecked')).toEqual([
+      expect.objectContaining({ status: 'insufficient_data', evaluationId: expect.any(String) }),
+    ]);
+    expect(runOf(checkFailed, 'unchecked')[0]).not.toHaveProperty('error');
+    expect(runOf(next, 'unchecked')).toEqual([]);
+    expect(await store.listEvaluations('unchecked')).toHaveLength(1);
   });
 
   it('evaluates a model once when invocations overlap', async () => {

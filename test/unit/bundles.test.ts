@@ -300,6 +300,72 @@ describe('cold starts: what a function loads', () => {
     }, 120_000);
   });
 
+  /**
+   * The evaluation functions' rare paths beyond a breach: an agent decision to announce or apply
+   * (the scheduled tick), a baseline review due, an open `unapproved_version` incident. A run
+   * checks for them with a key read; the incident, approval and workflow code loads on first use.
+   */
+  const evaluationRarePaths: Partial<Record<FunctionId, string[]>> = {
+    scheduledEvaluation: [
+      'agents/announce.ts',
+      'agents/decide.ts',
+      'approvals/request.ts',
+      'approvals/pass-on.ts',
+      'baseline-review/open.ts',
+      'incidents/open.ts',
+      'incidents/revert.ts',
+      'incidents/unapproved.ts',
+      'incidents/audit.ts',
+      'evidence/store.ts',
+      'notifier/index.ts',
+      'workflow/index.ts',
+    ],
+    evaluations: ['incidents/revert.ts', 'incidents/open.ts', 'notifier/index.ts', 'workflow/index.ts'],
+  };
+
+  it.each(Object.entries(evaluationRarePaths))(
+    '%s loads incidents, approvals and the workflow on first use: most runs open and decide nothing',
+    async (name, modules) => {
+      const started = (await atStart).get(name as FunctionId) ?? [];
+      const all = (await bundles).get(name as FunctionId) ?? [];
+      // The engine is the main path: it loads at start.
+      expect(started).toContain('functions/commons/evaluation/evaluate.ts');
+      for (const module of modules.map((file) => `functions/commons/${file}`)) {
+        expect(started, `${module} at start`).not.toContain(module);
+        expect(all, `${module} on first use`).toContain(module);
+      }
+    },
+    120_000,
+  );
+
+  it("starts the evaluation engine without the registry's validation: no record checks, no field schemas in a scheduled run", async () => {
+    const started = await atStart;
+    for (const name of ['scheduledEvaluation', 'evaluations', 'reports'] as const) {
+      const inputs = started.get(name) ?? [];
+      expect(inputs, name).toContain('functions/commons/registry/baseline-reads.ts');
+      expect(inputs, name).not.toContain('functions/commons/registry/baselines.ts');
+      expect(inputs, name).not.toContain('functions/commons/telemetry/records.ts');
+    }
+    const scheduled = started.get('scheduledEvaluation') ?? [];
+    expect(scheduled).toContain('functions/commons/registry/duration.ts');
+    expect(scheduled).not.toContain('functions/commons/registry/fields.ts');
+    expect(scheduled).not.toContain('functions/commons/api/request.ts');
+  }, 120_000);
+
+  it('lists and reads evaluations without the evaluation engine: no statistics, drift or telemetry code', async () => {
+    const all = (await bundles).get('evaluationReads') ?? [];
+    expect(all).toContain('functions/commons/evaluation/store.ts');
+    expect(
+      all.filter((input) => /functions\/commons\/(drift|telemetry|segments|cbpe|quality)\//.test(input)),
+    ).toEqual([]);
+    expect(all).not.toContain('functions/commons/evaluation/evaluate.ts');
+    expect([...packagesOf(all)].filter((name) => name.startsWith('@stdlib/'))).toEqual([]);
+    // Evaluating now keeps them at start: the engine is that function's main path.
+    expect(
+      packagesOf((await atStart).get('evaluations') ?? []).has('@stdlib/math-base-special-gammainc'),
+    ).toBe(true);
+  }, 120_000);
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);

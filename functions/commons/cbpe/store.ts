@@ -1,4 +1,4 @@
-import { getBaseline } from '../registry/baselines.ts';
+import { getBaseline } from '../registry/baseline-reads.ts';
 import type { Calibration } from './calibration.ts';
 
 const cache = new Map<string, Promise<Calibration | undefined>>();

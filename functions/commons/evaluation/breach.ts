@@ -3,6 +3,7 @@ import type { IncidentRecord } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { breachEvents } from '../webhooks/emit.ts';
 import { publishEvents } from '../webhooks/publish.ts';
+import { rarePaths } from './first-use.ts';
 import { type EvaluationRecord, recordOutcome } from './store.ts';
 
 export interface BreachOutcome {
@@ -14,14 +15,10 @@ export interface BreachOutcome {
 }
 
 /**
- * Opening an incident, its alert and the workflow's repair: loaded on first use (once per
- * execution environment), since most evaluations breach nothing.
+ * Opening an incident, its alert and the workflow's repair (`breach-incident.ts`): loaded on
+ * first use (once per execution environment), since most evaluations breach nothing.
  */
-let incidentCode: Promise<typeof import('./breach-incident.ts')> | undefined;
-const breachIncident = () => {
-  incidentCode ??= import('./breach-incident.ts');
-  return incidentCode;
-};
+const breachIncident = rarePaths;
 
 /**
  * What follows an evaluation (SOP 6.2.3):

@@ -7,7 +7,7 @@ import { compareCodePoints } from '#drift/values';
 import { isBaselineReviewDue } from '../baseline-review/due.ts';
 import { estimatedPerformance, estimatedReasons } from '../cbpe/evaluation.ts';
 import { qualityChecks, qualityReasons } from '../quality/checks.ts';
-import { getBaseline, referenceProfiles } from '../registry/baselines.ts';
+import { getBaseline, referenceProfiles } from '../registry/baseline-reads.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { getSegmentIndexes, segmentPlans } from '../segments/baseline.ts';
 import { evaluateSegments } from '../segments/evaluate.ts';

@@ -1,6 +1,6 @@
 import { forEachConcurrently } from '#commons/concurrency';
 import type { WindowCounters } from '#drift/profile';
-import { durationSeconds } from '../registry/fields.ts';
+import { durationSeconds } from '../registry/duration.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { readWindow, type WindowData } from './window.ts';
 

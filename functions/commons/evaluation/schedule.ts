@@ -1,13 +1,11 @@
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
-import { openDueBaselineReview } from '../baseline-review/open.ts';
-import { settleRevertAfter } from '../incidents/revert.ts';
-import { startUnapprovedWorkflow } from '../incidents/unapproved.ts';
-import { durationSeconds } from '../registry/fields.ts';
+import { durationSeconds } from '../registry/duration.ts';
 import { listFirstModels, MAX_MODELS, type ModelRecord } from '../registry/store.ts';
 import { afterEvaluation } from './breach.ts';
 import { latestFire } from './cron.ts';
 import { evaluateModel } from './evaluate.ts';
+import { followUnapprovedVersion, openBaselineReviewIfDue } from './follow-up.ts';
 import { recordEvaluationMetrics } from './metrics.ts';
 import { claimScheduledRun, completeScheduledRun, releaseScheduledRun } from './store.ts';
 import { compactRecentBuckets } from './window.ts';
@@ -47,7 +45,7 @@ async function dueRun(
  * recorded only after the evaluation is stored and acted on: a model whose run failed is due
  * again on the next tick. One model's failure is reported and does not stop the others. Every model's recently closed buckets are
  * compacted on every run, due or not. A due run also opens the model's baseline review when its
- * baseline is due for one (SOP Appendix A, `baseline-review/open.ts`).
+ * baseline is due for one (SOP Appendix A, `baseline-review/open.ts`, through `follow-up.ts`).
  */
 export async function runScheduledEvaluations(
   now = new Date(),
@@ -80,7 +78,7 @@ export async function runScheduledEvaluations(
     const claim = await claimScheduledRun(model.modelId, now, due.since);
     if (!claim) continue;
     // The baseline review stands apart from the evaluation: the failure of one leaves the other be.
-    const review = await openDueBaselineReview(model, now).catch((error: unknown) => {
+    const review = await openBaselineReviewIfDue(model, now).catch((error: unknown) => {
       logger.warn('opening a due baseline review failed', { modelId: model.modelId, error });
       return undefined;
     });
@@ -88,14 +86,9 @@ export async function runScheduledEvaluations(
     try {
       const evaluation = await evaluateModel(model, { end: due.end, trigger: 'schedule' });
       const outcome = await afterEvaluation(model, evaluation);
-      // A revert asked of an unapproved version is done once production alone served this window.
-      await settleRevertAfter(model, evaluation);
-      await startUnapprovedWorkflow(model.modelId).catch((error: unknown) => {
-        logger.warn('starting the workflow of an unapproved version failed', {
-          modelId: model.modelId,
-          error,
-        });
-      });
+      // A revert asked of an unapproved version is done once production alone served this window;
+      // the workflow of such a version's incident starts here if the ingest request could not.
+      await followUnapprovedVersion(model, evaluation, { startWorkflow: true });
       await completeScheduledRun(model.modelId, claim, now);
       recordEvaluationMetrics(evaluation);
       runs.push({

@@ -2,7 +2,7 @@ import { applyDatasetRule } from '#drift/fdr';
 import { compareWindows } from '#drift/lagged';
 import type { ReferenceProfile } from '#drift/profile';
 import type { ColumnDrift, DatasetDrift, DriftMethod, SideSummary } from '#drift/types';
-import { durationSeconds } from '../registry/fields.ts';
+import { durationSeconds } from '../registry/duration.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { datasetRuleOf } from './dataset-rule.ts';
 import { fmt } from './format.ts';

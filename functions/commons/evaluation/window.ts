@@ -2,8 +2,8 @@ import { forEachConcurrently } from '#commons/concurrency';
 import { requireEnv } from '#commons/config';
 import { boundCounters, mergeCounters, type WindowCounters } from '#drift/profile';
 import { logger } from '#powertools/logger';
-import { referenceProfiles } from '../registry/baselines.ts';
-import { durationSeconds } from '../registry/fields.ts';
+import { referenceProfiles } from '../registry/baseline-reads.ts';
+import { durationSeconds } from '../registry/duration.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import {
   type BucketDeltas,

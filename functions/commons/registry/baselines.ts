@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
@@ -11,6 +11,10 @@ import { checkRecords, IssueList } from '../telemetry/records.ts';
 import { useBaseline } from './baseline-use.ts';
 import { governanceKeys as keys } from './keys.ts';
 import type { ModelRecord } from './store.ts';
+
+// Reading a baseline (evaluations, ingestion, reports) is a module of its own: it loads none of
+// the record checks that fitting one needs.
+export { getBaseline, referenceProfiles } from './baseline-reads.ts';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -161,57 +165,3 @@ export async function putBaseline(
 }
 
 export { useBaseline };
-
-export async function getBaseline(
-  modelId: string,
-  baselineVersion: number,
-): Promise<BaselineRecord | undefined> {
-  const { Item } = await dynamoDb.send(
-    new GetCommand({ TableName: table, Key: keys.baseline(modelId, baselineVersion) }),
-  );
-  if (!Item) return undefined;
-  const { pk: _pk, sk: _sk, calibration, ...baseline } = Item;
-  return {
-    ...(baseline as BaselineRecord),
-    ...(typeof calibration === 'string' ? { calibration: JSON.parse(calibration) as Calibration } : {}),
-  };
-}
-
-const profileCache = new Map<string, Promise<ReferenceProfiles>>();
-
-/**
- * The reference profiles of a baseline. Baselines never change, so they are cached for the life
- * of the execution environment: ingestion reads them once, not per batch.
- */
-export function referenceProfiles(modelId: string, baselineVersion: number): Promise<ReferenceProfiles> {
-  const cacheKey = `${modelId}#${baselineVersion}`;
-  let cached = profileCache.get(cacheKey);
-  if (!cached) {
-    cached = loadProfiles(modelId, baselineVersion);
-    cached.catch(() => profileCache.delete(cacheKey));
-    profileCache.set(cacheKey, cached);
-  }
-  return cached;
-}
-
-async function loadProfiles(modelId: string, baselineVersion: number): Promise<ReferenceProfiles> {
-  const profiles = new Map<string, ReferenceProfile>();
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.baselineFeaturesPartition(modelId, baselineVersion) },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      // The partition also holds the baseline's segment indexes (segments/baseline.ts).
-      if (typeof item.profile === 'string') profiles.set(item.column as string, JSON.parse(item.profile));
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return profiles;
-}

@@ -2,7 +2,7 @@ import type { ColumnChart } from '#drift/charts';
 import { profileChart } from '#drift/profile';
 import type { EvaluationRecord } from '../evaluation/store.ts';
 import { alignedWindow, readWindow } from '../evaluation/window.ts';
-import { referenceProfiles } from '../registry/baselines.ts';
+import { referenceProfiles } from '../registry/baseline-reads.ts';
 import type { ModelRecord } from '../registry/store.ts';
 
 /**

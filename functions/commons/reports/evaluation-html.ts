@@ -2,7 +2,7 @@ import { renderHtmlReport } from '#drift/html';
 import { type EvaluationRecord, listEvaluations } from '../evaluation/store.ts';
 import { html } from '../html/layout.ts';
 import { listIncidents } from '../incidents/store.ts';
-import { getBaseline } from '../registry/baselines.ts';
+import { getBaseline } from '../registry/baseline-reads.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { segmentsTable } from '../segments/html.ts';
 import { estimatedPerformanceSection } from './cbpe-html.ts';
