@@ -1,5 +1,4 @@
 import type { Cron } from 'croner';
-import * as z from '#commons/zod';
 
 /**
  * Cron schedules (`schedule.cron` in `schedule.timezone`): the times a model is evaluated, for
@@ -61,18 +60,6 @@ export function isTimeZone(zone: string): boolean {
     return false;
   }
 }
-
-export const cronSchema = z.string().check(
-  z.maxLength(200),
-  z.superRefine(async (expression, ctx) => {
-    const issue = await cronIssue(expression);
-    if (issue) ctx.addIssue({ code: 'custom', message: issue });
-  }),
-);
-
-export const timezoneSchema = z
-  .string()
-  .check(z.maxLength(64), z.refine(isTimeZone, 'an IANA time zone such as "Europe/Berlin" or "UTC"'));
 
 async function expression(schedule: CronSchedule): Promise<Cron> {
   if (schedule.cron === undefined) throw new Error('not a cron schedule');

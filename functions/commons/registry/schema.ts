@@ -5,7 +5,7 @@ import { checkPositiveClassModel } from '#commons/cbpe/records';
 import * as z from '#commons/zod';
 import { DRIFT_METHODS } from '#drift/methods';
 import type { DriftMethod } from '#drift/types';
-import { cronSchema, timezoneSchema } from '../evaluation/cron.ts';
+import { cronSchema, timezoneSchema } from '../evaluation/cron-schema.ts';
 import { MAX_ALLOWED_LENGTH, MAX_ALLOWED_VALUES, qualityRuleIssues } from '../quality/rules.ts';
 import { MAX_WRITE_SHARDS } from './capacity.ts';
 import {
