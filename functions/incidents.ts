@@ -31,7 +31,7 @@ export const handler = apiHandler({
   'GET /v1/incidents': async (event) => {
     requireAdmin(principalOf(event));
     const query = parseParams(event.queryStringParameters, incidentListQuerySchema, 'query');
-    const after = decodePageToken(query.nextToken, isIncidentPageKey);
+    const after = decodePageToken(query.nextToken, (key) => isIncidentPageKey(key, query.status));
     const page = await listIncidentPage({ ...query, after });
     const nextToken = encodePageToken(page.nextKey);
     return json(200, {
