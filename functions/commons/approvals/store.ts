@@ -5,7 +5,13 @@ import { dynamoDb } from '#clients/dynamodb';
 import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from '#commons/incidents/keys';
+import {
+  giveRecordPlaceBack,
+  INCIDENT_RECORD_LIMITS,
+  takeRecordPlace,
+} from '#commons/incidents/record-limits';
 import type { Role } from '#commons/incidents/types';
+import { StepFailedError } from '#commons/workflow/errors';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -67,8 +73,31 @@ export function approvalIdFor(taskToken: string): string {
   return `apr_${createHash('sha256').update(taskToken).digest('hex').slice(0, 32)}`;
 }
 
-/** Stores a new approval with its task token; false when it exists already. */
+/**
+ * Takes a place for one more approval of the incident (`record-limits.ts`), before anything of the
+ * request is written: past the bound the request fails its step (StepFailedError), and the
+ * incident takes the failure path. {@link putApproval} gives it back if it writes nothing.
+ */
+export async function reserveApproval(incidentId: string, step: string): Promise<void> {
+  if (!(await takeRecordPlace(incidentId, 'approvals'))) {
+    const most = INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US');
+    throw new StepFailedError(
+      `Incident ${incidentId} has asked for ${most} decisions, the most an incident keeps: the request for "${step}" is refused`,
+    );
+  }
+}
+
+/** Gives back the place {@link reserveApproval} took, for a request that wrote no approval. */
+export async function giveApprovalPlaceBack(incidentId: string): Promise<void> {
+  await giveRecordPlaceBack(incidentId, 'approvals');
+}
+
+/**
+ * Stores a new approval with its task token, in the place {@link reserveApproval} took; false
+ * when it exists already. The place is given back when nothing is written.
+ */
 export async function putApproval(approval: ApprovalRecord, taskToken: string): Promise<boolean> {
+  let written = false;
   try {
     await dynamoDb.send(
       new PutCommand({
@@ -83,10 +112,13 @@ export async function putApproval(approval: ApprovalRecord, taskToken: string): 
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    written = true;
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
+  } finally {
+    if (!written) await giveRecordPlaceBack(approval.incidentId, 'approvals');
   }
 }
 
@@ -101,11 +133,10 @@ export async function getApproval(
 }
 
 /**
- * Approvals of one incident read at most: each is a request to a step's role (a first one and at
- * most two reminders), which waits for a person or a timeout of hours, so an incident past it is
- * refused (ReadLimitError) rather than read in part.
+ * Approvals of one incident read at most: bounded where they are written ({@link putApproval},
+ * `record-limits.ts`), so a read never finds more.
  */
-export const MAX_APPROVALS_PER_INCIDENT = 1000;
+export const MAX_APPROVALS_PER_INCIDENT = INCIDENT_RECORD_LIMITS.approvals;
 
 /** The approvals of an incident, oldest first, without their tokens, read page after page. */
 export async function listApprovals(incidentId: string): Promise<ApprovalRecord[]> {

@@ -14,6 +14,7 @@ import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
 import { isOpenIncidentPageKey, openIncidentIndex, openIndexAttributes } from './open-index.ts';
+import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
 import type {
   Candidate,
   HistoryEntry,
@@ -88,24 +89,28 @@ export async function addIncidentRecord(
   kind: HistoryKind,
   at: string,
   record: Candidate | ValidationReport,
+  /**
+   * The record's own suffix, which makes it one of its kind: written again (a retried step), it
+   * replaces the earlier one rather than adding another. A random one by default.
+   */
+  suffix?: string,
 ): Promise<{ pk: string; sk: string }> {
-  const key = keys[kind](incidentId, at, randomBytes(4).toString('hex'));
+  const key = keys[kind](incidentId, at, suffix ?? randomBytes(4).toString('hex'));
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
       Item: { ...key, data: JSON.stringify(record) },
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ...(suffix === undefined ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
     }),
   );
   return key;
 }
 
 /**
- * Candidates (and re-validation reports) of one incident read at most: one a retraining cycle,
- * and a model allows 20 cycles before the Data Science Lead decides again; past it the incident's
- * records are refused (ReadLimitError) rather than read in part.
+ * Candidates (and re-validation reports, one a candidate) of one incident read at most: bounded
+ * where they are written (`record-limits.ts`: a 201st candidate is refused), so a read never finds more.
  */
-export const MAX_INCIDENT_RECORDS = 200;
+export const MAX_INCIDENT_RECORDS = INCIDENT_RECORD_LIMITS.candidates;
 
 /** The candidates or re-validation reports of an incident, oldest first, read page after page. */
 export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
