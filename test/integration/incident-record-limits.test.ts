@@ -34,7 +34,8 @@ describe('incident record limits', () => {
   let db: TestDynamoDb;
   let outbox: LocalOutbox;
   const engine = new Engine();
-  let limits: typeof import('../../functions/commons/incidents/record-limits.ts');
+  let limits: typeof import('../../functions/commons/incidents/record-counts.ts') &
+    typeof import('../../functions/commons/incidents/record-limits.ts');
   let store: typeof import('../../functions/commons/incidents/store.ts');
   let open: typeof import('../../functions/commons/incidents/open.ts');
   let dynamoDb: typeof import('../../functions/commons/clients/dynamodb.ts')['dynamoDb'];
@@ -130,7 +131,10 @@ describe('incident record limits', () => {
     );
     configureNotifier(outbox);
     configureSubscriptions(outbox.emailSubscriptions);
-    limits = await import('../../functions/commons/incidents/record-limits.ts');
+    limits = {
+      ...(await import('../../functions/commons/incidents/record-counts.ts')),
+      ...(await import('../../functions/commons/incidents/record-limits.ts')),
+    };
     store = await import('../../functions/commons/incidents/store.ts');
     open = await import('../../functions/commons/incidents/open.ts');
     ({ dynamoDb } = await import('../../functions/commons/clients/dynamodb.ts'));

@@ -4,6 +4,7 @@ import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
 import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
+import { INCIDENT_RECORD_LIMITS } from '../incidents/record-limits.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
 import { MAX_MODELS } from '../registry/limits.ts';
@@ -62,8 +63,7 @@ const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; 
   'POST /v1/models/{modelId}/feedback': { schema: feedbackSchema, summary: 'Record user feedback' },
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
-    summary:
-      'Submit a retrained candidate for an incident waiting for one (202); 409 when its request lapsed or the step stopped waiting, 503 when the workflow could not be reached: nothing of a refused candidate is kept',
+    summary: `Submit a retrained candidate for an incident waiting for one (202); 409 when its request lapsed or the step stopped waiting, 409 limit_reached naming incidentId when the incident has ${INCIDENT_RECORD_LIMITS.candidates} candidates already, 503 when the workflow could not be reached: nothing of a refused candidate is kept`,
   },
   'POST /v1/incidents/{incidentId}/decisions': {
     schema: agentDecisionInputSchema,
@@ -275,7 +275,7 @@ const readRoutes: Record<
   },
   'GET /v1/incidents': {
     summary:
-      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page',
+      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page (status=open pages the open incidents alone: its nextToken is for status=open only)',
     query: incidentListQuerySchema,
     content: {
       'application/json': {
@@ -292,7 +292,7 @@ const readRoutes: Record<
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary: `An incident whole: its kind, steps, candidates, re-validation reports, approvals and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
+    summary: `An incident whole: its kind, steps, candidates and re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most), approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/audit': {

@@ -5,11 +5,8 @@ import { dynamoDb } from '#clients/dynamodb';
 import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from '#commons/incidents/keys';
-import {
-  giveRecordPlaceBack,
-  INCIDENT_RECORD_LIMITS,
-  takeRecordPlace,
-} from '#commons/incidents/record-limits';
+import { giveRecordPlaceBack, takeRecordPlace } from '#commons/incidents/record-counts';
+import { INCIDENT_RECORD_LIMITS } from '#commons/incidents/record-limits';
 import type { Role } from '#commons/incidents/types';
 import { StepFailedError } from '#commons/workflow/errors';
 
@@ -74,7 +71,7 @@ export function approvalIdFor(taskToken: string): string {
 }
 
 /**
- * Takes a place for one more approval of the incident (`record-limits.ts`), before anything of the
+ * Takes a place for one more approval of the incident (`record-counts.ts`), before anything of the
  * request is written: past the bound the request fails its step (StepFailedError), and the
  * incident takes the failure path. {@link putApproval} gives it back if it writes nothing.
  */

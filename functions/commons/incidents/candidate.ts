@@ -6,7 +6,8 @@ import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
 import { appendAudit } from './audit.ts';
-import { giveRecordPlaceBack, INCIDENT_RECORD_LIMITS, takeRecordPlace } from './record-limits.ts';
+import { giveRecordPlaceBack, takeRecordPlace } from './record-counts.ts';
+import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
 import type { CandidateInput } from './schema.ts';
 import {
   addIncidentRecord,
@@ -112,7 +113,7 @@ async function withdrawCandidate(
  *    greater than production's (400).
  * 3. The request has not lapsed (its step timed out, or is about to: a reminder asks again): 409
  *    before anything is written.
- * 3a. The incident has a place for one more candidate (`record-limits.ts`: 200 at most, a
+ * 3a. The incident has a place for one more candidate (`record-counts.ts`: 200 at most, a
  *    conditional increment): 409 `limit_reached` naming `incidentId` otherwise, before anything is
  *    written. A submission that keeps nothing (any refusal below) gives its place back.
  * 4. The waiting task is taken in one conditional delete, which refuses a task that lapsed since
