@@ -4,8 +4,10 @@ import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
+import { isApprovalPageKey, listApprovalPage } from '#commons/approvals/store';
 import { isEventPageKey } from '#commons/evidence/store';
 import { json } from '#commons/http';
+import { APPROVALS_PAGE_BYTES, approvalListQuerySchema } from '#commons/incidents/approval-list';
 import { listAuditPage } from '#commons/incidents/audit';
 import { auditListQuerySchema } from '#commons/incidents/audit-list';
 import { submitCandidate } from '#commons/incidents/candidate';
@@ -55,6 +57,21 @@ export const handler = apiHandler({
     const page = await listAuditPage(incidentId, { limit: query.limit, ...(after ? { after } : {}) });
     const nextToken = encodePageToken(page.nextKey);
     return json(200, { audit: page.audit, ...(nextToken ? { nextToken } : {}) });
+  },
+
+  'GET /v1/incidents/{incidentId}/approvals': async (event) => {
+    requireAdmin(principalOf(event));
+    const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
+    const query = parseParams(event.queryStringParameters, approvalListQuerySchema, 'query');
+    const after = decodePageToken(query.nextToken, (key) => isApprovalPageKey(incidentId, key));
+    await loadIncident(incidentId);
+    const page = await listApprovalPage(incidentId, {
+      limit: query.limit,
+      maxBytes: APPROVALS_PAGE_BYTES,
+      ...(after ? { after } : {}),
+    });
+    const nextToken = encodePageToken(page.nextKey);
+    return json(200, { approvals: page.approvals, ...(nextToken ? { nextToken } : {}) });
   },
 
   'POST /v1/incidents/{incidentId}/candidate': async (event) => {

@@ -3,6 +3,11 @@ import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
+import {
+  APPROVALS_PAGE_BYTES,
+  approvalListQuerySchema,
+  MAX_APPROVALS_PER_PAGE,
+} from '../incidents/approval-list.ts';
 import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
 import { INCIDENT_RECORD_LIMITS } from '../incidents/record-limits.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
@@ -292,7 +297,7 @@ const readRoutes: Record<
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary: `An incident whole: its kind, steps, candidates and re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most), approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
+    summary: `An incident whole: its kind, steps, candidates and re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most), the first page of its approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most in all; ${APPROVALS_PAGE_BYTES / 4_000_000} MB of them at most here: approvalsNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/approvals) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/audit': {
@@ -317,6 +322,42 @@ const readRoutes: Record<
                   actor: { type: 'string' },
                   step: { type: 'string' },
                   details: { type: 'object' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/approvals': {
+    summary: `A page of the incident's requests for a decision (without task tokens), oldest first: ${MAX_APPROVALS_PER_PAGE} at most, and ${APPROVALS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page`,
+    query: approvalListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['approvals'],
+          properties: {
+            approvals: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['approvalId', 'incidentId', 'step', 'status', 'requestedAt', 'expiresAt'],
+                properties: {
+                  approvalId: { type: 'string' },
+                  incidentId: { type: 'string' },
+                  modelId: { type: 'string' },
+                  step: { type: 'string' },
+                  kind: { type: 'string' },
+                  roles: { type: 'array', items: { type: 'string' } },
+                  recipients: { type: 'array', items: { type: 'string' } },
+                  requestedAt: { type: 'string', format: 'date-time' },
+                  expiresAt: { type: 'string', format: 'date-time' },
+                  status: { enum: ['pending', 'decided', 'expired', 'withdrawn', 'lapsed'] },
+                  decision: { type: 'string' },
+                  decidedBy: { type: 'string' },
                 },
               },
             },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
@@ -148,6 +148,61 @@ export async function listApprovals(incidentId: string): Promise<ApprovalRecord[
     `approvals of incident ${incidentId}`,
   );
   return items.map(toApproval);
+}
+
+/**
+ * One page of an incident's approvals, oldest first, without their tokens: at most `limit` of them
+ * and, one at least, `maxBytes` of their JSON together; the key to resume after the last one when
+ * there may be more.
+ */
+export async function listApprovalPage(
+  incidentId: string,
+  options: { readonly limit: number; readonly maxBytes: number; readonly after?: Record<string, string> },
+): Promise<{ approvals: ApprovalRecord[]; nextKey?: Record<string, string> }> {
+  const approvals: ApprovalRecord[] = [];
+  let bytes = 0;
+  let last: Record<string, unknown> | undefined;
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
+        ExclusiveStartKey: start,
+        Limit: options.limit - approvals.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const approval = toApproval(item);
+      const size = Buffer.byteLength(JSON.stringify(approval), 'utf8');
+      if (approvals.length > 0 && bytes + size > options.maxBytes)
+        return { approvals, nextKey: pageKey(last) };
+      approvals.push(approval);
+      bytes += size;
+      last = item;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && approvals.length < options.limit);
+  return { approvals, ...(start && last ? { nextKey: pageKey(last) } : {}) };
+}
+
+function pageKey(item: Record<string, unknown> | undefined): Record<string, string> {
+  const { pk, sk, gsi1pk, gsi1sk } = item as Record<string, string>;
+  return { pk, sk, gsi1pk, gsi1sk } as Record<string, string>;
+}
+
+/** Whether a page key is one of the incident's approvals (see {@link listApprovalPage}). */
+export function isApprovalPageKey(incidentId: string, key: Record<string, string>): boolean {
+  return (
+    key.gsi1pk === keys.approvalsIndex(incidentId) &&
+    typeof key.gsi1sk === 'string' &&
+    typeof key.pk === 'string' &&
+    key.pk.startsWith('APPROVAL#') &&
+    key.sk === '#APPROVAL' &&
+    Object.keys(key).length === 4
+  );
 }
 
 export interface DecisionClaim {

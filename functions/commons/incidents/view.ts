@@ -1,13 +1,16 @@
 import { encodePageToken } from '#commons/api/page';
-import { type ApprovalRecord, listApprovals } from '#commons/approvals/store';
+import { type ApprovalRecord, listApprovalPage } from '#commons/approvals/store';
+import { APPROVALS_PAGE_BYTES, MAX_APPROVALS_PER_PAGE } from './approval-list.ts';
 import { listAuditPage } from './audit.ts';
 import { AUDIT_PAGE_BYTES, MAX_AUDIT_PER_PAGE } from './audit-list.ts';
 import { type IncidentListFields, listIncidentRecords, loadIncident } from './store.ts';
 import type { AuditEvent, IncidentRecord } from './types.ts';
 
 export interface IncidentDetail extends IncidentRecord {
-  /** Every request for a decision, without task tokens. */
+  /** The requests for a decision, without task tokens: the first page of them. */
   readonly approvals: readonly ApprovalRecord[];
+  /** Present when the approvals go on: `GET /v1/incidents/{id}/approvals?nextToken=` reads the rest. */
+  readonly approvalsNextToken?: string;
   readonly audit: readonly AuditEvent[];
   /** Present when the audit trail goes on: `GET /v1/incidents/{id}/audit?nextToken=` reads the rest. */
   readonly auditNextToken?: string;
@@ -21,7 +24,8 @@ export interface IncidentDetail extends IncidentRecord {
 export async function incidentDetail(incidentId: string): Promise<IncidentDetail> {
   const incident = await loadIncident(incidentId);
   const [approvals, audit, candidates, validationReports] = await Promise.all([
-    listApprovals(incidentId),
+    // The first page of the approvals, a quarter of a page's bytes beside the rest of the detail.
+    listApprovalPage(incidentId, { limit: MAX_APPROVALS_PER_PAGE, maxBytes: APPROVALS_PAGE_BYTES / 4 }),
     // The first page of the audit trail, half a page's bytes beside the rest of the detail.
     listAuditPage(incidentId, { limit: MAX_AUDIT_PER_PAGE, maxBytes: AUDIT_PAGE_BYTES / 2 }),
     listIncidentRecords(incidentId, 'candidate'),
@@ -31,7 +35,8 @@ export async function incidentDetail(incidentId: string): Promise<IncidentDetail
     ...incident,
     candidates: [...(incident.candidates ?? []), ...candidates],
     validationReports: [...(incident.validationReports ?? []), ...validationReports],
-    approvals,
+    approvals: approvals.approvals,
+    ...(approvals.nextKey ? { approvalsNextToken: encodePageToken(approvals.nextKey) as string } : {}),
     audit: audit.audit,
     ...(audit.nextKey ? { auditNextToken: encodePageToken(audit.nextKey) as string } : {}),
   };
