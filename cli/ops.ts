@@ -262,6 +262,7 @@ interface IncidentDetail extends IncidentSummary {
   readonly promotion?: { version: string; previousVersion: string; promotedAt: string };
   readonly audit: readonly { at: string; type: string; actor: string; step?: string }[];
   readonly auditNextToken?: string;
+  readonly approvalsNextToken?: string;
 }
 
 const STATUSES = ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'];
@@ -373,6 +374,9 @@ function showIncident(incident: IncidentDetail): string {
         ]),
       )}`,
     );
+    if (incident.approvalsNextToken) {
+      parts.push(`  and more: GET /v1/incidents/${incident.incidentId}/approvals pages through all.\n`);
+    }
   }
   if (incident.candidates?.length) {
     parts.push(

@@ -108,6 +108,19 @@ describe('paged approvals of an incident', () => {
     expect(whole.body.nextToken).toBeUndefined();
   });
 
+  it('says in `vigil incidents show` that the approvals go on', async () => {
+    const { runIncidents } = await import('../../cli/ops.ts');
+    const { ADMIN_KEY } = await import('../support/api.ts');
+    const out: string[] = [];
+    const code = await runIncidents(
+      ['show', incidentId, '--url', api.url, '--key', ADMIN_KEY],
+      (text) => out.push(text),
+      () => {},
+    );
+    expect(code).toBe(0);
+    expect(out.join('')).toContain(`and more: GET /v1/incidents/${incidentId}/approvals pages through all.`);
+  });
+
   it("refuses another incident's token, a limit past its bound, and an unknown incident", async () => {
     const other = await api.call('GET', `/v1/incidents/${otherId}/approvals?limit=1`);
     expect(other.body.approvals).toHaveLength(1);
