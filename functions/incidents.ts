@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { submitAgentDecision } from '#commons/agents/decide';
 import { agentDecisionInputSchema } from '#commons/agents/schema';
 import { apiHandler } from '#commons/api/handler';
@@ -12,8 +13,15 @@ import { listAuditPage } from '#commons/incidents/audit';
 import { auditListQuerySchema } from '#commons/incidents/audit-list';
 import { submitCandidate } from '#commons/incidents/candidate';
 import { requestOrigin } from '#commons/incidents/origin';
+import { RECORDS_PAGE_BYTES, recordListQuerySchema } from '#commons/incidents/record-list';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
-import { isIncidentPageKey, listIncidentPage, loadIncident } from '#commons/incidents/store';
+import {
+  isIncidentPageKey,
+  isIncidentRecordPageKey,
+  listIncidentPage,
+  listIncidentRecordPage,
+  loadIncident,
+} from '#commons/incidents/store';
 import { incidentDetail, incidentListItem } from '#commons/incidents/view';
 import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
@@ -23,6 +31,21 @@ const incidentPath = z.object({
     .string()
     .check(z.regex(/^inc_[0-9a-f]{20}$/, 'an incident id such as inc_0123456789abcdef0123')),
 });
+
+/** A page of an incident's candidates or re-validation reports (admin), in submission order. */
+async function recordPage(event: APIGatewayProxyEvent, kind: 'candidate' | 'validation') {
+  requireAdmin(principalOf(event));
+  const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
+  const query = parseParams(event.queryStringParameters, recordListQuerySchema, 'query');
+  const after = decodePageToken(query.nextToken, (key) => isIncidentRecordPageKey(incidentId, kind, key));
+  await loadIncident(incidentId);
+  const page = await listIncidentRecordPage(incidentId, kind, {
+    limit: query.limit,
+    maxBytes: RECORDS_PAGE_BYTES,
+    ...(after ? { after } : {}),
+  });
+  return { records: page.records, nextToken: encodePageToken(page.nextKey) };
+}
 
 /**
  * The incident API: listing and detail (admin), the candidate callback of the retraining
@@ -72,6 +95,16 @@ export const handler = apiHandler({
     });
     const nextToken = encodePageToken(page.nextKey);
     return json(200, { approvals: page.approvals, ...(nextToken ? { nextToken } : {}) });
+  },
+
+  'GET /v1/incidents/{incidentId}/candidates': async (event) => {
+    const { records, nextToken } = await recordPage(event, 'candidate');
+    return json(200, { candidates: records, ...(nextToken ? { nextToken } : {}) });
+  },
+
+  'GET /v1/incidents/{incidentId}/validation-reports': async (event) => {
+    const { records, nextToken } = await recordPage(event, 'validation');
+    return json(200, { validationReports: records, ...(nextToken ? { nextToken } : {}) });
   },
 
   'POST /v1/incidents/{incidentId}/candidate': async (event) => {

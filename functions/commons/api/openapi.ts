@@ -10,6 +10,7 @@ import {
 } from '../incidents/approval-list.ts';
 import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
 import { INCIDENT_RECORD_LIMITS } from '../incidents/record-limits.ts';
+import { MAX_RECORDS_PER_PAGE, RECORDS_PAGE_BYTES, recordListQuerySchema } from '../incidents/record-list.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
 import { MAX_MODELS } from '../registry/limits.ts';
@@ -297,7 +298,7 @@ const readRoutes: Record<
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary: `An incident whole: its kind, steps, candidates and re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most), the first page of its approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most in all; ${APPROVALS_PAGE_BYTES / 4_000_000} MB of them at most here: approvalsNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/approvals) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
+    summary: `An incident whole: its kind, steps, the first page of its candidates and of its re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most in all; ${RECORDS_PAGE_BYTES / 8_000_000} MB of each at most here: candidatesNextToken and validationReportsNextToken, when present, read the rest on GET /v1/incidents/{incidentId}/candidates and /validation-reports), the first page of its approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most in all; ${APPROVALS_PAGE_BYTES / 4_000_000} MB of them at most here: approvalsNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/approvals) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/audit': {
@@ -361,6 +362,38 @@ const readRoutes: Record<
                 },
               },
             },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/candidates': {
+    summary: `A page of the incident's candidates, in submission order: ${MAX_RECORDS_PER_PAGE} at most, and ${RECORDS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page. Candidates of incidents from before candidates had items of their own are in the incident's detail only`,
+    query: recordListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['candidates'],
+          properties: {
+            candidates: { type: 'array', items: { type: 'object' } },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/validation-reports': {
+    summary: `A page of the incident's re-validation reports, one a candidate, in submission order: ${MAX_RECORDS_PER_PAGE} at most, and ${RECORDS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page`,
+    query: recordListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['validationReports'],
+          properties: {
+            validationReports: { type: 'array', items: { type: 'object' } },
             nextToken: { type: 'string' },
           },
         },

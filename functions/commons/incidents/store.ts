@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryAll } from '#clients/query';
+import { isItemKeyUnder, queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
@@ -136,6 +136,59 @@ export async function listIncidentRecords(
     `${kind === 'candidate' ? 'candidates' : 're-validation reports'} of incident ${incidentId}`,
   );
   return items.map((item) => JSON.parse(item.data as string));
+}
+
+/**
+ * One page of an incident's candidates or re-validation reports, oldest first: at most `limit` of
+ * them and, one at least, `maxBytes` of their JSON together; the key to resume after the last one
+ * when there may be more.
+ */
+export async function listIncidentRecordPage(
+  incidentId: string,
+  kind: HistoryKind,
+  options: { readonly limit: number; readonly maxBytes: number; readonly after?: Record<string, string> },
+): Promise<{ records: (Candidate | ValidationReport)[]; nextKey?: Record<string, string> }> {
+  const records: (Candidate | ValidationReport)[] = [];
+  let bytes = 0;
+  let last: Record<string, string> | undefined;
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.incidentPartition(incidentId),
+          ':prefix': recordPrefix(kind),
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+        Limit: options.limit - records.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const size = Buffer.byteLength(item.data as string, 'utf8');
+      if (records.length > 0 && bytes + size > options.maxBytes) return { records, nextKey: last };
+      records.push(JSON.parse(item.data as string));
+      bytes += size;
+      last = { pk: item.pk as string, sk: item.sk as string };
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && records.length < options.limit);
+  return { records, ...(start && last ? { nextKey: last } : {}) };
+}
+
+function recordPrefix(kind: HistoryKind): string {
+  return kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix;
+}
+
+/** Whether a page key is one of the incident's candidates or reports (see {@link listIncidentRecordPage}). */
+export function isIncidentRecordPageKey(
+  incidentId: string,
+  kind: HistoryKind,
+  key: Record<string, string>,
+): boolean {
+  return isItemKeyUnder(key, keys.incidentPartition(incidentId), recordPrefix(kind));
 }
 
 /** The incident, or a 404 naming it. */

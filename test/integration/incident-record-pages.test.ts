@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api.ts';
 
 /**
- * An incident's approvals over HTTP: the detail answers the first megabyte of them and a token,
- * `GET /v1/incidents/{id}/approvals` pages the rest, so neither answer nears Lambda's 6 MB
- * response however large an incident's requests are.
+ * An incident's approvals, candidates and re-validation reports over HTTP: the detail answers the
+ * first page of each and a token, `GET /v1/incidents/{id}/approvals`, `.../candidates` and
+ * `.../validation-reports` page the rest, so no answer nears Lambda's 6 MB response however large
+ * an incident's records are.
  */
-describe('paged approvals of an incident', () => {
+describe('paged records of an incident', () => {
   let api: TestApi;
   const incidentId = 'inc_0000000000000000ab01';
   const otherId = 'inc_0000000000000000ab02';
@@ -55,6 +56,36 @@ describe('paged approvals of an incident', () => {
           comment: `${i} ${'x'.repeat(150_000)}`,
         },
         `secret-task-token-${i}`,
+      );
+    }
+    // Twelve candidates and reports of ~60 KB each (notes of control characters, escaped in JSON).
+    const { addIncidentRecord } = await import('../../functions/commons/incidents/store.ts');
+    for (let i = 0; i < 12; i++) {
+      const submittedAt = new Date(Date.UTC(2026, 2, 1, 2, i)).toISOString();
+      await addIncidentRecord(incidentId, 'candidate', submittedAt, {
+        version: `1.${i + 1}.0`,
+        artifactUri: 's3://models/x',
+        metrics: {},
+        scopeChanged: false,
+        notes: '\u0001'.repeat(10_000),
+        productionVersion: '1.0.0',
+        cycle: i + 1,
+        submittedAt,
+        submittedBy: 'admin',
+      });
+      await addIncidentRecord(
+        incidentId,
+        'validation',
+        submittedAt,
+        {
+          candidateVersion: `1.${i + 1}.0`,
+          productionVersion: '1.0.0',
+          passed: false,
+          checks: [],
+          comparison: [{ metric: '\u0001'.repeat(10_000) }],
+          checkedAt: submittedAt,
+        },
+        `v${i}`,
       );
     }
     await reserveApproval(otherId, 'qa');
@@ -106,6 +137,42 @@ describe('paged approvals of an incident', () => {
     const whole = await api.call('GET', `/v1/incidents/${incidentId}/approvals`);
     expect(whole.body.approvals.map((a: { approvalId: string }) => a.approvalId)).toEqual(approvalIds);
     expect(whole.body.nextToken).toBeUndefined();
+  });
+
+  it('answers the first half megabyte of candidates and of reports in the detail, and each once across the pages', async () => {
+    const detail = await api.call('GET', `/v1/incidents/${incidentId}`);
+    const versions = Array.from({ length: 12 }, (_, i) => `1.${i + 1}.0`);
+    for (const [field, route, token, version] of [
+      ['candidates', 'candidates', 'candidatesNextToken', 'version'],
+      ['validationReports', 'validation-reports', 'validationReportsNextToken', 'candidateVersion'],
+    ] as const) {
+      const first = detail.body[field] as Record<string, string>[];
+      expect(first.length, field).toBeGreaterThan(0);
+      expect(first.length, field).toBeLessThan(12);
+      expect(Buffer.byteLength(JSON.stringify(first))).toBeLessThanOrEqual(500_000);
+      const seen = first.map((record) => record[version]);
+      let next: string | undefined = detail.body[token];
+      while (next) {
+        const page = await api.call(
+          'GET',
+          `/v1/incidents/${incidentId}/${route}?limit=4&nextToken=${encodeURIComponent(next)}`,
+        );
+        expect(page.status, page.body.error?.message).toBe(200);
+        expect(page.body[field].length).toBeLessThanOrEqual(4);
+        seen.push(...page.body[field].map((record: Record<string, string>) => record[version]));
+        next = page.body.nextToken;
+      }
+      expect(seen, field).toEqual(versions);
+      // A candidates token is no reports token.
+      const other = route === 'candidates' ? 'validation-reports' : 'candidates';
+      const mixed = await api.call(
+        'GET',
+        `/v1/incidents/${incidentId}/${other}?nextToken=${encodeURIComponent(detail.body[token])}`,
+      );
+      expect(mixed.status).toBe(400);
+      expect(mixed.body.error.issues[0].path).toBe('query.nextToken');
+    }
+    expect(Buffer.byteLength(JSON.stringify(detail.body))).toBeLessThan(6_000_000);
   });
 
   it('says in `vigil incidents show` that the approvals go on', async () => {
