@@ -263,6 +263,7 @@ interface IncidentDetail extends IncidentSummary {
   readonly audit: readonly { at: string; type: string; actor: string; step?: string }[];
   readonly auditNextToken?: string;
   readonly approvalsNextToken?: string;
+  readonly candidatesNextToken?: string;
 }
 
 const STATUSES = ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'];
@@ -385,6 +386,9 @@ function showIncident(incident: IncidentDetail): string {
         incident.candidates.map((c) => [`  ${c.version}`, c.cycle, c.submittedAt, c.submittedBy]),
       )}`,
     );
+    if (incident.candidatesNextToken) {
+      parts.push(`  and more: GET /v1/incidents/${incident.incidentId}/candidates pages through all.\n`);
+    }
   }
   if (incident.validationReport) {
     parts.push(

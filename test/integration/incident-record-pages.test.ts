@@ -175,7 +175,7 @@ describe('paged records of an incident', () => {
     expect(Buffer.byteLength(JSON.stringify(detail.body))).toBeLessThan(6_000_000);
   });
 
-  it('says in `vigil incidents show` that the approvals go on', async () => {
+  it('says in `vigil incidents show` that the approvals and candidates go on', async () => {
     const { runIncidents } = await import('../../cli/ops.ts');
     const { ADMIN_KEY } = await import('../support/api.ts');
     const out: string[] = [];
@@ -186,6 +186,7 @@ describe('paged records of an incident', () => {
     );
     expect(code).toBe(0);
     expect(out.join('')).toContain(`and more: GET /v1/incidents/${incidentId}/approvals pages through all.`);
+    expect(out.join('')).toContain(`and more: GET /v1/incidents/${incidentId}/candidates pages through all.`);
   });
 
   it("refuses another incident's token, a limit past its bound, and an unknown incident", async () => {
