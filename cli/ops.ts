@@ -262,6 +262,8 @@ interface IncidentDetail extends IncidentSummary {
   readonly promotion?: { version: string; previousVersion: string; promotedAt: string };
   readonly audit: readonly { at: string; type: string; actor: string; step?: string }[];
   readonly auditNextToken?: string;
+  readonly approvalsNextToken?: string;
+  readonly candidatesNextToken?: string;
 }
 
 const STATUSES = ['open', 'resolved', 'false_alarm', 'abandoned', 'failed'];
@@ -373,6 +375,9 @@ function showIncident(incident: IncidentDetail): string {
         ]),
       )}`,
     );
+    if (incident.approvalsNextToken) {
+      parts.push(`  and more: GET /v1/incidents/${incident.incidentId}/approvals pages through all.\n`);
+    }
   }
   if (incident.candidates?.length) {
     parts.push(
@@ -381,6 +386,9 @@ function showIncident(incident: IncidentDetail): string {
         incident.candidates.map((c) => [`  ${c.version}`, c.cycle, c.submittedAt, c.submittedBy]),
       )}`,
     );
+    if (incident.candidatesNextToken) {
+      parts.push(`  and more: GET /v1/incidents/${incident.incidentId}/candidates pages through all.\n`);
+    }
   }
   if (incident.validationReport) {
     parts.push(

@@ -54,8 +54,8 @@ export const itemScopes = {
       // have the scheduled tick announce and apply its decision.
       read: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'APPROVAL#*'],
       write: ['INCIDENT#*', 'EVENTS#*', 'MODEL#*', 'APPROVAL#*', 'AGENT_DUE', 'AGENT_ANNOUNCE'],
-      // The list of incidents, and an incident's approvals.
-      indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'] },
+      // The list of incidents, and an incident's approvals; the open incidents' sparse index.
+      indexes: { gsi1: ['INCIDENTS', 'INCIDENT#*#APPROVALS'], open: ['OPEN_INCIDENTS'] },
     },
   },
   approvals: {

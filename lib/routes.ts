@@ -49,6 +49,14 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/v1/incidents', handler: 'incidents', auth: 'apiKey' },
   { method: 'GET', path: '/v1/incidents/{incidentId}', handler: 'incidents', auth: 'apiKey' },
   { method: 'GET', path: '/v1/incidents/{incidentId}/audit', handler: 'incidents', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/incidents/{incidentId}/approvals', handler: 'incidents', auth: 'apiKey' },
+  { method: 'GET', path: '/v1/incidents/{incidentId}/candidates', handler: 'incidents', auth: 'apiKey' },
+  {
+    method: 'GET',
+    path: '/v1/incidents/{incidentId}/validation-reports',
+    handler: 'incidents',
+    auth: 'apiKey',
+  },
   { method: 'POST', path: '/v1/incidents/{incidentId}/candidate', handler: 'incidents', auth: 'apiKey' },
   // An authorized agent's decision of a delegated step (admin, or a key of the model with the agent scope)
   { method: 'POST', path: '/v1/incidents/{incidentId}/decisions', handler: 'incidents', auth: 'apiKey' },

@@ -55,6 +55,13 @@ export const governanceTable = {
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
     },
+    // Sparse: only open incidents carry `openpk`/`opensk` (functions/commons/incidents/open-index.ts),
+    // so listing them reads what is open, not every incident ever opened.
+    {
+      indexName: 'open',
+      partitionKey: { name: 'openpk', type: 'S' },
+      sortKey: { name: 'opensk', type: 'S' },
+    },
   ],
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableDefinition;

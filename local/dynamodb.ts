@@ -1,10 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  ScanCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { type TableDefinition, type TableId, tables } from '../lib/tables.ts';
@@ -91,6 +96,7 @@ export async function ensureTables(client: DynamoDBClient, names: Record<TableId
   for (const definition of tables) {
     const name = names[definition.id];
     if (!existing.has(name)) await client.send(new CreateTableCommand(createTableInput(definition, name)));
+    else await addMissingIndexes(client, definition, name);
   }
   for (const definition of tables) {
     for (let attempt = 0; ; attempt++) {
@@ -100,6 +106,58 @@ export async function ensureTables(client: DynamoDBClient, names: Record<TableId
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/**
+ * Gives a table made from an earlier definition the indexes added to it since (a data directory
+ * kept across an upgrade). DynamoDB adds an index to a live table and fills it from the items;
+ * dynalite cannot, so the table is made again from its definition with its items: read whole,
+ * deleted, created, written back.
+ */
+async function addMissingIndexes(
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  name: string,
+): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  if (definition.globalIndexes.every((index) => present.has(index.indexName))) return;
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: name, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await client.send(new DeleteTableCommand({ TableName: name }));
+  await waitForTable(client, name, 'gone');
+  await client.send(new CreateTableCommand(createTableInput(definition, name)));
+  await waitForTable(client, name, 'ACTIVE');
+  for (let i = 0; i < items.length; i += 25) {
+    let writes: WriteRequest[] = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    while (writes.length > 0) {
+      const { UnprocessedItems } = await client.send(
+        new BatchWriteItemCommand({ RequestItems: { [name]: writes } }),
+      );
+      writes = UnprocessedItems?.[name] ?? [];
+    }
+  }
+}
+
+/** Waits until a table is ACTIVE, or gone. */
+async function waitForTable(client: DynamoDBClient, name: string, state: 'ACTIVE' | 'gone'): Promise<void> {
+  for (let attempt = 0; attempt <= 100; attempt++) {
+    const status = await client
+      .send(new DescribeTableCommand({ TableName: name }))
+      .then(({ Table }) => Table?.TableStatus)
+      .catch((error: unknown) => {
+        if ((error as Error).name === 'ResourceNotFoundException') return 'gone';
+        throw error;
+      });
+    if (status === state) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Table ${name} did not become ${state}`);
 }
 
 /** A low-level client for dynalite, with the dummy credentials it accepts. */

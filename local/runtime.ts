@@ -103,6 +103,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const client = localDynamoDbClient(dynamo.endpoint);
     await ensureTables(client, tableNames);
     client.destroy();
+    // The upgrade step a deployment runs once (scripts/backfill-open-incidents.ts); here on every start.
+    await (await import('../functions/commons/incidents/open-index-backfill.ts')).backfillOpenIncidentIndex();
 
     const governance = await startLocalGovernance(
       options.dataDir,

@@ -103,10 +103,16 @@ describe('incident items', () => {
     }
 
     const detail = await view.incidentDetail(incident.incidentId);
+    const candidates = await store.listIncidentRecords(incident.incidentId, 'candidate');
+    const reports = await store.listIncidentRecords(incident.incidentId, 'validation');
 
-    expect(detail.candidates?.map((c) => c.cycle)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-    expect(detail.validationReports).toHaveLength(25);
-    expect(detail.candidates?.[24]).toEqual(candidate(25));
+    expect(candidates.map((c) => c.cycle)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(reports).toHaveLength(25);
+    expect(candidates[24]).toEqual(candidate(25));
+    // The detail answers the first half megabyte of each, and a token to read on.
+    expect(detail.candidates).toEqual(candidates.slice(0, detail.candidates?.length));
+    expect(detail.candidatesNextToken).toBeDefined();
+    expect(detail.validationReportsNextToken).toBeDefined();
     const stored = await store.getIncident(incident.incidentId);
     expect(stored?.candidates).toBeUndefined();
     expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThan(4 * 1024);

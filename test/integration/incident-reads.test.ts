@@ -51,6 +51,61 @@ describe('incident index reads across pages', () => {
     expect(open).toEqual(expected.reverse());
   });
 
+  it('reads the open incidents alone: closed ones are not in their index, whatever the history', async () => {
+    const { dynamoDb } = await import('../../functions/commons/clients/dynamodb.ts');
+    /** What a read answers, and the index items DynamoDB read for it (ScannedCount, before any filter). */
+    const scannedBy = async <T>(
+      read: () => Promise<T>,
+    ): Promise<{ result: T; scanned: number; indexes: string[] }> => {
+      let scanned = 0;
+      const indexes: string[] = [];
+      const name = 'scannedCounter';
+      dynamoDb.middlewareStack.add(
+        (next) => async (args) => {
+          const result = await next(args);
+          indexes.push(String((args.input as { IndexName?: string }).IndexName));
+          scanned += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
+          return result;
+        },
+        { step: 'initialize', name },
+      );
+      try {
+        return { result: await read(), scanned, indexes };
+      } finally {
+        dynamoDb.middlewareStack.remove(name);
+      }
+    };
+    const expected = ids.filter((_, i) => isOpen(i)).reverse();
+    // 40 of the 60 incidents are closed: no read of the open ones touches them.
+    const ids_ = await scannedBy(() => store.listOpenIncidentIds());
+    expect(ids_.result.map((i) => i.incidentId)).toEqual(expected);
+    expect(ids_).toMatchObject({ scanned: 20 });
+    const page = await scannedBy(() => store.listIncidentPage({ status: 'open', limit: 100 }));
+    expect(page.result.incidents.map((i) => i.incidentId)).toEqual(expected);
+    expect(page.result.nextKey).toBeUndefined();
+    expect(page.scanned).toBe(20);
+    const ofModel = await scannedBy(() => store.listIncidents({ status: 'open', modelId: 'odd' }));
+    expect(ofModel.result.map((i) => i.incidentId)).toEqual(
+      ids.filter((_, i) => isOpen(i) && i % 2).reverse(),
+    );
+    expect(ofModel.scanned).toBe(20);
+    for (const read of [ids_, page, ofModel]) expect(new Set(read.indexes)).toEqual(new Set(['open']));
+  });
+
+  it('pages the open incidents in their own index, and refuses a nextToken of the whole listing there', async () => {
+    const first = await store.listIncidentPage({ status: 'open', limit: 7 });
+    expect(first.incidents.every((i) => i.status === 'open')).toBe(true);
+    const key = first.nextKey as Record<string, string>;
+    expect(store.isIncidentPageKey(key, 'open')).toBe(true);
+    expect(store.isIncidentPageKey(key)).toBe(false);
+    const rest = await store.listIncidentPage({ status: 'open', limit: 100, after: key });
+    expect([...first.incidents, ...rest.incidents].map((i) => i.incidentId)).toEqual(
+      ids.filter((_, i) => isOpen(i)).reverse(),
+    );
+    const whole = await store.listIncidentPage({ limit: 3 });
+    expect(store.isIncidentPageKey(whole.nextKey as Record<string, string>, 'open')).toBe(false);
+  });
+
   it('refuses the whole read when there are more open incidents than its bound', async () => {
     expect(await store.listOpenIncidentIds(20)).toHaveLength(20);
     await expect(store.listOpenIncidentIds(19)).rejects.toBeInstanceOf(query.ReadLimitError);

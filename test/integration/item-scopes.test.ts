@@ -167,6 +167,7 @@ describe('item scopes of the exposed functions', () => {
     ).toBe(202);
     expect((await h.call('GET', `/v1/incidents/${incidentId}`)).status).toBe(200);
     expect((await h.call('GET', '/v1/incidents?modelId=scoped-incident&status=open')).status).toBe(200);
+    expect((await h.call('GET', '/v1/incidents?modelId=scoped-incident')).status).toBe(200);
 
     // Assess
     const approvals = requestsOf('approvals');
@@ -179,6 +180,8 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('approvals')).toEqual([]);
     const incidents = requestsOf('incidents');
     expect(incidents.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);
+    // `status=open` reads the sparse index of open incidents alone.
+    expect(incidents.some((r) => r.index === 'open' && r.leadingKeys.includes('OPEN_INCIDENTS'))).toBe(true);
     expect(incidents.some((r) => r.action === 'PutItem' && r.leadingKeys[0]?.startsWith('MODEL#'))).toBe(
       true,
     );

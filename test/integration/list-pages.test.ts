@@ -96,6 +96,21 @@ describe('paged lists of models and incidents', () => {
     expect(refused.body.error.issues[0].path).toBe('query.nextToken');
   });
 
+  it('pages the open incidents in their own index, and refuses there a nextToken of the whole listing', async () => {
+    const open = await pages('/v1/incidents?status=open&modelId=m01&limit=7', 'incidents', 'incidentId');
+    expect(open.flat()).toEqual(incidentIds.filter((_, i) => i % 2).reverse());
+    expect(open.slice(0, -1).every((page) => page.length === 7)).toBe(true);
+
+    const whole = await api.call('GET', '/v1/incidents?limit=3');
+    const mixed = await api.call('GET', `/v1/incidents?status=open&nextToken=${whole.body.nextToken}`);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.error.issues[0].path).toBe('query.nextToken');
+    const openPage = await api.call('GET', '/v1/incidents?status=open&limit=3');
+    const back = await api.call('GET', `/v1/incidents?nextToken=${openPage.body.nextToken}`);
+    expect(back.status).toBe(400);
+    expect(back.body.error.issues[0].path).toBe('query.nextToken');
+  });
+
   it('lists every page in the CLI', async () => {
     const out: string[] = [];
     const err: string[] = [];

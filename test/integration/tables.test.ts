@@ -1,10 +1,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tables } from '../../lib/tables.ts';
-import { ensureTables, localDynamoDbClient, localTableNames, startDynalite } from '../../local/dynamodb.ts';
+import { governanceTable, tables } from '../../lib/tables.ts';
+import {
+  createTableInput,
+  ensureTables,
+  localDynamoDbClient,
+  localTableNames,
+  startDynalite,
+} from '../../local/dynamodb.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '../support/dynalite.ts';
 
 describe('local tables from the shared definitions', () => {
@@ -78,5 +91,52 @@ describe('dynalite on disk', () => {
     await second.close();
 
     expect(Item?.name).toEqual({ S: 'churn' });
+  });
+
+  it('gives a table kept from an earlier definition the indexes added since, with its items in them', async () => {
+    const names = localTableNames('upgraded');
+    const server = await startDynalite({ path: dir });
+    const client = localDynamoDbClient(server.endpoint);
+    try {
+      // The governance table as it was before the open-incident index, with an open incident in it.
+      const earlier = { ...governanceTable, globalIndexes: governanceTable.globalIndexes.slice(0, 1) };
+      await client.send(new CreateTableCommand(createTableInput(earlier, names.Governance)));
+      const incident = {
+        pk: { S: 'INCIDENT#inc_1' },
+        sk: { S: '#INCIDENT' },
+        gsi1pk: { S: 'INCIDENTS' },
+        gsi1sk: { S: '2026-01-01T00:00:00.000Z#inc_1' },
+        openpk: { S: 'OPEN_INCIDENTS' },
+        opensk: { S: '2026-01-01T00:00:00.000Z#inc_1' },
+      };
+      const others = Array.from({ length: 30 }, (_, i) => ({
+        pk: { S: `MODEL#m${i}` },
+        sk: { S: '#MODEL' },
+      }));
+      for (const Item of [incident, ...others]) {
+        await client.send(new PutItemCommand({ TableName: names.Governance, Item }));
+      }
+
+      await ensureTables(client, names);
+
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: names.Governance }));
+      expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(
+        governanceTable.globalIndexes.map((index) => index.indexName),
+      );
+      const { Items } = await client.send(
+        new QueryCommand({
+          TableName: names.Governance,
+          IndexName: 'open',
+          KeyConditionExpression: 'openpk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'OPEN_INCIDENTS' } },
+        }),
+      );
+      expect(Items).toEqual([incident]);
+      const { Count } = await client.send(new ScanCommand({ TableName: names.Governance, Select: 'COUNT' }));
+      expect(Count).toBe(31);
+    } finally {
+      client.destroy();
+      await server.close();
+    }
   });
 });

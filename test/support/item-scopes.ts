@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FunctionId } from '../../lib/functions.ts';
 import { type ItemScope, itemScopes, type ScopedFunctionId } from '../../lib/item-scopes.ts';
-import type { TableId } from '../../lib/tables.ts';
+import { type TableId, tables } from '../../lib/tables.ts';
 import { runningFunction } from '../../local/invocation.ts';
 
 /**
@@ -42,7 +42,11 @@ function itemRequests(command: string, input: Input): Omit<ItemRequest, 'fn'>[] 
       const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
       const values = (input.ExpressionAttributeValues ?? {}) as Item;
       const keyName = names[attribute] ?? attribute;
-      const expected = input.IndexName ? 'gsi1pk' : 'pk';
+      // The index's partition key, as the shared table definitions name it.
+      const expected = input.IndexName
+        ? (tables.flatMap((t) => t.globalIndexes).find((i) => i.indexName === input.IndexName)?.partitionKey
+            .name ?? '?index')
+        : 'pk';
       const value = (values[placeholder] as { S?: string } | undefined)?.S;
       return [
         {

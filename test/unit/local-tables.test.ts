@@ -13,6 +13,8 @@ describe('createTableInput', () => {
         { AttributeName: 'sk', AttributeType: 'S' },
         { AttributeName: 'gsi1pk', AttributeType: 'S' },
         { AttributeName: 'gsi1sk', AttributeType: 'S' },
+        { AttributeName: 'openpk', AttributeType: 'S' },
+        { AttributeName: 'opensk', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -24,6 +26,14 @@ describe('createTableInput', () => {
           KeySchema: [
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'open',
+          KeySchema: [
+            { AttributeName: 'openpk', KeyType: 'HASH' },
+            { AttributeName: 'opensk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

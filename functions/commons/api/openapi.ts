@@ -4,7 +4,14 @@ import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
 import { evidenceQuerySchema } from '../evidence/schema.ts';
+import {
+  APPROVALS_PAGE_BYTES,
+  approvalListQuerySchema,
+  MAX_APPROVALS_PER_PAGE,
+} from '../incidents/approval-list.ts';
 import { AUDIT_PAGE_BYTES, auditListQuerySchema, MAX_AUDIT_PER_PAGE } from '../incidents/audit-list.ts';
+import { INCIDENT_RECORD_LIMITS } from '../incidents/record-limits.ts';
+import { MAX_RECORDS_PER_PAGE, RECORDS_PAGE_BYTES, recordListQuerySchema } from '../incidents/record-list.ts';
 import { candidateInputSchema, incidentListQuerySchema } from '../incidents/schema.ts';
 import { incidentKinds } from '../incidents/types.ts';
 import { MAX_MODELS } from '../registry/limits.ts';
@@ -63,8 +70,7 @@ const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; 
   'POST /v1/models/{modelId}/feedback': { schema: feedbackSchema, summary: 'Record user feedback' },
   'POST /v1/incidents/{incidentId}/candidate': {
     schema: candidateInputSchema,
-    summary:
-      'Submit a retrained candidate for an incident waiting for one (202); 409 when its request lapsed or the step stopped waiting, 503 when the workflow could not be reached: nothing of a refused candidate is kept',
+    summary: `Submit a retrained candidate for an incident waiting for one (202); 409 when its request lapsed or the step stopped waiting, 409 limit_reached naming incidentId when the incident has ${INCIDENT_RECORD_LIMITS.candidates} candidates already, 503 when the workflow could not be reached: nothing of a refused candidate is kept`,
   },
   'POST /v1/incidents/{incidentId}/decisions': {
     schema: agentDecisionInputSchema,
@@ -276,7 +282,7 @@ const readRoutes: Record<
   },
   'GET /v1/incidents': {
     summary:
-      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page',
+      'A page of incidents, newest first, of one model, in one status and of one kind (breach, unapproved_version, baseline_review) if asked; each names its kind; nextToken, when present, reads the next page (status=open pages the open incidents alone: its nextToken is for status=open only)',
     query: incidentListQuerySchema,
     content: {
       'application/json': {
@@ -293,7 +299,7 @@ const readRoutes: Record<
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
-    summary: `An incident whole: its kind, steps, candidates, re-validation reports, approvals and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
+    summary: `An incident whole: its kind, steps, the first page of its candidates and of its re-validation reports (${INCIDENT_RECORD_LIMITS.candidates} at most in all; ${RECORDS_PAGE_BYTES / 8_000_000} MB of each at most here: candidatesNextToken and validationReportsNextToken, when present, read the rest on GET /v1/incidents/{incidentId}/candidates and /validation-reports), the first page of its approvals (${INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US')} at most in all; ${APPROVALS_PAGE_BYTES / 4_000_000} MB of them at most here: approvalsNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/approvals) and the first page of its audit trail (${MAX_AUDIT_PER_PAGE} events and ${AUDIT_PAGE_BYTES / 2_000_000} MB of them at most); auditNextToken, when present, reads the rest on GET /v1/incidents/{incidentId}/audit`,
     content: { 'application/json': { schema: incidentSchema } },
   },
   'GET /v1/incidents/{incidentId}/audit': {
@@ -321,6 +327,74 @@ const readRoutes: Record<
                 },
               },
             },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/approvals': {
+    summary: `A page of the incident's requests for a decision (without task tokens), oldest first: ${MAX_APPROVALS_PER_PAGE} at most, and ${APPROVALS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page`,
+    query: approvalListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['approvals'],
+          properties: {
+            approvals: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['approvalId', 'incidentId', 'step', 'status', 'requestedAt', 'expiresAt'],
+                properties: {
+                  approvalId: { type: 'string' },
+                  incidentId: { type: 'string' },
+                  modelId: { type: 'string' },
+                  step: { type: 'string' },
+                  kind: { type: 'string' },
+                  roles: { type: 'array', items: { type: 'string' } },
+                  recipients: { type: 'array', items: { type: 'string' } },
+                  requestedAt: { type: 'string', format: 'date-time' },
+                  expiresAt: { type: 'string', format: 'date-time' },
+                  status: { enum: ['pending', 'decided', 'expired', 'withdrawn', 'lapsed'] },
+                  decision: { type: 'string' },
+                  decidedBy: { type: 'string' },
+                },
+              },
+            },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/candidates': {
+    summary: `A page of the incident's candidates, in submission order: ${MAX_RECORDS_PER_PAGE} at most, and ${RECORDS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page. Candidates of incidents from before candidates had items of their own are in the incident's detail only`,
+    query: recordListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['candidates'],
+          properties: {
+            candidates: { type: 'array', items: { type: 'object' } },
+            nextToken: { type: 'string' },
+          },
+        },
+      },
+    },
+  },
+  'GET /v1/incidents/{incidentId}/validation-reports': {
+    summary: `A page of the incident's re-validation reports, one a candidate, in submission order: ${MAX_RECORDS_PER_PAGE} at most, and ${RECORDS_PAGE_BYTES / 1_000_000} MB of them (one at least); nextToken, when present, reads the next page`,
+    query: recordListQuerySchema,
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['validationReports'],
+          properties: {
+            validationReports: { type: 'array', items: { type: 'object' } },
             nextToken: { type: 'string' },
           },
         },

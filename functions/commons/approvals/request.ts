@@ -27,8 +27,10 @@ import {
   approvalIdFor,
   closePendingApprovals,
   getApproval,
+  giveApprovalPlaceBack,
   listApprovals,
   putApproval,
+  reserveApproval,
 } from './store.ts';
 
 /**
@@ -147,7 +149,14 @@ export async function requestHumanStep(
   } else {
     approvalId = approvalIdFor(request.taskToken);
     if (await getApproval(approvalId)) return { approvalId, sent: 0 };
-    await closePendingApprovals(incident.incidentId, 'expired', 'asked again', request.step);
+    // A place among the incident's approvals before anything is written (the step fails past them).
+    await reserveApproval(incident.incidentId, request.step);
+    await closePendingApprovals(incident.incidentId, 'expired', 'asked again', request.step).catch(
+      async (error: unknown) => {
+        await giveApprovalPlaceBack(incident.incidentId);
+        throw error;
+      },
+    );
     const approval: ApprovalRecord = {
       approvalId,
       incidentId: incident.incidentId,

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
 import { queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { incidentKeys as keys } from '#commons/incidents/keys';
+import { giveRecordPlaceBack, takeRecordPlace } from '#commons/incidents/record-counts';
+import { INCIDENT_RECORD_LIMITS } from '#commons/incidents/record-limits';
 import type { Role } from '#commons/incidents/types';
+import { StepFailedError } from '#commons/workflow/errors';
 
 const table = requireEnv('GOVERNANCE_TABLE');
 
@@ -67,8 +70,31 @@ export function approvalIdFor(taskToken: string): string {
   return `apr_${createHash('sha256').update(taskToken).digest('hex').slice(0, 32)}`;
 }
 
-/** Stores a new approval with its task token; false when it exists already. */
+/**
+ * Takes a place for one more approval of the incident (`record-counts.ts`), before anything of the
+ * request is written: past the bound the request fails its step (StepFailedError), and the
+ * incident takes the failure path. {@link putApproval} gives it back if it writes nothing.
+ */
+export async function reserveApproval(incidentId: string, step: string): Promise<void> {
+  if (!(await takeRecordPlace(incidentId, 'approvals'))) {
+    const most = INCIDENT_RECORD_LIMITS.approvals.toLocaleString('en-US');
+    throw new StepFailedError(
+      `Incident ${incidentId} has asked for ${most} decisions, the most an incident keeps: the request for "${step}" is refused`,
+    );
+  }
+}
+
+/** Gives back the place {@link reserveApproval} took, for a request that wrote no approval. */
+export async function giveApprovalPlaceBack(incidentId: string): Promise<void> {
+  await giveRecordPlaceBack(incidentId, 'approvals');
+}
+
+/**
+ * Stores a new approval with its task token, in the place {@link reserveApproval} took; false
+ * when it exists already. The place is given back when nothing is written.
+ */
 export async function putApproval(approval: ApprovalRecord, taskToken: string): Promise<boolean> {
+  let written = false;
   try {
     await dynamoDb.send(
       new PutCommand({
@@ -83,10 +109,13 @@ export async function putApproval(approval: ApprovalRecord, taskToken: string): 
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    written = true;
     return true;
   } catch (error) {
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
+  } finally {
+    if (!written) await giveRecordPlaceBack(approval.incidentId, 'approvals');
   }
 }
 
@@ -101,11 +130,10 @@ export async function getApproval(
 }
 
 /**
- * Approvals of one incident read at most: each is a request to a step's role (a first one and at
- * most two reminders), which waits for a person or a timeout of hours, so an incident past it is
- * refused (ReadLimitError) rather than read in part.
+ * Approvals of one incident read at most: bounded where they are written ({@link putApproval},
+ * `record-limits.ts`), so a read never finds more.
  */
-export const MAX_APPROVALS_PER_INCIDENT = 1000;
+export const MAX_APPROVALS_PER_INCIDENT = INCIDENT_RECORD_LIMITS.approvals;
 
 /** The approvals of an incident, oldest first, without their tokens, read page after page. */
 export async function listApprovals(incidentId: string): Promise<ApprovalRecord[]> {
@@ -120,6 +148,61 @@ export async function listApprovals(incidentId: string): Promise<ApprovalRecord[
     `approvals of incident ${incidentId}`,
   );
   return items.map(toApproval);
+}
+
+/**
+ * One page of an incident's approvals, oldest first, without their tokens: at most `limit` of them
+ * and, one at least, `maxBytes` of their JSON together; the key to resume after the last one when
+ * there may be more.
+ */
+export async function listApprovalPage(
+  incidentId: string,
+  options: { readonly limit: number; readonly maxBytes: number; readonly after?: Record<string, string> },
+): Promise<{ approvals: ApprovalRecord[]; nextKey?: Record<string, string> }> {
+  const approvals: ApprovalRecord[] = [];
+  let bytes = 0;
+  let last: Record<string, unknown> | undefined;
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.approvalsIndex(incidentId) },
+        ExclusiveStartKey: start,
+        Limit: options.limit - approvals.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const approval = toApproval(item);
+      const size = Buffer.byteLength(JSON.stringify(approval), 'utf8');
+      if (approvals.length > 0 && bytes + size > options.maxBytes)
+        return { approvals, nextKey: pageKey(last) };
+      approvals.push(approval);
+      bytes += size;
+      last = item;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && approvals.length < options.limit);
+  return { approvals, ...(start && last ? { nextKey: pageKey(last) } : {}) };
+}
+
+function pageKey(item: Record<string, unknown> | undefined): Record<string, string> {
+  const { pk, sk, gsi1pk, gsi1sk } = item as Record<string, string>;
+  return { pk, sk, gsi1pk, gsi1sk } as Record<string, string>;
+}
+
+/** Whether a page key is one of the incident's approvals (see {@link listApprovalPage}). */
+export function isApprovalPageKey(incidentId: string, key: Record<string, string>): boolean {
+  return (
+    key.gsi1pk === keys.approvalsIndex(incidentId) &&
+    typeof key.gsi1sk === 'string' &&
+    typeof key.pk === 'string' &&
+    key.pk.startsWith('APPROVAL#') &&
+    key.sk === '#APPROVAL' &&
+    Object.keys(key).length === 4
+  );
 }
 
 export interface DecisionClaim {

@@ -6,6 +6,8 @@ import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
 import { appendAudit } from './audit.ts';
+import { giveRecordPlaceBack, takeRecordPlace } from './record-counts.ts';
+import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
 import type { CandidateInput } from './schema.ts';
 import {
   addIncidentRecord,
@@ -23,6 +25,17 @@ import { deleteSubmittedItem, restoreIncidentField, surelyNotTaken, withdrawVers
 
 function principalLabel(principal: Principal): string {
   return principal.kind === 'admin' ? 'admin' : `model:${principal.keyId}`;
+}
+
+/** The 409 of a candidate past the incident's bound: nothing of it is written. */
+function candidateLimit(incidentId: string): HttpError {
+  const most = INCIDENT_RECORD_LIMITS.candidates;
+  return new HttpError(409, 'limit_reached', `Incident ${incidentId} keeps at most ${most} candidates`, [
+    {
+      path: 'incidentId',
+      message: `the incident has ${most} candidates: another is refused; nothing was stored`,
+    },
+  ]);
 }
 
 /** The 409 of a candidate that came after its request lapsed: nothing of it is written. */
@@ -100,6 +113,9 @@ async function withdrawCandidate(
  *    greater than production's (400).
  * 3. The request has not lapsed (its step timed out, or is about to: a reminder asks again): 409
  *    before anything is written.
+ * 3a. The incident has a place for one more candidate (`record-counts.ts`: 200 at most, a
+ *    conditional increment): 409 `limit_reached` naming `incidentId` otherwise, before anything is
+ *    written. A submission that keeps nothing (any refusal below) gives its place back.
  * 4. The waiting task is taken in one conditional delete, which refuses a task that lapsed since
  *    the check: of two submissions exactly one goes on (409); that one registers its version, new
  *    to the registry (409, and the task is given back).
@@ -136,94 +152,108 @@ export async function submitCandidate(
       { path: 'version', message: `must be a semantic version greater than production's ${production}` },
     ]);
   }
-  const task = await takeWaitingTask(incidentId, waiting);
-  // Only the submission that took the task registers its version; a refused one gives the task back.
-  let version: Awaited<ReturnType<typeof addVersion>>;
+  // A place among the incident's candidates first: a 201st is refused before anything is written,
+  // and a submission that keeps nothing gives its place back.
+  if (!(await takeRecordPlace(incidentId, 'candidates'))) throw candidateLimit(incidentId);
+  let kept = false;
   try {
-    version = await addVersion(model.modelId, {
-      version: input.version,
-      artifactUri: input.artifactUri,
-      metrics: input.metrics,
-      notes: input.notes,
-    });
-  } catch (error) {
-    await restoreCandidateTask(incidentId, task);
-    throw error;
-  }
-  const candidate: Candidate = {
-    ...input,
-    productionVersion: production,
-    cycle: task.cycle,
-    submittedAt: new Date().toISOString(),
-    submittedBy: principalLabel(principal),
-  };
-  let stored: Stored = {
-    candidate,
-    previous: incident.candidate,
-    versionCreatedAt: version.createdAt,
-    madeProduction: model.productionVersion === undefined,
-  };
-  let updated: IncidentRecord;
-  try {
-    updated = await updateIncident(incidentId, { set: { candidate } });
-    const record = await addIncidentRecord(incidentId, 'candidate', candidate.submittedAt, candidate);
-    stored = { ...stored, record };
-    await appendAudit(incidentId, {
-      at: candidate.submittedAt,
-      type: 'candidate.submitted',
-      actor: candidate.submittedBy,
+    const task = await takeWaitingTask(incidentId, waiting);
+    // Only the submission that took the task registers its version; a refused one gives the task back.
+    let version: Awaited<ReturnType<typeof addVersion>>;
+    try {
+      version = await addVersion(model.modelId, {
+        version: input.version,
+        artifactUri: input.artifactUri,
+        metrics: input.metrics,
+        notes: input.notes,
+      });
+    } catch (error) {
+      await restoreCandidateTask(incidentId, task);
+      throw error;
+    }
+    const candidate: Candidate = {
+      ...input,
+      productionVersion: production,
+      cycle: task.cycle,
+      submittedAt: new Date().toISOString(),
+      submittedBy: principalLabel(principal),
+    };
+    let stored: Stored = {
+      candidate,
+      previous: incident.candidate,
+      versionCreatedAt: version.createdAt,
+      madeProduction: model.productionVersion === undefined,
+    };
+    let updated: IncidentRecord;
+    try {
+      updated = await updateIncident(incidentId, { set: { candidate } });
+      const record = await addIncidentRecord(incidentId, 'candidate', candidate.submittedAt, candidate);
+      stored = { ...stored, record };
+      await appendAudit(incidentId, {
+        at: candidate.submittedAt,
+        type: 'candidate.submitted',
+        actor: candidate.submittedBy,
+        step: 'retraining',
+        details: { ...candidate },
+        ...origin,
+      });
+      await workflow().sendTaskSuccess(task.taskToken, {
+        decision: 'submitted',
+        version: candidate.version,
+        scopeChanged: candidate.scopeChanged,
+        decidedBy: candidate.submittedBy,
+        decidedAt: candidate.submittedAt,
+      });
+    } catch (error) {
+      // The step stopped waiting (it timed out, or the incident ended), or a passing failure.
+      const stopped = error instanceof TaskNotWaitingError || error instanceof IncidentNotOpenError;
+      if (error instanceof TaskNotWaitingError && !(await surelyNotTaken(incidentId, task))) {
+        logger.warn('candidate refused by a step that had not lapsed: kept', { incidentId });
+        kept = true;
+        throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
+          {
+            path: 'incidentId',
+            message: 'the retraining step no longer waits; the candidate is kept as submitted',
+          },
+        ]);
+      }
+      // The place stays taken until the record is surely gone: a count errs high, never low.
+      kept = true;
+      await withdrawCandidate(
+        incident,
+        stored,
+        stopped ? 'the retraining step stopped waiting' : 'the candidate could not be passed on',
+        origin,
+      );
+      kept = false;
+      if (stopped) {
+        throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
+          {
+            path: 'incidentId',
+            message:
+              'the retraining step timed out just now (a reminder asks again) or the incident ended; nothing was kept',
+          },
+        ]);
+      }
+      await restoreCandidateTask(incidentId, task);
+      logger.warn('passing a candidate on failed', { incidentId, error });
+      throw new HttpError(
+        503,
+        'unavailable',
+        `Vigil could not pass the candidate of incident ${incidentId} on just now`,
+        [{ path: 'incidentId', message: 'nothing was kept; post the candidate again' }],
+      );
+    }
+    // Passed on: the candidate is kept whatever follows.
+    kept = true;
+    await recordStep(incidentId, {
       step: 'retraining',
-      details: { ...candidate },
+      at: candidate.submittedAt,
+      left: { outcome: `candidate ${candidate.version}`, by: candidate.submittedBy },
       ...origin,
     });
-    await workflow().sendTaskSuccess(task.taskToken, {
-      decision: 'submitted',
-      version: candidate.version,
-      scopeChanged: candidate.scopeChanged,
-      decidedBy: candidate.submittedBy,
-      decidedAt: candidate.submittedAt,
-    });
-  } catch (error) {
-    // The step stopped waiting (it timed out, or the incident ended), or a passing failure.
-    const stopped = error instanceof TaskNotWaitingError || error instanceof IncidentNotOpenError;
-    if (error instanceof TaskNotWaitingError && !(await surelyNotTaken(incidentId, task))) {
-      logger.warn('candidate refused by a step that had not lapsed: kept', { incidentId });
-      throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
-        {
-          path: 'incidentId',
-          message: 'the retraining step no longer waits; the candidate is kept as submitted',
-        },
-      ]);
-    }
-    await withdrawCandidate(
-      incident,
-      stored,
-      stopped ? 'the retraining step stopped waiting' : 'the candidate could not be passed on',
-      origin,
-    );
-    if (stopped) {
-      throw new HttpError(409, 'conflict', `Incident ${incidentId} stopped waiting for a candidate`, [
-        {
-          path: 'incidentId',
-          message:
-            'the retraining step timed out just now (a reminder asks again) or the incident ended; nothing was kept',
-        },
-      ]);
-    }
-    await restoreCandidateTask(incidentId, task);
-    logger.warn('passing a candidate on failed', { incidentId, error });
-    throw new HttpError(
-      503,
-      'unavailable',
-      `Vigil could not pass the candidate of incident ${incidentId} on just now`,
-      [{ path: 'incidentId', message: 'nothing was kept; post the candidate again' }],
-    );
+    return { incident: updated, candidate };
+  } finally {
+    if (!kept) await giveRecordPlaceBack(incidentId, 'candidates');
   }
-  await recordStep(incidentId, {
-    step: 'retraining',
-    at: candidate.submittedAt,
-    left: { outcome: `candidate ${candidate.version}`, by: candidate.submittedBy },
-    ...origin,
-  });
-  return { incident: updated, candidate };
 }

@@ -37,6 +37,8 @@ export const incidentKeys = {
   }),
   validationPrefix: 'VALIDATION#',
   incidentPartition: (incidentId: string) => `INCIDENT#${incidentId}`,
+  /** How many candidates and approvals the incident has: places taken before each is written (`record-counts.ts`). */
+  counts: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#COUNTS' }),
   /** The task token of the retraining step while it waits for a candidate (server-side only). */
   candidateTask: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: '#CANDIDATE_TASK' }),
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { closePendingApprovals } from '#commons/approvals/store';
@@ -123,7 +124,15 @@ export async function revalidate(incidentId: string) {
       failedChecks: report.checks.filter((check) => !check.passed).map((check) => check.message),
     },
   });
-  await addIncidentRecord(incidentId, 'validation', report.checkedAt, report);
+  // One report a candidate (keyed by it): a retried step replaces its report rather than adding
+  // one, so an incident has no more reports than candidates (`record-limits.ts`).
+  await addIncidentRecord(
+    incidentId,
+    'validation',
+    candidate.submittedAt,
+    report,
+    createHash('sha256').update(candidate.version).digest('hex').slice(0, 16),
+  );
   metrics.addMetric(report.passed ? 'CandidatesPassed' : 'CandidatesFailed', MetricUnit.Count, 1);
   return { version: candidate.version, scopeChanged: candidate.scopeChanged, passed: report.passed };
 }

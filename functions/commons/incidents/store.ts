@@ -9,10 +9,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { queryAll } from '#clients/query';
+import { isItemKeyUnder, queryAll } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { incidentKeys as keys } from './keys.ts';
+import { isOpenIncidentPageKey, openIncidentIndex, openIndexAttributes } from './open-index.ts';
+import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
 import type {
   Candidate,
   HistoryEntry,
@@ -50,6 +52,7 @@ export async function putNewIncident(incident: StoredIncident): Promise<boolean>
           ...keys.incident(incident.incidentId),
           gsi1pk: keys.incidentsIndex,
           gsi1sk: keys.incidentsIndexSort(incident.openedAt, incident.incidentId),
+          ...(incident.status === 'open' ? openIndexAttributes(incident.openedAt, incident.incidentId) : {}),
           ...incident,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -64,7 +67,8 @@ export async function putNewIncident(incident: StoredIncident): Promise<boolean>
 
 /** An incident as stored, with its kind: `breach` for records written before incidents had kinds. */
 function toIncident(item: Record<string, unknown>): IncidentRecord {
-  return { kind: 'breach', ...strip(item) } as unknown as IncidentRecord;
+  const { openpk: _openpk, opensk: _opensk, ...rest } = strip(item);
+  return { kind: 'breach', ...rest } as unknown as IncidentRecord;
 }
 
 export async function getIncident(incidentId: string): Promise<IncidentRecord | undefined> {
@@ -85,24 +89,28 @@ export async function addIncidentRecord(
   kind: HistoryKind,
   at: string,
   record: Candidate | ValidationReport,
+  /**
+   * The record's own suffix, which makes it one of its kind: written again (a retried step), it
+   * replaces the earlier one rather than adding another. A random one by default.
+   */
+  suffix?: string,
 ): Promise<{ pk: string; sk: string }> {
-  const key = keys[kind](incidentId, at, randomBytes(4).toString('hex'));
+  const key = keys[kind](incidentId, at, suffix ?? randomBytes(4).toString('hex'));
   await dynamoDb.send(
     new PutCommand({
       TableName: table,
       Item: { ...key, data: JSON.stringify(record) },
-      ConditionExpression: 'attribute_not_exists(pk)',
+      ...(suffix === undefined ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
     }),
   );
   return key;
 }
 
 /**
- * Candidates (and re-validation reports) of one incident read at most: one a retraining cycle,
- * and a model allows 20 cycles before the Data Science Lead decides again; past it the incident's
- * records are refused (ReadLimitError) rather than read in part.
+ * Candidates (and re-validation reports, one a candidate) of one incident read at most: bounded
+ * where they are written (`record-limits.ts`: a 201st candidate is refused), so a read never finds more.
  */
-export const MAX_INCIDENT_RECORDS = 200;
+export const MAX_INCIDENT_RECORDS = INCIDENT_RECORD_LIMITS.candidates;
 
 /** The candidates or re-validation reports of an incident, oldest first, read page after page. */
 export async function listIncidentRecords(incidentId: string, kind: 'candidate'): Promise<Candidate[]>;
@@ -130,6 +138,59 @@ export async function listIncidentRecords(
   return items.map((item) => JSON.parse(item.data as string));
 }
 
+/**
+ * One page of an incident's candidates or re-validation reports, oldest first: at most `limit` of
+ * them and, one at least, `maxBytes` of their JSON together; the key to resume after the last one
+ * when there may be more.
+ */
+export async function listIncidentRecordPage(
+  incidentId: string,
+  kind: HistoryKind,
+  options: { readonly limit: number; readonly maxBytes: number; readonly after?: Record<string, string> },
+): Promise<{ records: (Candidate | ValidationReport)[]; nextKey?: Record<string, string> }> {
+  const records: (Candidate | ValidationReport)[] = [];
+  let bytes = 0;
+  let last: Record<string, string> | undefined;
+  let start: Record<string, unknown> | undefined = options.after;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': keys.incidentPartition(incidentId),
+          ':prefix': recordPrefix(kind),
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+        Limit: options.limit - records.length,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const size = Buffer.byteLength(item.data as string, 'utf8');
+      if (records.length > 0 && bytes + size > options.maxBytes) return { records, nextKey: last };
+      records.push(JSON.parse(item.data as string));
+      bytes += size;
+      last = { pk: item.pk as string, sk: item.sk as string };
+    }
+    start = page.LastEvaluatedKey;
+  } while (start && records.length < options.limit);
+  return { records, ...(start && last ? { nextKey: last } : {}) };
+}
+
+function recordPrefix(kind: HistoryKind): string {
+  return kind === 'candidate' ? keys.candidatePrefix : keys.validationPrefix;
+}
+
+/** Whether a page key is one of the incident's candidates or reports (see {@link listIncidentRecordPage}). */
+export function isIncidentRecordPageKey(
+  incidentId: string,
+  kind: HistoryKind,
+  key: Record<string, string>,
+): boolean {
+  return isItemKeyUnder(key, keys.incidentPartition(incidentId), recordPrefix(kind));
+}
+
 /** The incident, or a 404 naming it. */
 export async function loadIncident(incidentId: string): Promise<IncidentRecord> {
   const incident = await getIncident(incidentId);
@@ -154,14 +215,16 @@ export interface IncidentFilter {
 /** Incidents newest first, optionally of one model and in one status. */
 export async function listIncidents(filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
   const limit = filter.limit ?? 100;
+  // Open incidents are read from their sparse index, which holds nothing else.
+  const open = filter.status === 'open';
   const conditions: string[] = [];
-  const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
+  const values: Record<string, unknown> = { ':pk': open ? openIncidentIndex.partition : keys.incidentsIndex };
   const names: Record<string, string> = {};
   if (filter.modelId) {
     conditions.push('modelId = :modelId');
     values[':modelId'] = filter.modelId;
   }
-  if (filter.status) {
+  if (filter.status && !open) {
     conditions.push('#status = :status');
     names['#status'] = 'status';
     values[':status'] = filter.status;
@@ -180,10 +243,13 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
     values[':from'] = from;
     values[':to'] = to;
   }
+  const [index, pk, sk] = open
+    ? [openIncidentIndex.name, openIncidentIndex.partitionAttribute, openIncidentIndex.sortAttribute]
+    : ['gsi1', 'gsi1pk', 'gsi1sk'];
   const query: QueryCommandInput = {
     TableName: table,
-    IndexName: 'gsi1',
-    KeyConditionExpression: filter.opened ? 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to' : 'gsi1pk = :pk',
+    IndexName: index,
+    KeyConditionExpression: filter.opened ? `${pk} = :pk AND ${sk} BETWEEN :from AND :to` : `${pk} = :pk`,
     ExpressionAttributeValues: values,
     ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
     ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
@@ -209,8 +275,9 @@ export async function listIncidents(filter: IncidentFilter = {}): Promise<Incide
 export const MAX_OPEN_INCIDENTS = 30_000;
 
 /**
- * The ids (and models) of every open incident, newest first, read page after page through the
- * whole incident index (the filter keeps the open ones); {@link ReadLimitError} past `bound`.
+ * The ids (and models) of every open incident, newest first, read page after page from the sparse
+ * index of open incidents (`open-index.ts`: closed ones are not in it); {@link ReadLimitError}
+ * past `bound`.
  */
 export async function listOpenIncidentIds(
   bound = MAX_OPEN_INCIDENTS,
@@ -218,12 +285,11 @@ export async function listOpenIncidentIds(
   const items = await queryAll(
     {
       TableName: table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      FilterExpression: '#status = :open',
+      IndexName: openIncidentIndex.name,
+      KeyConditionExpression: '#pk = :pk',
       ProjectionExpression: 'incidentId, modelId',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':open': 'open' },
+      ExpressionAttributeNames: { '#pk': openIncidentIndex.partitionAttribute },
+      ExpressionAttributeValues: { ':pk': openIncidentIndex.partition },
       ScanIndexForward: false,
     },
     bound,
@@ -307,8 +373,13 @@ export async function listIncidentPage(
   filter: IncidentFilter & { limit: number; after?: Record<string, string>; maxReads?: number },
 ): Promise<{ incidents: IncidentListFields[]; nextKey?: Record<string, unknown> }> {
   const maxReads = filter.maxReads ?? MAX_INCIDENT_INDEX_READS;
+  // Open incidents are read from their sparse index, which holds nothing else.
+  const open = filter.status === 'open';
+  const [index, pk, sk] = open
+    ? [openIncidentIndex.name, openIncidentIndex.partitionAttribute, openIncidentIndex.sortAttribute]
+    : ['gsi1', 'gsi1pk', 'gsi1sk'];
   const conditions: string[] = [];
-  const values: Record<string, unknown> = { ':pk': keys.incidentsIndex };
+  const values: Record<string, unknown> = { ':pk': open ? openIncidentIndex.partition : keys.incidentsIndex };
   const names: Record<string, string> = {};
   LIST_FIELDS.forEach((field, i) => {
     names[`#f${i}`] = field;
@@ -317,7 +388,7 @@ export async function listIncidentPage(
     conditions.push('#f1 = :modelId');
     values[':modelId'] = filter.modelId;
   }
-  if (filter.status) {
+  if (filter.status && !open) {
     conditions.push('#f2 = :status');
     values[':status'] = filter.status;
   }
@@ -333,13 +404,11 @@ export async function listIncidentPage(
     const page = await dynamoDb.send(
       new QueryCommand({
         TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
+        IndexName: index,
+        KeyConditionExpression: `${pk} = :pk`,
         ExpressionAttributeValues: values,
         ExpressionAttributeNames: names,
-        ProjectionExpression: ['pk', 'sk', 'gsi1pk', 'gsi1sk', ...LIST_FIELDS.map((_, i) => `#f${i}`)].join(
-          ', ',
-        ),
+        ProjectionExpression: ['pk', 'sk', pk, sk, ...LIST_FIELDS.map((_, i) => `#f${i}`)].join(', '),
         ...(conditions.length ? { FilterExpression: conditions.join(' AND ') } : {}),
         ScanIndexForward: false,
         ExclusiveStartKey: start,
@@ -349,8 +418,8 @@ export async function listIncidentPage(
       incidents.push(toIncident(item) as IncidentListFields);
       if (incidents.length === filter.limit) {
         const more = item !== page.Items?.at(-1) || page.LastEvaluatedKey !== undefined;
-        const { pk, sk, gsi1pk, gsi1sk } = item;
-        return { incidents, ...(more ? { nextKey: { pk, sk, gsi1pk, gsi1sk } } : {}) };
+        const nextKey = { pk: item.pk, sk: item.sk, [pk]: item[pk], [sk]: item[sk] };
+        return { incidents, ...(more ? { nextKey } : {}) };
       }
     }
     start = page.LastEvaluatedKey;
@@ -363,8 +432,12 @@ function kindCondition(name: string, kind: IncidentKind): string {
   return kind === 'breach' ? `(${name} = :kind OR attribute_not_exists(${name}))` : `${name} = :kind`;
 }
 
-/** Whether a page key is one of the incident index (see {@link listIncidentPage}). */
-export function isIncidentPageKey(key: Record<string, string>): boolean {
+/**
+ * Whether a page key is one of the incident listing of `status` (see {@link listIncidentPage}):
+ * open incidents are paged in their own index.
+ */
+export function isIncidentPageKey(key: Record<string, string>, status?: IncidentStatus): boolean {
+  if (status === 'open') return isOpenIncidentPageKey(key);
   return (
     key.gsi1pk === keys.incidentsIndex &&
     typeof key.gsi1sk === 'string' &&
@@ -448,7 +521,13 @@ async function applyIncidentUpdate(incidentId: string, changes: IncidentChanges)
     }
     n++;
   }
-  const removes = (changes.remove ?? []).map((field) => {
+  const removed = [...(changes.remove ?? [])];
+  // The write that ends an incident takes it out of the open-incident index, atomically.
+  const status = changes.set?.status;
+  if (status !== undefined && status !== 'open') {
+    removed.push(openIncidentIndex.partitionAttribute, openIncidentIndex.sortAttribute);
+  }
+  const removes = removed.map((field) => {
     names[`#f${n}`] = field;
     return `#f${n++}`;
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Harness } from './harness.ts';
+import { openListing } from './open-listing.ts';
 
 /**
  * The real governance definition (statemachines/governance.asl.json) on the local engine,
@@ -536,5 +537,11 @@ describe('governance workflow paths', () => {
       step: 'promotion',
       details: { error: 'StepFailed' },
     });
+  });
+
+  it('lists as open exactly the incidents still open: every path that ended one took it out of the open index', async () => {
+    const { listed, open, ended } = await openListing(h);
+    expect(listed).toEqual(open);
+    expect(ended).toEqual(expect.arrayContaining(['resolved', 'false_alarm', 'abandoned', 'failed']));
   });
 });

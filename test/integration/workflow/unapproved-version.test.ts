@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { approvers, Harness } from './harness.ts';
+import { openListing } from './open-listing.ts';
 
 /**
  * Predictions served by a version that is not approved: the ingest request that brings the
@@ -394,5 +395,11 @@ describe('unapproved versions', () => {
         details: expect.objectContaining({ evaluationId: evaluation.body.evaluationId }),
       }),
     );
+  });
+
+  it('lists as open exactly the incidents still open: every path that ended one took it out of the open index', async () => {
+    const { listed, open, ended } = await openListing(h);
+    expect(listed).toEqual(open);
+    expect(ended).toEqual(expect.arrayContaining(['resolved', 'reverted', 'failed']));
   });
 });
