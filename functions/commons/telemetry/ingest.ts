@@ -22,7 +22,14 @@ import { governanceKeys } from '../registry/keys.ts';
 import { segmentPerformanceColumns } from '../segments/columns.ts';
 import { SegmentCounters } from '../segments/ingest.ts';
 import { BatchLedger, fingerprint } from './batches.ts';
-import { type ColumnCounters, deltaId, deltaItems, deltaWriteStep, UNBINNED } from './deltas.ts';
+import {
+  type ColumnCounters,
+  CountersJson,
+  deltaId,
+  deltaItems,
+  deltaWriteStep,
+  UNBINNED,
+} from './deltas.ts';
 import { addLimbs, exactSquare, exactValue } from './exact.ts';
 import {
   bucketResolution,
@@ -278,9 +285,12 @@ export async function ingestPredictions(
     const days = new Map<string, number>();
     for (const [bucket, { records, counters, segments, quality }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
-      const delta: Record<string, WindowCounters> = {
+      const delta: Record<string, WindowCounters | CountersJson> = {
         ...Object.fromEntries(
-          columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+          columns.map((column, c) => [
+            column.name,
+            new CountersJson((counters[c] as ColumnCounter).countersJson()),
+          ]),
         ),
         ...cbpe.columns(bucket),
         ...segments.columns(),
