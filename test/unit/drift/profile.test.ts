@@ -51,6 +51,18 @@ describe('ColumnCounter', () => {
     },
   );
 
+  it('counts repeated texts, missing ones and more distinct texts than it remembers as countValue does', () => {
+    const profile = fitReferenceProfile(['a', 'b', 'a', 'NaN', null], 'categorical', { maxCategories: 1500 });
+    const values: unknown[] = [];
+    for (let i = 0; i < 1200; i++)
+      values.push(`v${i}`, 'a', ' NaN ', '', 'b', 'null', '1e999', 7, true, null);
+    const counter = new ColumnCounter(profile);
+    for (const value of values) counter.add(value);
+    const expected = count(profile, values);
+    expect(expected.miss).toBe(1200 * 5);
+    expect(counter.counters()).toStrictEqual(expected);
+  });
+
   it('writes its counters as JSON.stringify does: escaped names, overflowed sums, nothing counted', () => {
     const numerical = fitReferenceProfile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'numerical');
     const huge = new ColumnCounter(numerical);
