@@ -4,7 +4,7 @@ import { principalOf, requireModelAccess } from '#commons/api/principal';
 import { parseBody, parseParams } from '#commons/api/request';
 import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/fields';
-import { loadModel, type ModelRecord } from '#commons/registry/store';
+import { type IngestModel, loadIngestModel } from '#commons/registry/ingest-model';
 import { ingestActuals, ingestFeedback, ingestMetrics, ingestPredictions } from '#commons/telemetry/ingest';
 import { plainPredictionBatch } from '#commons/telemetry/plain-records';
 import {
@@ -21,11 +21,11 @@ import { metrics } from '#powertools/metrics';
 const modelPath = z.object({ modelId: modelIdSchema });
 
 /** The model of the path, once the caller may send data for it. */
-async function authorisedModel(event: APIGatewayProxyEvent): Promise<ModelRecord> {
+async function authorisedModel(event: APIGatewayProxyEvent): Promise<IngestModel> {
   const principal = principalOf(event);
   const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
   requireModelAccess(principal, modelId, 'ingest');
-  return loadModel(modelId);
+  return loadIngestModel(modelId);
 }
 
 /** Parses a batch body, refusing more than MAX_RECORDS records with 413 before any other check. */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localTableNames } from '../../local/dynamodb.ts';
@@ -16,23 +17,29 @@ import { approvers, Harness } from './workflow/harness.ts';
 describe('item scopes of the exposed functions', () => {
   let h: Harness;
   let recorder: ReturnType<typeof recordItemRequests>;
+  let hotRecorder: ReturnType<typeof recordItemRequests>;
   const tableNames = localTableNames();
 
   beforeAll(async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     h = await Harness.start();
     // The functions' own client, loaded by the runtime with its environment.
-    const { dynamoDb } = (await import('../../functions/commons/clients/dynamodb.ts')) as {
+    const { dynamoDb, hotDynamoDbClient } = (await import('../../functions/commons/clients/dynamodb.ts')) as {
       dynamoDb: DynamoDBDocumentClient;
+      hotDynamoDbClient: DynamoDBClient;
     };
     recorder = recordItemRequests(dynamoDb);
+    // The hot path's own client (model reads and delta writes of ingest).
+    hotRecorder = recordItemRequests(hotDynamoDbClient);
   });
   afterAll(async () => {
     recorder?.stop();
+    hotRecorder?.stop();
     await h?.close();
   });
 
-  const requestsOf = (fn: string) => recorder.requests.filter((r) => r.fn === fn);
+  const requestsOf = (fn: string) =>
+    [...recorder.requests, ...hotRecorder.requests].filter((r) => r.fn === fn);
   const refusals = (fn: string) =>
     requestsOf(fn)
       .map((r) => refusal(r, tableNames))
@@ -120,6 +127,12 @@ describe('item scopes of the exposed functions', () => {
     ).toBe(true);
     expect(
       ingest.some((r) => r.action === 'PutItem' && r.leadingKeys.some((k) => k.startsWith('LOCK#'))),
+    ).toBe(true);
+    // The hot path's requests are among those checked: the model read and the delta writes.
+    const hot = hotRecorder.requests.filter((r) => r.fn === 'ingest');
+    expect(hot.some((r) => r.action === 'GetItem' && r.leadingKeys.includes(`MODEL#${modelId}`))).toBe(true);
+    expect(
+      hot.some((r) => r.action === 'BatchWriteItem' && r.leadingKeys.some((k) => k.startsWith('PROFILE#'))),
     ).toBe(true);
     expect(refusals('ingest')).toEqual([]);
     expect(requestsOf('authorizer').some((r) => r.leadingKeys.some((k) => k.startsWith('KEY#')))).toBe(true);

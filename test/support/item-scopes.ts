@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FunctionId } from '../../lib/functions.ts';
 import { type ItemScope, itemScopes, type ScopedFunctionId } from '../../lib/item-scopes.ts';
@@ -102,13 +102,13 @@ function itemRequests(command: string, input: Input): Omit<ItemRequest, 'fn'>[] 
  * Records every DynamoDB request the scoped functions send through the functions' shared client,
  * with the function the local runtime is running it for. Call `stop` to remove the recorder.
  */
-export function recordItemRequests(client: DynamoDBDocumentClient): {
+export function recordItemRequests(client: DynamoDBDocumentClient | DynamoDBClient): {
   readonly requests: ItemRequest[];
   stop(): void;
 } {
   const requests: ItemRequest[] = [];
   const name = 'itemScopeRecorder';
-  client.middlewareStack.add(
+  (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
     (next, context) => async (args) => {
       const fn = runningFunction();
       if (fn && fn in itemScopes) {
@@ -120,7 +120,7 @@ export function recordItemRequests(client: DynamoDBDocumentClient): {
     },
     { step: 'build', name },
   );
-  return { requests, stop: () => client.middlewareStack.remove(name) };
+  return { requests, stop: () => (client.middlewareStack as DynamoDBClient['middlewareStack']).remove(name) };
 }
 
 /** IAM `StringLike` on one value: `*` any run of characters, `?` one character. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bucketColumns,
   type ColumnCounters,
+  CountersJson,
   DELTA_PREFIX,
   decodePayload,
   deltaId,
@@ -47,6 +48,22 @@ describe('delta items', () => {
       expiresAt: 123,
     });
     expect(decodePayload(items[0]?.payload as Uint8Array)).toEqual(columns);
+  });
+
+  it('take counters given as their JSON text alike, whole or split', async () => {
+    const categories: WindowCounters = {};
+    for (let i = 0; i < 3000; i++) categories[`c:${'é'.repeat(60)}${i}`] = i + 1;
+    const columns = { city: categories, age: { s0: 4, o0: 0.5, sum: 1 } };
+    const asJson = {
+      city: new CountersJson(JSON.stringify(categories)),
+      age: new CountersJson(JSON.stringify(columns.age)),
+    };
+    for (const partBytes of [undefined, 64 * 1024]) {
+      const fromObjects = await deltaItems(PK, 1, 'j', columns, 0, undefined, partBytes);
+      const fromJson = await deltaItems(PK, 1, 'j', asJson, 0, undefined, partBytes);
+      expect(fromJson).toEqual(fromObjects);
+      expect(sum(fromJson.map((item) => decodePayload(item.payload)))).toEqual(columns);
+    }
   });
 
   it('split a delta too large for one item, even one column of it, and add up to the whole', async () => {

@@ -11,8 +11,8 @@ import { decodeBase64 } from './base64.ts';
 export const dynamoDbClient = new DynamoDBClient({ maxAttempts: 8, base64Decoder: decodeBase64 });
 
 /**
- * A low-level DynamoDB client for the hottest calls (the delta writes of every ingested batch),
- * sent with DynamoDB's own attribute values: its middleware stack is resolved once per command
+ * A low-level DynamoDB client for the hottest calls (the model read and the delta writes of
+ * every ingested batch), sent with DynamoDB's own attribute values: its middleware stack is resolved once per command
  * type instead of at each call (`cacheMiddleware`, which the document client does not support).
  * Same retries as {@link dynamoDbClient}.
  */

@@ -1,4 +1,3 @@
-import type { ModelRecord } from '#commons/registry/store';
 import { approvedVersions } from '#commons/telemetry/versions';
 
 /**
@@ -7,7 +6,11 @@ import { approvedVersions } from '#commons/telemetry/versions';
  */
 
 /** The served version is neither production nor, during a stabilisation, the previous one. */
-export function isUnapproved(model: ModelRecord, version: string | undefined, now = Date.now()): boolean {
+export function isUnapproved(
+  model: Parameters<typeof approvedVersions>[0],
+  version: string | undefined,
+  now = Date.now(),
+): boolean {
   if (version === undefined) return false;
   const approved = approvedVersions(model, now);
   return approved.length > 0 && !approved.includes(version);

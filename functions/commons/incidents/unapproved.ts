@@ -45,7 +45,7 @@ export { isUnapproved } from './unapproved-check.ts';
  * counted); then starts its workflow if it has not started. Answers the incident.
  */
 export async function reportUnapprovedVersion(
-  model: ModelRecord,
+  model: Pick<ModelRecord, 'modelId' | 'name'> & Parameters<typeof approvedVersions>[0],
   served: UnapprovedBatch,
 ): Promise<IncidentRecord> {
   const approved = approvedVersions(model, Date.now());

@@ -84,6 +84,14 @@ const deflate = (json: string): Promise<Uint8Array> | Uint8Array =>
     : deflateAsync(json, { level: constants.Z_BEST_SPEED });
 
 /**
+ * A column's counters already written as JSON (the text `JSON.stringify` would write of them),
+ * so that a delta of counters kept in arrays never builds them as an object first.
+ */
+export class CountersJson {
+  constructor(readonly json: string) {}
+}
+
+/**
  * The items of one delta, split so that each stays well under DynamoDB's item size limit.
  * Compression runs on libuv's thread pool, off the event loop.
  */
@@ -91,7 +99,7 @@ export async function deltaItems(
   pk: string,
   baseline: number,
   id: string,
-  columns: ColumnCounters,
+  columns: Readonly<Record<string, WindowCounters | CountersJson>>,
   expiresAt: number | undefined,
   covers?: readonly string[],
   partBytes = PART_BYTES,
@@ -99,7 +107,7 @@ export async function deltaItems(
   // Parts as lists of `"column":{counters}` entries; a column appears at most once in a part.
   const chunks: { entries: string[]; columns: Set<string> }[] = [{ entries: [], columns: new Set() }];
   let size = 0;
-  const push = (column: string, counters: WindowCounters, json = JSON.stringify(counters)) => {
+  const push = (column: string, json: string) => {
     const entry = `${JSON.stringify(column)}:${json}`;
     const bytes = Buffer.byteLength(entry);
     let chunk = chunks[chunks.length - 1] as (typeof chunks)[number];
@@ -112,26 +120,27 @@ export async function deltaItems(
     chunk.columns.add(column);
     size += bytes + 1;
   };
-  for (const [column, counters] of Object.entries(columns)) {
-    const json = JSON.stringify(counters);
+  for (const [column, given] of Object.entries(columns)) {
+    const json = given instanceof CountersJson ? given.json : JSON.stringify(given);
     if (Buffer.byteLength(json) <= partBytes) {
-      push(column, counters, json);
+      push(column, json);
       continue;
     }
+    const counters = given instanceof CountersJson ? (JSON.parse(json) as WindowCounters) : given;
     // A column too large for one part (thousands of long category names) is split by key.
     let slice: WindowCounters = {};
     let sliceSize = 0;
     for (const [key, value] of Object.entries(counters)) {
       const bytes = Buffer.byteLength(key) + 32;
       if (sliceSize > 0 && sliceSize + bytes > partBytes / 2) {
-        push(column, slice);
+        push(column, JSON.stringify(slice));
         slice = {};
         sliceSize = 0;
       }
       slice[key] = value;
       sliceSize += bytes;
     }
-    push(column, slice);
+    push(column, JSON.stringify(slice));
   }
   // Parts may share a column (a split one); readers add parts up.
   return Promise.all(

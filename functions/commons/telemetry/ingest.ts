@@ -17,12 +17,19 @@ import { QualityCounter, qualityColumn } from '../quality/counter.ts';
 import { countsAtIngest } from '../quality/rules.ts';
 import { referenceProfiles } from '../registry/baselines.ts';
 import { durationSeconds } from '../registry/fields.ts';
+import type { IngestModel } from '../registry/ingest-model.ts';
 import { governanceKeys } from '../registry/keys.ts';
-import type { ModelRecord } from '../registry/store.ts';
 import { segmentPerformanceColumns } from '../segments/columns.ts';
 import { SegmentCounters } from '../segments/ingest.ts';
 import { BatchLedger, fingerprint } from './batches.ts';
-import { type ColumnCounters, deltaId, deltaItems, deltaWriteStep, UNBINNED } from './deltas.ts';
+import {
+  type ColumnCounters,
+  CountersJson,
+  deltaId,
+  deltaItems,
+  deltaWriteStep,
+  UNBINNED,
+} from './deltas.ts';
 import { addLimbs, exactSquare, exactValue } from './exact.ts';
 import {
   bucketResolution,
@@ -59,7 +66,7 @@ const ledger = new BatchLedger(telemetryTable);
  */
 const PROFILE_TTL_SECONDS = 400 * 86400;
 
-function windowOf(model: ModelRecord) {
+function windowOf(model: IngestModel) {
   return bucketResolution(durationSeconds(model.schedule.window));
 }
 
@@ -98,7 +105,7 @@ interface Attempt {
 }
 
 /** The write shard of a batch: derived from its id when it has one, else any. */
-function shardOf(model: ModelRecord, key: string | undefined): number {
+function shardOf(model: IngestModel, key: string | undefined): number {
   const shards = model.writeShards ?? 1;
   if (key === undefined || shards === 1) return randomInt(shards);
   return createHash('sha256').update(key).digest().readUInt32BE(0) % shards;
@@ -112,7 +119,7 @@ function shardOf(model: ModelRecord, key: string | undefined): number {
  * so that a replay reads nothing.
  */
 async function once<R extends Record<string, unknown>>(
-  model: ModelRecord,
+  model: IngestModel,
   kind: string,
   key: string | undefined,
   request: unknown,
@@ -153,7 +160,7 @@ async function once<R extends Record<string, unknown>>(
 
 /** The write steps of deltas of unbinned counters (performance, metrics, feedback), per bucket. */
 async function unbinnedDeltaSteps(
-  model: ModelRecord,
+  model: IngestModel,
   id: string,
   shard: number,
   perBucket: ReadonlyMap<number, ColumnCounters>,
@@ -178,7 +185,7 @@ async function unbinnedDeltaSteps(
  * Kept as long as the table, as the report's denominators.
  */
 async function totalsSteps(
-  model: ModelRecord,
+  model: IngestModel,
   id: string,
   shard: number,
   day: string,
@@ -207,7 +214,7 @@ const storedValue = (value: string | number | boolean) => (typeof value === 'num
  * only for models expecting ground truth.
  */
 export async function ingestPredictions(
-  model: ModelRecord,
+  model: IngestModel,
   batch: { batchId?: string; modelVersion?: string; records: readonly PredictionRecord[] },
 ): Promise<{ accepted: number; incidentId?: string; replayed?: true }> {
   const issues = new IssueList();
@@ -278,9 +285,12 @@ export async function ingestPredictions(
     const days = new Map<string, number>();
     for (const [bucket, { records, counters, segments, quality }] of buckets) {
       const pk = telemetryKeys.bucket(model.modelId, resolution, bucket, shard);
-      const delta: Record<string, WindowCounters> = {
+      const delta: Record<string, WindowCounters | CountersJson> = {
         ...Object.fromEntries(
-          columns.map((column, c) => [column.name, (counters[c] as ColumnCounter).counters()]),
+          columns.map((column, c) => [
+            column.name,
+            new CountersJson((counters[c] as ColumnCounter).countersJson()),
+          ]),
         ),
         ...cbpe.columns(bucket),
         ...segments.columns(),
@@ -351,7 +361,7 @@ export async function ingestPredictions(
  * every retry leaves those out, so all attempts write the same deltas.
  */
 export async function ingestActuals(
-  model: ModelRecord,
+  model: IngestModel,
   batch: {
     batchId?: string;
     records: readonly { predictionId: string; actual: string | number | boolean }[];
@@ -486,7 +496,7 @@ class PerformanceSums {
   private squared = 0n;
 
   constructor(
-    private readonly task: ModelRecord['task'],
+    private readonly task: IngestModel['task'],
     private readonly labels: ReadonlySet<string>,
   ) {}
 
@@ -523,7 +533,7 @@ class PerformanceSums {
 }
 
 /** The class labels the model's baseline tracks by name (its prediction profile's categories, and the positive class). */
-async function trackedLabels(model: ModelRecord): Promise<ReadonlySet<string>> {
+async function trackedLabels(model: IngestModel): Promise<ReadonlySet<string>> {
   if (model.baselineVersion === undefined) return new Set();
   const profile = (await referenceProfiles(model.modelId, model.baselineVersion)).get(PREDICTION_COLUMN);
   const labels = new Set(profile?.type === 'categorical' ? profile.categories : []);
@@ -563,7 +573,7 @@ async function getPredictions(
  * the values and of their squares (exact.ts), as one delta per bucket.
  */
 export async function ingestMetrics(
-  model: ModelRecord,
+  model: IngestModel,
   batch: {
     batchId?: string;
     records: readonly { name: string; value: number; timestamp?: string | number }[];
@@ -641,7 +651,7 @@ function feedbackIdOf(token: string): string {
  * the batch's ledger, so a retry rewrites the same item and delta.
  */
 export async function ingestFeedback(
-  model: ModelRecord,
+  model: IngestModel,
   feedback: { batchId?: string; category: string; message: string; predictionId?: string },
   source: { sourceIp?: string; userAgent?: string },
 ): Promise<{ accepted: 1; feedbackId: string; replayed?: true }> {

@@ -190,7 +190,7 @@ export function checkDistinctPredictionIds(
  * than five minutes ahead nor older than 35 days, and prediction ids distinct.
  */
 export function checkRecords(
-  model: ModelRecord,
+  model: Pick<ModelRecord, 'features' | 'task'>,
   records: readonly {
     predictionId?: string;
     features: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { durationSeconds } from '../registry/fields.ts';
-import type { ModelRecord } from '../registry/store.ts';
+import type { IngestModel } from '../registry/ingest-model.ts';
 
 /** Slack past the oldest window a model's evaluations read, for late or repeated evaluations. */
 const RETENTION_SLACK_SECONDS = 30 * 86400;
@@ -9,7 +9,7 @@ const RETENTION_SLACK_SECONDS = 30 * 86400;
  * model's seasonal reference reads further back: its lag plus its window (or the span the window
  * may grow to), plus 30 days. Items written before a longer lag was set keep their TTL.
  */
-export function profileTtlSeconds(model: ModelRecord, base: number): number {
+export function profileTtlSeconds(model: Pick<IngestModel, 'reference' | 'schedule'>, base: number): number {
   if (!model.reference) return base;
   const window = Math.max(
     durationSeconds(model.schedule.window),

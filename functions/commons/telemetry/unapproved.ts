@@ -1,5 +1,5 @@
 import { isUnapproved } from '#commons/incidents/unapproved-check';
-import type { ModelRecord } from '#commons/registry/store';
+import type { IngestModel } from '#commons/registry/ingest-model';
 import type { WriteStep } from './writes.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { WriteStep } from './writes.ts';
  * Sets `incidentId` on the response the batch is answered with. None for any other batch.
  */
 export function unapprovedVersionStep(
-  model: ModelRecord,
+  model: IngestModel,
   batch: { readonly batchId?: string; readonly modelVersion?: string; readonly records: readonly unknown[] },
   token: string,
   response: { incidentId?: string },

@@ -46,9 +46,43 @@ describe('ColumnCounter', () => {
         const expected = count(profile, values);
         expect(Object.keys(expected).length).toBeGreaterThan(0);
         expect(counter.counters()).toStrictEqual(expected);
+        expect(counter.countersJson()).toBe(JSON.stringify(counter.counters()));
       }
     },
   );
+
+  it('counts repeated texts, missing ones and more distinct texts than it remembers as countValue does', () => {
+    const profile = fitReferenceProfile(['a', 'b', 'a', 'NaN', null], 'categorical', { maxCategories: 1500 });
+    const values: unknown[] = [];
+    for (let i = 0; i < 1200; i++)
+      values.push(`v${i}`, 'a', ' NaN ', '', 'b', 'null', '1e999', 7, true, null);
+    const counter = new ColumnCounter(profile);
+    for (const value of values) counter.add(value);
+    const expected = count(profile, values);
+    expect(expected.miss).toBe(1200 * 5);
+    expect(counter.counters()).toStrictEqual(expected);
+  });
+
+  it('writes its counters as JSON.stringify does: escaped names, overflowed sums, nothing counted', () => {
+    const numerical = fitReferenceProfile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'numerical');
+    const huge = new ColumnCounter(numerical);
+    for (const value of [1e200, 1e200, -3.5, 0, -0, 5e-324, null, 'nan']) huge.add(value);
+    expect(huge.counters().sq).toBe(Number.POSITIVE_INFINITY);
+    expect(huge.countersJson()).toBe(JSON.stringify(huge.counters()));
+    expect(JSON.parse(huge.countersJson()).sq).toBeNull();
+
+    const categorical = fitReferenceProfile(['a', 'b"\\', 'é\u2028'], 'categorical');
+    const names = new ColumnCounter(categorical);
+    for (const value of ['b"\\', 'é\u2028', 'new\nline', '\ud800', null, true]) names.add(value);
+    expect(names.countersJson()).toBe(JSON.stringify(names.counters()));
+
+    for (const profile of [numerical, categorical]) {
+      expect(new ColumnCounter(profile).countersJson()).toBe('{}');
+      const missing = new ColumnCounter(profile);
+      missing.add(null);
+      expect(missing.countersJson()).toBe('{"miss":1}');
+    }
+  });
 
   it('caps new categories as countValue does, whatever they are called', () => {
     const profile = fitReferenceProfile(['a', 'b', 'a', null], 'categorical', { maxCategories: 3 });
