@@ -8,6 +8,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { governanceTable, tables } from '../../lib/tables.ts';
@@ -101,6 +102,8 @@ describe('dynalite on disk', () => {
       // The governance table as it was before the open-incident index, with an open incident in it.
       const earlier = { ...governanceTable, globalIndexes: governanceTable.globalIndexes.slice(0, 1) };
       await client.send(new CreateTableCommand(createTableInput(earlier, names.Governance)));
+      // dynalite creates a table asynchronously, as DynamoDB does: writes wait until it is ACTIVE.
+      await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: names.Governance });
       const incident = {
         pk: { S: 'INCIDENT#inc_1' },
         sk: { S: '#INCIDENT' },
