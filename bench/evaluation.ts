@@ -2,9 +2,10 @@
  * bench/evaluation: the evaluation path end to end on the local runtime, with DynamoDB (dynalite)
  * in its own process behind a counting proxy (write-counter.mjs, in a worker thread).
  *
- * A model of 50 features (40 numerical, 10 categorical) gets a baseline of 5,000 records, then a
- * one-hour window of 100,000 predictions through the API in batches of 500 (timestamps spread
- * over the last hour, so every one-minute bucket of the window holds data). The window is
+ * A model of 50 features (40 numerical, 10 categorical) gets a baseline of 4,000 records (what
+ * fits the API's 4,500,000-byte body limit), then a one-hour window of 100,000 predictions
+ * through the API in batches of 500 (timestamps spread over the last hour, so every one-minute
+ * bucket of the window holds data). The window is
  * compacted as the scheduled run compacts it (its first evaluation compacts every closed
  * bucket it reads). Then `POST /v1/models/{id}/evaluations` is timed end to end over 20 runs
  * and the DynamoDB reads of one evaluation are counted:
@@ -156,7 +157,7 @@ async function call(method: string, url: string, body?: unknown): Promise<unknow
 }
 
 const role = ['ops@example.com'];
-const baseline = Array.from({ length: 5000 }, () => {
+const baseline = Array.from({ length: 4000 }, () => {
   const { score: _score, ...rest } = record(0);
   return rest;
 });
