@@ -6,7 +6,8 @@
  * Node.js process (median of 5 rounds, or `BENCH_ROUNDS`), next to the same figures for an
  * empty module and for a reference handler (the AWS SDK v3 DynamoDBClient with one
  * GetItemCommand, bundled with the same options), with each function's ratio to the
- * reference, the packages that weigh most in what it loads at start, and the extra time the
+ * reference (a time ratio is the median over rounds of the function's time divided by the
+ * reference's in the same round), the packages that weigh most in what it loads at start, and the extra time the
  * first call of each of its rare paths takes (an AWS client, opening an incident...: the lazy
  * chunk of Vigil's module it imports with `await import(...)`, imported after the start, in the
  * same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
@@ -94,6 +95,9 @@ interface Row {
   allBytes: number;
   initMs: number;
   cpuMs: number;
+  /** Median over rounds of the round's time divided by the reference's in the same round. */
+  initRatio: number;
+  cpuRatio: number;
   /** The rare paths' lazy chunks: Vigil's modules imported with `await import(...)`, not loaded at start. */
   lazy: { name: string; file: string; ms: number }[];
   /** The heaviest packages (or Vigil's own code, `functions/`) loaded at start, by output bytes. */
@@ -152,6 +156,8 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
     allBytes: chunks.reduce((sum, output) => sum + code(output).length, 0),
     initMs: 0,
     cpuMs: 0,
+    initRatio: 0,
+    cpuRatio: 0,
     lazy,
     top: contributors(metafile, atStart).slice(0, TOP),
   };
@@ -184,6 +190,8 @@ try {
       allBytes: emptyBytes,
       initMs: 0,
       cpuMs: 0,
+      initRatio: 0,
+      cpuRatio: 0,
       lazy: [],
     },
     reference,
@@ -202,10 +210,17 @@ try {
         ),
       );
   }
+  // A round's ratio divides by the reference's time in that same round: the reference's own spread
+  // between rounds (±20% on a shared machine) then cancels instead of moving every ratio at once.
+  const referenceTimes = times[rows.indexOf(reference)] ?? [];
+  const pairedRatio = (timings: Timing[], of: (timing: Timing) => number) =>
+    median(timings.map((t, round) => of(t) / of(referenceTimes[round] as Timing)));
   rows.forEach((row, i) => {
     const timings = times[i] ?? [];
     row.initMs = median(timings.map((t) => t.wall));
     row.cpuMs = median(timings.map((t) => t.cpu));
+    row.initRatio = pairedRatio(timings, (t) => t.wall);
+    row.cpuRatio = pairedRatio(timings, (t) => t.cpu);
     row.lazy.forEach((chunk, j) => {
       chunk.ms = median(timings.map((t) => t.lazy[j] ?? 0));
     });
@@ -224,9 +239,9 @@ try {
         row.allBytes,
       ).padStart(11)} ${`${row.initMs.toFixed(1)} ms`.padStart(14)} ${`${row.cpuMs.toFixed(1)} ms`.padStart(
         10,
-      )} ${ratio(row.bytes, reference.bytes).padStart(9)} ${ratio(row.initMs, reference.initMs).padStart(
+      )} ${ratio(row.bytes, reference.bytes).padStart(9)} ${`${row.initRatio.toFixed(2)}×`.padStart(
         9,
-      )} ${ratio(row.cpuMs, reference.cpuMs).padStart(8)}`,
+      )} ${`${row.cpuRatio.toFixed(2)}×`.padStart(8)}`,
     );
   }
   console.log(`\nHeaviest parts loaded at start (KiB of minified output; functions = Vigil's own code):`);
