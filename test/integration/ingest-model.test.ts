@@ -1,5 +1,3 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvers, startTestApi, type TestApi } from '../support/api.ts';
 
@@ -93,26 +91,5 @@ describe('the model read of ingest', () => {
       message: 'Model never-registered is not registered',
       issues: [{ path: 'modelId', message: 'unknown model' }],
     });
-  });
-
-  it('converts attribute values as the document client does', () => {
-    const item: Record<string, AttributeValue> = {
-      s: { S: 'text' },
-      n: { N: '12.5' },
-      negative: { N: '-3' },
-      big: { N: '123456789012345678901234567890' },
-      yes: { BOOL: true },
-      nothing: { NULL: true },
-      list: { L: [{ S: 'a' }, { N: '1' }, { M: { deep: { BOOL: false } } }] },
-      map: { M: { a: { L: [] }, b: { S: '' } } },
-      strings: { SS: ['x', 'y'] },
-      numbers: { NS: ['1', '2.5'] },
-      bytes: { B: new Uint8Array([1, 2, 3]) },
-      byteSets: { BS: [new Uint8Array([4])] },
-    };
-    expect(ingestModel.nativeValue({ M: item })).toEqual(unmarshall(item));
-    expect(ingestModel.nativeValue({ N: '1e400' })).toBe(unmarshall({ x: { N: '1e400' } }).x);
-    expect(() => ingestModel.nativeValue({ N: '1.5e30' })).toThrow(/fits neither/);
-    expect(() => unmarshall({ x: { N: '1.5e30' } })).toThrow();
   });
 });

@@ -1,4 +1,5 @@
-import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { hotDynamoDbClient } from '#clients/dynamodb-low-level';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
@@ -71,44 +72,6 @@ export async function loadIngestModel(modelId: string): Promise<IngestModel> {
       { path: 'modelId', message: 'unknown model' },
     ]);
   }
-  return nativeValue({ M: Item }) as IngestModel;
-}
-
-/**
- * A DynamoDB attribute value as the document client reads it (its `unmarshall`): numbers as
- * JavaScript numbers, sets as `Set`s, binary as bytes. Model items hold strings, numbers,
- * booleans, lists and maps.
- */
-export function nativeValue(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return numberOf(value.N);
-  if (value.BOOL !== undefined) return value.BOOL;
-  if (value.M !== undefined) {
-    const out: Record<string, unknown> = {};
-    for (const [key, member] of Object.entries(value.M)) out[key] = nativeValue(member);
-    return out;
-  }
-  if (value.L !== undefined) return value.L.map(nativeValue);
-  if (value.NULL !== undefined) return null;
-  if (value.SS !== undefined) return new Set(value.SS);
-  if (value.NS !== undefined) return new Set(value.NS.map(numberOf));
-  if (value.B !== undefined) return value.B;
-  if (value.BS !== undefined) return new Set(value.BS);
-  throw new Error(`An attribute value of no known type: ${Object.keys(value).join(', ')}`);
-}
-
-/**
- * A stored number as `unmarshall` reads it: a JavaScript number, or a BigInt past the safe
- * integers (a number of that size that is no integer is refused, as `unmarshall` refuses it).
- */
-function numberOf(text: string): number | bigint {
-  const number = Number(text);
-  if (Number.isFinite(number) && !(Math.abs(number) <= Number.MAX_SAFE_INTEGER)) {
-    try {
-      return BigInt(text);
-    } catch {
-      throw new Error(`The stored number ${text} fits neither a JavaScript number nor a BigInt`);
-    }
-  }
-  return number;
+  // As the document client reads an item: numbers as numbers (BigInt past the safe integers).
+  return unmarshall(Item) as IngestModel;
 }
