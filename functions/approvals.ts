@@ -1,6 +1,6 @@
-import { decideApproval, viewApproval } from '#commons/approvals/decide';
+import { decideApproval, viewApproval, viewEarlierDecisions } from '#commons/approvals/decide';
+import { decisionsBefore, listDecisions } from '#commons/approvals/decision-pages';
 import { approvalPage, decidedPage } from '#commons/approvals/page';
-import { listApprovals } from '#commons/approvals/store';
 import { getEvaluation } from '#commons/evaluation/store';
 import { parseForm } from '#commons/html/form';
 import { htmlHandler } from '#commons/html/handler';
@@ -9,8 +9,8 @@ import { requestOrigin } from '#commons/incidents/origin';
 import { getIncident } from '#commons/incidents/store';
 import { getModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
-import { incidentViewPage } from '#commons/views/incident-page';
-import { viewerOf, viewersOf, viewLink } from '#commons/views/links';
+import { incidentEarlierDecisionsPage, incidentViewPage } from '#commons/views/incident-page';
+import { refuseExpiredView, viewerOf, viewersOf, viewLink } from '#commons/views/links';
 import * as z from '#commons/zod';
 import { metrics } from '#powertools/metrics';
 // Every page checks a signature with the signing key: its Secrets Manager client loads at start.
@@ -37,7 +37,12 @@ function approvalIdOf(pathParameters: Record<string, string | undefined> | null)
  */
 export const handler = htmlHandler({
   'GET /approvals/{approvalId}': async (event) => {
-    const view = await viewApproval(approvalIdOf(event.pathParameters), event.queryStringParameters?.sig);
+    const approvalId = approvalIdOf(event.pathParameters);
+    const pageToken = event.queryStringParameters?.page;
+    const view =
+      pageToken === undefined
+        ? await viewApproval(approvalId, event.queryStringParameters?.sig)
+        : await viewEarlierDecisions(approvalId, pageToken);
     return approvalPage(view);
   },
 
@@ -47,13 +52,31 @@ export const handler = htmlHandler({
     const incident = await getIncident(parsed.data.incidentId);
     const model = incident && (await getModel(incident.modelId));
     if (!incident || !model) throw notFound('incident');
+    const query = event.queryStringParameters;
+    if (query?.page !== undefined) {
+      // A further page of the decisions: its page token, signed for a viewer and the link's expiry.
+      const expiresAt = query.exp ?? '';
+      const { recipient, decisions } = await decisionsBefore(
+        query.page,
+        await listDecisions(incident.incidentId),
+        { list: `incident:${incident.incidentId}`, recipients: viewersOf(model), expiresAt },
+      );
+      refuseExpiredView(Number(expiresAt));
+      return incidentEarlierDecisionsPage({
+        incidentId: incident.incidentId,
+        decisions,
+        viewer: recipient,
+        expiresAt: Number(expiresAt),
+      });
+    }
     const target = { kind: 'incident', id: incident.incidentId } as const;
-    const { recipient, expiresAt } = await viewerOf(target, viewersOf(model), event.queryStringParameters);
+    const { recipient, expiresAt } = await viewerOf(target, viewersOf(model), query);
     return incidentViewPage({
       incident,
       model,
-      approvals: await listApprovals(incident.incidentId),
+      decisions: await listDecisions(incident.incidentId),
       viewer: recipient,
+      expiresAt,
       ...(incident.evaluationId
         ? {
             reportLink: await viewLink(

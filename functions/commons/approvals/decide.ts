@@ -7,17 +7,12 @@ import type { IncidentRecord } from '#commons/incidents/types';
 import { getModel, type ModelRecord } from '#commons/registry/store';
 import { evaluationCharts } from '#commons/reports/distributions';
 import type { ColumnChart } from '#drift/charts';
+import { type DecisionRow, decisionsBefore, listDecisions } from './decision-pages.ts';
 import { lapseCutoff, requestLapsed } from './lapse.ts';
 import { passOnDecision } from './pass-on.ts';
 import { type SignaturePurpose, sign, signerOf } from './signing.ts';
 import { humanSteps, isHumanStep, type PirField, pirFields } from './steps.ts';
-import {
-  type AgentDecision,
-  type ApprovalRecord,
-  claimDecision,
-  getApproval,
-  listApprovals,
-} from './store.ts';
+import { type AgentDecision, type ApprovalRecord, claimDecision, getApproval } from './store.ts';
 
 export const MAX_COMMENT = 4000;
 export const MAX_PIR_FIELD = 10_000;
@@ -32,8 +27,8 @@ export interface Evidence {
   readonly charts: readonly ColumnChart[];
   /** The evaluation of the promoted version that Operations' automatic check read, if any. */
   readonly verification?: EvaluationRecord;
-  /** Earlier decisions of the incident, oldest first. */
-  readonly decisions: readonly ApprovalRecord[];
+  /** The incident's other decisions, oldest first (a page lists the newest that fit, `decision-pages.ts`). */
+  readonly decisions: readonly DecisionRow[];
   /** QA's step: the re-validation report's event in the incident's hash chain, which the decision names. */
   readonly revalidationReport?: { readonly seq: number; readonly hash: string };
 }
@@ -56,6 +51,13 @@ export type ApprovalView =
       readonly approval: ApprovalRecord;
       readonly recipient: string;
       readonly expired: boolean;
+    }
+  | {
+      /** A further page of an open request's earlier decisions: those before the previous page's. */
+      readonly state: 'earlier';
+      readonly approval: ApprovalRecord;
+      readonly recipient: string;
+      readonly decisions: readonly DecisionRow[];
     };
 
 async function approvalSignedBy(
@@ -117,7 +119,7 @@ async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
     getModel(incident.modelId),
     incident.evaluationId ? getEvaluation(incident.evaluationId) : undefined,
     incident.verification?.evaluationId ? getEvaluation(incident.verification.evaluationId) : undefined,
-    listApprovals(incident.incidentId),
+    listDecisions(incident.incidentId),
     reviewedEvidence(incident.incidentId, approval.step),
   ]);
   const drifted = evaluation?.drift.columns.filter((column) => column.drifted).map((c) => c.name) ?? [];
@@ -129,10 +131,12 @@ async function gatherEvidence(approval: ApprovalRecord): Promise<Evidence> {
     ...(evaluation ? { evaluation } : {}),
     charts,
     ...(verification ? { verification } : {}),
-    decisions: approvals.filter(
-      (other) => other.status === 'decided' && other.approvalId !== approval.approvalId,
-    ),
+    decisions: otherDecisions(approvals, approval),
   };
+}
+
+function otherDecisions(decisions: readonly DecisionRow[], approval: ApprovalRecord): DecisionRow[] {
+  return decisions.filter((other) => other.approvalId !== approval.approvalId);
 }
 
 /**
@@ -153,6 +157,29 @@ export async function viewApproval(
   refuseClosed(approval, now);
   const formToken = await sign('form', { approvalId, recipient, expiresAt: approval.expiresAt });
   return { state: 'open', approval, recipient, evidence: await gatherEvidence(approval), formToken };
+}
+
+/**
+ * What `GET /approvals/{id}?page=` shows: a further page of the earlier decisions, for the person
+ * the page token was signed for (`decision-pages.ts`: 400 naming `page` for a token that is not
+ * one of this request's). Read-only and without a form; like the first page, only while the
+ * request is open (a decided one shows its decision only, a closed or expired one 410).
+ */
+export async function viewEarlierDecisions(approvalId: string, pageToken: string): Promise<ApprovalView> {
+  const found = await getApproval(approvalId);
+  if (!found) throw new HttpError(404, 'not_found', 'There is no such approval request.');
+  const { approval } = found;
+  const { recipient, decisions } = await decisionsBefore(
+    pageToken,
+    otherDecisions(await listDecisions(approval.incidentId), approval),
+    { list: `approval:${approvalId}`, recipients: approval.recipients, expiresAt: approval.expiresAt },
+  );
+  const now = new Date().toISOString();
+  if (approval.status === 'decided') {
+    return { state: 'decided', approval, recipient, expired: approval.expiresAt <= now };
+  }
+  refuseClosed(approval, now);
+  return { state: 'earlier', approval, recipient, decisions };
 }
 
 export interface DecisionForm {

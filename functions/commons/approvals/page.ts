@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { baselineReviewSection } from '#commons/baseline-review/page';
-import { facts, html, page, SafeHtml, table } from '#commons/html/layout';
+import { facts, html, page, SafeHtml, table, tableRow } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import { estimatedPerformanceTable } from '#commons/reports/cbpe-html';
 import { beforeAfterTable, candidateComparison, performanceTable } from '#commons/reports/performance-html';
@@ -8,6 +8,12 @@ import { fdrRuleText, qualityApprovalTable } from '#commons/reports/quality-html
 import { segmentsTable } from '#commons/segments/html';
 import { distributionChartSvg, METHOD_NAMES } from '#drift/html';
 import { type ApprovalView, type Evidence, MAX_COMMENT, MAX_PIR_FIELD } from './decide.ts';
+import {
+  type DecisionRow,
+  type DecisionSlice,
+  earlierDecisionsLink,
+  pageWithDecisions,
+} from './decision-pages.ts';
 import { humanSteps, isHumanStep, pirFields, roleLabels } from './steps.ts';
 import type { ApprovalRecord } from './store.ts';
 
@@ -162,23 +168,36 @@ function pirSection(incident: IncidentRecord): SafeHtml {
 ${(Object.keys(pirFields) as (keyof typeof pirFields)[]).map((field) => html`<h3>${pirFields[field]}</h3><pre>${pir[field]}</pre>`)}`;
 }
 
-function decisionsSection(decisions: readonly ApprovalRecord[]): SafeHtml {
-  if (decisions.length === 0) return html`<h2>Earlier decisions</h2><p class="muted">None yet.</p>`;
-  return html`<h2>Earlier decisions</h2>
-${table(
-  'Every decision of this incident so far',
-  ['When', 'Step', 'Decision', 'By', 'Comment'],
-  decisions.map((d) => [
+function decisionRow(d: DecisionRow): SafeHtml {
+  return tableRow([
     d.decidedAt,
     stepTitle(d.step),
     optionLabel(d.step, d.decision ?? ''),
     d.decidedBy,
     d.comment || '–',
-  ]),
-)}`;
+  ]);
 }
 
-function evidence(view: { readonly evidence: Evidence }): SafeHtml {
+/**
+ * The incident's decisions: all of them while they fit the page, else the newest that do and a
+ * link to the earlier ones (`decision-pages.ts`). `caption` names the rows of a list that goes on.
+ */
+function decisionsSection(
+  slice: DecisionSlice,
+  caption = `The latest ${slice.rows.length} decisions of this incident`,
+): SafeHtml {
+  const head = ['When', 'Step', 'Decision', 'By', 'Comment'];
+  if (!slice.next) {
+    if (slice.rows.length === 0) return html`<h2>Earlier decisions</h2><p class="muted">None yet.</p>`;
+    return html`<h2>Earlier decisions</h2>
+${table('Every decision of this incident so far', head, slice.rows)}`;
+  }
+  return html`<h2>Earlier decisions</h2>
+${slice.rows.length ? table(caption, head, slice.rows) : ''}
+${earlierDecisionsLink(slice)}`;
+}
+
+function evidence(view: { readonly evidence: Evidence }, decisions: DecisionSlice): SafeHtml {
   const { incident } = view.evidence;
   return html`${verificationSection(view.evidence)}
 ${candidateSection(incident, view.evidence.revalidationReport)}
@@ -186,7 +205,7 @@ ${baselineReviewSection(incident)}
 ${pirSection(incident)}
 ${incidentSection(incident, view.evidence)}
 ${evaluationSection(view.evidence)}
-${decisionsSection(view.evidence.decisions)}`;
+${decisionsSection(decisions)}`;
 }
 
 function decisionForm(approval: ApprovalRecord, formToken: string): SafeHtml {
@@ -227,8 +246,12 @@ function agentNotice(approval: ApprovalRecord): SafeHtml {
 ${agent.comment ? html`<p>The agent's comment: ${agent.comment}</p>` : ''}</div>`;
 }
 
-/** The page of `GET /approvals/{id}`: who it is for, what is asked, the evidence, and the form. */
-export function approvalPage(view: ApprovalView): APIGatewayProxyResult {
+/**
+ * The page of `GET /approvals/{id}`: who it is for, what is asked, the evidence, and the form;
+ * the incident's decisions take what is left of the page's bytes (`decision-pages.ts`). With
+ * `?page=`, a further page of those decisions, read-only and without a form.
+ */
+export async function approvalPage(view: ApprovalView): Promise<APIGatewayProxyResult> {
   const { approval, recipient } = view;
   const step = isHumanStep(approval.step) ? humanSteps[approval.step] : undefined;
   const title = step?.title ?? approval.step;
@@ -252,15 +275,38 @@ ${approval.comment ? html`<p>Comment: ${approval.comment}</p>` : ''}</div>
 <p class="muted">A decided request shows its decision only; the incident's current state is in Vigil's incident API.</p>`,
     );
   }
-  return page(
-    200,
-    title,
-    html`${header}
+  const list = { list: `approval:${approval.approvalId}`, recipient, expiresAt: approval.expiresAt };
+  if (view.state === 'earlier') {
+    return pageWithDecisions(
+      (slice) =>
+        page(
+          200,
+          `${title}: earlier decisions`,
+          html`${header}
+<p class="muted">Earlier decisions of incident ${approval.incidentId}. Reading this page changes nothing; the form that records your decision is on the page your email links to.</p>
+${decisionsSection(slice, `${slice.rows.length} earlier decisions of this incident`)}`,
+        ),
+      view.decisions,
+      decisionRow,
+      list,
+      { atLeastOne: true },
+    );
+  }
+  return pageWithDecisions(
+    (slice) =>
+      page(
+        200,
+        title,
+        html`${header}
 <p>${step?.ask ?? ''}</p>
 <p class="muted">Open until ${approval.expiresAt}${approval.reminder > 0 ? ` (reminder ${approval.reminder})` : ''}. Reading this page changes nothing; only the form at the end records a decision, once.</p>
 ${agentNotice(approval)}
-${evidence(view)}
+${evidence(view, slice)}
 ${decisionForm(approval, view.formToken)}`,
+      ),
+    view.evidence.decisions,
+    decisionRow,
+    list,
   );
 }
 

@@ -29,13 +29,14 @@ export async function signingKey(): Promise<Buffer> {
 /**
  * What a signature authorises: `link` opens the page of an approval for one recipient (in the
  * email's URL), `form` decides it (in the page's form), `view` opens a read-only page (an
- * incident, an evaluation report) for one recipient. Each binds what it opens, the recipient
- * and the expiry; none carries the task token.
+ * incident, an evaluation report) for one recipient, `page` opens one further page of a long
+ * list on such a page (`decision-pages.ts`), and nothing else. Each binds what it opens, the
+ * recipient and the expiry; none carries the task token.
  */
-export type SignaturePurpose = 'link' | 'form' | 'view';
+export type SignaturePurpose = 'link' | 'form' | 'view' | 'page';
 
 export interface Signed {
-  /** The approval; for `view`, the page (`incident:{id}`, `evaluation:{id}`). */
+  /** The approval; for `view`, the page (`incident:{id}`, `evaluation:{id}`); for `page`, the list and its place. */
   readonly approvalId: string;
   readonly recipient: string;
   readonly expiresAt: string;

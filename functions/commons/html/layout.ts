@@ -128,17 +128,22 @@ export function facts(rows: readonly (readonly [string, unknown])[]): SafeHtml {
   return html`<dl>${shown.map(([label, value]) => html`<dt>${label}</dt><dd>${value}</dd>`)}</dl>`;
 }
 
-/** A table with a caption and column headers; cells are escaped unless SafeHtml. */
+/** A table with a caption and column headers; cells are escaped unless SafeHtml (a row may be a {@link tableRow}). */
 export function table(
   caption: string,
   head: readonly string[],
-  rows: readonly (readonly unknown[])[],
+  rows: readonly (readonly unknown[] | SafeHtml)[],
 ): SafeHtml {
   return html`<div class="table"><table>
 <caption class="muted">${caption}</caption>
 <thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
-<tbody>${rows.map((row) => html`<tr>${row.map((cell) => (typeof cell === 'number' ? html`<td class="num">${formatNumber(cell)}</td>` : html`<td>${cell}</td>`))}</tr>`)}</tbody>
+<tbody>${rows.map((row) => (row instanceof SafeHtml ? row : tableRow(row)))}</tbody>
 </table></div>`;
+}
+
+/** One body row of {@link table}: cells escaped unless SafeHtml, numbers right-aligned. */
+export function tableRow(row: readonly unknown[]): SafeHtml {
+  return html`<tr>${row.map((cell) => (typeof cell === 'number' ? html`<td class="num">${formatNumber(cell)}</td>` : html`<td>${cell}</td>`))}</tr>`;
 }
 
 export function formatNumber(value: number | null | undefined): string {

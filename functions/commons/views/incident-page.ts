@@ -1,7 +1,13 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import {
+  type DecisionList,
+  type DecisionRow,
+  type DecisionSlice,
+  earlierDecisionsLink,
+  pageWithDecisions,
+} from '#commons/approvals/decision-pages';
 import { humanSteps, isHumanStep } from '#commons/approvals/steps';
-import type { ApprovalRecord } from '#commons/approvals/store';
-import { facts, html, page, table } from '#commons/html/layout';
+import { facts, html, page, type SafeHtml, table, tableRow } from '#commons/html/layout';
 import type { IncidentRecord } from '#commons/incidents/types';
 import type { ModelRecord } from '#commons/registry/store';
 
@@ -12,21 +18,87 @@ function stepTitle(step: string): string {
 export interface IncidentView {
   readonly incident: IncidentRecord;
   readonly model?: ModelRecord;
-  readonly approvals: readonly ApprovalRecord[];
-  /** Who the link was signed for. */
+  /** The incident's decisions, oldest first (`listDecisions`): the page lists the newest that fit. */
+  readonly decisions: readonly DecisionRow[];
+  /** Who the link was signed for, and when it expires (epoch seconds). */
   readonly viewer: string;
+  readonly expiresAt: number;
   /** The viewer's signed link to the report of the evaluation that opened the incident (a breach's). */
   readonly reportLink?: string;
 }
 
+const decisionHead = ['Step', 'Decision', 'By', 'At', 'Comment'];
+
+function decisionRow(d: DecisionRow): SafeHtml {
+  return tableRow([
+    stepTitle(d.step),
+    d.decision ?? '',
+    d.decidedBy ?? '',
+    d.decidedAt ?? '',
+    d.comment ?? '',
+  ]);
+}
+
+/** The next pages' links of a viewer's list of decisions: signed for them, with their link's expiry. */
+function decisionList(incidentId: string, viewer: string, expiresAt: number): DecisionList {
+  return {
+    list: `incident:${incidentId}`,
+    recipient: viewer,
+    expiresAt: String(expiresAt),
+    query: { exp: String(expiresAt) },
+  };
+}
+
+function decisionsTable(slice: DecisionSlice): SafeHtml {
+  if (!slice.next) return slice.rows.length ? table('Decisions', decisionHead, slice.rows) : html``;
+  return html`${slice.rows.length ? table(`The latest ${slice.rows.length} decisions`, decisionHead, slice.rows) : ''}
+${earlierDecisionsLink(slice)}`;
+}
+
 /**
  * An incident, read-only, for a person who followed a link from an email: what opened it, where
- * it stands, the steps so far and the decisions taken. No form, no approval links: decisions
+ * it stands, the steps so far and the decisions taken, the newest that fit the page
+ * (`decision-pages.ts`) and a link to the earlier ones. No form, no approval links: decisions
  * are made from each person's own approval email.
  */
-export function incidentViewPage(view: IncidentView): APIGatewayProxyResult {
-  const { incident, model, approvals } = view;
-  const decided = approvals.filter((approval) => approval.status === 'decided');
+export async function incidentViewPage(view: IncidentView): Promise<APIGatewayProxyResult> {
+  return pageWithDecisions(
+    (slice) => incidentPage(view, decisionsTable(slice)),
+    view.decisions,
+    decisionRow,
+    decisionList(view.incident.incidentId, view.viewer, view.expiresAt),
+  );
+}
+
+/**
+ * A further page of an incident's decisions for a viewer (`?page=`): those before the previous
+ * page's, read-only, nothing else of the incident.
+ */
+export async function incidentEarlierDecisionsPage(view: {
+  readonly incidentId: string;
+  readonly decisions: readonly DecisionRow[];
+  readonly viewer: string;
+  readonly expiresAt: number;
+}): Promise<APIGatewayProxyResult> {
+  return pageWithDecisions(
+    (slice) =>
+      page(
+        200,
+        `Incident ${view.incidentId}: earlier decisions`,
+        html`<h1>Incident ${view.incidentId}: earlier decisions</h1>
+<p class="muted">Read-only view for ${view.viewer}. Decisions are made from the approval emails.</p>
+${slice.rows.length ? table(`${slice.rows.length} earlier decisions`, decisionHead, slice.rows) : ''}
+${earlierDecisionsLink(slice)}`,
+      ),
+    view.decisions,
+    decisionRow,
+    decisionList(view.incidentId, view.viewer, view.expiresAt),
+    { atLeastOne: true },
+  );
+}
+
+function incidentPage(view: IncidentView, decisions: SafeHtml): APIGatewayProxyResult {
+  const { incident, model } = view;
   const steps = incident.history.filter((entry) => entry.event === 'left' || entry.step === 'closed');
   return page(
     200,
@@ -64,20 +136,6 @@ ${
       )
     : html`<p class="muted">No step has ended yet.</p>`
 }
-${
-  decided.length
-    ? table(
-        'Decisions',
-        ['Step', 'Decision', 'By', 'At', 'Comment'],
-        decided.map((approval) => [
-          stepTitle(approval.step),
-          approval.decision ?? '',
-          approval.decidedBy ?? '',
-          approval.decidedAt ?? '',
-          approval.comment ?? '',
-        ]),
-      )
-    : ''
-}`,
+${decisions}`,
   );
 }

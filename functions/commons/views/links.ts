@@ -68,6 +68,12 @@ export async function viewerOf(
     );
   }
   const expiresAt = Number(exp);
+  refuseExpiredView(expiresAt);
+  return { recipient, expiresAt };
+}
+
+/** 410 once a read-only link (or a further page of its page) has expired; `expiresAt` in epoch seconds. */
+export function refuseExpiredView(expiresAt: number): void {
   if (expiresAt * 1000 <= Date.now()) {
     throw new HttpError(
       410,
@@ -75,5 +81,4 @@ export async function viewerOf(
       `This link expired at ${new Date(expiresAt * 1000).toISOString()}. Ask MLOps for the incident's details.`,
     );
   }
-  return { recipient, expiresAt };
 }
