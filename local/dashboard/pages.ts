@@ -328,7 +328,18 @@ function detailsList(details: Record<string, unknown>): SafeHtml {
   )}</ul>`;
 }
 
-/** `/dashboard/incidents/{id}`: the incident, its timeline, candidates, validation, and the candidate form. */
+/** Under a list the incident's detail answers a first page of: where the rest is (the admin API pages through all). */
+function more(nextToken: string | undefined, route: string): SafeHtml {
+  return nextToken
+    ? html`<p class="muted">The first of them only: <code>GET ${route}</code> pages through all.</p>`
+    : html``;
+}
+
+/**
+ * `/dashboard/incidents/{id}`: the incident, its timeline, candidates, validation, and the candidate
+ * form. Its lists are the first pages of the incident's detail (`GET /v1/incidents/{id}`), each
+ * bounded in bytes, with where the rest is.
+ */
 export function incidentPage(data: IncidentPageData): string {
   const { incident, model, execution } = data;
   const candidates = incident.candidates ?? (incident.candidate ? [incident.candidate] : []);
@@ -428,10 +439,10 @@ ${
       : ''
 }
 <section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>${timeline}${executionSection}</section>
-<section aria-labelledby="approvals"><h2 id="approvals">Approvals</h2>${approvals}</section>
-<section aria-labelledby="candidates"><h2 id="candidates">Candidates</h2>${candidateTable}</section>
-<section aria-labelledby="validation"><h2 id="validation">Validation report</h2>${validation}</section>
-<section aria-labelledby="audit"><h2 id="audit">Audit trail</h2>${audit}</section>`,
+<section aria-labelledby="approvals"><h2 id="approvals">Approvals</h2>${approvals}${more(incident.approvalsNextToken, `/v1/incidents/${incident.incidentId}/approvals`)}</section>
+<section aria-labelledby="candidates"><h2 id="candidates">Candidates</h2>${candidateTable}${more(incident.candidatesNextToken, `/v1/incidents/${incident.incidentId}/candidates`)}</section>
+<section aria-labelledby="validation"><h2 id="validation">Validation report</h2>${validation}${more(incident.validationReportsNextToken, `/v1/incidents/${incident.incidentId}/validation-reports`)}</section>
+<section aria-labelledby="audit"><h2 id="audit">Audit trail</h2>${audit}${more(incident.auditNextToken, `/v1/incidents/${incident.incidentId}/audit`)}</section>`,
   );
 }
 

@@ -260,6 +260,17 @@ describe('approval and incident pages at the limits of an incident', () => {
     }
   });
 
+  it('shows in the local dashboard the first pages of the detail, and where the rest is', async () => {
+    const response = await fetch(`${api.url}/dashboard/incidents/${incidentId}`);
+    const text = await response.text();
+    console.info(`dashboard incident page: ${Buffer.byteLength(text)} bytes`);
+    expect(response.status).toBe(200);
+    for (const route of ['approvals', 'candidates', 'validation-reports']) {
+      expect(text).toContain(`<code>GET /v1/incidents/${incidentId}/${route}</code> pages through all.`);
+    }
+    expect(text).not.toContain('secret-task-token');
+  });
+
   it('answers a page token as it answers the link: 410 once a view link has expired', async () => {
     const { sign } = await import('../../functions/commons/approvals/signing.ts');
     const past = String(Math.floor(Date.now() / 1000) - 60);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DecisionRow } from '../../../functions/commons/approvals/decision-pages.ts';
 
 async function modules() {
   vi.resetModules();
@@ -35,7 +36,7 @@ describe('pages listing decisions', () => {
     vi.unstubAllEnvs();
   });
 
-  const row = (d: (typeof decisions)[number]) => m.layout.tableRow([d.decidedAt, d.comment]);
+  const row = (d: DecisionRow) => m.layout.tableRow([d.decidedAt, d.comment]);
   /** A page that is its rows, the count of earlier decisions and the next link. */
   const render = (slice: import('../../../functions/commons/approvals/decision-pages.ts').DecisionSlice) =>
     m.layout.page(
