@@ -93,15 +93,34 @@ ${segmentsTable(evaluation, 'h3')}
 ${driftedCharts(evidence)}`;
 }
 
+/**
+ * HTML the distributions of the drifted features take at most on an approval page (one at
+ * least): a chart takes up to ~61 KB (20 categories of 256 escaped characters), and a hundred of
+ * them would pass Lambda's 6 MB response. The others are in the evaluation's report.
+ */
+export const CHART_BYTES = 300_000;
+
 /** The reference and current distributions of each drifted feature, as the HTML report draws them. */
 function driftedCharts(evidence: Evidence): SafeHtml {
   if (evidence.charts.length === 0) return html``;
+  const figures: SafeHtml[] = [];
+  let room = CHART_BYTES;
+  for (const chart of evidence.charts) {
+    const figure = html`<figure class="distribution"><figcaption>${chart.column}</figcaption>${new SafeHtml(distributionChartSvg(chart.column, chart))}</figure>`;
+    const size = Buffer.byteLength(figure.value, 'utf8');
+    if (figures.length > 0 && size > room) break;
+    figures.push(figure);
+    room -= size;
+  }
+  const left = evidence.charts.length - figures.length;
   return html`<h3>Distributions of the drifted features</h3>
 <p class="muted">Share of values per bin or category: the baseline (blue) and the window (orange).</p>
-<div class="distributions">${evidence.charts.map(
-    (chart) =>
-      html`<figure class="distribution"><figcaption>${chart.column}</figcaption>${new SafeHtml(distributionChartSvg(chart.column, chart))}</figure>`,
-  )}</div>`;
+<div class="distributions">${figures}</div>${
+    left
+      ? html`
+<p class="muted">${left} more drifted features are not drawn here, to keep this page small: their distributions are in the evaluation's report.</p>`
+      : ''
+  }`;
 }
 
 function candidateSection(incident: IncidentRecord, recorded?: Evidence['revalidationReport']): SafeHtml {
