@@ -175,5 +175,5 @@ function badPage(): HttpError {
 /** The sentence under a list that goes on: how many earlier decisions, and the link to them. */
 export function earlierDecisionsLink(slice: DecisionSlice): SafeHtml {
   if (!slice.next) return html``;
-  return html`<p><a href="${slice.next}" rel="next">${slice.earlier} earlier decisions</a>, the newest of them first, page by page. Opening them changes nothing.</p>`;
+  return html`<p><a href="${slice.next}" rel="next">${slice.earlier} earlier decisions</a>, page by page back in time. Opening them changes nothing.</p>`;
 }
