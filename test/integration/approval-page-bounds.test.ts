@@ -283,6 +283,37 @@ describe('approval and incident pages at the limits of an incident', () => {
     expect(expired.status).toBe(410);
     expect(expired.text).toContain('This link expired at');
   });
+
+  it('answers a further page as the link: a decided request shows its decision only, a withdrawn one 410', async () => {
+    const { claimDecision, closeApproval } = await import('../../functions/commons/approvals/store.ts');
+    const { sign } = await import('../../functions/commons/approvals/signing.ts');
+    const next = nextLink((await get(link)).text) as string;
+    const otherToken = `newest.${await sign('page', {
+      approvalId: `approval:${otherPendingId}#before#newest`,
+      recipient: 'qa@example.com',
+      expiresAt,
+    })}`;
+    // The other incident's request has no earlier decision: a first page, then withdrawn.
+    expect((await get(`/approvals/${otherPendingId}?page=${otherToken}`)).status).toBe(200);
+
+    expect(
+      await claimDecision(pendingId, {
+        decision: 'approve',
+        comment: 'Looks good.',
+        decidedBy: 'qa@example.com',
+        decidedAt: new Date().toISOString(),
+      }),
+    ).toBe(true);
+    expect(await closeApproval(otherPendingId, 'pending', 'withdrawn', 'the incident ended')).toBe(true);
+    const decidedPage = await get(`/approvals/${pendingId}${next}`);
+    const withdrawn = await get(`/approvals/${otherPendingId}?page=${otherToken}`);
+
+    expect(decidedPage.status).toBe(200);
+    expect(decidedPage.text).toContain('Decided: <strong>Approve the candidate</strong> by qa@example.com');
+    expect(listed(decidedPage.text)).toEqual([]);
+    expect(decidedPage.text).not.toContain('rel="next"');
+    expect(withdrawn.status).toBe(410);
+  });
 });
 
 async function inBatches<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>) {
