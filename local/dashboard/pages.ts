@@ -328,11 +328,33 @@ function detailsList(details: Record<string, unknown>): SafeHtml {
   )}</ul>`;
 }
 
-/** Under a list the incident's detail answers a first page of: where the rest is (the admin API pages through all). */
-function more(nextToken: string | undefined, route: string): SafeHtml {
-  return nextToken
-    ? html`<p class="muted">The first of them only: <code>GET ${route}</code> pages through all.</p>`
-    : html``;
+/**
+ * HTML each list of the incident's page takes at most (one item at least): the detail's first
+ * pages are bounded in JSON, but a value HTML escapes takes up to three times its JSON.
+ */
+export const DASHBOARD_LIST_BYTES = 250_000;
+
+/** The first items whose markup fits {@link DASHBOARD_LIST_BYTES}, and how many are left out. */
+function within<T>(items: readonly T[], render: (item: T) => SafeHtml): { shown: SafeHtml[]; left: number } {
+  const shown: SafeHtml[] = [];
+  let room = DASHBOARD_LIST_BYTES;
+  for (const item of items) {
+    const markup = render(item);
+    const size = Buffer.byteLength(markup.value, 'utf8');
+    if (shown.length > 0 && size > room) break;
+    shown.push(markup);
+    room -= size;
+  }
+  return { shown, left: items.length - shown.length };
+}
+
+/** Under a list shown in part (cut to its bytes, or the detail's first page only): where the rest is (the admin API pages through all). */
+function more(left: number, nextToken: string | undefined, route: string): SafeHtml {
+  if (!left && !nextToken) return html``;
+  const shown = left
+    ? `${left} more${nextToken ? ' and further pages' : ''} not shown here`
+    : 'The first of them only';
+  return html`<p class="muted">${shown}: <code>GET ${route}</code> pages through all.</p>`;
 }
 
 /**
@@ -372,6 +394,11 @@ ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.err
 <details><summary>States entered (${execution.states.length})</summary><ol>${execution.states.map((s) => html`<li>${s}</li>`)}</ol></details>`
     : html`<p class="empty">The local engine has no execution of this incident${incident.executionArn ? html` (${incident.executionArn})` : ''}.</p>`;
 
+  const approvalRows = within(
+    incident.approvals,
+    (a) =>
+      html`<tr><th scope="row">${a.step}${a.reminder ? html` <span class="muted">(reminder ${a.reminder})</span>` : ''}</th><td>${statusBadge(a.status)}</td><td>${list(a.recipients)}</td><td>${time(a.requestedAt)}</td><td>${a.decision ?? a.closedReason ?? '–'}</td><td>${a.decidedBy ?? '–'}${a.decidedAt ? html`<br>${time(a.decidedAt)}` : ''}</td><td>${a.comment ?? '–'}</td></tr>`,
+  );
   const approvals = incident.approvals.length
     ? html`<div class="table"><table>${caption('Requests for a decision, oldest first')}${headRow([
         'Step',
@@ -381,12 +408,14 @@ ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.err
         'Decision',
         'Decided by',
         'Comment',
-      ])}<tbody>${incident.approvals.map(
-        (a) =>
-          html`<tr><th scope="row">${a.step}${a.reminder ? html` <span class="muted">(reminder ${a.reminder})</span>` : ''}</th><td>${statusBadge(a.status)}</td><td>${list(a.recipients)}</td><td>${time(a.requestedAt)}</td><td>${a.decision ?? a.closedReason ?? '–'}</td><td>${a.decidedBy ?? '–'}${a.decidedAt ? html`<br>${time(a.decidedAt)}` : ''}</td><td>${a.comment ?? '–'}</td></tr>`,
-      )}</tbody></table></div>`
+      ])}<tbody>${approvalRows.shown}</tbody></table></div>`
     : html`<p class="empty">No decision requested yet.</p>`;
 
+  const auditRows = within(
+    incident.audit,
+    (e) =>
+      html`<tr><td>${time(e.at)}</td><th scope="row">${e.type}</th><td>${e.actor}${e.sourceIp ? html`<br><span class="muted">${e.sourceIp}</span>` : ''}</td><td>${e.step ?? '–'}</td><td>${e.details ? detailsList(e.details) : '–'}</td></tr>`,
+  );
   const audit = incident.audit.length
     ? html`<div class="table"><table>${caption('Append-only audit trail, oldest first')}${headRow([
         'When',
@@ -394,12 +423,14 @@ ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.err
         'Actor',
         'Step',
         'Details',
-      ])}<tbody>${incident.audit.map(
-        (e) =>
-          html`<tr><td>${time(e.at)}</td><th scope="row">${e.type}</th><td>${e.actor}${e.sourceIp ? html`<br><span class="muted">${e.sourceIp}</span>` : ''}</td><td>${e.step ?? '–'}</td><td>${e.details ? detailsList(e.details) : '–'}</td></tr>`,
-      )}</tbody></table></div>`
+      ])}<tbody>${auditRows.shown}</tbody></table></div>`
     : html`<p class="empty">No audit event yet.</p>`;
 
+  const candidateRows = within(
+    candidates,
+    (c) =>
+      html`<tr><th scope="row">${c.version}</th><td class="num">${c.cycle}</td><td>${time(c.submittedAt)}<br><span class="muted">by ${c.submittedBy}</span></td><td>${list(Object.entries(c.metrics).map(([k, v]) => `${k} = ${v}`))}</td><td>${c.scopeChanged ? 'yes' : 'no'}</td><td>${c.artifactUri}</td><td>${c.notes || '–'}</td></tr>`,
+  );
   const candidateTable = candidates.length
     ? html`<div class="table"><table>${caption('Candidates submitted for this incident')}${headRow([
         'Version',
@@ -409,22 +440,21 @@ ${incident.failure ? html`<dt>Failure</dt><dd class="bad">${incident.failure.err
         'Scope changed',
         'Artifact',
         'Notes',
-      ])}<tbody>${candidates.map(
-        (c) =>
-          html`<tr><th scope="row">${c.version}</th><td class="num">${c.cycle}</td><td>${time(c.submittedAt)}<br><span class="muted">by ${c.submittedBy}</span></td><td>${list(Object.entries(c.metrics).map(([k, v]) => `${k} = ${v}`))}</td><td>${c.scopeChanged ? 'yes' : 'no'}</td><td>${c.artifactUri}</td><td>${c.notes || '–'}</td></tr>`,
-      )}</tbody></table></div>`
+      ])}<tbody>${candidateRows.shown}</tbody></table></div>`
     : html`<p class="empty">No candidate yet.</p>`;
 
+  const reportTables = within(
+    reports,
+    (r) =>
+      html`<div class="table"><table>${caption(`Re-validation of ${r.candidateVersion} against production ${r.productionVersion} at ${r.checkedAt}: ${r.passed ? 'passed' : 'failed'}`)}${headRow(
+        ['Metric', 'Rule', 'Limit', 'Candidate', 'Production', 'Result'],
+      )}<tbody>${r.checks.map(
+        (c) =>
+          html`<tr><th scope="row">${c.metric}</th><td>${c.rule}</td><td class="num">${c.limit ?? '–'}</td><td class="num">${c.actual ?? '–'}</td><td class="num">${c.baseline ?? '–'}</td><td class="${c.passed ? 'good' : 'bad'}">${c.message}</td></tr>`,
+      )}</tbody></table></div>`,
+  );
   const validation = reports.length
-    ? html`${reports.map(
-        (r) =>
-          html`<div class="table"><table>${caption(`Re-validation of ${r.candidateVersion} against production ${r.productionVersion} at ${r.checkedAt}: ${r.passed ? 'passed' : 'failed'}`)}${headRow(
-            ['Metric', 'Rule', 'Limit', 'Candidate', 'Production', 'Result'],
-          )}<tbody>${r.checks.map(
-            (c) =>
-              html`<tr><th scope="row">${c.metric}</th><td>${c.rule}</td><td class="num">${c.limit ?? '–'}</td><td class="num">${c.actual ?? '–'}</td><td class="num">${c.baseline ?? '–'}</td><td class="${c.passed ? 'good' : 'bad'}">${c.message}</td></tr>`,
-          )}</tbody></table></div>`,
-      )}`
+    ? html`${reportTables.shown}`
     : html`<p class="empty">No re-validation yet.</p>`;
 
   return layout(
@@ -439,10 +469,10 @@ ${
       : ''
 }
 <section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>${timeline}${executionSection}</section>
-<section aria-labelledby="approvals"><h2 id="approvals">Approvals</h2>${approvals}${more(incident.approvalsNextToken, `/v1/incidents/${incident.incidentId}/approvals`)}</section>
-<section aria-labelledby="candidates"><h2 id="candidates">Candidates</h2>${candidateTable}${more(incident.candidatesNextToken, `/v1/incidents/${incident.incidentId}/candidates`)}</section>
-<section aria-labelledby="validation"><h2 id="validation">Validation report</h2>${validation}${more(incident.validationReportsNextToken, `/v1/incidents/${incident.incidentId}/validation-reports`)}</section>
-<section aria-labelledby="audit"><h2 id="audit">Audit trail</h2>${audit}${more(incident.auditNextToken, `/v1/incidents/${incident.incidentId}/audit`)}</section>`,
+<section aria-labelledby="approvals"><h2 id="approvals">Approvals</h2>${approvals}${more(approvalRows.left, incident.approvalsNextToken, `/v1/incidents/${incident.incidentId}/approvals`)}</section>
+<section aria-labelledby="candidates"><h2 id="candidates">Candidates</h2>${candidateTable}${more(candidateRows.left, incident.candidatesNextToken, `/v1/incidents/${incident.incidentId}/candidates`)}</section>
+<section aria-labelledby="validation"><h2 id="validation">Validation report</h2>${validation}${more(reportTables.left, incident.validationReportsNextToken, `/v1/incidents/${incident.incidentId}/validation-reports`)}</section>
+<section aria-labelledby="audit"><h2 id="audit">Audit trail</h2>${audit}${more(auditRows.left, incident.auditNextToken, `/v1/incidents/${incident.incidentId}/audit`)}</section>`,
   );
 }
 

@@ -260,11 +260,16 @@ describe('approval and incident pages at the limits of an incident', () => {
     }
   });
 
-  it('shows in the local dashboard the first pages of the detail, and where the rest is', async () => {
+  it("shows in the local dashboard what fits of the detail's first pages, and where the rest is", async () => {
     const response = await fetch(`${api.url}/dashboard/incidents/${incidentId}`);
     const text = await response.text();
     console.info(`dashboard incident page: ${Buffer.byteLength(text)} bytes`);
     expect(response.status).toBe(200);
+    // Four lists of 250 KB at most, the incident's summary and timeline.
+    expect(Buffer.byteLength(text)).toBeLessThan(1_500_000);
+    expect(text).toMatch(
+      /\d+ more and further pages not shown here: <code>GET \/v1\/incidents\/inc_\w+\/approvals<\/code>/,
+    );
     for (const route of ['approvals', 'candidates', 'validation-reports']) {
       expect(text).toContain(`<code>GET /v1/incidents/${incidentId}/${route}</code> pages through all.`);
     }
