@@ -386,10 +386,11 @@ describe('cold starts: what a function loads', () => {
   /**
    * API routes that are a minority of their function's calls load their code on first use: a
    * model's PUT (the model's schema, the largest of all, with the agent, step catalog, quality and
-   * estimated-performance checks it calls), and the incident API's two writes (a candidate, an
-   * agent's decision: the workflow engine, the step catalog, the decision's pass-on, semver).
+   * estimated-performance checks it calls), a webhook's registration (its URL's address rules), and
+   * the incident API's two writes (a candidate, an agent's decision: the workflow engine, the step
+   * catalog, the decision's pass-on, semver).
    */
-  describe('the registry and incident APIs: their rare writes on first use', () => {
+  describe('the registry, webhook and incident APIs: their rare writes on first use', () => {
     const modules = async (name: FunctionId) => ({
       started: (await atStart).get(name) ?? [],
       all: (await bundles).get(name) ?? [],
@@ -411,6 +412,10 @@ describe('cold starts: what a function loads', () => {
           'registry/seasonal-rules.ts',
           'evaluation/cron-schema.ts',
         ],
+      },
+      webhooks: {
+        atStart: ['webhooks/schema.ts', 'webhooks/store.ts', 'webhooks/secrets.ts'],
+        onFirstUse: ['webhooks/registration.ts', 'webhooks/send.ts', 'webhooks/address.ts'],
       },
       incidents: {
         atStart: ['incidents/view.ts', 'incidents/store.ts', 'incidents/schema.ts', 'incidents/audit.ts'],
