@@ -1,6 +1,4 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { submitAgentDecision } from '#commons/agents/decide';
-import { agentDecisionInputSchema } from '#commons/agents/schema';
 import { apiHandler } from '#commons/api/handler';
 import { decodePageToken, encodePageToken } from '#commons/api/page';
 import { principalOf, requireAdmin } from '#commons/api/principal';
@@ -11,7 +9,6 @@ import { json } from '#commons/http';
 import { APPROVALS_PAGE_BYTES, approvalListQuerySchema } from '#commons/incidents/approval-list';
 import { listAuditPage } from '#commons/incidents/audit';
 import { auditListQuerySchema } from '#commons/incidents/audit-list';
-import { submitCandidate } from '#commons/incidents/candidate';
 import { requestOrigin } from '#commons/incidents/origin';
 import { RECORDS_PAGE_BYTES, recordListQuerySchema } from '#commons/incidents/record-list';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
@@ -111,6 +108,8 @@ export const handler = apiHandler({
     const principal = principalOf(event);
     const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
     const input = parseBody(event, candidateInputSchema);
+    // A write of a few per incident: its code loads on first use (api-writes.ts).
+    const { submitCandidate } = await import('#commons/incidents/api-writes');
     const { candidate } = await submitCandidate(incidentId, input, principal, requestOrigin(event));
     metrics.addMetric('CandidatesSubmitted', 'Count', 1);
     return json(202, { incidentId, candidate, next: 'revalidation' });
@@ -119,6 +118,7 @@ export const handler = apiHandler({
   'POST /v1/incidents/{incidentId}/decisions': async (event) => {
     const principal = principalOf(event);
     const { incidentId } = parseParams(event.pathParameters, incidentPath, 'path');
+    const { agentDecisionInputSchema, submitAgentDecision } = await import('#commons/incidents/api-writes');
     const input = parseBody(event, agentDecisionInputSchema);
     const decided = await submitAgentDecision(incidentId, input, principal, requestOrigin(event));
     return json(decided.status === 'applied' ? 200 : 202, decided);

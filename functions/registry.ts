@@ -14,19 +14,14 @@ import { nextFire } from '#commons/evaluation/cron';
 import { json } from '#commons/http';
 import { requestOrigin } from '#commons/incidents/origin';
 import { sizeWriteShards } from '#commons/registry/capacity';
+import { modelIdSchema } from '#commons/registry/fields';
 import {
   keyListQuerySchema,
   MAX_KEYS_PER_PAGE,
   MAX_VERSIONS_PER_PAGE,
   versionListQuerySchema,
 } from '#commons/registry/lists';
-import {
-  keyInputSchema,
-  modelIdSchema,
-  modelInputSchema,
-  modelListQuerySchema,
-  versionInputSchema,
-} from '#commons/registry/schema';
+import { keyInputSchema, modelListQuerySchema, versionInputSchema } from '#commons/registry/route-schemas';
 import {
   addVersion,
   createModelKey,
@@ -76,6 +71,9 @@ export const handler = apiHandler({
   'PUT /v1/models/{modelId}': async (event) => {
     admin(event);
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    // The model's schema, the largest of all, loads on this route's first call: the key, version and
+    // read routes, most of the registry's calls, never build it (docs/architecture.md, "Cold start").
+    const { modelInputSchema } = await import('#commons/registry/schema');
     const input = await parseBodyAsync(event, modelInputSchema);
     // Enough write shards for the declared load, or a warning in the answer when there cannot be.
     const { writeShards, warnings } = sizeWriteShards(input);

@@ -382,6 +382,75 @@ describe('cold starts: what a function loads', () => {
       expect(packages.has('@aws-sdk/credential-provider-sso'), name).toBe(false);
     }
   }, 120_000);
+
+  /**
+   * API routes that are a minority of their function's calls load their code on first use: a
+   * model's PUT (the model's schema, the largest of all, with the agent, step catalog, quality and
+   * estimated-performance checks it calls), a webhook's registration (its URL's address rules), and
+   * the incident API's two writes (a candidate, an agent's decision: the workflow engine, the step
+   * catalog, the decision's pass-on, semver).
+   */
+  describe('the registry, webhook and incident APIs: their rare writes on first use', () => {
+    const modules = async (name: FunctionId) => ({
+      started: (await atStart).get(name) ?? [],
+      all: (await bundles).get(name) ?? [],
+    });
+    const lazy: Partial<Record<FunctionId, { atStart: string[]; onFirstUse: string[] }>> = {
+      registry: {
+        atStart: [
+          'registry/route-schemas.ts',
+          'registry/lists.ts',
+          'registry/store.ts',
+          'agents/key-name.ts',
+        ],
+        onFirstUse: [
+          'registry/schema.ts',
+          'agents/schema.ts',
+          'approvals/steps.ts',
+          'cbpe/records.ts',
+          'quality/rules.ts',
+          'registry/seasonal-rules.ts',
+          'evaluation/cron-schema.ts',
+        ],
+      },
+      webhooks: {
+        atStart: ['webhooks/schema.ts', 'webhooks/store.ts', 'webhooks/secrets.ts'],
+        onFirstUse: ['webhooks/registration.ts', 'webhooks/send.ts', 'webhooks/address.ts'],
+      },
+      incidents: {
+        atStart: ['incidents/view.ts', 'incidents/store.ts', 'incidents/schema.ts', 'incidents/audit.ts'],
+        onFirstUse: [
+          'incidents/candidate.ts',
+          'agents/decide.ts',
+          'agents/schema.ts',
+          'approvals/steps.ts',
+          'approvals/pass-on.ts',
+          'workflow/index.ts',
+        ],
+      },
+    };
+
+    it.each(Object.entries(lazy))(
+      '%s starts with its main routes only',
+      async (name, expected) => {
+        const { started, all } = await modules(name as FunctionId);
+        for (const module of expected.atStart.map((file) => `functions/commons/${file}`)) {
+          expect(started, `${module} at start`).toContain(module);
+        }
+        for (const module of expected.onFirstUse.map((file) => `functions/commons/${file}`)) {
+          expect(started, `${module} at start`).not.toContain(module);
+          expect(all, `${module} on first use`).toContain(module);
+        }
+      },
+      120_000,
+    );
+
+    it("checks an incident candidate's version with semver on the first candidate, not at the start", async () => {
+      const { started, all } = await modules('incidents');
+      expect(packagesOf(started).has('semver')).toBe(false);
+      expect(packagesOf(all).has('semver')).toBe(true);
+    }, 120_000);
+  });
 });
 
 describe('the build without the JS API', () => {

@@ -4,7 +4,8 @@ import { evaluationListQuerySchema } from '#commons/evaluation/schema';
 import { evidencePathSchema, evidenceQuerySchema } from '#commons/evidence/schema';
 import { HttpError } from '#commons/http';
 import { candidateInputSchema, incidentListQuerySchema } from '#commons/incidents/schema';
-import { failuresQuerySchema, webhookInputSchema, webhookPathSchema } from '#commons/webhooks/schema';
+import { webhookInputSchema } from '#commons/webhooks/registration';
+import { failuresQuerySchema, webhookPathSchema } from '#commons/webhooks/schema';
 import * as z from '#commons/zod';
 
 process.env.GOVERNANCE_TABLE ??= 'unit-governance';

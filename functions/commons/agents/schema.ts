@@ -63,13 +63,5 @@ export const agentDecisionInputSchema = z.strictObject({
 
 export type AgentDecisionInput = z.output<typeof agentDecisionInputSchema>;
 
-/** A key's name, so that the audit trail can say which agent decided. */
-export const keyNameSchema = z
-  .string()
-  .check(
-    z.regex(
-      /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/,
-      'letters, digits, spaces, "_", "." and "-", at most 64, starting with a letter or digit',
-    ),
-    z.describe('A label for the key, named with its id in the audit trail (e.g. the agent holding it)'),
-  );
+/** A key's name (its own module, which the registry's key route loads alone). */
+export { keyNameSchema } from './key-name.ts';

@@ -41,7 +41,8 @@ import {
   metricsBatchSchema,
   predictionBatchSchema,
 } from '../telemetry/records.ts';
-import { failuresQuerySchema, webhookInputSchema } from '../webhooks/schema.ts';
+import { webhookInputSchema } from '../webhooks/registration.ts';
+import { failuresQuerySchema } from '../webhooks/schema.ts';
 
 /** Request bodies by `METHOD path`; every other route of the route table has none. */
 const requestBodies: Record<string, { schema: z.core.$ZodType; summary: string; optional?: true }> = {
