@@ -84,6 +84,19 @@ export const itemScopes = {
       indexes: { gsi1: ['EVALS#*'] },
     },
   },
+  /**
+   * The reports (read-only): the model, its evaluations and baseline's reference profiles; the
+   * KPI report's incidents (those opened in the period, from the incident index; the model's
+   * ended in it, from the ended index) and daily totals; the window profiles of an evaluation's
+   * HTML report. Never an approval, a key, a task token or a chain of events.
+   */
+  reports: {
+    Governance: {
+      read: ['MODEL#*', 'EVAL#*', 'BASELINE#*'],
+      indexes: { gsi1: ['EVALS#*', 'INCIDENTS'], ended: ['ENDED#*'] },
+    },
+    Telemetry: { read: ['TOTALS#*', 'PROFILE#*'] },
+  },
   /** The webhooks API: webhooks, their count and their failed deliveries; nothing else. */
   webhooks: {
     Governance: {
