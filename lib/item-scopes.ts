@@ -23,8 +23,8 @@ export interface ItemScope {
  * The prefixes follow the key helpers (`functions/commons/<area>/keys.ts`, `evaluation/store.ts`);
  * `test/integration/item-scopes.test.ts` runs each handler through its paths and fails on any key
  * outside its scope, so a new key layout cannot ship without its grant. The workflow's steps
- * that only read and record need few keys and have them alone. The other functions are
- * operator-facing and keep table-wide item access.
+ * that only read and record need few keys and have them alone, and so do the reports, which only
+ * read. The other functions are operator-facing and keep table-wide item access.
  */
 export const itemScopes = {
   /** Key lookups only: never a model, an approval or a task token. */

@@ -295,7 +295,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents opened in the period (of every model) and ${KPI_MAX_INCIDENTS} of the model ended in it (400 naming from otherwise)`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
