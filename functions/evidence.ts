@@ -14,8 +14,8 @@ const api = apiHandler({
   'GET /v1/incidents/{incidentId}/evidence': async (event) => {
     requireAdmin(principalOf(event));
     const { incidentId } = parseParams(event.pathParameters, evidencePathSchema, 'path');
-    const { format } = parseParams(event.queryStringParameters, evidenceQuerySchema, 'query');
-    const bundle = await evidenceBundle(incidentId);
+    const { format, fromSeq } = parseParams(event.queryStringParameters, evidenceQuerySchema, 'query');
+    const bundle = await evidenceBundle(incidentId, { fromSeq });
     if (format === 'json') return json(200, bundle);
     return evidencePage(bundle, verifyBundle(bundle, await evidenceJwks()));
   },

@@ -8,4 +8,6 @@ export const evidencePathSchema = z.object({
 });
 export const evidenceQuerySchema = z.object({
   format: z._default(z.enum(['json', 'html']), 'json'),
+  /** The seq of the first event (a page of a long chain: a bundle's `nextFromSeq`). */
+  fromSeq: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(9_999_999_999)), 1),
 });
