@@ -3,7 +3,12 @@ import * as z from '#commons/zod';
 import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
-import { evidenceQuerySchema } from '../evidence/schema.ts';
+import {
+  EVIDENCE_HTML_PAGE_BYTES,
+  EVIDENCE_PAGE_BYTES,
+  EVIDENCE_PAGE_EVENTS,
+  evidenceQuerySchema,
+} from '../evidence/schema.ts';
 import {
   APPROVALS_PAGE_BYTES,
   approvalListQuerySchema,
@@ -111,8 +116,21 @@ const evidenceBundleSchema = {
         },
       },
     },
-    head: hex64,
+    head: {
+      ...hex64,
+      description: "The hash of the last event of the bundle (the chain head, or a page's last)",
+    },
     signature: { type: 'string', description: 'Compact JWS (ES256) over {incidentId, head, seq, signedAt}' },
+    fromSeq: {
+      type: 'integer',
+      minimum: 2,
+      description: 'A page that starts after seq 1: its first event links to the hash of the event before it',
+    },
+    nextFromSeq: {
+      type: 'integer',
+      minimum: 2,
+      description: 'The chain goes on past this page: ask again with fromSeq=nextFromSeq',
+    },
   },
 } as const;
 
@@ -402,8 +420,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
-    summary:
-      "An incident's evidence bundle: every governance event of its hash chain, the head and its signature (format=html: one self-contained page)",
+    summary: `An incident's evidence bundle: the governance events of its hash chain from fromSeq (1 by default), at most ${EVIDENCE_PAGE_BYTES / 1_000_000} MB of them (${EVIDENCE_HTML_PAGE_BYTES / 1_000} KB with format=html; one event at least) and ${EVIDENCE_PAGE_EVENTS}, the hash of the last and its signature (format=html: one self-contained page); nextFromSeq, when present, reads the rest of the chain, each page verifiable alone`,
     query: evidenceQuerySchema,
     content: {
       'application/json': { schema: evidenceBundleSchema },

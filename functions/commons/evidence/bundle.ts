@@ -3,6 +3,7 @@ import { getIncident, loadIncident } from '#commons/incidents/store';
 import type { ChainEvent } from './chain.ts';
 import { base64url, type HeadPayload, type JwkSet, signingInput } from './jws.ts';
 import { evidenceKeys } from './keys.ts';
+import { EVIDENCE_PAGE_BYTES, EVIDENCE_PAGE_EVENTS } from './schema.ts';
 import { evidenceSigner } from './signer/index.ts';
 import { headEvent, keepSignedHead, listEventPage, type SignedHead, signedHeadAt } from './store.ts';
 import type { EvidenceBundle } from './verify.ts';
@@ -43,15 +44,6 @@ export async function signClosedIncident(
   const signed = await signHead(incidentId, head);
   return { seq: signed.seq, head: signed.head };
 }
-
-/**
- * JSON of events a bundle answers at most (one event at least, ≤ 368 KB): with the incident
- * (≤ 375 KB), well within Lambda's 6 MB response. A longer chain comes in pages.
- */
-export const EVIDENCE_PAGE_BYTES = 4_000_000;
-
-/** Events a bundle answers at most, whatever their size. */
-export const EVIDENCE_PAGE_EVENTS = 1_000;
 
 /**
  * The evidence bundle of an incident: the events of its chain from `fromSeq` (1 by default)

@@ -1,5 +1,20 @@
 import * as z from '#commons/zod';
 
+/**
+ * JSON of events a bundle answers at most (one event at least, ≤ 368 KB): with the incident
+ * (≤ 375 KB), well within Lambda's 6 MB response. A longer chain comes in pages.
+ */
+export const EVIDENCE_PAGE_BYTES = 4_000_000;
+
+/**
+ * JSON of events the HTML page of a bundle shows at most (one event at least): the page holds each
+ * event's data and the bundle's JSON again, indented and escaped, so it takes several times as much.
+ */
+export const EVIDENCE_HTML_PAGE_BYTES = 750_000;
+
+/** Events a bundle answers at most, whatever their size. */
+export const EVIDENCE_PAGE_EVENTS = 1_000;
+
 /** Path and query of `GET /v1/incidents/{incidentId}/evidence`. */
 export const evidencePathSchema = z.object({
   incidentId: z
