@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { JwkSet } from '../functions/commons/evidence/jws.ts';
-import { verifyBundle } from '../functions/commons/evidence/verify.ts';
+import { type EvidenceBundle, verifyBundle } from '../functions/commons/evidence/verify.ts';
 import { CliError } from './input.ts';
 import { calling, connection, connectionHelp, get, parse } from './ops.ts';
 
@@ -19,9 +19,10 @@ const help = `Usage: vigil evidence export INCIDENT [-o FILE] [--url URL] [--key
 
 export: the incident's evidence bundle (GET /v1/incidents/{id}/evidence): every governance
         event of its hash chain, the head and the head's signature (JWS, ES256), as JSON, to
-        FILE or standard output.
+        FILE or standard output. A chain served in pages is read page after page and saved
+        whole, signed at its last event.
 verify: recomputes every event's hash (SHA-256 of its RFC 8785 canonical JSON), checks the
-        links from seq 1 to the head, and the signature with the public keys of --jwks (a
+        links from seq 1 (or a page's fromSeq) to the head, and the signature with the public keys of --jwks (a
         JWK Set file or URL; by default GET /.well-known/jwks.json of --url). Needs no
         database. Exit 0 when all holds; 1 naming the first event (seq) that fails, or the
         signature; 2 on a usage error.
@@ -51,9 +52,9 @@ async function exportBundle(args: string[], out: Write, err: Write): Promise<num
   if (extra.length) throw new CliError(`unexpected argument "${extra[0]}"`);
   const conn = connection(values);
   return calling('evidence export', err, async () => {
-    const bundle = await get<{ events: unknown[] }>(
-      conn,
-      `/v1/incidents/${encodeURIComponent(incidentId)}/evidence`,
+    const path = `/v1/incidents/${encodeURIComponent(incidentId)}/evidence`;
+    const bundle = await wholeBundle((fromSeq) =>
+      get<EvidenceBundle>(conn, fromSeq === 1 ? path : `${path}?fromSeq=${fromSeq}`),
     );
     const text = `${JSON.stringify(bundle, null, 2)}\n`;
     if (!values.output) return out(text);
@@ -94,7 +95,9 @@ async function verify(args: string[], out: Write, err: Write): Promise<number> {
     return 1;
   }
   out(
-    `OK: incident ${check.incidentId}, ${check.seq} events, head ${check.head}\n` +
+    (check.fromSeq > 1
+      ? `OK: incident ${check.incidentId}, events ${check.fromSeq} to ${check.seq} (a page: it links to event ${check.fromSeq - 1}'s hash, which it does not hold), head ${check.head}\n`
+      : `OK: incident ${check.incidentId}, ${check.seq} events, head ${check.head}\n`) +
       `signed at ${check.signedAt} with key ${check.kid}\n`,
   );
   return 0;
@@ -143,4 +146,31 @@ async function loadJwks(source: string): Promise<JwkSet> {
     throw new CliError(`${source} is not a JWK Set ({"keys": [...]})`);
   }
   return jwks as JwkSet;
+}
+
+/**
+ * The whole bundle of a chain served in pages (`nextFromSeq`): every page's events in order, and
+ * the last page's incident, head and signature, which covers the chain up to its last event.
+ * Each page must start where the previous one ended and link to its last hash.
+ */
+async function wholeBundle(page: (fromSeq: number) => Promise<EvidenceBundle>): Promise<EvidenceBundle> {
+  let current = await page(1);
+  const events = [...current.events];
+  while (current.nextFromSeq !== undefined) {
+    const next = await page(current.nextFromSeq);
+    const first = next.events[0];
+    if (
+      next.fromSeq !== current.nextFromSeq ||
+      first?.seq !== current.nextFromSeq ||
+      first.prevHash !== current.head
+    ) {
+      throw new CliError(
+        `the page from seq ${current.nextFromSeq} does not continue the chain (it starts at seq ${String(first?.seq)})`,
+      );
+    }
+    events.push(...next.events);
+    current = next;
+  }
+  const { fromSeq: _fromSeq, nextFromSeq: _next, ...last } = current;
+  return { ...last, events };
 }

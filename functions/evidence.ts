@@ -4,7 +4,7 @@ import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { evidenceBundle, evidenceJwks, signClosedIncident } from '#commons/evidence/bundle';
 import { evidencePage } from '#commons/evidence/html';
-import { evidencePathSchema, evidenceQuerySchema } from '#commons/evidence/schema';
+import { EVIDENCE_HTML_PAGE_BYTES, evidencePathSchema, evidenceQuerySchema } from '#commons/evidence/schema';
 import { verifyBundle } from '#commons/evidence/verify';
 import { json } from '#commons/http';
 import { taskHandler } from '#commons/workflow/task-handler';
@@ -14,8 +14,11 @@ const api = apiHandler({
   'GET /v1/incidents/{incidentId}/evidence': async (event) => {
     requireAdmin(principalOf(event));
     const { incidentId } = parseParams(event.pathParameters, evidencePathSchema, 'path');
-    const { format } = parseParams(event.queryStringParameters, evidenceQuerySchema, 'query');
-    const bundle = await evidenceBundle(incidentId);
+    const { format, fromSeq } = parseParams(event.queryStringParameters, evidenceQuerySchema, 'query');
+    const bundle = await evidenceBundle(incidentId, {
+      fromSeq,
+      ...(format === 'html' ? { maxBytes: EVIDENCE_HTML_PAGE_BYTES } : {}),
+    });
     if (format === 'json') return json(200, bundle);
     return evidencePage(bundle, verifyBundle(bundle, await evidenceJwks()));
   },

@@ -23,8 +23,8 @@ export interface ItemScope {
  * The prefixes follow the key helpers (`functions/commons/<area>/keys.ts`, `evaluation/store.ts`);
  * `test/integration/item-scopes.test.ts` runs each handler through its paths and fails on any key
  * outside its scope, so a new key layout cannot ship without its grant. The workflow's steps
- * that only read and record need few keys and have them alone. The other functions are
- * operator-facing and keep table-wide item access.
+ * that only read and record need few keys and have them alone, and so do the reports, which only
+ * read. The other functions are operator-facing and keep table-wide item access.
  */
 export const itemScopes = {
   /** Key lookups only: never a model, an approval or a task token. */
@@ -83,6 +83,19 @@ export const itemScopes = {
       // The model's evaluations since a promotion.
       indexes: { gsi1: ['EVALS#*'] },
     },
+  },
+  /**
+   * The reports (read-only): the model, its evaluations and baseline's reference profiles; the
+   * KPI report's incidents (those opened in the period, from the incident index; the model's
+   * ended in it, from the ended index) and daily totals; the window profiles of an evaluation's
+   * HTML report. Never an approval, a key, a task token or a chain of events.
+   */
+  reports: {
+    Governance: {
+      read: ['MODEL#*', 'EVAL#*', 'BASELINE#*'],
+      indexes: { gsi1: ['EVALS#*', 'INCIDENTS'], ended: ['ENDED#*'] },
+    },
+    Telemetry: { read: ['TOTALS#*', 'PROFILE#*'] },
   },
   /** The webhooks API: webhooks, their count and their failed deliveries; nothing else. */
   webhooks: {

@@ -257,9 +257,10 @@ export class StatelessStack extends Stack {
         .useSecret(data.signingSecret, 'SIGNING_SECRET_ARN')
         .setEnv('PUBLIC_URL', this.publicUrl(stageName));
     }
+    // Reports read, within their keys (item-scopes.ts).
     this.functions.reports
-      .useTable(governanceTable, data.governance, 'read')
-      .useTable(telemetryTable, data.telemetry, 'read');
+      .useItems(governanceTable, data.governance, itemScopes.reports.Governance)
+      .useItems(telemetryTable, data.telemetry, itemScopes.reports.Telemetry);
     // Listing and reading evaluations: the governance table, read-only.
     this.functions.evaluationReads.useTable(governanceTable, data.governance, 'read');
     // The scheduler's own role may invoke this function and nothing else (no version wildcard).

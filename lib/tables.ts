@@ -62,6 +62,14 @@ export const governanceTable = {
       partitionKey: { name: 'openpk', type: 'S' },
       sortKey: { name: 'opensk', type: 'S' },
     },
+    // Sparse: only ended incidents carry `endedpk` (`ENDED#{modelId}`) / `endedsk` (`{closedAt}#{id}`)
+    // (functions/commons/incidents/ended-index.ts), so a report reads a model's incidents ended in
+    // its period, not every incident ever opened.
+    {
+      indexName: 'ended',
+      partitionKey: { name: 'endedpk', type: 'S' },
+      sortKey: { name: 'endedsk', type: 'S' },
+    },
   ],
   timeToLiveAttribute: 'expiresAt',
 } as const satisfies TableDefinition;

@@ -105,6 +105,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     client.destroy();
     // The upgrade step a deployment runs once (scripts/backfill-open-incidents.ts); here on every start.
     await (await import('../functions/commons/incidents/open-index-backfill.ts')).backfillOpenIncidentIndex();
+    // Likewise scripts/backfill-ended-incidents.ts.
+    await (
+      await import('../functions/commons/incidents/ended-index-backfill.ts')
+    ).backfillEndedIncidentIndex();
 
     const governance = await startLocalGovernance(
       options.dataDir,

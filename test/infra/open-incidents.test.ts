@@ -31,7 +31,7 @@ describe('open-incident index', () => {
   const onIndex = (statement: Statement, index: string) =>
     JSON.stringify(statement.Resource).includes(`/index/${index}`);
 
-  it('adds one index to the governance table: `open` on openpk/opensk, beside gsi1', () => {
+  it('adds an index to the governance table: `open` on openpk/opensk, beside gsi1', () => {
     const tables = Object.values(data.findResources('AWS::DynamoDB::GlobalTable'));
     const governance = tables.find((t) =>
       (t.Properties.GlobalSecondaryIndexes ?? []).some((i: { IndexName: string }) => i.IndexName === 'gsi1'),
@@ -46,6 +46,7 @@ describe('open-incident index', () => {
         ],
         Projection: { ProjectionType: 'ALL' },
       },
+      expect.objectContaining({ IndexName: 'ended' }),
     ]);
     expect(governance?.Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining([

@@ -218,6 +218,7 @@ describe('AWS posture', () => {
       ['incidents', 'IncidentsRole'],
       ['approvals', 'ApprovalsRole'],
       ['workflowRecords', 'WorkflowRecordsRole'],
+      ['reports', 'ReportsRole'],
     ] as const;
 
     it.each(scoped)('lets the %s function touch DynamoDB items only under its key prefixes', (id, role) => {

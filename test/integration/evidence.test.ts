@@ -263,6 +263,7 @@ describe('evidence of a resolved incident', () => {
     expect(described.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual([
       'path:incidentId',
       'query:format',
+      'query:fromSeq',
     ]);
     expect(described.responses['200'].content['application/json'].schema.required).toEqual([
       'incident',

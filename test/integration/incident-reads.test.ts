@@ -135,17 +135,19 @@ describe('incident index reads across pages', () => {
     expect(reversed).toEqual([]);
   });
 
-  it("reads a model's incidents opened before a time, with the fields a report counts, and refuses past a bound", async () => {
-    const before = await store.listModelIncidentsOpenedBefore('odd', openedAt(59), 100);
-    expect(before.map((incident) => incident.incidentId)).toEqual(
-      ids.filter((_, i) => i % 2 && i < 59).reverse(),
+  it("reads a model's incidents opened in a period, with the fields a report counts, and refuses past a bound", async () => {
+    // Hours 10 to 58 (59 excluded): 49 incidents of both models across pages, 24 of the odd one.
+    const period = await store.listModelIncidentsOfPeriod('odd', openedAt(10), openedAt(59), 100);
+    expect(period.map((incident) => incident.incidentId)).toEqual(
+      ids.filter((_, i) => i % 2 && i >= 10 && i < 59).reverse(),
     );
-    expect(before[0]).not.toHaveProperty('reasons');
-    expect(before[0]).toMatchObject({ incidentId: ids[57], modelId: 'odd', kind: 'breach', status: 'open' });
-    await expect(store.listModelIncidentsOpenedBefore('odd', openedAt(59), 28)).rejects.toBeInstanceOf(
-      query.ReadLimitError,
-    );
-    expect(await store.listModelIncidentsOpenedBefore('odd', openedAt(59), 29)).toHaveLength(29);
+    expect(period[0]).not.toHaveProperty('reasons');
+    expect(period[0]).toMatchObject({ incidentId: ids[57], modelId: 'odd', kind: 'breach', status: 'open' });
+    // The bound is on the index items the range holds (both models'), not on those kept.
+    await expect(
+      store.listModelIncidentsOfPeriod('odd', openedAt(10), openedAt(59), 48),
+    ).rejects.toBeInstanceOf(query.ReadLimitError);
+    expect(await store.listModelIncidentsOfPeriod('odd', openedAt(10), openedAt(59), 49)).toHaveLength(24);
   });
 
   it('answers a filtered page from a bounded number of index reads, and resumes where it stopped', async () => {

@@ -253,6 +253,34 @@ describe('item scopes of the exposed functions', () => {
     expect(refusals('incidents')).toEqual([]);
   });
 
+  it('the reports stay within their keys: the KPI report and an evaluation report', async () => {
+    // Prepare: a model with a breach evaluation and its incident.
+    await h.registerModel('scoped-reports');
+    const { incidentId } = await h.breachOverHttp('scoped-reports');
+    const { evaluationId } = (await h.call('GET', `/v1/incidents/${incidentId}`)).body as {
+      evaluationId: string;
+    };
+
+    // Act
+    const kpi = await h.call('GET', '/v1/models/scoped-reports/report');
+    const html = await h.call('GET', `/v1/evaluations/${evaluationId}/report`);
+
+    // Assess: the KPI report read its incidents from two key ranges, and wrote nothing.
+    expect(kpi.status, kpi.text).toBe(200);
+    expect(kpi.body.incidentsByOutcome.open).toBe(1);
+    expect(html.status).toBe(200);
+    const reports = requestsOf('reports');
+    expect(reports.some((r) => r.index === 'gsi1' && r.leadingKeys.includes('INCIDENTS'))).toBe(true);
+    expect(reports.some((r) => r.index === 'ended' && r.leadingKeys.includes('ENDED#scoped-reports'))).toBe(
+      true,
+    );
+    expect(
+      reports.some((r) => r.table === tableNames.Telemetry && r.leadingKeys[0]?.startsWith('TOTALS#')),
+    ).toBe(true);
+    expect(reports.filter((r) => !['GetItem', 'Query', 'BatchGetItem'].includes(r.action))).toEqual([]);
+    expect(refusals('reports')).toEqual([]);
+  });
+
   it('the webhook functions stay within their keys: webhooks, their count and their failures', async () => {
     // Prepare: a receiver on this machine that takes one webhook's deliveries and refuses the other's.
     const seen: string[] = [];
@@ -327,6 +355,12 @@ describe('item scopes of the exposed functions', () => {
     expect(refusal(request('approvals', 'Query', ['INCIDENTS'], 'gsi1'), tableNames)).toMatch(/INCIDENTS/);
     expect(refusal(request('ingest', 'BatchGetItem', ['MODEL#m', 'KEY#k']), tableNames)).toMatch(/KEY#k/);
     expect(refusal(request('approvals', 'GetItem', ['APPROVAL#apr_1']), tableNames)).toBeUndefined();
+    // The reports read neither a chain of events nor the open incidents, and write nothing.
+    expect(refusal(request('reports', 'Query', ['EVENTS#inc_1']), tableNames)).toMatch(/EVENTS#inc_1/);
+    expect(refusal(request('reports', 'Query', ['OPEN_INCIDENTS'], 'open'), tableNames)).toMatch(
+      /may not Query/,
+    );
+    expect(refusal(request('reports', 'PutItem', ['MODEL#m']), tableNames)).toMatch(/may not PutItem/);
     expect(refusal(request('webhookDelivery', 'PutItem', ['WEBHOOK#wh_1']), tableNames)).toMatch(
       /WEBHOOK#wh_1/,
     );

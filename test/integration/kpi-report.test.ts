@@ -184,23 +184,24 @@ describe('KPI report (SOP section 5) against a scripted history', () => {
     });
   });
 
-  it('refuses a model with more incidents opened before to than it reads, rather than counting part of them', async () => {
+  it('refuses a period holding more incidents than it reads, rather than counting part of them', async () => {
     const { kpiReport } = await import('../../functions/commons/reports/kpi.ts');
     const { loadModel } = await import('../../functions/commons/registry/store.ts');
     const model = await loadModel('kpi');
     const period = [at(30), new Date(now).toISOString()] as const;
 
-    // The model has 5 incidents, all opened before now; 3 of them before 3 days ago.
-    const five = await kpiReport(model, ...period, { maxIncidents: 5 });
-    await expect(kpiReport(model, ...period, { maxIncidents: 4 })).rejects.toMatchObject({
+    // The last 30 days hold 4 incidents opened in them and 3 that ended in them; the 3 days
+    // before 3 days ago, 1 of each.
+    const four = await kpiReport(model, ...period, { maxIncidents: 4 });
+    await expect(kpiReport(model, ...period, { maxIncidents: 3 })).rejects.toMatchObject({
       statusCode: 400,
-      issues: [{ path: 'query.to', message: expect.stringContaining('at most 4 incidents') }],
+      issues: [{ path: 'query.from', message: expect.stringContaining('at most 3 incidents') }],
     });
-    const earlier = await kpiReport(model, at(30), at(3), { maxIncidents: 3 });
+    const earlier = await kpiReport(model, at(6), at(3), { maxIncidents: 1 });
 
-    expect(five.incidentsByOutcome).toMatchObject({ resolved: 2, false_alarm: 1, open: 1 });
-    expect(five.timeToResolution.incidents).toHaveLength(3);
-    expect(earlier.timeToResolution.incidents.map((i) => i.incidentId)).toEqual(['inc-b', 'inc-a']);
+    expect(four.incidentsByOutcome).toMatchObject({ resolved: 2, false_alarm: 1, open: 1 });
+    expect(four.timeToResolution.incidents).toHaveLength(3);
+    expect(earlier.timeToResolution.incidents.map((i) => i.incidentId)).toEqual(['inc-b']);
   });
 
   it('covers at most 366 days, and refuses a longer period naming from', async () => {

@@ -69,4 +69,41 @@ describe('queryItems', () => {
     await expect(refused).rejects.toBeInstanceOf(query.ReadLimitError);
     await expect(refused).rejects.toMatchObject({ bound: 29, what: 'test items' });
   });
+  it('bounds a filtered read by the items its key range holds, not by those the filter keeps', async () => {
+    // 30 items of 100 KB across pages of 1 MB, a tenth of them `kept`.
+    const { dynamoDb } = await import('../../functions/commons/clients/dynamodb.ts');
+    for (const [i, sk] of sks.entries()) {
+      await dynamoDb.send(
+        new PutCommand({
+          TableName: db.tableNames.Governance,
+          Item: { pk: 'SCANNED_TEST', sk, kept: i % 10 === 0, data: 'x'.repeat(100_000) },
+        }),
+      );
+    }
+    const filtered = {
+      TableName: db.tableNames.Governance,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'kept = :yes',
+      ExpressionAttributeValues: { ':pk': 'SCANNED_TEST', ':yes': true },
+    };
+
+    const kept = await query.queryAllScanned(filtered, 30, 'items');
+
+    expect(kept.map((item) => item.sk)).toEqual([sks[0], sks[10], sks[20]]);
+    // The same 3 items kept, but 30 read: past a bound of 29, refused whole.
+    await expect(query.queryAllScanned(filtered, 29, 'items')).rejects.toMatchObject({
+      what: 'items',
+      bound: 29,
+    });
+    // A key range of 10 items: within a bound of 10, past one of 9.
+    const range = {
+      ...filtered,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tens)',
+      ExpressionAttributeValues: { ...filtered.ExpressionAttributeValues, ':tens': 'ITEM#2' },
+    };
+    expect(await query.queryAllScanned(range, 10, 'items')).toEqual([
+      expect.objectContaining({ sk: sks[20] }),
+    ]);
+    await expect(query.queryAllScanned(range, 9, 'items')).rejects.toBeInstanceOf(query.ReadLimitError);
+  });
 });

@@ -3,7 +3,12 @@ import * as z from '#commons/zod';
 import { routes } from '../../../lib/routes.ts';
 import { agentDecisionInputSchema } from '../agents/schema.ts';
 import { evaluationListQuerySchema } from '../evaluation/schema.ts';
-import { evidenceQuerySchema } from '../evidence/schema.ts';
+import {
+  EVIDENCE_HTML_PAGE_BYTES,
+  EVIDENCE_PAGE_BYTES,
+  EVIDENCE_PAGE_EVENTS,
+  evidenceQuerySchema,
+} from '../evidence/schema.ts';
 import {
   APPROVALS_PAGE_BYTES,
   approvalListQuerySchema,
@@ -112,8 +117,21 @@ const evidenceBundleSchema = {
         },
       },
     },
-    head: hex64,
+    head: {
+      ...hex64,
+      description: "The hash of the last event of the bundle (the chain head, or a page's last)",
+    },
     signature: { type: 'string', description: 'Compact JWS (ES256) over {incidentId, head, seq, signedAt}' },
+    fromSeq: {
+      type: 'integer',
+      minimum: 2,
+      description: 'A page that starts after seq 1: its first event links to the hash of the event before it',
+    },
+    nextFromSeq: {
+      type: 'integer',
+      minimum: 2,
+      description: 'The chain goes on past this page: ask again with fromSeq=nextFromSeq',
+    },
   },
 } as const;
 
@@ -296,7 +314,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents opened in the period (of every model) and ${KPI_MAX_INCIDENTS} of the model ended in it (400 naming from otherwise)`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
@@ -403,8 +421,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/incidents/{incidentId}/evidence': {
-    summary:
-      "An incident's evidence bundle: every governance event of its hash chain, the head and its signature (format=html: one self-contained page)",
+    summary: `An incident's evidence bundle: the governance events of its hash chain from fromSeq (1 by default), at most ${EVIDENCE_PAGE_BYTES / 1_000_000} MB of them (${EVIDENCE_HTML_PAGE_BYTES / 1_000} KB with format=html; one event at least) and ${EVIDENCE_PAGE_EVENTS}, the hash of the last and its signature (format=html: one self-contained page); nextFromSeq, when present, reads the rest of the chain, each page verifiable alone`,
     query: evidenceQuerySchema,
     content: {
       'application/json': { schema: evidenceBundleSchema },

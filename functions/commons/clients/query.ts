@@ -61,3 +61,29 @@ export function isItemKeyUnder(
     Object.keys(key).length === 2
   );
 }
+
+/**
+ * Every item a query matches when it reads at most `bound` items of the table or index to find
+ * them (`ScannedCount`: before any filter, which is what a query costs); {@link ReadLimitError}
+ * when the key range holds more (it reads one item past the bound to know). What bounds a
+ * filtered read: its key range, not what the filter keeps.
+ */
+export async function queryAllScanned(
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'Limit'>,
+  bound: number,
+  what: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let scanned = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoDb.send(
+      new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: bound + 1 - scanned }),
+    );
+    scanned += page.ScannedCount ?? 0;
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start && scanned <= bound);
+  if (scanned > bound) throw new ReadLimitError(what, bound);
+  return items;
+}

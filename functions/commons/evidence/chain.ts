@@ -69,12 +69,17 @@ const hex64 = /^[0-9a-f]{64}$/;
 
 /**
  * Recomputes every hash and checks the links, in order: the first event that fails is named by
- * its position's `seq` (the seq it should have), with why.
+ * its position's `seq` (the seq it should have), with why. A part of a chain starts at `from`:
+ * its first event has that `seq` and links to `from.prevHash` (the hash of the event before it,
+ * which the part does not hold); the whole chain starts at seq 1 from {@link GENESIS}.
  */
-export function checkChain(events: readonly unknown[]): ChainCheck {
-  let previous = GENESIS;
+export function checkChain(
+  events: readonly unknown[],
+  from: { readonly seq: number; readonly prevHash: string } = { seq: 1, prevHash: GENESIS },
+): ChainCheck {
+  let previous = from.prevHash;
   for (const [index, raw] of events.entries()) {
-    const expected = index + 1;
+    const expected = from.seq + index;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       return { ok: false, seq: expected, reason: 'is not an object' };
     }
@@ -103,5 +108,5 @@ export function checkChain(events: readonly unknown[]): ChainCheck {
     }
     previous = event.hash;
   }
-  return { ok: true, head: previous, seq: events.length };
+  return { ok: true, head: previous, seq: from.seq - 1 + events.length };
 }

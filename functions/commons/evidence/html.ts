@@ -16,6 +16,11 @@ function summary(event: ChainEvent): string {
 }
 
 function verdict(check: BundleCheck): SafeHtml {
+  if (check.ok && check.fromSeq > 1) {
+    return html`<p class="notice"><span class="good">Verified.</span> Events ${check.fromSeq} to ${check.seq} hash and link
+correctly from the hash of event ${check.fromSeq - 1}, which this page does not hold, and event ${check.seq}'s hash <code>${check.head}</code> is
+signed with key <code>${check.kid}</code> at ${check.signedAt}.</p>`;
+  }
   if (check.ok) {
     return html`<p class="notice"><span class="good">Verified.</span> All ${check.seq} events hash and link
 correctly, and the head <code>${check.head}</code> is signed with key <code>${check.kid}</code> at ${check.signedAt}.</p>`;
@@ -43,6 +48,10 @@ ${facts([
   ['Closed', incident.closedAt],
   ['Events', events.length],
   ['Head', bundle.head],
+  ...(bundle.fromSeq ? ([['From seq', bundle.fromSeq]] as const) : []),
+  ...(bundle.nextFromSeq
+    ? ([['Next page', `?format=html&fromSeq=${bundle.nextFromSeq}: the chain goes on`]] as const)
+    : []),
 ])}
 <h2>Timeline</h2>
 ${table(

@@ -10,6 +10,7 @@ import { publishEvents } from '#commons/webhooks/publish';
 import { StepFailedError } from '#commons/workflow/errors';
 import { metrics } from '#powertools/metrics';
 import { appendAudit } from './audit.ts';
+import { endedIndexAttributes } from './ended-index.ts';
 import { latestEvaluationSince } from './evaluations.ts';
 import { bulletList, humanDuration, incidentSummary, modelLabel, signature } from './messages.ts';
 import { MAX_REMINDERS } from './reminders.ts';
@@ -338,7 +339,13 @@ export async function closeIncident(incidentId: string, status: ClosedStatus) {
     const closedAt = new Date().toISOString();
     const timeToResolutionSeconds = Math.round((Date.parse(closedAt) - Date.parse(incident.openedAt)) / 1000);
     closed = await updateIncident(incidentId, {
-      set: { status, closedAt, timeToResolutionSeconds, currentStep: 'closed' },
+      set: {
+        status,
+        closedAt,
+        timeToResolutionSeconds,
+        currentStep: 'closed',
+        ...endedIndexAttributes(incident.modelId, closedAt, incidentId),
+      },
       history: [{ step: 'closed', event: 'entered', at: closedAt, outcome: status }],
     });
     await appendAudit(incidentId, {
@@ -407,7 +414,12 @@ export async function failIncident(incidentId: string, fullError: string, fullCa
   if (incident.status === 'open') {
     const at = new Date().toISOString();
     const failed = await updateIncident(incidentId, {
-      set: { status: 'failed', closedAt: at, failure: { error, cause, at } },
+      set: {
+        status: 'failed',
+        closedAt: at,
+        failure: { error, cause, at },
+        ...endedIndexAttributes(incident.modelId, at, incidentId),
+      },
       history: [{ step: incident.currentStep, event: 'left', at, outcome: 'failed' }],
     });
     await appendAudit(incidentId, {

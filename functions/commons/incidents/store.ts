@@ -9,9 +9,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb, withoutKeys as strip } from '#clients/dynamodb';
-import { isItemKeyUnder, queryAll } from '#clients/query';
+import { isItemKeyUnder, queryAll, queryAllScanned } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
+import { endedIncidentIndex, endedIndexAttributes } from './ended-index.ts';
 import { incidentKeys as keys } from './keys.ts';
 import { isOpenIncidentPageKey, openIncidentIndex, openIndexAttributes } from './open-index.ts';
 import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
@@ -53,6 +54,9 @@ export async function putNewIncident(incident: StoredIncident): Promise<boolean>
           gsi1pk: keys.incidentsIndex,
           gsi1sk: keys.incidentsIndexSort(incident.openedAt, incident.incidentId),
           ...(incident.status === 'open' ? openIndexAttributes(incident.openedAt, incident.incidentId) : {}),
+          ...(incident.status !== 'open' && incident.closedAt
+            ? endedIndexAttributes(incident.modelId, incident.closedAt, incident.incidentId)
+            : {}),
           ...incident,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -67,7 +71,7 @@ export async function putNewIncident(incident: StoredIncident): Promise<boolean>
 
 /** An incident as stored, with its kind: `breach` for records written before incidents had kinds. */
 function toIncident(item: Record<string, unknown>): IncidentRecord {
-  const { openpk: _openpk, opensk: _opensk, ...rest } = strip(item);
+  const { openpk: _openpk, opensk: _opensk, endedpk: _endedpk, endedsk: _endedsk, ...rest } = strip(item);
   return { kind: 'breach', ...rest } as unknown as IncidentRecord;
 }
 
@@ -298,7 +302,7 @@ export async function listOpenIncidentIds(
   return items.map((item) => ({ incidentId: item.incidentId as string, modelId: item.modelId as string }));
 }
 
-/** The fields of an incident that a report counts (see {@link listModelIncidentsOpenedBefore}). */
+/** The fields of an incident that a report counts (see {@link listModelIncidentsOfPeriod}). */
 const REPORT_FIELDS = [
   'incidentId',
   'modelId',
@@ -314,31 +318,69 @@ const REPORT_FIELDS = [
 export type IncidentReportFields = Pick<IncidentRecord, (typeof REPORT_FIELDS)[number]>;
 
 /**
- * Every incident of a model opened before `before`, newest first, with the fields a report
- * counts (a projection: ~1 KB each), read page after page; {@link ReadLimitError} when there are
- * more than `bound`.
+ * The incidents of a model that a report over [from, to) counts, each once, with the fields it
+ * counts (a projection: ~1 KB each): those opened in the period, a key range of the incident index
+ * on the opening time (every model's incidents opened in the period, filtered on the model), and
+ * those that ended in it, a key range of the model's partition of the ended index
+ * (`ended-index.ts`). Nothing before or after the period is read, however long the history.
+ * {@link ReadLimitError} when either range holds more than `bound` index items.
  */
-export async function listModelIncidentsOpenedBefore(
+export async function listModelIncidentsOfPeriod(
   modelId: string,
-  before: string,
+  from: string,
+  to: string,
   bound: number,
 ): Promise<IncidentReportFields[]> {
   const names = Object.fromEntries(REPORT_FIELDS.map((field, i) => [`#f${i}`, field]));
-  const items = await queryAll(
-    {
-      TableName: table,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
-      FilterExpression: `#f${REPORT_FIELDS.indexOf('modelId')} = :modelId`,
-      ProjectionExpression: Object.keys(names).join(', '),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ':pk': keys.incidentsIndex, ':before': before, ':modelId': modelId },
-      ScanIndexForward: false,
-    },
-    bound,
-    `incidents of model ${modelId} opened before ${before}`,
-  );
-  return items.map((item) => toIncident(item) as IncidentReportFields);
+  const projection = Object.keys(names).join(', ');
+  // `{time}#{incidentId}` lies in [from, to] exactly when `time` lies in [from, to): a key never
+  // equals `to`, and a time equal to it sorts after it with its suffix.
+  const [opened, ended] = await Promise.all([
+    queryAllScanned(
+      {
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        FilterExpression: `#f${REPORT_FIELDS.indexOf('modelId')} = :modelId`,
+        ProjectionExpression: projection,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: {
+          ':pk': keys.incidentsIndex,
+          ':from': from,
+          ':to': to,
+          ':modelId': modelId,
+        },
+      },
+      bound,
+      `incidents opened from ${from} to ${to}`,
+    ),
+    queryAllScanned(
+      {
+        TableName: table,
+        IndexName: endedIncidentIndex.name,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ProjectionExpression: projection,
+        ExpressionAttributeNames: {
+          ...names,
+          '#pk': endedIncidentIndex.partitionAttribute,
+          '#sk': endedIncidentIndex.sortAttribute,
+        },
+        ExpressionAttributeValues: { ':pk': endedIncidentIndex.partition(modelId), ':from': from, ':to': to },
+      },
+      bound,
+      `incidents of model ${modelId} ended from ${from} to ${to}`,
+    ),
+  ]);
+  // An incident opened and ended in the period is in both: once, as the ended index has it.
+  const incidents = new Map<string, IncidentReportFields>();
+  for (const item of [...opened, ...ended]) {
+    const incident = toIncident(item) as IncidentReportFields;
+    incidents.set(incident.incidentId, incident);
+  }
+  // Newest first by opening, as the incident index lists them.
+  const order = (incident: IncidentReportFields) =>
+    keys.incidentsIndexSort(incident.openedAt, incident.incidentId);
+  return [...incidents.values()].sort((a, b) => (order(a) < order(b) ? 1 : order(a) > order(b) ? -1 : 0));
 }
 
 /** The fields of an incident that a list shows (see `incidentListItem`). */

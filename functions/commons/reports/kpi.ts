@@ -6,7 +6,7 @@ import { requireEnv } from '#commons/config';
 import { HttpError } from '#commons/http';
 import { type EstimatedPerformanceSummary, summariseEstimates } from '../cbpe/evaluation.ts';
 import { listEvaluations } from '../evaluation/store.ts';
-import { type IncidentReportFields, listModelIncidentsOpenedBefore } from '../incidents/store.ts';
+import { type IncidentReportFields, listModelIncidentsOfPeriod } from '../incidents/store.ts';
 import type { IncidentStatus } from '../incidents/types.ts';
 import type { ModelRecord } from '../registry/store.ts';
 import { bucketColumns, readBucket, sortDeltas, UNBINNED } from '../telemetry/deltas.ts';
@@ -136,16 +136,17 @@ export async function kpiReport(
       to: new Date(Date.parse(to) + 86400_000).toISOString(),
       limit: maxEvaluations + 1,
     }),
-    listModelIncidentsOpenedBefore(model.modelId, to, maxIncidents).catch((error: unknown) => {
+    // The incidents opened in the period and those that ended in it: what the figures below count.
+    listModelIncidentsOfPeriod(model.modelId, from, to, maxIncidents).catch((error: unknown) => {
       if (!(error instanceof ReadLimitError)) throw error;
       throw new HttpError(
         400,
         'invalid_request',
-        `The model has more than ${maxIncidents} incidents to read`,
+        `The period holds more than ${maxIncidents} incidents to read`,
         [
           {
-            path: 'query.to',
-            message: `the report reads at most ${maxIncidents} incidents of model ${model.modelId} opened before to; ask for an earlier to`,
+            path: 'query.from',
+            message: `the report reads at most ${maxIncidents} incidents opened in the period (of every model) and ${maxIncidents} of model ${model.modelId} ended in it; ask for a shorter period`,
           },
         ],
       );

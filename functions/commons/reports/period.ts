@@ -12,9 +12,10 @@ export const KPI_MAX_DAYS = 366;
 export const KPI_MAX_EVALUATIONS = 10_000;
 
 /**
- * Incidents of the model a KPI report reads at most: those opened before the period's end (one
- * closed in the period may have opened long before it). A model with more is refused rather than
- * counted in part.
+ * Incidents a KPI report reads at most in each of its two index ranges: the incidents of every
+ * model opened in the period (the incident index, filtered on the model), and the model's
+ * incidents that ended in it (one closed in the period may have opened long before it). A period
+ * holding more is refused rather than counted in part.
  */
 export const KPI_MAX_INCIDENTS = 10_000;
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { endedListing } from './ended-listing.ts';
 import { approvers, Harness } from './harness.ts';
 import { openListing } from './open-listing.ts';
 
@@ -401,5 +402,11 @@ describe('unapproved versions', () => {
     const { listed, open, ended } = await openListing(h);
     expect(listed).toEqual(open);
     expect(ended).toEqual(expect.arrayContaining(['resolved', 'reverted', 'failed']));
+  });
+
+  it("puts every ended incident in its model's partition of the ended index, at its end time", async () => {
+    const { ended, indexed } = await endedListing();
+    expect(ended.length).toBeGreaterThan(0);
+    expect(indexed).toEqual(ended);
   });
 });
