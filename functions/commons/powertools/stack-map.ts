@@ -23,6 +23,9 @@ const BUNDLED = /\.(?:mjs|cjs|js)$/;
 /** How deep a chain of `cause`s is followed. */
 const MAX_CAUSES = 8;
 
+/** Source map mappings: Base64 VLQ segments, separated by commas and semicolons. */
+const MAPPINGS = /^[A-Za-z0-9+/,;]*$/;
+
 /** Each chunk's parsed source map, or null where there is none (or it is unreadable). */
 const maps = new Map<string, SourceMap | null>();
 
@@ -30,7 +33,14 @@ function sourceMapOf(file: string): SourceMap | null {
   let map = maps.get(file);
   if (map === undefined) {
     try {
-      map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
+      // Node.js decodes what is no VLQ as positions all the same: such a map is none.
+      const valid =
+        payload?.version === 3 &&
+        Array.isArray(payload.sources) &&
+        typeof payload.mappings === 'string' &&
+        MAPPINGS.test(payload.mappings);
+      map = valid ? new SourceMap(payload) : null;
     } catch {
       // No map (the TypeScript sources themselves, locally), or one that does not parse.
       map = null;
@@ -121,8 +131,8 @@ function originalPosition(frame: Frame): Position | undefined {
 /**
  * A stack text with each frame of a chunk that has a source map rewritten to its source file,
  * line and column; every other line as it was. A frame's function name becomes its original one
- * where the map has it: the name its caller's frame calls it by (what a minified synchronous
- * call site keeps; an `await` keeps none, and the name stays).
+ * where the map has it: the name its caller's frame calls it by, for a synchronous call (a
+ * minified call site keeps it; at an `await` the name stays).
  */
 export function mapStack(stack: string): string {
   const lines = stack.split('\n');
@@ -136,7 +146,8 @@ export function mapStack(stack: string): string {
       const where = `${position.source}:${position.line}:${position.column}`;
       if (frame.name === undefined) return `${frame.prefix}${where}`;
       const caller = positions[i + 1];
-      const name = !frames[i + 1]?.prefix.includes('async ') && caller?.name ? caller.name : frame.name;
+      const synchronous = !frame.prefix.includes('async ') && !frames[i + 1]?.prefix.includes('async ');
+      const name = synchronous && caller?.name ? caller.name : frame.name;
       return `${frame.prefix}${name} (${where})`;
     })
     .join('\n');
