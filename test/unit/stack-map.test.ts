@@ -13,10 +13,11 @@ import { mapErrorStacks, mapStack } from '../../functions/commons/powertools/sta
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const fixture = 'test/fixtures/stack-map/failing.ts';
+const handlersFixture = 'test/fixtures/stack-map/handlers.ts';
 
-/** Where a text first occurs in the fixture: its line and column, counted from 1 as stacks do. */
-function positionInFixture(text: string): { line: number; column: number } {
-  const lines = readFileSync(path.join(repoRoot, fixture), 'utf8').split('\n');
+/** Where a text first occurs in a fixture: its line and column, counted from 1 as stacks do. */
+function positionInFixture(text: string, file = fixture): { line: number; column: number } {
+  const lines = readFileSync(path.join(repoRoot, file), 'utf8').split('\n');
   const line = lines.findIndex((source) => source.includes(text));
   expect(line, text).toBeGreaterThanOrEqual(0);
   return { line: line + 1, column: (lines[line] ?? '').indexOf(text) + 1 };
@@ -119,6 +120,71 @@ describe('stack traces mapped to the sources when an error is logged', () => {
       expect(after, name).toEqual(before);
       expect(same, name).toBe(true);
     }
+  }, 60_000);
+});
+
+describe("the handlers' errors, logged and escaping, with their stacks mapped", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    await mkdir(path.join(repoRoot, 'cdk.out'), { recursive: true });
+    root = await mkdtemp(path.join(repoRoot, 'cdk.out', 'stack-map-handlers-'));
+    await build({ ...buildOptions(path.join(repoRoot, handlersFixture), root), absWorkingDir: repoRoot });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('maps the stack of an error a job lets escape, and of the errors a route and a step log, which the step rethrows', async () => {
+    const probe = `
+      const { job, api, step } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'index.mjs')).href)});
+      const context = { awsRequestId: 'r-1', functionName: 'f', getRemainingTimeInMillis: () => 60000 };
+      const escaped = await job({}, context).then(() => undefined, (error) => error.stack);
+      const answer = await api({ httpMethod: 'GET', resource: '/fail', headers: {} }, context);
+      const rethrown = await step({}, context).then(() => undefined, (error) => error.stack);
+      process.stdout.write('RESULT ' + JSON.stringify({ escaped, status: answer.statusCode, rethrown }) + '\\n');`;
+    const { NODE_OPTIONS: _, ...environment } = process.env;
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', probe],
+      {
+        // The step's module names the tables it would use; nothing reaches them.
+        env: {
+          ...environment,
+          GOVERNANCE_TABLE: 'vigil-governance',
+          TELEMETRY_TABLE: 'vigil-telemetry',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          POWERTOOLS_SERVICE_NAME: 'vigil',
+          AWS_REGION: 'eu-west-1',
+        },
+      },
+    );
+    // The logger writes an error to the standard error, outside Lambda.
+    const lines = `${stdout}\n${stderr}`.split('\n');
+    const result = JSON.parse(lines.find((line) => line.startsWith('RESULT '))?.slice(7) ?? '{}');
+    const logged = lines
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message: string; error?: { stack: string; location: string } });
+    const frame = (text: string) => {
+      const { line, column } = positionInFixture(text, handlersFixture);
+      return `(${handlersFixture}:${line}:${column})`;
+    };
+
+    expect(result.escaped.split('\n').slice(0, 2)).toEqual([
+      'Error: job failure',
+      `    at failInJob ${frame("new Error('job failure')")}`,
+    ]);
+    expect(result.status).toBe(500);
+    const route = logged.find((entry) => entry.message === 'unexpected error')?.error;
+    expect(route?.stack).toContain(`    at failInRoute ${frame("new Error('route failure')")}`);
+    expect(route?.location).toBe(
+      `${handlersFixture}:${positionInFixture("new Error('route failure')", handlersFixture).line}`,
+    );
+    const task = logged.find((entry) => entry.message === 'task failed')?.error;
+    const stepFrame = `    at failInStep ${frame("new Error('step failure')")}`;
+    expect(task?.stack).toContain(stepFrame);
+    expect(result.rethrown.split('\n')[1]).toBe(stepFrame);
   }, 60_000);
 });
 
