@@ -185,6 +185,11 @@ describe("the handlers' errors, logged and escaping, with their stacks mapped", 
     const stepFrame = `    at failInStep ${frame("new Error('step failure')")}`;
     expect(task?.stack).toContain(stepFrame);
     expect(result.rethrown.split('\n')[1]).toBe(stepFrame);
+    // Mapping logs nothing of its own: the two errors are all there is, beside the metrics'
+    // notice of each invocation that recorded none.
+    expect(
+      logged.map((entry) => entry.message).filter((message) => !message.startsWith('No application metrics')),
+    ).toEqual(['unexpected error', 'task failed']);
   }, 60_000);
 });
 
