@@ -62,14 +62,20 @@ interface Timing {
   cpu: number;
   /** Milliseconds of each lazy chunk's import after the start, in order. */
   lazy: number[];
-  /** Milliseconds to map the stack of a first error, after the lazy chunks (the mapper's among them). */
-  firstError?: number;
+  /**
+   * Milliseconds (wall clock and CPU) to map the stacks of a first error, after the lazy chunks
+   * (the mapper's among them): one in the entry chunk alone, then one in every other chunk.
+   */
+  firstError?: { wall: number; cpu: number }[];
 }
 
-/** The mapper's lazy chunk and a stack naming one position in each chunk loaded at start. */
+/**
+ * The mapper's lazy chunk and two stacks: one frame in the entry chunk, then one frame in each
+ * other chunk loaded at start (whose maps the first has not read).
+ */
 interface ErrorProbe {
   mapper: string;
-  stack: string;
+  stacks: [string, string];
 }
 
 /**
@@ -81,7 +87,7 @@ interface ErrorProbe {
 function initTime(file: string, lazy: readonly string[], error?: ErrorProbe): Timing {
   // The first error: every frame of the stack names a chunk whose map is read and parsed then.
   const mapError = error
-    ? `const { mapErrorStacks } = await import(${JSON.stringify(error.mapper)}); const e = new Error('bench'); e.stack = ${JSON.stringify(error.stack)}; const m = performance.now(); mapErrorStacks(e); firstError = performance.now() - m; if (e.stack === ${JSON.stringify(error.stack)}) throw new Error('no frame mapped');`
+    ? `const { mapErrorStacks } = await import(${JSON.stringify(error.mapper)}); firstError = []; for (const stack of ${JSON.stringify(error.stacks)}) { const e = new Error('bench'); e.stack = stack; const m = performance.now(); const mc = process.cpuUsage(); mapErrorStacks(e); const mu = process.cpuUsage(mc); firstError.push({ wall: performance.now() - m, cpu: (mu.user + mu.system) / 1000 }); if (e.stack === stack) throw new Error('no frame mapped'); }`
     : '';
   const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); const wall = performance.now() - t; const lazy = []; for (const chunk of ${JSON.stringify(lazy)}) { const l = performance.now(); await import(chunk); lazy.push(performance.now() - l); } let firstError; ${mapError} process.stdout.write(JSON.stringify({ wall, cpu: (u.user + u.system) / 1000, lazy, firstError }));`;
   // As deployed: no NODE_OPTIONS, so no source map is read at start.
@@ -119,12 +125,12 @@ interface Row {
   lazy: { name: string; file: string; ms: number }[];
   /** The heaviest packages (or Vigil's own code, `functions/`) loaded at start, by output bytes. */
   top?: [string, number][];
-  /** A stack with one frame in each chunk loaded at start, for the first error's mapping. */
-  errorStack?: string;
+  /** A first error's stacks: a frame in the entry chunk, then a frame in each other chunk at start. */
+  errorStacks?: [string, string];
   /** Chunks at start, whose maps a first error naming all of them reads. */
   mapsAtStart?: number;
-  /** Median milliseconds to map that first error's stack (the mapper's chunk loaded already). */
-  firstErrorMs?: number;
+  /** Median milliseconds (wall, CPU) to map the entry chunk's frame, and then the others' too. */
+  firstError?: { entry: { wall: number; cpu: number }; all: { wall: number; cpu: number } };
 }
 
 const TOP = 4;
@@ -172,14 +178,18 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
       : [];
   });
   // One frame in the middle of each chunk's code (its first line is the banner).
-  const frames = atStart.map((output) => {
+  // The entry chunk first.
+  const frames = [entryOutput, ...atStart.filter((output) => output !== entryOutput)].map((output) => {
     const code = readFileSync(path.resolve(repoRoot, output), 'utf8').split('\n')[1] ?? '';
     return `    at f (${pathToFileURL(path.resolve(repoRoot, output)).href}:2:${Math.ceil(code.length / 2)})`;
   });
   return {
     name,
     file: path.join(outdir, ENTRY_FILE),
-    errorStack: ['Error: bench', ...frames].join('\n'),
+    errorStacks: [
+      ['Error: bench', ...frames.slice(0, 1)].join('\n'),
+      ['Error: bench', ...frames.slice(1)].join('\n'),
+    ],
     mapsAtStart: atStart.length,
     bytes: atStart.reduce((sum, output) => sum + code(output).length, 0),
     gzip: atStart.reduce((sum, output) => sum + gzipSync(code(output)).length, 0),
@@ -196,7 +206,7 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
 /** The mapper's lazy chunk in a function's bundle and the stack of its first error; none elsewhere. */
 function errorProbe(row: Row): ErrorProbe | undefined {
   const mapper = row.lazy.find((chunk) => chunk.name === 'powertools/stack-map');
-  return mapper && row.errorStack ? { mapper: mapper.file, stack: row.errorStack } : undefined;
+  return mapper && row.errorStacks ? { mapper: mapper.file, stacks: row.errorStacks } : undefined;
 }
 
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
@@ -261,7 +271,18 @@ try {
     row.lazy.forEach((chunk, j) => {
       chunk.ms = median(timings.map((t) => t.lazy[j] ?? 0));
     });
-    if (errorProbe(row)) row.firstErrorMs = median(timings.map((t) => t.firstError ?? 0));
+    if (errorProbe(row)) {
+      const of = (stages: number, time: 'wall' | 'cpu') =>
+        median(
+          timings.map((t) =>
+            (t.firstError ?? []).slice(0, stages).reduce((sum, stage) => sum + stage[time], 0),
+          ),
+        );
+      row.firstError = {
+        entry: { wall: of(1, 'wall'), cpu: of(1, 'cpu') },
+        all: { wall: of(2, 'wall'), cpu: of(2, 'cpu') },
+      };
+    }
   });
 
   console.log(
@@ -299,11 +320,16 @@ try {
     );
   }
   console.log(
-    "\nFirst error logged: its stack mapped to the sources, with a frame in every chunk loaded at start (their maps read and parsed; median wall-clock, after the mapper's chunk above):",
+    "\nFirst error logged: its stack mapped to the sources, the maps of the chunks its frames name read and parsed (medians, wall clock and CPU, after the mapper's chunk above), for a stack in the entry chunk alone and for one in every chunk loaded at start:",
   );
   for (const row of rows) {
-    if (row.firstErrorMs === undefined) continue;
-    console.log(`${row.name.padEnd(20)} +${row.firstErrorMs.toFixed(1)} ms (${row.mapsAtStart} maps)`);
+    const first = row.firstError;
+    if (!first) continue;
+    const ms = ({ wall, cpu }: { wall: number; cpu: number }) =>
+      `+${wall.toFixed(1)} ms (CPU ${cpu.toFixed(1)} ms)`;
+    console.log(
+      `${row.name.padEnd(20)} entry chunk ${ms(first.entry)}, all ${row.mapsAtStart} chunks ${ms(first.all)}`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,7 +10,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOptions } from '#lib/bundling';
 import { readableError } from '../../functions/commons/powertools/readable-error.ts';
-import { mapErrorStacks, mapStack } from '../../functions/commons/powertools/stack-map.ts';
+import { mapErrorStacks, mapStack, segmentAt } from '../../functions/commons/powertools/stack-map.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const fixture = 'test/fixtures/stack-map/failing.ts';
@@ -191,6 +192,71 @@ describe("the handlers' errors, logged and escaping, with their stacks mapped", 
       logged.map((entry) => entry.message).filter((message) => !message.startsWith('No application metrics')),
     ).toEqual(['unexpected error', 'task failed']);
   }, 60_000);
+});
+
+describe('a position looked up in a source map', () => {
+  let root: string;
+
+  beforeAll(async () => {
+    // A bundle with the SDK, Powertools, middy and zod in its chunks, as the functions have.
+    await mkdir(path.join(repoRoot, 'cdk.out'), { recursive: true });
+    root = await mkdtemp(path.join(repoRoot, 'cdk.out', 'stack-map-positions-'));
+    await build({ ...buildOptions(path.join(repoRoot, handlersFixture), root), absWorkingDir: repoRoot });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it("is found where Node.js's own SourceMap finds it, at positions all over every chunk", () => {
+    const mismatches: unknown[] = [];
+    let compared = 0;
+    for (const chunk of readdirSync(root).filter((file) => file.endsWith('.mjs'))) {
+      const payload = JSON.parse(readFileSync(path.join(root, `${chunk}.map`), 'utf8'));
+      const reference = new SourceMap(payload);
+      readFileSync(path.join(root, chunk), 'utf8')
+        .split('\n')
+        .forEach((text, line) => {
+          for (let column = 0; column < text.length; column += 53) {
+            const expected = reference.findEntry(line, column) as {
+              generatedLine?: number;
+              originalSource?: string;
+              originalLine?: number;
+              originalColumn?: number;
+              name?: string;
+            };
+            const found = segmentAt(payload.mappings, line, column);
+            // Node.js falls back on the previous line's last segment; a frame is left as it was then.
+            const same =
+              expected.generatedLine === line && expected.originalSource !== undefined
+                ? found !== undefined &&
+                  payload.sources[found.source] === expected.originalSource &&
+                  found.line === expected.originalLine &&
+                  found.column === expected.originalColumn &&
+                  // Node.js 20 carries a name on to the next segments that have none.
+                  (found.name < 0 || payload.names[found.name] === expected.name)
+                : found === undefined;
+            if (!same) mismatches.push({ chunk, line, column, expected, found });
+            compared++;
+          }
+        });
+    }
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(compared).toBeGreaterThan(5_000);
+  });
+
+  it('finds none in mappings that are no Base64 VLQ, and none before the first segment of a line', () => {
+    expect(segmentAt('AAAA,!AAA', 0, 10)).toBeUndefined();
+    expect(segmentAt('AAAA,gggggggggA', 0, 10)).toBeUndefined();
+    expect(segmentAt('AAAAAA', 0, 0)).toBeUndefined();
+    expect(segmentAt('AAAg', 0, 0)).toBeUndefined();
+    // A segment of a generated column alone maps to nothing.
+    expect(segmentAt('AAAA,K', 0, 6)).toBeUndefined();
+    expect(segmentAt('AAAA,K', 0, 4)).toEqual({ source: 0, line: 0, column: 0, name: -1 });
+    expect(segmentAt(';KACA', 1, 2)).toBeUndefined();
+    expect(segmentAt(';KACA', 1, 5)).toEqual({ source: 0, line: 1, column: 0, name: -1 });
+    expect(segmentAt(';KACA', 2, 5)).toBeUndefined();
+  });
 });
 
 describe('a stack text, frame by frame', () => {
