@@ -45,6 +45,7 @@ function sourceMapOf(file: string): ChunkMap | null {
   if (map === undefined) {
     try {
       const payload = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
+      // A map whose mappings are not all VLQ is corrupt, even where a lookup would stop before the fault.
       const valid =
         payload?.version === 3 &&
         Array.isArray(payload.sources) &&
@@ -91,7 +92,7 @@ export interface Segment {
 export function segmentAt(mappings: string, line: number, column: number): Segment | undefined {
   let generatedLine = 0;
   let generatedColumn = 0;
-  // The running fields (relative to the previous segment), the segment's own, and what it found.
+  // The fields as they add up from segment to segment, the current segment's, and the one found.
   let source = 0;
   let sourceLine = 0;
   let sourceColumn = 0;
@@ -263,7 +264,7 @@ export function mapErrorStacks(error: Error): void {
         if (mapped !== stack) current.stack = mapped;
       }
     } catch {
-      // A read-only stack, or a map that findEntry refuses: this error keeps its stack.
+      // A read-only stack, or a source the map names as no path can be: this error keeps its stack.
     }
     current = current.cause;
   }
