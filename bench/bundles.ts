@@ -10,7 +10,9 @@
  * reference's in the same round), the packages that weigh most in what it loads at start, and the extra time the
  * first call of each of its rare paths takes (an AWS client, opening an incident...: the lazy
  * chunk of Vigil's module it imports with `await import(...)`, imported after the start, in the
- * same process). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
+ * same process), and what the first error a function logs costs to map its stack to the sources
+ * (`functions/commons/powertools/stack-map.ts`: the maps of its chunks at start read and parsed,
+ * Node.js runs without `--enable-source-maps`). Run: `npm run bench:bundles` (`BENCH_METAFILE=dir` also writes esbuild's
  * metafile of each bundle there, for https://esbuild.github.io/analyze/).
  */
 import { execFileSync } from 'node:child_process';
@@ -18,9 +20,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { buildOptions, bundling, chunksAtStart, ENTRY_FILE } from '../lib/bundling.ts';
+import { buildOptions, chunksAtStart, ENTRY_FILE } from '../lib/bundling.ts';
 import { functionCatalog } from '../lib/functions.ts';
 
 /** Rounds; `BENCH_ROUNDS` asks for more on a busy machine. */
@@ -59,6 +62,20 @@ interface Timing {
   cpu: number;
   /** Milliseconds of each lazy chunk's import after the start, in order. */
   lazy: number[];
+  /**
+   * Milliseconds (wall clock and CPU) to map the stacks of a first error, after the lazy chunks
+   * (the mapper's among them): one in the entry chunk alone, then one in every other chunk.
+   */
+  firstError?: { wall: number; cpu: number }[];
+}
+
+/**
+ * The mapper's lazy chunk and two stacks: one frame in the entry chunk, then one frame in each
+ * other chunk loaded at start (whose maps the first has not read).
+ */
+interface ErrorProbe {
+  mapper: string;
+  stacks: [string, string];
 }
 
 /**
@@ -67,10 +84,16 @@ interface Timing {
  * disturbs far less. Then, in the same process, the wall-clock time of importing each of
  * `lazy` in turn, as a first call of a rare path would (code they share counts in the first).
  */
-function initTime(file: string, lazy: readonly string[]): Timing {
-  const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); const wall = performance.now() - t; const lazy = []; for (const chunk of ${JSON.stringify(lazy)}) { const l = performance.now(); await import(chunk); lazy.push(performance.now() - l); } process.stdout.write(JSON.stringify({ wall, cpu: (u.user + u.system) / 1000, lazy }));`;
-  const out = execFileSync(process.execPath, [bundling.nodeOptions, '--input-type=module', '-e', probe], {
-    env: { ...process.env, ...lambdaEnvironment },
+function initTime(file: string, lazy: readonly string[], error?: ErrorProbe): Timing {
+  // The first error: every frame of the stack names a chunk whose map is read and parsed then.
+  const mapError = error
+    ? `const { mapErrorStacks } = await import(${JSON.stringify(error.mapper)}); firstError = []; for (const stack of ${JSON.stringify(error.stacks)}) { const e = new Error('bench'); e.stack = stack; const m = performance.now(); const mc = process.cpuUsage(); mapErrorStacks(e); const mu = process.cpuUsage(mc); firstError.push({ wall: performance.now() - m, cpu: (mu.user + mu.system) / 1000 }); if (e.stack === stack) throw new Error('no frame mapped'); }`
+    : '';
+  const probe = `const t = performance.now(); const c = process.cpuUsage(); await import(${JSON.stringify(file)}); const u = process.cpuUsage(c); const wall = performance.now() - t; const lazy = []; for (const chunk of ${JSON.stringify(lazy)}) { const l = performance.now(); await import(chunk); lazy.push(performance.now() - l); } let firstError; ${mapError} process.stdout.write(JSON.stringify({ wall, cpu: (u.user + u.system) / 1000, lazy, firstError }));`;
+  // As deployed: no NODE_OPTIONS, so no source map is read at start.
+  const { NODE_OPTIONS: _, ...environment } = process.env;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+    env: { ...environment, ...lambdaEnvironment },
     encoding: 'utf8',
   });
   return JSON.parse(out) as Timing;
@@ -102,6 +125,12 @@ interface Row {
   lazy: { name: string; file: string; ms: number }[];
   /** The heaviest packages (or Vigil's own code, `functions/`) loaded at start, by output bytes. */
   top?: [string, number][];
+  /** A first error's stacks: a frame in the entry chunk, then a frame in each other chunk at start. */
+  errorStacks?: [string, string];
+  /** Chunks at start, whose maps a first error naming all of them reads. */
+  mapsAtStart?: number;
+  /** Median milliseconds (wall, CPU) to map the entry chunk's frame, and then the others' too. */
+  firstError?: { entry: { wall: number; cpu: number }; all: { wall: number; cpu: number } };
 }
 
 const TOP = 4;
@@ -148,9 +177,20 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
       ? [{ name: module, file: path.resolve(repoRoot, output), ms: 0 }]
       : [];
   });
+  // One frame in the middle of each chunk's code (its first line is the banner).
+  // The entry chunk first.
+  const frames = [entryOutput, ...atStart.filter((output) => output !== entryOutput)].map((output) => {
+    const code = readFileSync(path.resolve(repoRoot, output), 'utf8').split('\n')[1] ?? '';
+    return `    at f (${pathToFileURL(path.resolve(repoRoot, output)).href}:2:${Math.ceil(code.length / 2)})`;
+  });
   return {
     name,
     file: path.join(outdir, ENTRY_FILE),
+    errorStacks: [
+      ['Error: bench', ...frames.slice(0, 1)].join('\n'),
+      ['Error: bench', ...frames.slice(1)].join('\n'),
+    ],
+    mapsAtStart: atStart.length,
     bytes: atStart.reduce((sum, output) => sum + code(output).length, 0),
     gzip: atStart.reduce((sum, output) => sum + gzipSync(code(output)).length, 0),
     allBytes: chunks.reduce((sum, output) => sum + code(output).length, 0),
@@ -161,6 +201,12 @@ async function bundle(name: string, entry: string, dir: string): Promise<Row> {
     lazy,
     top: contributors(metafile, atStart).slice(0, TOP),
   };
+}
+
+/** The mapper's lazy chunk in a function's bundle and the stack of its first error; none elsewhere. */
+function errorProbe(row: Row): ErrorProbe | undefined {
+  const mapper = row.lazy.find((chunk) => chunk.name === 'powertools/stack-map');
+  return mapper && row.errorStacks ? { mapper: mapper.file, stacks: row.errorStacks } : undefined;
 }
 
 const ratio = (value: number, reference: number) => `${(value / reference).toFixed(2)}×`;
@@ -207,6 +253,7 @@ try {
         initTime(
           row.file,
           row.lazy.map((chunk) => chunk.file),
+          errorProbe(row),
         ),
       );
   }
@@ -224,10 +271,22 @@ try {
     row.lazy.forEach((chunk, j) => {
       chunk.ms = median(timings.map((t) => t.lazy[j] ?? 0));
     });
+    if (errorProbe(row)) {
+      const of = (stages: number, time: 'wall' | 'cpu') =>
+        median(
+          timings.map((t) =>
+            (t.firstError ?? []).slice(0, stages).reduce((sum, stage) => sum + stage[time], 0),
+          ),
+        );
+      row.firstError = {
+        entry: { wall: of(1, 'wall'), cpu: of(1, 'cpu') },
+        all: { wall: of(2, 'wall'), cpu: of(2, 'cpu') },
+      };
+    }
   });
 
   console.log(
-    `Node.js ${process.version}, ${RUNS} rounds of one fresh process per module, NODE_OPTIONS=${bundling.nodeOptions}`,
+    `Node.js ${process.version}, ${RUNS} rounds of one fresh process per module, no NODE_OPTIONS (no --enable-source-maps: stacks are mapped when an error is logged)`,
   );
   console.log('at start = the entry chunk and the chunks it imports statically: what a cold start loads');
   console.log(
@@ -258,6 +317,18 @@ try {
     if (row.lazy.length === 0) continue;
     console.log(
       `${row.name.padEnd(20)} ${row.lazy.map((chunk) => `${chunk.name} +${chunk.ms.toFixed(1)} ms`).join(', ')}`,
+    );
+  }
+  console.log(
+    "\nFirst error logged: its stack mapped to the sources, the maps of the chunks its frames name read and parsed (medians, wall clock and CPU, after the mapper's chunk above), for a stack in the entry chunk alone and for one in every chunk loaded at start:",
+  );
+  for (const row of rows) {
+    const first = row.firstError;
+    if (!first) continue;
+    const ms = ({ wall, cpu }: { wall: number; cpu: number }) =>
+      `+${wall.toFixed(1)} ms (CPU ${cpu.toFixed(1)} ms)`;
+    console.log(
+      `${row.name.padEnd(20)} entry chunk ${ms(first.entry)}, all ${row.mapsAtStart} chunks ${ms(first.all)}`,
     );
   }
 } finally {

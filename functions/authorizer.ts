@@ -5,6 +5,7 @@ import type { AuthorizerContext } from '#commons/api/principal';
 import { findActiveKey, hashKey, hasModelKeyShape } from '#commons/registry/key-lookup';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
+import { readableError } from '#powertools/readable-error';
 
 /**
  * The API's request authorizer: `x-api-key` is the admin key or an active model key. API
@@ -15,6 +16,17 @@ import { metrics } from '#powertools/metrics';
  * 401 (thrown "Unauthorized"); a known key outside its policy is 403.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  try {
+    return await authorize(event);
+  } catch (error) {
+    // A failure (DynamoDB, Secrets Manager) reaches the runtime's log with its stack mapped to
+    // the sources; a refused key is API Gateway's answer, no error to map.
+    if (!(error instanceof Error && error.message === 'Unauthorized')) await readableError(error);
+    throw error;
+  }
+}
+
+async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const key = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-api-key')?.[1];
   if (!key) {
     metrics.addMetric('AuthorizerDenials', MetricUnit.Count, 1);

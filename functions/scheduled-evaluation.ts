@@ -3,6 +3,7 @@ import { runScheduledEvaluations } from '#commons/evaluation/schedule';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 import { observed } from '#powertools/middleware';
+import { readableError } from '#powertools/readable-error';
 
 /**
  * The scheduler's target (EventBridge Scheduler in AWS, the runtime's loop locally): evaluates
@@ -13,8 +14,8 @@ import { observed } from '#powertools/middleware';
 export const handler = observed(async () => {
   // Authorized agents' decisions first (announced to the step's role, applied once their overrule
   // window ended): they are quick, and a long run of evaluations does not delay them.
-  const agents = await runAgentTick(new Date()).catch((error: unknown) => {
-    logger.error('agent decisions left for the next tick', { error: error as Error });
+  const agents = await runAgentTick(new Date()).catch(async (error: unknown) => {
+    logger.error('agent decisions left for the next tick', { error: (await readableError(error)) as Error });
     return { announced: 0, applied: 0, dropped: 0, failed: [{ approvalId: '*', error: String(error) }] };
   });
   if (agents.announced + agents.applied + agents.dropped + agents.failed.length > 0)

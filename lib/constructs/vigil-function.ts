@@ -17,7 +17,7 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { buildOptions, bundling, esbuildArgs } from '../bundling.ts';
+import { buildOptions, esbuildArgs } from '../bundling.ts';
 import type { FunctionDefinition } from '../functions.ts';
 import type { ItemScope } from '../item-scopes.ts';
 import type { TableDefinition } from '../tables.ts';
@@ -148,7 +148,6 @@ export class VigilFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: bundling.nodeOptions,
         POWERTOOLS_SERVICE_NAME: 'vigil',
         POWERTOOLS_METRICS_NAMESPACE: 'Vigil',
         ...props.environment,

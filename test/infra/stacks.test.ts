@@ -81,22 +81,24 @@ describe('CDK app', () => {
           LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
           Environment: {
             Variables: expect.objectContaining({
-              NODE_OPTIONS: '--enable-source-maps',
               POWERTOOLS_SERVICE_NAME: 'vigil',
             }),
           },
         });
+        // No source map is read at a cold start: a stack is mapped when an error is logged.
+        expect(fn.Properties.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
       }
       service.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
     });
 
-    it('ships each function as minified ES module chunks, each with a source map that leaves out the sources', () => {
+    it('ships each function as minified ES module chunks, each with a source map that leaves out the sources, and the stack mapper that reads them', () => {
       const assembly = app.synth();
       const assetDirs = readdirSync(assembly.directory).filter(
         (dir) => dir.startsWith('asset.') && existsSync(path.join(assembly.directory, dir, 'index.mjs')),
       );
       expect(assetDirs).toHaveLength(Object.keys(functionCatalog).length);
       let imports = 0;
+      let mappers = 0;
       for (const dir of assetDirs) {
         const files = readdirSync(path.join(assembly.directory, dir));
         const chunks = files.filter((file) => file.endsWith('.mjs'));
@@ -110,11 +112,20 @@ describe('CDK app', () => {
           }
           const map = JSON.parse(readFileSync(path.join(assembly.directory, dir, `${chunk}.map`), 'utf8'));
           expect(map.sourcesContent).toBeUndefined();
+          // The chunk that maps an error's stack with the map beside each chunk, on the first error.
+          if (
+            (map.sources as string[]).some((source) =>
+              source.endsWith('functions/commons/powertools/stack-map.ts'),
+            )
+          )
+            mappers++;
         }
         const map = JSON.parse(readFileSync(path.join(assembly.directory, dir, 'index.mjs.map'), 'utf8'));
         expect(map.mappings.length).toBeGreaterThan(0);
       }
       expect(imports).toBeGreaterThan(assetDirs.length);
+      // Every function but the health check and the OpenAPI document, which answer a constant.
+      expect(mappers).toBe(assetDirs.length - 2);
     });
 
     it('lets each function role write to its own log group only', () => {

@@ -368,6 +368,26 @@ describe('cold starts: what a function loads', () => {
     ).toBe(true);
   }, 120_000);
 
+  describe('stack traces mapped on an error', () => {
+    const mapper = 'functions/commons/powertools/stack-map.ts';
+
+    it('loads the stack mapper at start in no function, and on the first error in every function with code that can fail', async () => {
+      const started = await atStart;
+      expect(started.size).toBe(names.length);
+      for (const [name, inputs] of started) {
+        expect(inputs, `${name} at start`).not.toContain(mapper);
+        // What loads it on an error is at start: a small module of ours.
+        if (inputs.includes('functions/commons/powertools/middleware.ts'))
+          expect(inputs, name).toContain('functions/commons/powertools/readable-error.ts');
+      }
+      const all = await bundles;
+      // The health check and the OpenAPI document answer a constant: nothing to map.
+      for (const name of names.filter((n) => n !== 'health' && n !== 'openapi')) {
+        expect(all.get(name) ?? [], `${name} on the first error`).toContain(mapper);
+      }
+    }, 120_000);
+  });
+
   it("loads no AWS client at start that the function has no use for, and none of the SDK's rare credential sources", async () => {
     for (const [name, inputs] of await atStart) {
       const packages = packagesOf(inputs);

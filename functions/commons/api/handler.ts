@@ -4,6 +4,7 @@ import { errorResponse, HttpError } from '#commons/http';
 import { logger } from '#powertools/logger';
 import { metrics } from '#powertools/metrics';
 import { observed } from '#powertools/middleware';
+import { readableError } from '#powertools/readable-error';
 
 export type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -22,7 +23,7 @@ export function apiHandler(routes: Record<string, RouteHandler>) {
       return await route(event, context);
     } catch (error) {
       if (error instanceof HttpError) {
-        if (error.statusCode >= 500) logger.error('request failed', { error });
+        if (error.statusCode >= 500) logger.error('request failed', { error: await readableError(error) });
         // The fields at fault, not the messages: a parser's message quotes the body it read.
         else
           logger.info('request rejected', {
@@ -32,7 +33,7 @@ export function apiHandler(routes: Record<string, RouteHandler>) {
           });
         return errorResponse(error);
       }
-      logger.error('unexpected error', { error: error as Error });
+      logger.error('unexpected error', { error: (await readableError(error)) as Error });
       // A bounded read that no route turned into a 4xx: counted as a background job's is.
       if (error instanceof ReadLimitError) metrics.addMetric('ReadLimitExceeded', 'Count', 1);
       return errorResponse(

@@ -2,6 +2,7 @@ import { lapseCutoff, requestLapsed } from '#commons/approvals/lapse';
 import { HttpError } from '#commons/http';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
+import { readableError } from '#powertools/readable-error';
 import { appendAudit } from '../incidents/audit.ts';
 import type { RequestOrigin } from '../incidents/origin.ts';
 import { getIncident, IncidentNotOpenError, updateIncident } from '../incidents/store.ts';
@@ -184,7 +185,10 @@ export async function putBaselineOrResumeReview(
       );
     }
     await restoreBaselineTask(model.modelId, task);
-    logger.warn('passing a baseline on failed', { incidentId: incident.incidentId, error });
+    logger.warn('passing a baseline on failed', {
+      incidentId: incident.incidentId,
+      error: await readableError(error),
+    });
     throw new HttpError(
       503,
       'unavailable',

@@ -3,6 +3,7 @@ import type { RouteHandler } from '#commons/api/handler';
 import { HttpError } from '#commons/http';
 import { logger } from '#powertools/logger';
 import { observed } from '#powertools/middleware';
+import { readableError } from '#powertools/readable-error';
 import { messagePage } from './layout.ts';
 
 const titles: Record<number, string> = {
@@ -29,11 +30,11 @@ export function htmlHandler(routes: Record<string, RouteHandler>) {
       return await route(event, context);
     } catch (error) {
       if (error instanceof HttpError) {
-        if (error.statusCode >= 500) logger.error('page failed', { error });
+        if (error.statusCode >= 500) logger.error('page failed', { error: await readableError(error) });
         else logger.info('page refused', { status: error.statusCode, code: error.code });
         return messagePage(error.statusCode, titles[error.statusCode] ?? 'Request refused', error.message);
       }
-      logger.error('unexpected error', { error: error as Error });
+      logger.error('unexpected error', { error: (await readableError(error)) as Error });
       return messagePage(
         500,
         'Something went wrong',

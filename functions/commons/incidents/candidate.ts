@@ -5,6 +5,7 @@ import { HttpError } from '#commons/http';
 import { addVersion, loadModel } from '#commons/registry/store';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
+import { readableError } from '#powertools/readable-error';
 import { appendAudit } from './audit.ts';
 import { giveRecordPlaceBack, takeRecordPlace } from './record-counts.ts';
 import { INCIDENT_RECORD_LIMITS } from './record-limits.ts';
@@ -236,7 +237,7 @@ export async function submitCandidate(
         ]);
       }
       await restoreCandidateTask(incidentId, task);
-      logger.warn('passing a candidate on failed', { incidentId, error });
+      logger.warn('passing a candidate on failed', { incidentId, error: await readableError(error) });
       throw new HttpError(
         503,
         'unavailable',

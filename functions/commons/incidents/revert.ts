@@ -9,6 +9,7 @@ import { approvedVersions, NO_VERSION, type ServedVersion } from '#commons/telem
 import { StepFailedError } from '#commons/workflow/errors';
 import { TaskNotWaitingError, workflow } from '#commons/workflow/index';
 import { logger } from '#powertools/logger';
+import { readableError } from '#powertools/readable-error';
 import { getEvaluation } from './evaluations.ts';
 import { incidentKeys as keys } from './keys.ts';
 import { incidentSummary, modelLabel, signature } from './messages.ts';
@@ -155,7 +156,7 @@ export async function settleRevertAfter(
   try {
     return await settleRevert(model, evaluation);
   } catch (error) {
-    logger.warn('checking a revert failed', { modelId: model.modelId, error });
+    logger.warn('checking a revert failed', { modelId: model.modelId, error: await readableError(error) });
     return false;
   }
 }

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { ReadLimitError } from '../clients/read-limit.ts';
 import { logger, loggerOptions } from './logger.ts';
 import { metrics } from './metrics.ts';
+import { readableError } from './readable-error.ts';
 
 /**
  * A bounded read that refused (more items than it takes) is an error to act on, never a partial
@@ -19,6 +20,16 @@ const readLimits: middy.MiddlewareObj = {
 };
 
 /**
+ * An error that escapes the handler gets its stack mapped to the sources before the Lambda
+ * runtime prints it ("Invoke Error"); the other middlewares' `onError` run after this one.
+ */
+const readableErrors: middy.MiddlewareObj = {
+  onError: async (request) => {
+    await readableError(request.error);
+  },
+};
+
+/**
  * A handler in the standard Powertools stack: metrics flushed, the Lambda context on every log
  * line. Every function uses it. It loads no X-Ray SDK, which would be most of a small
  * function's cold start: with active tracing, Lambda itself records each invocation, its
@@ -28,5 +39,6 @@ export function observed<E, R>(handler: (event: E, context: Context) => Promise<
   return middy(handler)
     .use(logMetrics(metrics))
     .use(injectLambdaContext(logger, loggerOptions))
-    .use(readLimits);
+    .use(readLimits)
+    .use(readableErrors);
 }

@@ -3,6 +3,7 @@ import { IncidentNotOpenError } from '#commons/incidents/store';
 import * as z from '#commons/zod';
 import { logger } from '#powertools/logger';
 import { observed } from '#powertools/middleware';
+import { readableError } from '#powertools/readable-error';
 import { StepFailedError } from './errors.ts';
 
 /**
@@ -28,7 +29,7 @@ export function taskHandler<S extends z.core.$ZodType, R>(
       return await step(parsed.data, context);
     } catch (error) {
       const thrown = error instanceof IncidentNotOpenError ? new StepFailedError(error.message) : error;
-      logger.error('task failed', { error: thrown as Error });
+      logger.error('task failed', { error: (await readableError(thrown)) as Error });
       throw thrown;
     }
   };
