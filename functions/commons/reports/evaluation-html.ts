@@ -66,18 +66,23 @@ export async function evaluationReportHtml(
   evaluation: EvaluationRecord,
   options: { readonly feature?: string; readonly featureHref?: (name: string) => string } = {},
 ): Promise<string> {
-  const { feature, featureHref } = options;
+  const { feature } = options;
   const data = await evaluationReportData(model, evaluation, feature === undefined ? undefined : [feature]);
-  if (feature !== undefined)
-    return renderEvaluationReport(model, evaluation, data, {
-      feature,
-      ...(featureHref ? { featureHref } : {}),
-    });
+  return evaluationReportPage(model, evaluation, data, options);
+}
+
+/** The report's page within its budget (report-bounds.ts), or the page of one `feature`. */
+export function evaluationReportPage(
+  model: ModelRecord,
+  evaluation: EvaluationRecord,
+  data: EvaluationReportData,
+  options: { readonly feature?: string; readonly featureHref?: (name: string) => string } = {},
+): string {
+  const { feature, featureHref } = options;
+  const links = featureHref ? { featureHref } : {};
+  if (feature !== undefined) return renderEvaluationReport(model, evaluation, data, { feature, ...links });
   return boundedReport(evaluation.drift.columns, (features) =>
-    renderEvaluationReport(model, evaluation, data, {
-      ...(features ? { features } : {}),
-      ...(featureHref ? { featureHref } : {}),
-    }),
+    renderEvaluationReport(model, evaluation, data, { ...(features ? { features } : {}), ...links }),
   );
 }
 
