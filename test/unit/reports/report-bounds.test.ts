@@ -25,7 +25,9 @@ const FEATURES = 100;
 const bytes = (page: string) => Buffer.byteLength(page);
 /** The proxy result the report route answers with the page, as Lambda measures it. */
 const responseBytes = (page: string) =>
-  bytes(JSON.stringify({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page }));
+  bytes(
+    JSON.stringify({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: page }),
+  );
 
 /** A name of `length` characters that a model may give (letters, digits, `_`, `.`, `-`). */
 const name = (prefix: string, length: number) => prefix.padEnd(length, '_x');
@@ -95,7 +97,7 @@ function worstCase() {
     referenceRecords: 5000,
     status: 'breach' as const,
     dataset: { columns: FEATURES, driftedColumns: FEATURES, driftedShare: 1, drifted: true },
-    drifted: names.slice(0, 10).map((n) => ({ name: n, method: 'psi' as const, score: 1.2345 })),
+    drifted: names.slice(0, 10).map((n) => ({ name: n, method: 'psi' as const, score: 1.2345, threshold: 0.2 })),
     performance: { samples: 100, metrics: { accuracy: 0.5 } },
   }));
   const latest: EvaluationRecord = {
@@ -108,7 +110,10 @@ function worstCase() {
     quality,
     segments,
     segmentCounts: { total: 153, listed: 153, breach: 153, ok: 0, insufficient_data: 0 },
-    versions: Array.from({ length: 21 }, (_, i) => ({ version: name(`${i}.0.0-`, 128), predictions: 100 + i })),
+    versions: Array.from({ length: 21 }, (_, i) => ({
+      version: name(`${i}.0.0-`, 128),
+      predictions: 100 + i,
+    })),
     productionVersion: name('0.0.0-', 128),
     reference: {
       lag: '7d',
@@ -164,7 +169,7 @@ describe('the evaluation report page bounded in bytes', () => {
     expect(responseBytes(page)).toBeLessThan(LAMBDA_RESPONSE_BYTES / 2);
   });
 
-  it('keeps what it always shows, every feature's row in the summary included, below the budget', () => {
+  it('keeps what it always shows, every feature’s row in the summary included, below the budget', () => {
     const empty = renderEvaluationReport(model, evaluation, data, { features: [] });
     const parts: Record<string, number> = { withoutFeatures: bytes(empty) };
     for (const id of ['summary', 'segments', 'quality', 'seasonal', 'versions', 'trends']) {
@@ -201,7 +206,9 @@ describe('the evaluation report page bounded in bytes', () => {
     const own = evaluationReportPage(model, evaluation, data, { feature, featureHref: href });
     console.info(`worst-case page of one feature: ${bytes(own).toLocaleString('en-US')} bytes`);
     expect(bytes(own)).toBeLessThanOrEqual(REPORT_PAGE_BYTES);
-    expect([...own.matchAll(/<svg class="chart" data-column="([^"]+)"/g)].map((m) => m[1])).toEqual([feature]);
+    expect([...own.matchAll(/<svg class="chart" data-column="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      feature,
+    ]);
     expect(own.match(/<tr><td>([^<]+)<\/td><td>/g)?.every((row) => row.includes(feature))).toBe(true);
     expect(own.match(/Drift score of /g)).toHaveLength(2);
     expect(own).toContain(`Drift score of ${feature} per evaluation`);
@@ -213,7 +220,9 @@ describe('the evaluation report page bounded in bytes', () => {
     const unlinked = evaluationReportPage(model, evaluation, data);
     expect(bytes(unlinked)).toBeLessThanOrEqual(REPORT_PAGE_BYTES);
     expect(unlinked).not.toContain('?feature=');
-    expect(unlinked).toMatch(/\d+ more features not drawn on this page \(their scores and verdicts are in the summary, their statistics in the evaluation's JSON\)/);
+    expect(unlinked).toMatch(
+      /\d+ more features not drawn on this page \(their scores and verdicts are in the summary, their statistics in the evaluation's JSON\)/,
+    );
   });
 });
 
@@ -221,8 +230,16 @@ describe('a small evaluation report', () => {
   it('is the whole page, every feature in order, with no note', () => {
     const columns = [column('age', 'psi', 0.05, 0.2, false), column('plan', 'chiSquare', 0.001, 0.05, true)];
     const evaluation = smallEvaluation('2026-03-01T03:00:00.000Z', { columns });
-    const model = { modelId: 'churn', name: 'Churn', thresholds: { performance: {} } } as unknown as ModelRecord;
-    const data = { charts: [], baselineRecords: 10, trends: { model, evaluations: [evaluation], incidents: [] } };
+    const model = {
+      modelId: 'churn',
+      name: 'Churn',
+      thresholds: { performance: {} },
+    } as unknown as ModelRecord;
+    const data = {
+      charts: [],
+      baselineRecords: 10,
+      trends: { model, evaluations: [evaluation], incidents: [] },
+    };
     const page = evaluationReportPage(model, evaluation, data, { featureHref: href });
     expect(page).toBe(renderEvaluationReport(model, evaluation, data));
     expect(page).not.toContain('data-omitted');
