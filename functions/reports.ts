@@ -2,12 +2,13 @@ import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { parseParams } from '#commons/api/request';
 import { loadEvaluation } from '#commons/evaluation/store';
-import { json } from '#commons/http';
+import { HttpError, json } from '#commons/http';
 import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';
 import { kpiPeriodSchema } from '#commons/reports/period';
+import { featureHref, reportQuerySchema } from '#commons/reports/report-bounds';
 import * as z from '#commons/zod';
 
 const modelPath = z.object({ modelId: modelIdSchema });
@@ -26,8 +27,17 @@ export const handler = apiHandler({
   'GET /v1/evaluations/{evaluationId}/report': async (event) => {
     requireAdmin(principalOf(event));
     const { evaluationId } = parseParams(event.pathParameters, evaluationPath, 'path');
+    const { feature } = parseParams(event.queryStringParameters, reportQuerySchema, 'query');
     const evaluation = await loadEvaluation(evaluationId);
-    const html = await evaluationReportHtml(await loadModel(evaluation.modelId), evaluation);
+    if (feature !== undefined && !evaluation.drift.columns.some((column) => column.name === feature))
+      throw new HttpError(400, 'invalid_request', 'The query has 1 problem(s)', [
+        { path: 'query.feature', message: 'not a feature of this evaluation' },
+      ]);
+    const model = await loadModel(evaluation.modelId);
+    const html = await evaluationReportHtml(model, evaluation, {
+      ...(feature ? { feature } : {}),
+      featureHref,
+    });
     return {
       statusCode: 200,
       headers: {

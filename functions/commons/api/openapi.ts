@@ -34,6 +34,7 @@ import {
   KPI_MAX_INCIDENTS,
   kpiPeriodQuerySchema,
 } from '../reports/period.ts';
+import { REPORT_PAGE_BYTES, reportQuerySchema } from '../reports/report-bounds.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -409,6 +410,11 @@ const readRoutes: Record<
       'application/json': { schema: evidenceBundleSchema },
       'text/html': { schema: { type: 'string' } },
     },
+  },
+  'GET /v1/evaluations/{evaluationId}/report': {
+    summary: `The evaluation as one self-contained HTML page of at most ${REPORT_PAGE_BYTES.toLocaleString('en-US')} bytes when it cannot show every feature: then the most drifted features are drawn first and the others listed, each linked to its own page (feature=<name>: that feature's chart, statistics, data-quality checks and drift trend)`,
+    query: reportQuerySchema,
+    content: { 'text/html': { schema: { type: 'string' } } },
   },
   'GET /v1/evaluations/{evaluationId}': {
     summary:

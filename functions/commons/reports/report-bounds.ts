@@ -1,3 +1,4 @@
+import * as z from '#commons/zod';
 import type { ColumnDrift } from '#drift/types';
 import { html, type SafeHtml } from '../html/layout.ts';
 
@@ -7,6 +8,24 @@ import { html, type SafeHtml } from '../html/layout.ts';
  * loads quickly and the answer stays far below the limit whatever the model's configuration.
  */
 export const REPORT_PAGE_BYTES = 1_500_000;
+
+/** The evaluation report's query: `feature` asks for the page of that feature alone. */
+export const reportQuerySchema = z.object({
+  feature: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(64),
+        z.describe(
+          'A feature of the evaluation: its page alone (chart, statistics, data-quality checks, drift trend)',
+        ),
+      ),
+  ),
+});
+
+/** Where the summary and the note link a feature's own page: the same report, `?feature=`. */
+export const featureHref = (name: string) => `?feature=${encodeURIComponent(name)}`;
 
 /** What a report page draws of the features. */
 export interface ReportView {
