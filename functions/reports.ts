@@ -7,6 +7,7 @@ import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
 import { evaluationReportHtml } from '#commons/reports/evaluation-html';
 import { kpiReport } from '#commons/reports/kpi';
+import { boundedKpiReport } from '#commons/reports/kpi-bounds';
 import { kpiPeriodSchema } from '#commons/reports/period';
 import { featureHref, reportQuerySchema } from '#commons/reports/report-bounds';
 import * as z from '#commons/zod';
@@ -21,7 +22,7 @@ export const handler = apiHandler({
     const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
     const { from, to } = parseParams(event.queryStringParameters, kpiPeriodSchema, 'query');
     const model = await loadModel(modelId);
-    return json(200, await kpiReport(model, from, to));
+    return json(200, boundedKpiReport(await kpiReport(model, from, to)));
   },
 
   'GET /v1/evaluations/{evaluationId}/report': async (event) => {
