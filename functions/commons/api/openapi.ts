@@ -27,6 +27,7 @@ import {
   modelListQuerySchema,
   versionInputSchema,
 } from '../registry/schema.ts';
+import { KPI_REPORT_BYTES } from '../reports/kpi-bounds.ts';
 import {
   KPI_DEFAULT_DAYS,
   KPI_MAX_DAYS,
@@ -296,7 +297,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents of the model opened before to (400 naming to otherwise). At most ${KPI_REPORT_BYTES.toLocaleString('en-US')} bytes: performanceDeviations lists the deviations in order while they fit, each reason cut to 300 characters; its count is exact, and listed, when present, says how many are listed`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {

@@ -1,5 +1,11 @@
 import { cut } from '../evaluation/format.ts';
-import { SUMMARY_REASON_CHARS } from '../evaluation/store.ts';
+
+/**
+ * Characters of a reason the KPI report lists, as evaluation summaries list them
+ * (`SUMMARY_REASON_CHARS` of evaluation/store.ts, not imported: this module is in the OpenAPI
+ * document's bundle, which reads no table).
+ */
+export const KPI_REASON_CHARS = 300;
 
 /**
  * The most bytes of JSON the KPI report answers (docs/architecture.md, "Report pages"), below
@@ -46,9 +52,9 @@ export function boundedKpiReport<R extends WithDeviations>(report: R, budget = K
   return withListed(listed) as R;
 }
 
-/** A reason cut to {@link SUMMARY_REASON_CHARS} code points (read from at most twice as many code units). */
+/** A reason cut to {@link KPI_REASON_CHARS} code points (read from at most twice as many code units). */
 function shortReason(reason: string): string {
-  return reason.length <= SUMMARY_REASON_CHARS
+  return reason.length <= KPI_REASON_CHARS
     ? reason
-    : cut(reason.slice(0, 2 * SUMMARY_REASON_CHARS), SUMMARY_REASON_CHARS);
+    : cut(reason.slice(0, 2 * KPI_REASON_CHARS), KPI_REASON_CHARS);
 }

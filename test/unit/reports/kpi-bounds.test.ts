@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-// The module reads the stores' tables from the environment; these tests read none.
+import {
+  boundedKpiReport,
+  KPI_REASON_CHARS,
+  KPI_REPORT_BYTES,
+} from '../../../functions/commons/reports/kpi-bounds.ts';
+
+// The evaluation store reads its table's name from the environment; these tests read none.
 process.env.GOVERNANCE_TABLE ??= 'unit-governance';
-const { boundedKpiReport, KPI_REPORT_BYTES } = await import(
-  '../../../functions/commons/reports/kpi-bounds.ts'
-);
+const { SUMMARY_REASON_CHARS } = await import('../../../functions/commons/evaluation/store.ts');
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 const uuid = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
@@ -69,6 +73,10 @@ describe('the KPI report bounded in bytes', () => {
     // The rest of the report is as given.
     expect(bounded.timeToResolution).toBe(report.timeToResolution);
     expect(bounded.retrainingCycles).toBe(report.retrainingCycles);
+  });
+
+  it('cuts reasons as evaluation summaries do', () => {
+    expect(KPI_REASON_CHARS).toBe(SUMMARY_REASON_CHARS);
   });
 
   it('leaves a small report as it was', () => {
