@@ -97,7 +97,9 @@ function worstCase() {
     referenceRecords: 5000,
     status: 'breach' as const,
     dataset: { columns: FEATURES, driftedColumns: FEATURES, driftedShare: 1, drifted: true },
-    drifted: names.slice(0, 10).map((n) => ({ name: n, method: 'psi' as const, score: 1.2345, threshold: 0.2 })),
+    drifted: names
+      .slice(0, 10)
+      .map((n) => ({ name: n, method: 'psi' as const, score: 1.2345, threshold: 0.2 })),
     performance: { samples: 100, metrics: { accuracy: 0.5 } },
   }));
   const latest: EvaluationRecord = {
