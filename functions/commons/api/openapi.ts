@@ -32,6 +32,7 @@ import {
   modelListQuerySchema,
   versionInputSchema,
 } from '../registry/schema.ts';
+import { KPI_REPORT_BYTES } from '../reports/kpi-bounds.ts';
 import {
   KPI_DEFAULT_DAYS,
   KPI_MAX_DAYS,
@@ -39,6 +40,7 @@ import {
   KPI_MAX_INCIDENTS,
   kpiPeriodQuerySchema,
 } from '../reports/period.ts';
+import { REPORT_PAGE_BYTES, reportQuerySchema } from '../reports/report-bounds.ts';
 import {
   actualsBatchSchema,
   baselineSchema,
@@ -314,7 +316,7 @@ const readRoutes: Record<
     },
   },
   'GET /v1/models/{modelId}/report': {
-    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents opened in the period (of every model) and ${KPI_MAX_INCIDENTS} of the model ended in it (400 naming from otherwise)`,
+    summary: `The SOP's KPI report of the model over [from, to): to defaults to now, from to ${KPI_DEFAULT_DAYS} days before to; at most ${KPI_MAX_DAYS} days and ${KPI_MAX_EVALUATIONS} evaluations (400 naming from otherwise), and at most ${KPI_MAX_INCIDENTS} incidents opened in the period (of every model) and ${KPI_MAX_INCIDENTS} of the model ended in it (400 naming from otherwise). At most ${KPI_REPORT_BYTES.toLocaleString('en-US')} bytes: performanceDeviations lists the deviations in order while they fit, each reason cut to 300 characters; its count is exact, and listed, when present, says how many are listed`,
     query: kpiPeriodQuerySchema,
   },
   'GET /v1/incidents/{incidentId}': {
@@ -427,6 +429,11 @@ const readRoutes: Record<
       'application/json': { schema: evidenceBundleSchema },
       'text/html': { schema: { type: 'string' } },
     },
+  },
+  'GET /v1/evaluations/{evaluationId}/report': {
+    summary: `The evaluation as one self-contained HTML page of at most ${REPORT_PAGE_BYTES.toLocaleString('en-US')} bytes when it cannot show every feature: then the most drifted features are drawn first and the others listed, each linked to its own page (feature=<name>: that feature's chart, statistics, data-quality checks and drift trend)`,
+    query: reportQuerySchema,
+    content: { 'text/html': { schema: { type: 'string' } } },
   },
   'GET /v1/evaluations/{evaluationId}': {
     summary:

@@ -21,6 +21,16 @@ export interface TrendData {
   readonly incidents: readonly { readonly incidentId: string; readonly openedAt: string }[];
 }
 
+/** What the trends draw: by default every feature's drift, the performance and the samples. */
+export interface TrendOptions {
+  /** Draw the drift of these features only. */
+  readonly features?: readonly string[];
+  /** Markup after the drift charts, such as a note of the features left out. */
+  readonly afterDrift?: SafeHtml;
+  /** Leave out the performance and samples charts. */
+  readonly driftOnly?: boolean;
+}
+
 /** The three groups of trend charts: drift per feature, performance per metric, samples. */
 export interface Trends {
   readonly drift: SafeHtml[];
@@ -33,7 +43,7 @@ export interface Trends {
  * threshold, each performance metric with its minimum (or maximum), the samples per window with
  * the minimum a verdict needs; the incidents that opened in that span marked on every time axis.
  */
-export function modelTrends(data: TrendData): Trends {
+export function modelTrends(data: TrendData, options: TrendOptions = {}): Trends {
   const evaluations = [...data.evaluations].sort((a, b) => a.windowEnd.localeCompare(b.windowEnd));
   const first = evaluations[0]?.windowStart ?? '';
   const markers: TimeMarker[] = data.incidents
@@ -43,7 +53,9 @@ export function modelTrends(data: TrendData): Trends {
   const features = new Map<string, ColumnDrift>();
   for (const evaluation of evaluations)
     for (const column of evaluation.drift.columns) features.set(column.name, column);
-  const drift = [...features.values()].map((latest) => {
+  const drawn = options.features && new Set(options.features);
+  const shown = [...features.values()].filter((latest) => !drawn || drawn.has(latest.name));
+  const drift = shown.map((latest) => {
     const pValue = P_VALUE_METHODS.has(latest.method);
     const points: TrendPoint[] = evaluations.flatMap((evaluation) => {
       const column = evaluation.drift.columns.find((c) => c.name === latest.name);
@@ -116,13 +128,21 @@ export function modelTrends(data: TrendData): Trends {
 }
 
 /** The trends as one block of headed grids, for the dashboard's model page and the report. */
-export function trendsSection(data: TrendData, heading: 'h2' | 'h3' = 'h2'): SafeHtml {
+export function trendsSection(
+  data: TrendData,
+  heading: 'h2' | 'h3' = 'h2',
+  options: TrendOptions = {},
+): SafeHtml {
   if (data.evaluations.length === 0) return html`<p class="muted">No evaluation yet: nothing to draw.</p>`;
-  const trends = modelTrends(data);
+  const trends = modelTrends(data, options);
   const title = (text: string) => (heading === 'h2' ? html`<h2>${text}</h2>` : html`<h3>${text}</h3>`);
   return html`<p class="muted">The last ${data.evaluations.length} evaluation${data.evaluations.length === 1 ? '' : 's'}, oldest on the left; red dots broke their threshold, dashed red lines are the thresholds, purple lines mark incidents opening.</p>
 ${title('Drift per feature')}
-<div class="trends">${trends.drift.length ? trends.drift : html`<p class="muted">No feature drift recorded.</p>`}</div>
+<div class="trends">${trends.drift.length ? trends.drift : html`<p class="muted">No feature drift recorded.</p>`}</div>${options.afterDrift ?? ''}${
+    options.driftOnly
+      ? ''
+      : html`
 ${title('Performance')}
-<div class="trends">${trends.performance.length ? trends.performance : html`<p class="muted">No performance recorded: no actuals joined and no metric sent.</p>`}${trends.samples}</div>`;
+<div class="trends">${trends.performance.length ? trends.performance : html`<p class="muted">No performance recorded: no actuals joined and no metric sent.</p>`}${trends.samples}</div>`
+  }`;
 }
