@@ -380,7 +380,7 @@ describe('cold starts: what a function loads', () => {
    * What every handler's wrapper and the evaluation functions' main path leave out of a start:
    * Middy (its module loads Node.js's web streams, for response streaming, which no function
    * uses), the whole of `node:util` (importing any of it evaluates its argument parser and MIME
-   * types), and, where evaluating now needs no validation but of a model id, the schema library.
+   * types) or `node:timers/promises` (for a seldom retry's wait), and, where evaluating now needs no validation but of a model id, the schema library.
    */
   describe('the handler wrapper and the evaluation functions', () => {
     /** They log through Powertools' middleware for Middy alone, with no metrics to flush. */
@@ -408,13 +408,14 @@ describe('cold starts: what a function loads', () => {
       }
     }, 120_000);
 
-    it('imports nothing of node:util at start in any function', async () => {
+    it('imports nothing of node:util or node:timers/promises at start in any function', async () => {
       const all = await built;
       expect(all.size).toBe(names.length);
       for (const [name, { builtinsAtStart }] of all) {
         // The logger writes through a console of its own: what the start imports is listed.
         expect(builtinsAtStart.has('node:console'), name).toBe(true);
         expect(builtinsAtStart.has('node:util'), name).toBe(false);
+        expect(builtinsAtStart.has('node:timers/promises'), name).toBe(false);
       }
     }, 120_000);
 
