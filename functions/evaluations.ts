@@ -1,10 +1,10 @@
 import { apiHandler } from '#commons/api/handler';
-import { modelIdOf } from '#commons/api/model-path';
 import { principalOf, requireAdmin } from '#commons/api/principal';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
 import { followUnapprovedVersion } from '#commons/evaluation/follow-up';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
+import { modelIdOf } from '#commons/evaluation/model-path';
 import { HttpError, json } from '#commons/http';
 import { loadModel } from '#commons/registry/store';
 

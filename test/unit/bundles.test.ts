@@ -423,7 +423,7 @@ describe('cold starts: what a function loads', () => {
       const evaluations = (await built).get('evaluations');
       const started = [...(evaluations?.atStart.keys() ?? [])];
       const all = [...(evaluations?.all.keys() ?? [])];
-      expect(started).toContain('functions/commons/api/model-path.ts');
+      expect(started).toContain('functions/commons/evaluation/model-path.ts');
       expect(packagesOf(started).has('zod')).toBe(false);
       expect(started).not.toContain('functions/commons/api/model-path-schema.ts');
       expect(all).toContain('functions/commons/api/model-path-schema.ts');

@@ -1,10 +1,23 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { MODEL_ID_MESSAGE, MODEL_ID_PATTERN, modelIdOf } from '../../functions/commons/api/model-path.ts';
+import { MODEL_ID_MESSAGE, MODEL_ID_PATTERN } from '../../functions/commons/api/model-id.ts';
 import { parseParams } from '../../functions/commons/api/request.ts';
 import { HttpError } from '../../functions/commons/http.ts';
 import { modelIdSchema } from '../../functions/commons/registry/fields.ts';
 import * as z from '../../functions/commons/zod.ts';
+
+// The rare paths that hold the schema's refusal load the incident code, which reads the function's
+// settings at load (no AWS service is called).
+for (const [name, value] of Object.entries({
+  GOVERNANCE_TABLE: 'unit-governance',
+  TELEMETRY_TABLE: 'unit-telemetry',
+  PUBLIC_URL: 'https://api.example.com/v1',
+  SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:signing',
+  NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:notifications',
+  STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:governance',
+}))
+  process.env[name] ??= value;
+const { modelIdOf } = await import('../../functions/commons/evaluation/model-path.ts');
 
 const modelPath = z.object({ modelId: modelIdSchema });
 

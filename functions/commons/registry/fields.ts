@@ -1,4 +1,4 @@
-import { MODEL_ID_MESSAGE, MODEL_ID_PATTERN } from '#commons/api/model-path';
+import { MODEL_ID_MESSAGE, MODEL_ID_PATTERN } from '#commons/api/model-id';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import * as z from '#commons/zod';
 
