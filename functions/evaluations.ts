@@ -1,25 +1,22 @@
 import { apiHandler } from '#commons/api/handler';
 import { principalOf, requireAdmin } from '#commons/api/principal';
-import { parseParams } from '#commons/api/request';
 import { afterEvaluation } from '#commons/evaluation/breach';
 import { evaluateModel } from '#commons/evaluation/evaluate';
 import { followUnapprovedVersion } from '#commons/evaluation/follow-up';
 import { recordEvaluationMetrics } from '#commons/evaluation/metrics';
+import { modelIdOf } from '#commons/evaluation/model-path';
 import { HttpError, json } from '#commons/http';
-import { modelIdSchema } from '#commons/registry/fields';
 import { loadModel } from '#commons/registry/store';
-import * as z from '#commons/zod';
-
-const modelPath = z.object({ modelId: modelIdSchema });
 
 /**
  * Evaluations: run one now. Admin key. Listing and reading them is a function of its own
- * (`evaluation-reads.ts`), which loads no statistics.
+ * (`evaluation-reads.ts`), which loads no statistics. The model id is its only input: checked by
+ * the registry's pattern, with the schema library loaded only to refuse a bad one (`modelIdOf`).
  */
 export const handler = apiHandler({
   'POST /v1/models/{modelId}/evaluations': async (event) => {
     requireAdmin(principalOf(event));
-    const { modelId } = parseParams(event.pathParameters, modelPath, 'path');
+    const modelId = await modelIdOf(event);
     const model = await loadModel(modelId);
     if (model.baselineVersion === undefined) {
       throw new HttpError(409, 'baseline_required', `Model ${modelId} has no baseline to evaluate against`, [

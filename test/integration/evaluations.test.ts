@@ -285,6 +285,23 @@ describe('evaluations (local runtime on dynalite)', () => {
     starts.mockRestore();
   });
 
+  it('refuses a malformed model id with a 400 naming it, and an unknown model with a 404', async () => {
+    for (const modelId of ['-starts-with-a-dash', 'x'.repeat(129), 'sp%20ace']) {
+      const refused = await api.call('POST', `/v1/models/${modelId}/evaluations`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({
+        code: 'invalid_request',
+        issues: [
+          {
+            path: 'path.modelId',
+            message: 'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
+          },
+        ],
+      });
+    }
+    expect((await api.call('POST', `/v1/models/${'x'.repeat(128)}/evaluations`)).status).toBe(404);
+  });
+
   it('lists and reads evaluations, and refuses unknown ones', async () => {
     const list = await api.call('GET', '/v1/models/shifted/evaluations?limit=5');
     expect(list.status).toBe(200);

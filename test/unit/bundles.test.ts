@@ -16,6 +16,8 @@ interface FunctionInputs {
   readonly atStart: Map<string, number>;
   /** In every chunk the function may load, lazy ones (`await import(...)`) included. */
   readonly all: Map<string, number>;
+  /** The Node.js modules the chunks of a cold start import (`node:stream`...). */
+  readonly builtinsAtStart: Set<string>;
 }
 
 /**
@@ -49,9 +51,15 @@ async function bundledInputs(): Promise<Map<FunctionId, FunctionInputs>> {
   for (const name of Object.keys(functionCatalog) as FunctionId[]) {
     const entry = `out/${name}.mjs`;
     expect(Object.keys(metafile.outputs)).toContain(entry);
+    const started = chunksAtStart(metafile, entry);
     bundles.set(name, {
-      atStart: inputsOf(chunksAtStart(metafile, entry)),
+      atStart: inputsOf(started),
       all: inputsOf(chunksReachable(metafile, entry)),
+      builtinsAtStart: new Set(
+        started.flatMap((output) =>
+          (metafile.outputs[output]?.imports ?? []).flatMap((i) => (i.external ? [i.path] : [])),
+        ),
+      ),
     });
   }
   return bundles;
@@ -385,6 +393,64 @@ describe('cold starts: what a function loads', () => {
       for (const name of names.filter((n) => n !== 'health' && n !== 'openapi')) {
         expect(all.get(name) ?? [], `${name} on the first error`).toContain(mapper);
       }
+    }, 120_000);
+  });
+
+  /**
+   * What every handler's wrapper and the evaluation functions' main path leave out of a start:
+   * Middy (its module loads Node.js's web streams, for response streaming, which no function
+   * uses), the whole of `node:util` (importing any of it evaluates its argument parser and MIME
+   * types) or `node:timers/promises` (for a seldom retry's wait), and, where evaluating now needs no validation but of a model id, the schema library.
+   */
+  describe('the handler wrapper and the evaluation functions', () => {
+    /** They log through Powertools' middleware for Middy alone, with no metrics to flush. */
+    const middyFunctions: FunctionId[] = ['health', 'openapi'];
+
+    it('runs every handler in the Powertools stack without Middy or web streams', async () => {
+      const all = await built;
+      expect(all.size).toBe(names.length);
+      for (const name of [
+        'evaluations',
+        'scheduledEvaluation',
+        'workflowSteps',
+        'workflowApproval',
+      ] as const) {
+        const started = [...(all.get(name)?.atStart.keys() ?? [])];
+        expect(started, name).toContain('functions/commons/powertools/middleware.ts');
+      }
+      for (const [name, { all: inputs, builtinsAtStart }] of all) {
+        if (middyFunctions.includes(name)) continue;
+        expect(packagesOf([...inputs.keys()]).has('@middy/core'), name).toBe(false);
+        expect(
+          [...builtinsAtStart].filter((module) => module.startsWith('node:stream/')),
+          name,
+        ).toEqual([]);
+      }
+    }, 120_000);
+
+    it('imports nothing of node:util or node:timers/promises at start in any function', async () => {
+      const all = await built;
+      expect(all.size).toBe(names.length);
+      for (const [name, { builtinsAtStart }] of all) {
+        // The logger writes through a console of its own: what the start imports is listed.
+        expect(builtinsAtStart.has('node:console'), name).toBe(true);
+        expect(builtinsAtStart.has('node:util'), name).toBe(false);
+        expect(builtinsAtStart.has('node:timers/promises'), name).toBe(false);
+      }
+    }, 120_000);
+
+    it('starts evaluating now without the schema library, which loads to refuse a malformed model id', async () => {
+      const evaluations = (await built).get('evaluations');
+      const started = [...(evaluations?.atStart.keys() ?? [])];
+      const all = [...(evaluations?.all.keys() ?? [])];
+      expect(started).toContain('functions/commons/evaluation/model-path.ts');
+      expect(packagesOf(started).has('zod')).toBe(false);
+      expect(started).not.toContain('functions/commons/api/model-path-schema.ts');
+      expect(all).toContain('functions/commons/api/model-path-schema.ts');
+      expect(packagesOf(all).has('zod')).toBe(true);
+      // The engine and its statistics stay at start: they are this function's main path.
+      expect(started).toContain('functions/commons/evaluation/evaluate.ts');
+      expect(packagesOf(started).has('@stdlib/math-base-special-gammainc')).toBe(true);
     }, 120_000);
   });
 

@@ -1,6 +1,6 @@
 /**
  * The rare paths of the evaluation functions (the scheduled run and its agents' tick, the
- * evaluation asked for now), which they load on first use (`first-use.ts`) in an execution
+ * evaluation asked for now, and its refusal of a malformed model id), which they load on first use (`first-use.ts`) in an execution
  * environment rather than at a cold start: most runs open, announce and decide nothing.
  *
  * One module for all of them, not one per path: esbuild gives each set of entry points (the
@@ -12,6 +12,8 @@
 
 export { announceDecision } from '../agents/announce.ts';
 export { applyAgentDecision } from '../agents/decide.ts';
+// Evaluating now: the schema's refusal of a malformed model id (`model-path.ts`).
+export { parseModelPath } from '../api/model-path-schema.ts';
 export { openDueBaselineReview } from '../baseline-review/open.ts';
 export { settleRevertAfter } from '../incidents/revert.ts';
 export { startUnapprovedWorkflow } from '../incidents/unapproved.ts';

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
@@ -6,6 +5,12 @@ import { isItemKeyUnder } from '#clients/query';
 import { requireEnv } from '#commons/config';
 import { type ChainEvent, nextEvent } from './chain.ts';
 import { evidenceKeys as keys } from './keys.ts';
+
+/**
+ * Waits `ms` milliseconds. Not `node:timers/promises`: the workflow tasks would load that module at
+ * every cold start for a retry that seldom happens.
+ */
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const table = requireEnv('GOVERNANCE_TABLE');
 

@@ -1,3 +1,4 @@
+import { MODEL_ID_MESSAGE, MODEL_ID_PATTERN } from '#commons/api/model-id';
 import { notReserved, reservedNameIssue } from '#commons/api/request';
 import * as z from '#commons/zod';
 
@@ -22,14 +23,7 @@ export const storableNumber = () =>
       ),
     );
 
-const identifier = z
-  .string()
-  .check(
-    z.regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
-      'letters, digits, "_", "." and "-", at most 128, starting with a letter or digit',
-    ),
-  );
+const identifier = z.string().check(z.regex(MODEL_ID_PATTERN, MODEL_ID_MESSAGE));
 
 export const modelIdSchema = identifier;
 

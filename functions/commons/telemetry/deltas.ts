@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { constants, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants, deflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '#clients/dynamodb';
@@ -72,7 +71,15 @@ export function deltaId(batchId?: string, kind?: string): string {
   return createHash('sha256').update(name).digest('base64url').slice(0, 22);
 }
 
-const deflateAsync = promisify(deflateRaw);
+/**
+ * `deflateRaw` on the thread pool. Not `promisify` of `node:util`: importing anything from that
+ * module evaluates all of it (its argument parser, MIME types...) at every cold start of the
+ * functions that read or write deltas.
+ */
+const deflateAsync = (json: string, options: ZlibOptions) =>
+  new Promise<Buffer>((resolve, reject) =>
+    deflateRaw(json, options, (error, result) => (error ? reject(error) : resolve(result))),
+  );
 /**
  * Below this many characters of JSON, deflating at once costs the event loop less than handing
  * the work to the thread pool and back (day totals, metrics and feedback deltas are this small).
