@@ -15,6 +15,8 @@ describe('createTableInput', () => {
         { AttributeName: 'gsi1sk', AttributeType: 'S' },
         { AttributeName: 'openpk', AttributeType: 'S' },
         { AttributeName: 'opensk', AttributeType: 'S' },
+        { AttributeName: 'endedpk', AttributeType: 'S' },
+        { AttributeName: 'endedsk', AttributeType: 'S' },
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -34,6 +36,14 @@ describe('createTableInput', () => {
           KeySchema: [
             { AttributeName: 'openpk', KeyType: 'HASH' },
             { AttributeName: 'opensk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: 'ended',
+          KeySchema: [
+            { AttributeName: 'endedpk', KeyType: 'HASH' },
+            { AttributeName: 'endedsk', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
         },

@@ -84,7 +84,7 @@ describe('the query, path and body schemas of incidents, evaluations, evidence a
       ],
     });
 
-    expect(outcome(evidenceQuerySchema, {})).toEqual({ data: { format: 'json' } });
+    expect(outcome(evidenceQuerySchema, {})).toEqual({ data: { format: 'json', fromSeq: 1 } });
     expect(outcome(evidenceQuerySchema, { format: 'pdf' })).toEqual({
       issues: [{ path: 'format', message: options(['json', 'html']) }],
     });
