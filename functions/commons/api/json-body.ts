@@ -34,8 +34,10 @@ export function readBase64Body<T>(body: string, size: number, read: (bytes: Buff
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 
 /**
  * `JSON.parse` of the UTF-8 text of `bytes`: the same value, or the same error. An object whose
@@ -75,9 +77,9 @@ function parseInPieces(bytes: Buffer, text: (start: number, end: number) => stri
   const before = skipBack(bytes, key - 1);
   if (bytes[before] !== OPEN_BRACE && bytes[before] !== COMMA) return undefined;
   const colon = skip(bytes, key + SPLIT_KEY.length + 2);
-  if (bytes[colon] !== 0x3a) return undefined;
+  if (bytes[colon] !== COLON) return undefined;
   const open = skip(bytes, colon + 1);
-  if (bytes[open] !== 0x5b) return undefined;
+  if (bytes[open] !== OPEN_BRACKET) return undefined;
   const end = skipBack(bytes, bytes.length - 1);
   if (bytes[end] !== CLOSE_BRACE) return undefined;
   const close = skipBack(bytes, end - 1);
