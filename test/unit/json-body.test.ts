@@ -184,6 +184,28 @@ describe('readBase64Body', () => {
       expect(seen.equals(bytes)).toBe(true);
     }
   });
+  it('decodes long bodies as Buffer.from does, whatever characters their base64 holds', () => {
+    for (const size of [49_152, 49_153, 98_305, 300_000]) {
+      const bytes = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + 7) % 256));
+      const base64 = bytes.toString('base64');
+      const variants = [
+        base64,
+        base64.replace(/=+$/, ''),
+        bytes.toString('base64url'),
+        // Characters Node.js skips: whitespace, a stray one, padding before the end.
+        ` ${base64}`,
+        `${base64.slice(0, 70_000)}\n${base64.slice(70_000)}`,
+        `${base64.slice(0, 100)}*${base64.slice(100)}`,
+        `${base64.slice(0, 65_536)}=${base64.slice(65_536)}`,
+      ];
+      for (const variant of variants) {
+        const read = readBase64Body(variant, Buffer.byteLength(variant, 'base64'), (bytes) =>
+          Buffer.from(bytes),
+        );
+        expect(read.equals(Buffer.from(variant, 'base64'))).toBe(true);
+      }
+    }
+  });
 });
 
 describe('parseBody with a base64 body', () => {
