@@ -33,16 +33,42 @@ export async function readBodyText(request: IncomingMessage, limit = MAX_BODY_BY
   return text + decoder.end();
 }
 
-/** Reads a request body as its bytes, refusing more than `limit`: the body of a binary media type. */
-export async function readBodyBytes(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** A body already base64-encoded, as API Gateway passes one of a binary media type. */
+export class Base64Body {
+  constructor(
+    readonly base64: string,
+    /** Bytes of the body. */
+    readonly length: number,
+  ) {}
+}
+
+/**
+ * Reads a request body as its base64 (see {@link toProxyEvent}), refusing more than `limit`
+ * bytes. Each chunk is encoded as it arrives (the 0 to 2 bytes past its last whole group of 3
+ * are carried to the next), and the event's string is the pieces joined: no copy of the whole
+ * body as bytes, and no copy of its base64 but the event's.
+ */
+export async function readBodyBase64(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Base64Body> {
+  const pieces: string[] = [];
+  let carried = Buffer.alloc(0);
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
+  for await (const data of request) {
+    const chunk = data as Buffer;
+    size += chunk.length;
     if (size > limit) throw new PayloadTooLargeError(`Request body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+    let start = 0;
+    if (carried.length > 0) {
+      start = Math.min(3 - carried.length, chunk.length);
+      carried = Buffer.concat([carried, chunk.subarray(0, start)]);
+      if (carried.length < 3) continue;
+      pieces.push(carried.toString('base64'));
+    }
+    const end = start + Math.floor((chunk.length - start) / 3) * 3;
+    if (end > start) pieces.push(chunk.toString('base64', start, end));
+    carried = Buffer.from(chunk.subarray(end));
   }
-  return Buffer.concat(chunks, size);
+  if (carried.length > 0) pieces.push(carried.toString('base64'));
+  return new Base64Body(pieces.join(''), size);
 }
 
 /**
@@ -147,7 +173,7 @@ function decodeSegment(segment: string): string {
  */
 export function toProxyEvent(
   request: IncomingMessage,
-  body: Buffer | string,
+  body: Buffer | string | Base64Body,
   matched: MatchedRoute,
   authorizer?: Record<string, string | number | boolean>,
 ): APIGatewayProxyEvent {
@@ -181,14 +207,7 @@ export function toProxyEvent(
     pathParameters: Object.keys(matched.pathParameters).length > 0 ? matched.pathParameters : null,
     stageVariables: null,
     // A body without a media type is passed as UTF-8 text.
-    body:
-      body.length === 0
-        ? null
-        : base64
-          ? (typeof body === 'string' ? Buffer.from(body, 'utf8') : body).toString('base64')
-          : typeof body === 'string'
-            ? body
-            : body.toString('utf8'),
+    body: body.length === 0 ? null : base64 ? base64Of(body) : textOf(body),
     isBase64Encoded: base64,
     requestContext: {
       accountId: '000000000000',
@@ -221,6 +240,16 @@ export function toProxyEvent(
       },
     },
   };
+}
+
+function base64Of(body: Buffer | string | Base64Body): string {
+  if (body instanceof Base64Body) return body.base64;
+  return (typeof body === 'string' ? Buffer.from(body, 'utf8') : body).toString('base64');
+}
+
+function textOf(body: Buffer | string | Base64Body): string {
+  if (body instanceof Base64Body) return Buffer.from(body.base64, 'base64').toString('utf8');
+  return typeof body === 'string' ? body : body.toString('utf8');
 }
 
 function append(map: Record<string, string[]>, name: string, value: string): void {

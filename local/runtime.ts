@@ -10,12 +10,13 @@ import { type FunctionId, functionCatalog } from '../lib/functions.ts';
 import { authErrors, routes } from '../lib/routes.ts';
 import { tables } from '../lib/tables.ts';
 import {
+  type Base64Body,
   frontDoorResult,
   lambdaContext,
   lambdaEventRefusal,
   matchRoute,
   PayloadTooLargeError,
-  readBodyBytes,
+  readBodyBase64,
   readBodyText,
   sendError,
   sendLambdaResult,
@@ -222,10 +223,10 @@ async function serve(
     else sendError(response, 404, 'not_found', `No route for ${request.method} ${url.pathname}`);
     return;
   }
-  let body: string | Buffer;
+  let body: string | Base64Body;
   try {
     body = passedAsBase64(request.headers['content-type'])
-      ? await readBodyBytes(request)
+      ? await readBodyBase64(request)
       : await readBodyText(request);
   } catch (error) {
     if (error instanceof PayloadTooLargeError)

@@ -6,10 +6,12 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import type { RouteDefinition } from '../../lib/routes.ts';
 import {
+  Base64Body,
   lambdaContext,
   MAX_LAMBDA_RESPONSE_BYTES,
   matchRoute,
   PayloadTooLargeError,
+  readBodyBase64,
   readBodyText,
   sendLambdaResult,
   toProxyEvent,
@@ -179,6 +181,60 @@ describe('readBodyText', () => {
     expect(event.isBase64Encoded).toBe(false);
     const empty = toProxyEvent(request('POST', '/v1/models', []), '', { route, pathParameters: {} });
     expect(empty.body).toBeNull();
+  });
+});
+
+describe('readBodyBase64', () => {
+  const body = (chunks: Buffer[]) => Readable.from(chunks) as unknown as IncomingMessage;
+
+  it('encodes the body as the base64 of its bytes, whatever chunks they arrive in', async () => {
+    const bytes = Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 37) % 256));
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      for (const second of [1, 2, 3, 4, 7]) {
+        const chunks = [
+          bytes.subarray(0, cut),
+          bytes.subarray(cut, cut + second),
+          bytes.subarray(cut + second),
+        ];
+        const read = await readBodyBase64(body(chunks));
+        expect(read.base64).toBe(bytes.toString('base64'));
+        expect(read.length).toBe(bytes.length);
+      }
+    }
+    const oneByteChunks = [...bytes].map((byte) => Buffer.from([byte]));
+    expect((await readBodyBase64(body(oneByteChunks))).base64).toBe(bytes.toString('base64'));
+    expect(await readBodyBase64(body([]))).toEqual(new Base64Body('', 0));
+  });
+
+  it('refuses a body past the limit, counted in bytes', async () => {
+    const three = Buffer.from('abc');
+    await expect(readBodyBase64(body([three, Buffer.from('d')]), 4)).resolves.toEqual(
+      new Base64Body('YWJjZA==', 4),
+    );
+    await expect(readBodyBase64(body([three, Buffer.from('de')]), 4)).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+  });
+
+  it('gives the proxy event the base64 as it is, or the text when the request has no media type', async () => {
+    const route = routes[0] as RouteDefinition;
+    const read = await readBodyBase64(body([Buffer.from('{"a":'), Buffer.from('"ü"}')]));
+    const typed = toProxyEvent(request('POST', '/v1/models', ['Content-Type', 'application/json']), read, {
+      route,
+      pathParameters: {},
+    });
+    expect(typed).toMatchObject({ body: read.base64, isBase64Encoded: true });
+    const untyped = toProxyEvent(request('POST', '/v1/models', []), read, { route, pathParameters: {} });
+    expect(untyped).toMatchObject({ body: '{"a":"ü"}', isBase64Encoded: false });
+    const empty = toProxyEvent(
+      request('POST', '/v1/models', ['Content-Type', 'application/json']),
+      new Base64Body('', 0),
+      {
+        route,
+        pathParameters: {},
+      },
+    );
+    expect(empty).toMatchObject({ body: null, isBase64Encoded: false });
   });
 });
 

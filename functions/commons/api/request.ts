@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { parseJsonBytes, readBase64Body } from '#commons/api/json-body';
 import { MAX_BODY_BYTES } from '#commons/api/request-size';
 import { type ErrorIssue, HttpError } from '#commons/http';
 import * as z from '#commons/zod';
@@ -69,30 +70,10 @@ export function parseBody<S extends z.core.$ZodType>(
       { path: 'content-type', message: `expected application/json, got ${contentType ?? 'nothing'}` },
     ]);
   }
-  const raw = event.isBase64Encoded
-    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
-    : (event.body ?? '');
-  const bytes = Buffer.byteLength(raw);
-  if (bytes > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`, [
-      { path: '(body)', message: `${bytes} bytes; send at most ${MAX_BODY_BYTES}` },
-    ]);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (error) {
-    throw new HttpError(400, 'invalid_json', 'The body is not valid JSON', [
-      { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
-    ]);
-  }
-  // A key that is `__proto__` once parsed is written so in the text, or with a `\u` escape; a lone
-  // surrogate is written raw or as a `\u` escape. Only such a text needs the walk.
-  const mayHoldSurrogate = MAY_HOLD_SURROGATE.test(raw);
-  const { reserved, illFormed } =
-    mayHoldSurrogate || raw.includes('__proto__') || raw.includes('\\u')
-      ? unsafeNames(data, mayHoldSurrogate)
-      : { reserved: [], illFormed: [] };
+  const { data, surrogates, walk } = event.isBase64Encoded
+    ? parseBase64Json(event.body ?? '')
+    : parseTextJson(event.body ?? '');
+  const { reserved, illFormed } = walk ? unsafeNames(data, surrogates) : { reserved: [], illFormed: [] };
   if (reserved.length + illFormed.length > 0) {
     const issues = [
       ...reserved.map((path) => ({
@@ -113,6 +94,65 @@ export function parseBody<S extends z.core.$ZodType>(
   const result = z.safeParse(schema, data);
   if (!result.success) throw invalid(result.error, 'The request');
   return result.data;
+}
+
+/**
+ * A body's JSON value, and what its text may hold that {@link unsafeNames} looks for: `walk`
+ * when it may hold a `__proto__` key or an escape, `surrogates` when it may hold a lone surrogate.
+ */
+interface BodyJson {
+  readonly data: unknown;
+  readonly surrogates: boolean;
+  readonly walk: boolean;
+}
+
+function refuseTooLarge(bytes: number): void {
+  if (bytes <= MAX_BODY_BYTES) return;
+  throw new HttpError(413, 'payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes`, [
+    { path: '(body)', message: `${bytes} bytes; send at most ${MAX_BODY_BYTES}` },
+  ]);
+}
+
+function invalidJson(error: unknown): HttpError {
+  return new HttpError(400, 'invalid_json', 'The body is not valid JSON', [
+    { path: '(body)', message: error instanceof Error ? error.message : 'malformed JSON' },
+  ]);
+}
+
+/**
+ * A base64 body (what API Gateway passes for a binary media type): sized from its base64,
+ * decoded once to bytes, parsed from them (json-body.ts). Its text is UTF-8 decoded, which never
+ * yields a lone surrogate: only a `\u` escape can write one.
+ */
+function parseBase64Json(body: string): BodyJson {
+  const size = Buffer.byteLength(body, 'base64');
+  refuseTooLarge(size);
+  return readBase64Body(body, size, (bytes) => {
+    let data: unknown;
+    try {
+      data = parseJsonBytes(bytes);
+    } catch (error) {
+      throw invalidJson(error);
+    }
+    const escapes = bytes.includes('\\u');
+    return { data, surrogates: escapes, walk: escapes || bytes.includes('__proto__') };
+  });
+}
+
+/**
+ * A body passed as text: a key that is `__proto__` once parsed is written so in the text, or
+ * with a `\u` escape; a lone surrogate is written raw or as a `\u` escape.
+ */
+function parseTextJson(body: string): BodyJson {
+  refuseTooLarge(Buffer.byteLength(body));
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch (error) {
+    throw invalidJson(error);
+  }
+  const surrogates = MAY_HOLD_SURROGATE.test(body);
+  return { data, surrogates, walk: surrogates || body.includes('__proto__') || body.includes('\\u') };
 }
 
 /**
