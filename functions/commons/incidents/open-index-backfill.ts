@@ -1,8 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '#clients/dynamodb';
-import { requireEnv } from '#commons/config';
-import { incidentKeys as keys } from './keys.ts';
+import { forEachIndexedIncident, updateIncidentIf } from './index-backfill.ts';
 import { openIncidentIndex, openIndexAttributes } from './open-index.ts';
 
 /**
@@ -18,55 +14,33 @@ import { openIncidentIndex, openIndexAttributes } from './open-index.ts';
  * deployment.
  */
 export async function backfillOpenIncidentIndex(): Promise<{ read: number; open: number; added: number }> {
-  const table = requireEnv('GOVERNANCE_TABLE');
   let read = 0;
   let open = 0;
   let added = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamoDb.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ProjectionExpression: 'incidentId, openedAt, #status, #openpk',
-        ExpressionAttributeNames: { '#status': 'status', '#openpk': openIncidentIndex.partitionAttribute },
-        ExpressionAttributeValues: { ':pk': keys.incidentsIndex },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      read++;
-      if (item.status !== 'open') continue;
-      open++;
-      if (item[openIncidentIndex.partitionAttribute] !== undefined) continue;
-      if (await markOpen(table, item.incidentId as string, item.openedAt as string)) added++;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const projection = {
+    expression: 'incidentId, openedAt, #status, #openpk',
+    names: { '#status': 'status', '#openpk': openIncidentIndex.partitionAttribute },
+  };
+  await forEachIndexedIncident(projection, async (item) => {
+    read++;
+    if (item.status !== 'open') return;
+    open++;
+    if (item[openIncidentIndex.partitionAttribute] !== undefined) return;
+    if (await markOpen(item.incidentId as string, item.openedAt as string)) added++;
+  });
   return { read, open, added };
 }
 
-async function markOpen(table: string, incidentId: string, openedAt: string): Promise<boolean> {
+function markOpen(incidentId: string, openedAt: string): Promise<boolean> {
   const { openpk, opensk } = openIndexAttributes(openedAt, incidentId);
-  try {
-    await dynamoDb.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: keys.incident(incidentId),
-        UpdateExpression: 'SET #openpk = :openpk, #opensk = :opensk',
-        ConditionExpression: '#status = :open AND attribute_not_exists(#openpk)',
-        ExpressionAttributeNames: {
-          '#status': 'status',
-          '#openpk': openIncidentIndex.partitionAttribute,
-          '#opensk': openIncidentIndex.sortAttribute,
-        },
-        ExpressionAttributeValues: { ':open': 'open', ':openpk': openpk, ':opensk': opensk },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return updateIncidentIf(incidentId, {
+    UpdateExpression: 'SET #openpk = :openpk, #opensk = :opensk',
+    ConditionExpression: '#status = :open AND attribute_not_exists(#openpk)',
+    ExpressionAttributeNames: {
+      '#status': 'status',
+      '#openpk': openIncidentIndex.partitionAttribute,
+      '#opensk': openIncidentIndex.sortAttribute,
+    },
+    ExpressionAttributeValues: { ':open': 'open', ':openpk': openpk, ':opensk': opensk },
+  });
 }
