@@ -1,5 +1,8 @@
 /** How evaluations write figures and names into their reasons and lists. */
 
+/** Characters of a reason that a list of evaluations (summaries, the KPI report) shows; the evaluation keeps it whole. */
+export const SUMMARY_REASON_CHARS = 300;
+
 /** A figure to three significant digits, without trailing zeros. */
 export const fmt = (x: number) => Number(x.toPrecision(3)).toString();
 

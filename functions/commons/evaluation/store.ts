@@ -9,6 +9,7 @@ import type { QualityCheck } from '../quality/checks.ts';
 import type { SegmentCounts, SegmentEvaluation } from '../segments/evaluate.ts';
 import type { ServedVersion } from '../telemetry/versions.ts';
 import type { UsedWindow } from './extend.ts';
+import { SUMMARY_REASON_CHARS } from './format.ts';
 import type { PerformanceFromActuals, ThresholdCheck } from './performance.ts';
 import type { SeasonalReference } from './seasonal.ts';
 
@@ -101,8 +102,7 @@ export type EvaluationSummary = Pick<
   | 'incidentId'
 >;
 
-/** A reason as a summary lists it; the evaluation itself keeps it whole. */
-export const SUMMARY_REASON_CHARS = 300;
+export { SUMMARY_REASON_CHARS };
 
 export function summaryOf(record: EvaluationRecord): EvaluationSummary {
   return {

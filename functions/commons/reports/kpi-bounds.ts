@@ -1,11 +1,7 @@
-import { cut } from '../evaluation/format.ts';
+import { cut, SUMMARY_REASON_CHARS } from '../evaluation/format.ts';
 
-/**
- * Characters of a reason the KPI report lists, as evaluation summaries list them
- * (`SUMMARY_REASON_CHARS` of evaluation/store.ts, not imported: this module is in the OpenAPI
- * document's bundle, which reads no table).
- */
-export const KPI_REASON_CHARS = 300;
+/** Characters of a reason the KPI report lists: as evaluation summaries list them. */
+export const KPI_REASON_CHARS = SUMMARY_REASON_CHARS;
 
 /**
  * The most bytes of JSON the KPI report answers (docs/architecture.md, "Report pages"), below
